@@ -1,0 +1,43 @@
+# RelayDesk. `make run` starts a local relay; `make test` runs every test.
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+DATA    ?= relay-data
+ADDR    ?= 127.0.0.1:4433
+
+.PHONY: all build deps run serve test bench fuzz clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/relay ./relay/cmd/relay
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sos ./agent/cmd/sos
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/console ./console/cmd/console
+
+deps:
+	./installers/deps.sh
+
+# The relay on localhost with its defaults, plus a local demo (installers/run.sh).
+run: build
+	DATA=$(DATA) ADDR=$(ADDR) ./installers/run.sh
+
+# Only the relay.
+serve: build
+	./$(BIN)/relay serve --data $(DATA) --addr $(ADDR)
+
+# Every test, the end-to-end ones included (they build and run the binaries).
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# End-to-end figures: printed as a table and written to bench.json.
+bench: build
+	$(GO) run ./relay/cmd/relaybench -out bench.json
+
+# Run every fuzz target for a short while.
+fuzz:
+	./installers/fuzz.sh 20s
+
+clean:
+	rm -rf $(BIN) bench.json

@@ -1,0 +1,178 @@
+// Command sos is the end user's support app: it shows a session code (or
+// joins a support link), asks before anyone connects, and keeps the session
+// until either side ends it.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/relaydesk/relaydesk/agent/device"
+	"github.com/relaydesk/relaydesk/agent/session"
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	fs := flag.NewFlagSet("sos", flag.ContinueOnError)
+	relay := fs.String("relay", "", "relay address `host:port`")
+	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
+	link := fs.String("link", "", "support link `URL` sent by the technician")
+	noGUI := fs.Bool("no-gui", false, "use the terminal instead of a window")
+	verbose := fs.Bool("v", false, "log details to standard error")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log}
+	if *link != "" {
+		addr, tok, err := parseLink(*link)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		if cfg.Relay == "" {
+			cfg.Relay = addr
+		}
+		cfg.LinkToken = tok
+	}
+	if cfg.Relay == "" || cfg.Fingerprint == "" {
+		fmt.Fprintln(os.Stderr, "Give the relay with --relay HOST:PORT (or --link URL) and its key with --fingerprint sha256:<hex>.")
+		return 2
+	}
+	if _, err := transport.ParseFingerprint(cfg.Fingerprint); err != nil {
+		fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
+		return 2
+	}
+	if !*noGUI {
+		fmt.Fprintln(os.Stderr, "The SOS window is not available in this build yet; using the terminal.")
+	}
+	cfg.Device = device.Describe(version)
+	ui := newTerminal(os.Stdin, os.Stdout)
+	cfg.UI = ui
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := session.New(cfg).Run(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		fmt.Println("Session ended.")
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
+	return 1
+}
+
+// parseLink takes https://HOST:PORT/s/<token> apart.
+func parseLink(s string) (addr, tok string, err error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err == nil && u.Host != "" {
+		if t, ok := strings.CutPrefix(u.Path, "/s/"); ok && t != "" && !strings.Contains(t, "/") {
+			return u.Host, t, nil
+		}
+	}
+	return "", "", fmt.Errorf("%q is not a support link; it should look like https://relay.example.com:4433/s/<token>", s)
+}
+
+// terminal is the --no-gui UI: lines on stdout, answers on stdin.
+type terminal struct {
+	out   io.Writer
+	mu    sync.Mutex
+	lines chan string
+}
+
+func newTerminal(in io.Reader, out io.Writer) *terminal {
+	t := &terminal{out: out, lines: make(chan string)}
+	// Reads stdin for the life of the process; it cannot be interrupted, and
+	// it owns nothing but the channel it feeds.
+	go func() {
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			t.lines <- sc.Text()
+		}
+		close(t.lines)
+	}()
+	return t
+}
+
+func (t *terminal) say(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, format+"\n", args...)
+}
+
+func (t *terminal) Code(code string, expires time.Time) {
+	t.say("Session code: %s %s %s", code[0:3], code[3:6], code[6:9])
+	t.say("Read this code to your technician. It is valid until %s.", expires.Local().Format("15:04"))
+}
+
+func (t *terminal) Waiting(technician string) {
+	if technician == "" {
+		technician = "your technician"
+	}
+	t.say("Waiting for %s to connect.", technician)
+}
+
+func (t *terminal) Status(text string) { t.say("%s", text) }
+
+func (t *terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
+	who := req.Technician
+	if req.Organisation != "" {
+		who += " (" + req.Organisation + ")"
+	}
+	t.say("%s wants to view and control this computer. Allow? [y/N]", who)
+	select {
+	case line, ok := <-t.lines:
+		a := strings.ToLower(strings.TrimSpace(line))
+		allow := ok && (a == "y" || a == "yes")
+		if allow {
+			t.say("You allowed %s to connect.", req.Technician)
+		} else {
+			t.say("You declined.")
+		}
+		return allow
+	case <-ctx.Done():
+		t.say("No answer in time; the request was declined.")
+		return false
+	}
+}
+
+func (t *terminal) Joined(p proto.Peer) { t.say("%s is now connected to this computer.", p.Name) }
+
+func (t *terminal) Left(p proto.Peer, reason string) {
+	t.say("%s left the session (%s).", p.Name, reason)
+}
+
+func (t *terminal) Ended(e proto.SessionEnded) {
+	if e.Reason != "" {
+		t.say("Session ended by %s: %s.", e.By, e.Reason)
+		return
+	}
+	t.say("Session ended by %s.", e.By)
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package device
+
+// osVersion is not known on this platform yet.
+func osVersion() string { return "" }

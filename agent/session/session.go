@@ -1,0 +1,311 @@
+// Package session runs the SOS app's side of a support session: it connects
+// to the relay, registers (attended code, support link, or resume), asks the
+// end user for consent through a UI, keeps the session through dropped
+// connections and relay restarts, and ends it when either side asks.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// UI is what the end user sees. Methods are called from the session's
+// goroutines; Consent may block until the user answers or ctx ends.
+type UI interface {
+	// Code shows the attended code to read to the technician.
+	Code(code string, expires time.Time)
+	// Waiting says the app waits for the technician who sent the link.
+	Waiting(technician string)
+	// Status describes the connection in words ("Connecting…", "Reconnecting in 2s…").
+	Status(text string)
+	// Consent asks whether req.Technician may connect.
+	Consent(ctx context.Context, req proto.ConsentRequest) bool
+	// Joined and Left report technicians attached to or leaving the session.
+	Joined(p proto.Peer)
+	Left(p proto.Peer, reason string)
+	// Ended reports the end of the session and who ended it.
+	Ended(e proto.SessionEnded)
+}
+
+// Config says where and how to connect.
+type Config struct {
+	Relay       string // host:port
+	Fingerprint string // sha256:<hex> of the relay's key
+	LinkToken   string // empty: attended code
+	Device      proto.DeviceInfo
+	UI          UI
+	// OnSignal receives signalling messages from technicians (WebRTC); may be nil.
+	OnSignal func(proto.Signal)
+	// MinBackoff and MaxBackoff bound the wait between reconnect attempts.
+	MinBackoff, MaxBackoff time.Duration
+	// GiveUp ends the session when the relay stays unreachable this long
+	// (it should exceed the relay's grace period a little).
+	GiveUp time.Duration
+	Logger *slog.Logger
+}
+
+// Session errors.
+var (
+	ErrGaveUp = errors.New("session: the relay stayed unreachable")
+)
+
+// Agent is a running session. Create it with New, run it with Run.
+type Agent struct {
+	cfg Config
+	log *slog.Logger
+
+	mu        sync.Mutex
+	peer      *transport.Peer
+	sessionID string
+	resumeKey string
+	ended     *proto.SessionEnded
+}
+
+// New returns an Agent for cfg.
+func New(cfg Config) *Agent {
+	if cfg.MinBackoff == 0 {
+		cfg.MinBackoff = 250 * time.Millisecond
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	if cfg.GiveUp == 0 {
+		cfg.GiveUp = 3 * time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Agent{cfg: cfg, log: cfg.Logger}
+}
+
+// permanent reports whether a registration failure cannot be fixed by retrying.
+func permanent(err error) bool {
+	var f *proto.Failure
+	if errors.As(err, &f) {
+		switch f.Code {
+		case proto.ErrInternal, proto.ErrShuttingDown:
+			return false
+		}
+		return true
+	}
+	return errors.Is(err, transport.ErrFingerprintMismatch) || errors.Is(err, transport.ErrBadFingerprint)
+}
+
+// Run keeps the session until it ends. It returns nil when the session ended
+// normally (by either side), the relay's reason when it refused the app, and
+// ctx's error after ending the session itself when ctx is cancelled (the end
+// user quit).
+func (a *Agent) Run(ctx context.Context) error {
+	backoff := a.cfg.MinBackoff
+	var lostSince time.Time
+	for {
+		a.cfg.UI.Status("Connecting to the support server…")
+		err := a.runOnce(ctx, func() { backoff, lostSince = a.cfg.MinBackoff, time.Time{} })
+		a.mu.Lock()
+		ended := a.ended
+		a.mu.Unlock()
+		switch {
+		case ended != nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case permanent(err):
+			return err
+		}
+		if lostSince.IsZero() {
+			lostSince = time.Now()
+		}
+		if time.Since(lostSince) > a.cfg.GiveUp {
+			return fmt.Errorf("%w for %s: %v", ErrGaveUp, a.cfg.GiveUp, err)
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		a.log.Info("connection lost", "err", err, "retry_in", wait)
+		a.cfg.UI.Status(fmt.Sprintf("Connection lost (%s). Reconnecting in %s…", transport.Describe(err, a.cfg.Relay), wait.Round(10*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, a.cfg.MaxBackoff)
+	}
+}
+
+// runOnce runs one connection; registered is called once the relay accepted us.
+func (a *Agent) runOnce(ctx context.Context, registered func()) error {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, st, err := transport.Dial(dctx, a.cfg.Relay, a.cfg.Fingerprint)
+	cancel()
+	if err != nil {
+		return err
+	}
+	peer := transport.PeerOn(conn, st)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, stopRun := context.WithCancel(context.Background())
+	defer stopRun()
+	runErr := make(chan error, 1)
+	wg.Go(func() { runErr <- peer.Run(runCtx, func(env proto.Envelope) { a.handle(runCtx, &wg, peer, env) }) })
+
+	if err := a.register(ctx, peer); err != nil {
+		peer.Close()
+		<-runErr
+		return err
+	}
+	registered()
+	a.mu.Lock()
+	a.peer = peer
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.peer = nil
+		a.mu.Unlock()
+	}()
+
+	select {
+	case err := <-runErr:
+		return err
+	case <-ctx.Done():
+		a.end(peer, "ended by the end user")
+		peer.Close()
+		<-runErr
+		return ctx.Err()
+	}
+}
+
+func (a *Agent) register(ctx context.Context, peer *transport.Peer) error {
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := peer.Call(rctx, proto.TypeHello, &proto.Hello{Version: proto.Version, Role: proto.RoleAgent, Client: "sos/" + a.cfg.Device.AgentVersion}, proto.TypeWelcome, nil); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device}
+	a.mu.Unlock()
+	if req.ResumeKey == "" {
+		req.LinkToken = a.cfg.LinkToken
+	}
+	var reg proto.AgentRegistered
+	if err := peer.Call(rctx, proto.TypeAgentRegister, &req, proto.TypeAgentRegistered, &reg); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.sessionID = reg.SessionID
+	if reg.ResumeKey != "" {
+		a.resumeKey = reg.ResumeKey
+	}
+	a.mu.Unlock()
+	a.log.Info("registered", "session", reg.SessionID, "resumed", reg.Resumed, "status", reg.Status)
+	a.show(reg)
+	for _, p := range reg.Peers {
+		a.cfg.UI.Joined(p)
+	}
+	return nil
+}
+
+// show tells the UI what the end user should see for this registration.
+func (a *Agent) show(reg proto.AgentRegistered) {
+	switch {
+	case reg.Status == "Active":
+		a.cfg.UI.Status("Connected.")
+	case reg.Code != "":
+		a.cfg.UI.Code(reg.Code, reg.CodeExpiresAt)
+		a.cfg.UI.Status("Connected. Waiting for the technician to enter the code.")
+	default:
+		a.cfg.UI.Waiting(reg.Technician)
+		a.cfg.UI.Status("Connected. Waiting for the technician.")
+	}
+}
+
+func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.Peer, env proto.Envelope) {
+	body := proto.NewBody(env.Type)
+	if body == nil || env.Decode(body) != nil {
+		peer.CloseWith(proto.Errorf(proto.ErrProtocol, "unreadable message of type %d", env.Type))
+		return
+	}
+	switch m := body.(type) {
+	case *proto.ConsentRequest:
+		wg.Go(func() {
+			cctx := ctx
+			if m.Timeout > 0 {
+				var cancel context.CancelFunc
+				cctx, cancel = context.WithTimeout(ctx, m.Timeout)
+				defer cancel()
+			}
+			allow := a.cfg.UI.Consent(cctx, *m)
+			peer.Reply(env.ID, proto.TypeConsentAnswer, &proto.ConsentAnswer{Allow: allow && cctx.Err() == nil})
+		})
+	case *proto.AgentRegistered: // TypeCodeRenewed
+		a.show(*m)
+	case *proto.PeerJoined:
+		a.cfg.UI.Joined(m.Peer)
+	case *proto.PeerLeft:
+		a.cfg.UI.Left(m.Peer, m.Reason)
+	case *proto.PeerState:
+		if m.Online {
+			a.cfg.UI.Status(fmt.Sprintf("%s is connected.", nameOr(m.Peer.Name, "The technician")))
+		} else {
+			a.cfg.UI.Status(fmt.Sprintf("%s lost the connection; waiting for them to come back.", nameOr(m.Peer.Name, "The technician")))
+		}
+	case *proto.Signal:
+		if a.cfg.OnSignal != nil {
+			a.cfg.OnSignal(*m)
+		}
+	case *proto.SessionEnded:
+		a.mu.Lock()
+		a.ended = m
+		a.mu.Unlock()
+		a.cfg.UI.Ended(*m)
+		peer.Close()
+	}
+}
+
+func nameOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// end asks the relay to close the session.
+func (a *Agent) end(peer *transport.Peer, reason string) {
+	a.mu.Lock()
+	id := a.sessionID
+	a.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := peer.Call(ctx, proto.TypeEnd, &proto.End{SessionID: id, Reason: reason}, proto.TypeOK, nil); err != nil {
+		a.log.Warn("end session", "err", err)
+		return
+	}
+	e := proto.SessionEnded{SessionID: id, By: "you", Reason: reason, Status: "Closed"}
+	a.mu.Lock()
+	a.ended = &e
+	a.mu.Unlock()
+	a.cfg.UI.Ended(e)
+}
+
+// Signal sends a signalling message to technician peer.
+func (a *Agent) Signal(peer int64, kind string, payload []byte) error {
+	a.mu.Lock()
+	p, id := a.peer, a.sessionID
+	a.mu.Unlock()
+	if p == nil {
+		return transport.ErrClosed
+	}
+	return p.Send(proto.TypeSignal, &proto.Signal{SessionID: id, Peer: peer, Kind: kind, Payload: payload})
+}
+
+// SessionID is the current session's ID, or "" before registration.
+func (a *Agent) SessionID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessionID
+}

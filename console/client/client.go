@@ -1,0 +1,126 @@
+// Package client is the technician's relay client: sign-in, the live queue,
+// support links, connecting to a session (with consent and resume after a
+// dropped connection) and signalling. It holds no UI: the headless commands
+// and the Fyne console both use it.
+package client
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// Conn is one connection to the relay.
+type Conn struct {
+	addr    string
+	peer    *transport.Peer
+	onEvent func(proto.Envelope)
+	wg      sync.WaitGroup
+	runErr  error
+	done    chan struct{}
+}
+
+// Dial connects to the relay at addr, pinning its key fingerprint, and says
+// Hello. onEvent receives every message that is not a reply (queue updates,
+// connect stages, signals, session ends); it runs on the reading goroutine
+// and must not block. It may be nil.
+func Dial(ctx context.Context, addr, fingerprint string, onEvent func(proto.Envelope)) (*Conn, error) {
+	conn, st, err := transport.Dial(ctx, addr, fingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if onEvent == nil {
+		onEvent = func(proto.Envelope) {}
+	}
+	c := &Conn{addr: addr, peer: transport.PeerOn(conn, st), onEvent: onEvent, done: make(chan struct{})}
+	c.wg.Go(func() {
+		c.runErr = c.peer.Run(context.Background(), c.onEvent)
+		close(c.done)
+	})
+	hello := &proto.Hello{Version: proto.Version, Role: proto.RoleTechnician, Client: "console"}
+	if err := c.peer.Call(ctx, proto.TypeHello, hello, proto.TypeWelcome, nil); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close ends the connection and waits for its goroutine.
+func (c *Conn) Close() {
+	c.peer.Close()
+	c.wg.Wait()
+}
+
+// Done is closed when the connection ended; Err then says why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection ended.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.runErr
+	default:
+		return nil
+	}
+}
+
+// Login signs in with a password and returns the token to keep.
+func (c *Conn) Login(ctx context.Context, user, password string) (proto.LoginOK, error) {
+	var ok proto.LoginOK
+	err := c.peer.Call(ctx, proto.TypeLogin, &proto.Login{User: user, Password: password}, proto.TypeLoginOK, &ok)
+	return ok, err
+}
+
+// Auth signs in with a token from an earlier Login.
+func (c *Conn) Auth(ctx context.Context, token string) (proto.LoginOK, error) {
+	var ok proto.LoginOK
+	err := c.peer.Call(ctx, proto.TypeAuth, &proto.Auth{Token: token}, proto.TypeLoginOK, &ok)
+	return ok, err
+}
+
+// Subscribe returns the queue; later changes arrive as TypeQueueUpdate events.
+func (c *Conn) Subscribe(ctx context.Context, all bool) (proto.QueueSnapshot, error) {
+	var snap proto.QueueSnapshot
+	err := c.peer.Call(ctx, proto.TypeQueueSubscribe, &proto.QueueSubscribe{All: all}, proto.TypeQueueSnapshot, &snap)
+	return snap, err
+}
+
+// CreateLink creates a support link; expires 0 takes the relay's default.
+func (c *Conn) CreateLink(ctx context.Context, customerName string, expires time.Duration) (proto.LinkCreated, error) {
+	var l proto.LinkCreated
+	err := c.peer.Call(ctx, proto.TypeLinkCreate, &proto.LinkCreate{CustomerName: customerName, Expires: expires}, proto.TypeLinkCreated, &l)
+	return l, err
+}
+
+// Connect attaches to a session by code or ID; progress arrives as
+// TypeConnectStage events. It returns once the end user answered.
+func (c *Conn) Connect(ctx context.Context, req proto.Connect) (proto.Connected, error) {
+	var r proto.Connected
+	err := c.peer.Call(ctx, proto.TypeConnect, &req, proto.TypeConnected, &r)
+	return r, err
+}
+
+// End closes a session.
+func (c *Conn) End(ctx context.Context, sessionID, reason string) error {
+	return c.peer.Call(ctx, proto.TypeEnd, &proto.End{SessionID: sessionID, Reason: reason}, proto.TypeOK, nil)
+}
+
+// Signal sends a signalling message to the session's agent.
+func (c *Conn) Signal(sessionID, kind string, payload []byte) error {
+	return c.peer.Send(proto.TypeSignal, &proto.Signal{SessionID: sessionID, Kind: kind, Payload: payload})
+}
+
+// Retryable reports whether err is worth retrying on a new connection (the
+// network or the relay went away) rather than final (the relay said no).
+func Retryable(err error) bool {
+	var f *proto.Failure
+	if errors.As(err, &f) {
+		return f.Code == proto.ErrShuttingDown || f.Code == proto.ErrInternal
+	}
+	return !errors.Is(err, transport.ErrFingerprintMismatch) && !errors.Is(err, transport.ErrBadFingerprint) &&
+		!errors.Is(err, context.Canceled)
+}

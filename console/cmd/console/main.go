@@ -1,0 +1,314 @@
+// Command console is the technician's console. This build offers the
+// headless commands: login, queue, link create and connect.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+const usage = `usage:
+  console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
+  console queue [--json] [--all] [--watch]
+  console link create [--name NAME] [--expires 30m]
+  console connect CODE | --session ID
+`
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+// fail prints err as one sentence and returns the exit code.
+func fail(err error, relay string) int {
+	if errors.Is(err, client.ErrNoLogin) {
+		fmt.Fprintln(os.Stderr, "You are not signed in; run: console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME")
+		return 1
+	}
+	var f *proto.Failure
+	if errors.As(err, &f) && f.Code == proto.ErrUnauthenticated {
+		fmt.Fprintln(os.Stderr, f.Message+" Run: console login")
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, transport.Describe(err, relay))
+	return 1
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "login":
+		return cmdLogin(ctx, args[1:])
+	case "queue":
+		return cmdQueue(ctx, args[1:])
+	case "link":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(os.Stderr, usage)
+			return 2
+		}
+		return cmdLink(ctx, args[2:])
+	case "connect":
+		return cmdConnect(ctx, args[1:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "Unknown command %q.\n%s", args[0], usage)
+	return 2
+}
+
+func cmdLogin(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("console login", flag.ContinueOnError)
+	relay := fs.String("relay", "", "relay address `host:port`")
+	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
+	user := fs.String("user", "", "user `name`")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *relay == "" || *fp == "" || *user == "" {
+		fmt.Fprintln(os.Stderr, "Give --relay, --fingerprint and --user; the password is read from standard input.")
+		return 2
+	}
+	norm, err := transport.ParseFingerprint(*fp)
+	if err != nil {
+		return fail(err, *relay)
+	}
+	pw, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		fmt.Fprintln(os.Stderr, "Could not read the password from standard input.")
+		return 1
+	}
+	pw = strings.TrimRight(pw, "\r\n")
+	if pw == "" {
+		fmt.Fprintln(os.Stderr, "No password on standard input.")
+		return 2
+	}
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(dctx, *relay, norm, nil)
+	if err != nil {
+		return fail(err, *relay)
+	}
+	defer c.Close()
+	ok, err := c.Login(dctx, *user, pw)
+	if err != nil {
+		return fail(err, *relay)
+	}
+	l := client.Login{Relay: *relay, Fingerprint: norm, User: ok.User, Role: ok.Role, Token: ok.Token, ExpiresAt: ok.ExpiresAt}
+	if err := l.Save(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("Signed in as %s (%s) until %s.\n", ok.User, ok.Role, ok.ExpiresAt.Local().Format("2006-01-02 15:04"))
+	return 0
+}
+
+// open connects with the saved login.
+func open(ctx context.Context, onEvent func(proto.Envelope)) (*client.Conn, client.Login, int) {
+	l, err := client.LoadLogin()
+	if err != nil {
+		return nil, l, fail(err, "")
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := l.Open(dctx, onEvent)
+	if err != nil {
+		return nil, l, fail(err, l.Relay)
+	}
+	return c, l, 0
+}
+
+func cmdQueue(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("console queue", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "every session visible to you, not only yours")
+	watch := fs.Bool("watch", false, "keep printing changes until interrupted")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	updates := make(chan proto.SessionInfo, 64)
+	c, l, code := open(ctx, func(env proto.Envelope) {
+		var u proto.QueueUpdate
+		if env.Type == proto.TypeQueueUpdate && env.Decode(&u) == nil {
+			select {
+			case updates <- u.Session:
+			default:
+			}
+		}
+	})
+	if c == nil {
+		return code
+	}
+	defer c.Close()
+	snap, err := c.Subscribe(ctx, *all)
+	if err != nil {
+		return fail(err, l.Relay)
+	}
+	printQueue(os.Stdout, snap.Sessions, *asJSON)
+	if !*watch {
+		return 0
+	}
+	enc := json.NewEncoder(os.Stdout)
+	for {
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-c.Done():
+			return fail(c.Err(), l.Relay)
+		case s := <-updates:
+			if *asJSON {
+				enc.Encode(s)
+			} else {
+				fmt.Printf("%s  %-8s %s\n", s.ID, s.Status, describe(s))
+			}
+		}
+	}
+}
+
+func describe(s proto.SessionInfo) string {
+	var parts []string
+	if s.CustomerName != "" {
+		parts = append(parts, s.CustomerName)
+	}
+	if d := s.Device; d != nil {
+		parts = append(parts, strings.TrimSpace(d.OS+" "+d.OSVersion), d.Hostname, d.PublicIP)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func printQueue(w io.Writer, ss []proto.SessionInfo, asJSON bool) {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(ss)
+		return
+	}
+	if len(ss) == 0 {
+		fmt.Fprintln(w, "The queue is empty.")
+		return
+	}
+	sort.SliceStable(ss, func(i, j int) bool { return ss[i].CreatedAt.Before(ss[j].CreatedAt) })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SESSION\tSTATUS\tWAITING\tOWNER\tEND USER / DEVICE")
+	now := time.Now()
+	for _, s := range ss {
+		since := s.CreatedAt
+		if !s.ReadyAt.IsZero() {
+			since = s.ReadyAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, now.Sub(since).Round(time.Second), s.Owner, describe(s))
+	}
+	tw.Flush()
+}
+
+func cmdLink(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("console link create", flag.ContinueOnError)
+	name := fs.String("name", "", "the end user's `name`, shown in the queue")
+	expires := fs.Duration("expires", 0, "how long the link stays usable (default: the relay's, 24h)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	c, l, code := open(ctx, nil)
+	if c == nil {
+		return code
+	}
+	defer c.Close()
+	link, err := c.CreateLink(ctx, *name, *expires)
+	if err != nil {
+		return fail(err, l.Relay)
+	}
+	fmt.Println(link.URL)
+	fmt.Fprintf(os.Stderr, "Session %s is Waiting; the link expires at %s.\n", link.SessionID, link.ExpiresAt.Local().Format("2006-01-02 15:04"))
+	return 0
+}
+
+// printer shows a session's progress on the terminal.
+type printer struct{}
+
+func (printer) Stage(text string) { fmt.Println(text) }
+
+func (printer) Connected(c proto.Connected) {
+	if c.Resumed {
+		fmt.Printf("Resumed session %s.\n", c.Session.ID)
+		return
+	}
+	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
+}
+
+func (printer) Event(env proto.Envelope) {
+	if env.Type != proto.TypePeerState {
+		return
+	}
+	var ps proto.PeerState
+	if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
+		if ps.Online {
+			fmt.Println("The end user's app is back.")
+		} else {
+			fmt.Println("The end user's app lost its connection; waiting for it to come back.")
+		}
+	}
+}
+
+func cmdConnect(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("console connect", flag.ContinueOnError)
+	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
+	verbose := fs.Bool("v", false, "log details to standard error")
+	// Accept the code before or after the flags.
+	var code string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		code, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if code == "" {
+		code = strings.Join(fs.Args(), "")
+	}
+	if (code == "") == (*sessionID == "") {
+		fmt.Fprintln(os.Stderr, "Give either a session code or --session ID.")
+		return 2
+	}
+	l, err := client.LoadLogin()
+	if err != nil {
+		return fail(err, "")
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	opts := client.SessionOptions{
+		Login:  l,
+		Target: proto.Connect{Code: code, SessionID: *sessionID},
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+	}
+	err = client.Attach(ctx, opts, printer{})
+	var ended *client.ErrEnded
+	switch {
+	case err == nil:
+		fmt.Println("Session ended.")
+		return 0
+	case errors.As(err, &ended):
+		fmt.Println(ended.Error())
+		return 0
+	}
+	return fail(err, l.Relay)
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building and testing RelayDesk need, only
+# when something is missing. Safe to run again and again.
+set -euo pipefail
+
+# Build: the agent and console are cgo programs (X11 capture and input,
+# Fyne, libvpx) from the remote-view issue on; the relay needs none of it.
+build_pkgs=(gcc libc6-dev pkg-config)
+# Tests: an X server for capture and input tests, and tools to check it.
+test_pkgs=(xvfb x11-utils xdotool)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,61 @@
+// Package proto defines the RelayDesk control-plane protocol spoken over QUIC
+// between the relay and every SOS app (agent) and console (technician): the
+// framing, the message types, their bodies and the error codes.
+//
+// # Transport
+//
+// The QUIC connection uses TLS 1.3 with ALPN "relaydesk/<Version>". The
+// client opens exactly one bidirectional stream, the control stream, and
+// both sides exchange frames on it until one closes the connection. Media
+// (screen video, input, clipboard) never travels here: it goes over WebRTC,
+// signalled through Signal messages.
+//
+// # Framing
+//
+// Every frame is a 4-byte big-endian length followed by that many bytes of
+// CBOR (RFC 8949) encoding one Envelope. A frame is at most MaxFrame bytes.
+// An Envelope carries the message Type, an ID when the sender expects an
+// answer, ReplyTo when it is that answer, and the Body: the CBOR encoding of
+// the struct named for the Type. Integer map keys keep the encoding compact;
+// unknown keys are ignored so that fields can be added without a version bump;
+// removing or re-typing a field bumps Version.
+//
+// # Protocol flow
+//
+//	client                                  relay
+//	  Hello{Version, Role}            ->
+//	                                   <-   Welcome{Version, Organisation}
+//
+//	agent (attended code)
+//	  AgentRegister{Device}           ->
+//	                                   <-   AgentRegistered{SessionID, Code, ResumeKey}
+//	agent (support link)
+//	  AgentRegister{LinkToken, Device} ->
+//	                                   <-   AgentRegistered{SessionID, Technician, ResumeKey}
+//	agent (after a reconnect)
+//	  AgentRegister{ResumeKey, Device} ->
+//	                                   <-   AgentRegistered{SessionID, Resumed: true}
+//
+//	technician
+//	  Login{User, Password} | Auth{Token} ->
+//	                                   <-   LoginOK{Token, Expires, User, Role}
+//	  QueueSubscribe                  ->
+//	                                   <-   QueueSnapshot{Sessions}, then QueueUpdate{Session} on every change
+//	  LinkCreate{CustomerName, Expires} ->
+//	                                   <-   LinkCreated{SessionID, URL, ExpiresAt}
+//	  Connect{Code | SessionID}       ->    relay asks the agent:
+//	                                        ConsentRequest{Technician} -> agent
+//	                                        agent -> ConsentAnswer{Allow}
+//	                                   <-   Connected{Session} or Error{CodeConsentDenied...}
+//	                                        agent receives PeerJoined{Peer, Name}
+//
+//	either side, while attached
+//	  Signal{SessionID, Peer, Kind, Payload} -> relayed, in order, to the other side
+//	  End{SessionID, Reason}          ->    both sides receive SessionEnded{By, Reason}
+//
+// Requests (Hello, AgentRegister, Login, Auth, QueueSubscribe, LinkCreate,
+// Connect, ConsentRequest, End) carry an ID; the answer carries ReplyTo with
+// that ID and is either the named reply type, OK, or Error. Everything else is
+// a one-way event. A peer that receives a malformed frame closes the
+// connection with the QUIC application error code ErrProtocol.
+package proto

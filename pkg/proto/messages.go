@@ -1,0 +1,320 @@
+package proto
+
+import "time"
+
+// Version is the protocol version; it is bumped on every incompatible wire change.
+const Version = 1
+
+// ALPN is the TLS application protocol that names the protocol version.
+const ALPN = "relaydesk/1"
+
+// Role says which kind of client a connection belongs to.
+type Role string
+
+// Client roles.
+const (
+	RoleAgent      Role = "agent"
+	RoleTechnician Role = "technician"
+)
+
+// Type identifies the body of an Envelope.
+type Type uint16
+
+// Message types. Values are part of the wire format: never reuse a number.
+const (
+	TypeHello   Type = 1 // Hello, client -> relay, request
+	TypeWelcome Type = 2 // Welcome, reply to Hello
+	TypeError   Type = 3 // Error, reply to any request
+	TypeOK      Type = 4 // OK, reply to a request that has nothing else to say
+
+	TypeAgentRegister   Type = 10 // AgentRegister, agent -> relay, request
+	TypeAgentRegistered Type = 11 // AgentRegistered, reply
+	TypeConsentRequest  Type = 12 // ConsentRequest, relay -> agent, request
+	TypeConsentAnswer   Type = 13 // ConsentAnswer, reply to ConsentRequest
+	TypeCodeRenewed     Type = 14 // AgentRegistered, relay -> agent: the old code expired, here is a new one
+
+	TypeLogin          Type = 20 // Login, technician -> relay, request
+	TypeLoginOK        Type = 21 // LoginOK, reply to Login or Auth
+	TypeAuth           Type = 22 // Auth, technician -> relay, request
+	TypeQueueSubscribe Type = 23 // QueueSubscribe, request
+	TypeQueueSnapshot  Type = 24 // QueueSnapshot, reply to QueueSubscribe
+	TypeQueueUpdate    Type = 25 // QueueUpdate, relay -> technician, event
+	TypeLinkCreate     Type = 26 // LinkCreate, request
+	TypeLinkCreated    Type = 27 // LinkCreated, reply
+	TypeConnect        Type = 28 // Connect, request
+	TypeConnected      Type = 29 // Connected, reply
+	TypeConnectStage   Type = 30 // ConnectStage, relay -> technician, event while a Connect is pending
+
+	TypeSignal       Type = 40 // Signal, either way, event
+	TypeEnd          Type = 41 // End, either side -> relay, request
+	TypeSessionEnded Type = 42 // SessionEnded, relay -> participants, event
+	TypePeerJoined   Type = 43 // PeerJoined, relay -> agent, event
+	TypePeerLeft     Type = 44 // PeerLeft, relay -> agent, event
+	TypePeerState    Type = 45 // PeerState, relay -> participants: the other side dropped or came back
+)
+
+// Hello opens every connection.
+type Hello struct {
+	Version int    `cbor:"1,keyasint"`
+	Role    Role   `cbor:"2,keyasint"`
+	Client  string `cbor:"3,keyasint,omitempty"` // program and version, for logs
+}
+
+// Welcome answers Hello.
+type Welcome struct {
+	Version      int       `cbor:"1,keyasint"`
+	Organisation string    `cbor:"2,keyasint,omitempty"`
+	ServerTime   time.Time `cbor:"3,keyasint"`
+}
+
+// OK acknowledges a request.
+type OK struct{}
+
+// Error answers a request that failed. Message is a sentence for a person.
+type Error struct {
+	Code    ErrorCode `cbor:"1,keyasint"`
+	Message string    `cbor:"2,keyasint"`
+	// RetryAfter, when set, says how long the client must wait before trying again.
+	RetryAfter time.Duration `cbor:"3,keyasint,omitempty"`
+}
+
+// AgentRegister registers an SOS app. With no LinkToken and no ResumeKey the
+// relay creates an attended-code session. With LinkToken the agent joins that
+// support link's session. With ResumeKey the agent resumes the session it
+// had before its connection dropped (or the relay restarted).
+type AgentRegister struct {
+	LinkToken string     `cbor:"1,keyasint,omitempty"`
+	ResumeKey string     `cbor:"2,keyasint,omitempty"`
+	Device    DeviceInfo `cbor:"3,keyasint"`
+}
+
+// AgentRegistered answers AgentRegister (and, as TypeCodeRenewed, tells the
+// agent its code was replaced).
+type AgentRegistered struct {
+	SessionID     string    `cbor:"1,keyasint"`
+	Code          string    `cbor:"2,keyasint,omitempty"` // 9 digits, attended sessions only
+	CodeExpiresAt time.Time `cbor:"3,keyasint,omitempty"`
+	ResumeKey     string    `cbor:"4,keyasint,omitempty"` // secret for resuming; keep it
+	Technician    string    `cbor:"5,keyasint,omitempty"` // who created the link
+	Status        string    `cbor:"6,keyasint"`
+	Resumed       bool      `cbor:"7,keyasint,omitempty"`
+	// Peers lists the technicians attached when a session resumes.
+	Peers []Peer `cbor:"8,keyasint,omitempty"`
+}
+
+// Peer is a technician attached to a session, as the agent sees it.
+type Peer struct {
+	ID   int64  `cbor:"1,keyasint"`
+	Name string `cbor:"2,keyasint"`
+}
+
+// ConsentRequest asks the end user whether Technician may connect.
+type ConsentRequest struct {
+	SessionID    string   `cbor:"1,keyasint"`
+	Technician   string   `cbor:"2,keyasint"`
+	Organisation string   `cbor:"3,keyasint,omitempty"`
+	Permissions  []string `cbor:"4,keyasint,omitempty"` // e.g. "view", "control", "clipboard"
+	// Timeout is how long the relay waits for an answer.
+	Timeout time.Duration `cbor:"5,keyasint,omitempty"`
+}
+
+// ConsentAnswer is the end user's decision.
+type ConsentAnswer struct {
+	Allow bool `cbor:"1,keyasint"`
+}
+
+// Login authenticates a technician with a password.
+type Login struct {
+	User     string `cbor:"1,keyasint"`
+	Password string `cbor:"2,keyasint"`
+}
+
+// Auth authenticates a technician with a token from an earlier LoginOK.
+type Auth struct {
+	Token string `cbor:"1,keyasint"`
+}
+
+// LoginOK answers Login and Auth.
+type LoginOK struct {
+	Token     string    `cbor:"1,keyasint,omitempty"` // only in answer to Login
+	ExpiresAt time.Time `cbor:"2,keyasint"`
+	UserID    int64     `cbor:"3,keyasint"`
+	User      string    `cbor:"4,keyasint"`
+	Role      string    `cbor:"5,keyasint"`
+}
+
+// QueueSubscribe asks for the queue and every later change of it.
+type QueueSubscribe struct {
+	// All asks for every session the user may see, not only their own.
+	All bool `cbor:"1,keyasint,omitempty"`
+}
+
+// SessionInfo is a session as a technician sees it in the queue.
+type SessionInfo struct {
+	ID           string      `cbor:"1,keyasint" json:"id"`
+	Kind         string      `cbor:"2,keyasint" json:"kind"`
+	Status       string      `cbor:"3,keyasint" json:"status"`
+	Owner        string      `cbor:"4,keyasint,omitempty" json:"owner,omitempty"`
+	CustomerName string      `cbor:"5,keyasint,omitempty" json:"customer_name,omitempty"`
+	Device       *DeviceInfo `cbor:"6,keyasint,omitempty" json:"device,omitempty"`
+	CreatedAt    time.Time   `cbor:"7,keyasint" json:"created_at"`
+	ReadyAt      time.Time   `cbor:"8,keyasint,omitempty" json:"ready_at,omitzero"`
+	StartedAt    time.Time   `cbor:"9,keyasint,omitempty" json:"started_at,omitzero"`
+	EndedAt      time.Time   `cbor:"10,keyasint,omitempty" json:"ended_at,omitzero"`
+	ExpiresAt    time.Time   `cbor:"11,keyasint,omitempty" json:"expires_at,omitzero"`
+	EndedBy      string      `cbor:"12,keyasint,omitempty" json:"ended_by,omitempty"`
+	EndReason    string      `cbor:"13,keyasint,omitempty" json:"end_reason,omitempty"`
+	Technicians  []string    `cbor:"14,keyasint,omitempty" json:"technicians,omitempty"`
+	AgentOnline  bool        `cbor:"15,keyasint,omitempty" json:"agent_online"`
+}
+
+// QueueSnapshot answers QueueSubscribe with the live sessions.
+type QueueSnapshot struct {
+	Sessions []SessionInfo `cbor:"1,keyasint"`
+}
+
+// QueueUpdate pushes one session's new state. A session that left the
+// subscriber's view arrives with its final status (Closed or Expired).
+type QueueUpdate struct {
+	Session SessionInfo `cbor:"1,keyasint"`
+}
+
+// LinkCreate asks for a support link.
+type LinkCreate struct {
+	CustomerName string        `cbor:"1,keyasint,omitempty"`
+	Expires      time.Duration `cbor:"2,keyasint,omitempty"` // 0: the relay's default
+}
+
+// LinkCreated answers LinkCreate.
+type LinkCreated struct {
+	SessionID string    `cbor:"1,keyasint"`
+	URL       string    `cbor:"2,keyasint"`
+	ExpiresAt time.Time `cbor:"3,keyasint"`
+}
+
+// Connect attaches the technician to a session, by attended code or by the
+// ID of a Ready session in their queue. Reattaching to an Active session the
+// technician was already attached to (after a reconnect) needs no new consent.
+type Connect struct {
+	Code      string `cbor:"1,keyasint,omitempty"`
+	SessionID string `cbor:"2,keyasint,omitempty"`
+}
+
+// Connected answers Connect once the end user allowed it.
+type Connected struct {
+	Session SessionInfo `cbor:"1,keyasint"`
+	PeerID  int64       `cbor:"2,keyasint"` // the technician's peer ID in Signal messages
+	Resumed bool        `cbor:"3,keyasint,omitempty"`
+}
+
+// ConnectStage reports progress of a pending Connect, e.g. "asking the end user for permission".
+type ConnectStage struct {
+	SessionID string `cbor:"1,keyasint"`
+	Stage     string `cbor:"2,keyasint"`
+}
+
+// Signal carries an opaque WebRTC signalling message (SDP offer or answer,
+// ICE candidate) between the agent and one attached technician. From the
+// agent, Peer names the technician it is for; the relay delivers it with
+// Peer set to the same technician. From a technician, Peer is ignored and the
+// agent receives the technician's peer ID. Order is kept per session.
+type Signal struct {
+	SessionID string `cbor:"1,keyasint"`
+	Peer      int64  `cbor:"2,keyasint,omitempty"`
+	Kind      string `cbor:"3,keyasint"` // "offer", "answer", "candidate", ...
+	Payload   []byte `cbor:"4,keyasint,omitempty"`
+}
+
+// End ends a session (agent) or the technician's part in it.
+type End struct {
+	SessionID string `cbor:"1,keyasint"`
+	Reason    string `cbor:"2,keyasint,omitempty"`
+}
+
+// SessionEnded tells a participant that a session is over and who ended it.
+type SessionEnded struct {
+	SessionID string        `cbor:"1,keyasint"`
+	By        string        `cbor:"2,keyasint"`
+	Reason    string        `cbor:"3,keyasint,omitempty"`
+	Status    string        `cbor:"4,keyasint"` // Closed or Expired
+	Duration  time.Duration `cbor:"5,keyasint,omitempty"`
+}
+
+// PeerJoined tells the agent that a technician is attached (after consent).
+type PeerJoined struct {
+	SessionID string `cbor:"1,keyasint"`
+	Peer      Peer   `cbor:"2,keyasint"`
+}
+
+// PeerLeft tells the agent that a technician left the session.
+type PeerLeft struct {
+	SessionID string `cbor:"1,keyasint"`
+	Peer      Peer   `cbor:"2,keyasint"`
+	Reason    string `cbor:"3,keyasint,omitempty"`
+}
+
+// PeerState tells a participant that the other side's connection dropped
+// (Online false; the relay keeps the session for the grace period) or came back.
+type PeerState struct {
+	SessionID string `cbor:"1,keyasint"`
+	Peer      Peer   `cbor:"2,keyasint"` // ID 0: the agent
+	Online    bool   `cbor:"3,keyasint"`
+}
+
+// NewBody returns a pointer to a zero value of the body that type t carries,
+// or nil for an unknown type.
+func NewBody(t Type) any {
+	switch t {
+	case TypeHello:
+		return new(Hello)
+	case TypeWelcome:
+		return new(Welcome)
+	case TypeError:
+		return new(Error)
+	case TypeOK:
+		return new(OK)
+	case TypeAgentRegister:
+		return new(AgentRegister)
+	case TypeAgentRegistered, TypeCodeRenewed:
+		return new(AgentRegistered)
+	case TypeConsentRequest:
+		return new(ConsentRequest)
+	case TypeConsentAnswer:
+		return new(ConsentAnswer)
+	case TypeLogin:
+		return new(Login)
+	case TypeLoginOK:
+		return new(LoginOK)
+	case TypeAuth:
+		return new(Auth)
+	case TypeQueueSubscribe:
+		return new(QueueSubscribe)
+	case TypeQueueSnapshot:
+		return new(QueueSnapshot)
+	case TypeQueueUpdate:
+		return new(QueueUpdate)
+	case TypeLinkCreate:
+		return new(LinkCreate)
+	case TypeLinkCreated:
+		return new(LinkCreated)
+	case TypeConnect:
+		return new(Connect)
+	case TypeConnected:
+		return new(Connected)
+	case TypeConnectStage:
+		return new(ConnectStage)
+	case TypeSignal:
+		return new(Signal)
+	case TypeEnd:
+		return new(End)
+	case TypeSessionEnded:
+		return new(SessionEnded)
+	case TypePeerJoined:
+		return new(PeerJoined)
+	case TypePeerLeft:
+		return new(PeerLeft)
+	case TypePeerState:
+		return new(PeerState)
+	}
+	return nil
+}

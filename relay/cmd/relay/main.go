@@ -1,0 +1,281 @@
+// Command relay is the RelayDesk server: `relay serve` runs it, `relay user
+// add` creates accounts, `relay fingerprint` prints the key fingerprint that
+// apps and consoles pin.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/auth"
+	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/relay/queue"
+	"github.com/relaydesk/relaydesk/relay/server"
+	"github.com/relaydesk/relaydesk/relay/store"
+)
+
+const usage = `usage:
+  relay serve [--data DIR] [--addr HOST:PORT] [--cert FILE --key FILE] [flags]
+  relay user add [--data DIR] --name NAME --role ROLE [--password-stdin]
+  relay fingerprint [--data DIR]
+Roles: admin, technician-manager, channel-manager, technician.
+`
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch {
+	case args[0] == "serve":
+		err = serve(args[1:])
+	case args[0] == "user" && len(args) > 1 && args[1] == "add":
+		err = userAdd(args[2:])
+	case args[0] == "fingerprint":
+		err = fingerprint(args[1:])
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "Unknown command %q.\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, sentence(err))
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+// sentence makes an error read as one sentence.
+func sentence(err error) string {
+	s := err.Error()
+	if s == "" {
+		return "Failed."
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func openStore(ctx context.Context, dir string) (store.Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "relay.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open the database in %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+func fingerprint(args []string) error {
+	fs := flag.NewFlagSet("relay fingerprint", flag.ContinueOnError)
+	data := fs.String("data", "relay-data", "data `directory`")
+	cert := fs.String("cert", "", "TLS certificate `file` (instead of the one in the data directory)")
+	key := fs.String("key", "", "TLS key `file`")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := loadIdentity(*data, *cert, *key, false)
+	if err != nil {
+		return err
+	}
+	fp, err := identity.Fingerprint(c)
+	if err != nil {
+		return err
+	}
+	fmt.Println(fp)
+	return nil
+}
+
+func userAdd(args []string) error {
+	fs := flag.NewFlagSet("relay user add", flag.ContinueOnError)
+	data := fs.String("data", "relay-data", "data `directory`")
+	name := fs.String("name", "", "user `name`")
+	role := fs.String("role", "technician", "`role`: admin, technician-manager, channel-manager or technician")
+	stdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *name == "" {
+		fmt.Fprintln(os.Stderr, "Give the user's name with --name.")
+		return errUsage
+	}
+	pw := ""
+	if *stdin {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read the password from standard input: %w", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	} else {
+		pw = auth.NewPassword()
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := server.CreateUser(ctx, st, *name, store.Role(*role), pw)
+	if err != nil {
+		return err
+	}
+	st.Audit(ctx, &store.AuditEvent{At: time.Now(), Kind: "user.created", Actor: "relay user add", Detail: map[string]string{"user": u.Name, "role": string(u.Role)}})
+	fmt.Printf("Created %s %q.\n", u.Role, u.Name)
+	if !*stdin {
+		fmt.Printf("Password: %s\n", pw)
+	}
+	return nil
+}
+
+func loadIdentity(data, cert, key string, create bool) (tlsCert tls.Certificate, err error) {
+	switch {
+	case cert != "" || key != "":
+		if cert == "" || key == "" {
+			return tlsCert, fmt.Errorf("give both --cert and --key")
+		}
+		return identity.Load(cert, key)
+	case create:
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return tlsCert, fmt.Errorf("create data directory %s: %w", data, err)
+		}
+		c, _, err := identity.LoadOrCreate(data)
+		return c, err
+	}
+	if _, err := os.Stat(filepath.Join(data, "relay.crt")); err != nil {
+		return tlsCert, fmt.Errorf("no relay identity in %s yet; start the relay once with relay serve --data %s", data, data)
+	}
+	c, _, err := identity.LoadOrCreate(data)
+	return c, err
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("relay serve", flag.ContinueOnError)
+	data := fs.String("data", "relay-data", "data `directory` (database, TLS identity)")
+	addr := fs.String("addr", "127.0.0.1:4433", "UDP `host:port` for QUIC; the TCP port of the same number is reserved for HTTPS")
+	public := fs.String("public", "", "`host:port` clients use to reach the relay, for link URLs (default: --addr)")
+	cert := fs.String("cert", "", "TLS certificate `file` (default: generated in the data directory)")
+	key := fs.String("key", "", "TLS key `file`")
+	org := fs.String("org", "", "organisation `name` shown to end users")
+	def := queue.DefaultConfig()
+	codeTTL := fs.Duration("code-ttl", def.CodeTTL, "how long an unused session code stays valid")
+	linkTTL := fs.Duration("link-ttl", def.LinkTTL, "default lifetime of a support link")
+	consent := fs.Duration("consent-timeout", def.ConsentTimeout, "how long the end user has to allow a connection")
+	grace := fs.Duration("grace", def.Grace, "how long a session waits for a dropped app or console to come back")
+	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long a technician's sign-in lasts")
+	logLevel := fs.String("log-level", "info", "`level`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	tlsCert, err := loadIdentity(*data, *cert, *key, true)
+	if err != nil {
+		return err
+	}
+	fp, err := identity.Fingerprint(tlsCert)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *data)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := firstAdmin(ctx, st); err != nil {
+		return err
+	}
+
+	pub := *public
+	if pub == "" {
+		pub = *addr
+	}
+	qcfg := queue.Config{
+		CodeTTL: *codeTTL, LinkTTL: *linkTTL, ConsentTimeout: *consent, Grace: *grace,
+		LinkBase: "https://" + pub, Organisation: *org, Logger: log,
+	}
+	if err := qcfg.Validate(); err != nil {
+		return fmt.Errorf("invalid setting: %w", err)
+	}
+	q, err := queue.New(ctx, st, qcfg)
+	if err != nil {
+		return err
+	}
+	udp, err := net.ListenPacket("udp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on UDP %s: %w", *addr, err)
+	}
+	defer udp.Close()
+	ln, err := transport.Listen(udp, tlsCert)
+	if err != nil {
+		return fmt.Errorf("start QUIC on %s: %w", *addr, err)
+	}
+	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log})
+
+	fmt.Printf("Relay listening on %s (UDP, QUIC)\n", udp.LocalAddr())
+	fmt.Printf("Key fingerprint: %s\n", fp)
+	fmt.Printf("Connect an SOS app:  sos --relay %s --fingerprint %s --no-gui\n", pub, fp)
+	os.Stdout.Sync()
+
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	sweepDone := make(chan struct{})
+	go func() { defer close(sweepDone); q.Run(sweepCtx, time.Second) }()
+	err = srv.Serve(ctx, ln, 5*time.Second)
+	stopSweep()
+	<-sweepDone
+	log.Info("relay stopped")
+	return err
+}
+
+// firstAdmin creates the admin account on a fresh database and prints its
+// password once.
+func firstAdmin(ctx context.Context, st store.Store) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	pw := auth.NewPassword()
+	if _, err := server.CreateUser(ctx, st, "admin", store.RoleAdmin, pw); err != nil {
+		return err
+	}
+	st.Audit(ctx, &store.AuditEvent{At: time.Now(), Kind: "user.created", Actor: "relay", Detail: map[string]string{"user": "admin", "role": "admin"}})
+	fmt.Printf("Created the administrator account \"admin\" with password: %s\n", pw)
+	fmt.Println("This password is shown only once; keep it now.")
+	return nil
+}

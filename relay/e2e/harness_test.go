@@ -1,0 +1,342 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/relaydesk/relaydesk/relay/store"
+)
+
+// bin holds the binaries built once for all tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "relaydesk-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin = dir
+	for name, pkg := range map[string]string{"relay": "./relay/cmd/relay", "sos": "./agent/cmd/sos", "console": "./console/cmd/console"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd.Dir = "../.."
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", name, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running binary whose output lines are collected.
+type proc struct {
+	t     *testing.T
+	name  string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	mu    sync.Mutex
+	lines []string
+	wake  chan struct{}
+	done  chan struct{}
+	err   error
+}
+
+func start(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	p.cmd = exec.Command(filepath.Join(bin, name), args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = p.cmd.Stdout
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.wake <- struct{}{}:
+			default:
+			}
+		}
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), p.output())
+		}
+	})
+	return p
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// expect waits for a line matching re and returns its submatches.
+func (p *proc) expect(re string) []string {
+	p.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(60 * time.Second)
+	seen := 0
+	for {
+		p.mu.Lock()
+		lines := p.lines[seen:]
+		p.mu.Unlock()
+		for _, l := range lines {
+			seen++
+			if m := rx.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		}
+		select {
+		case <-p.wake:
+		case <-p.done:
+			p.mu.Lock()
+			more := len(p.lines) > seen
+			p.mu.Unlock()
+			if !more {
+				p.t.Fatalf("%s exited (%v) without printing %q", p.name, p.err, re)
+			}
+		case <-deadline:
+			p.t.Fatalf("%s did not print %q within 60s", p.name, re)
+		}
+	}
+}
+
+func (p *proc) say(line string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		p.t.Fatalf("write to %s: %v", p.name, err)
+	}
+}
+
+func (p *proc) signal(s os.Signal) { p.cmd.Process.Signal(s) }
+
+// wait waits for the process to exit and returns its exit code.
+func (p *proc) wait() int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("%s did not exit", p.name)
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// run runs a binary to completion with stdin and returns its output and exit code.
+func run(t *testing.T, env []string, stdin, name string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, _ := cmd.CombinedOutput()
+	return string(out), cmd.ProcessState.ExitCode()
+}
+
+// relay is a relay process with its data directory and address.
+type relay struct {
+	*proc
+	data, addr, fp, adminPW string
+	extra                   []string
+}
+
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().String()
+}
+
+func startRelay(t *testing.T, extra ...string) *relay {
+	t.Helper()
+	r := &relay{data: t.TempDir(), addr: freeUDPAddr(t), extra: extra}
+	r.launch(t)
+	return r
+}
+
+func (r *relay) launch(t *testing.T) {
+	t.Helper()
+	args := append([]string{"serve", "--data", r.data, "--addr", r.addr, "--log-level", "debug"}, r.extra...)
+	r.proc = start(t, nil, "relay", args...)
+	if r.adminPW == "" {
+		r.adminPW = r.expect(`administrator account "admin" with password: (\S+)`)[1]
+	}
+	r.fp = r.expect(`Key fingerprint: (sha256:[0-9a-f]{64})`)[1]
+}
+
+// kill stops the relay at once, as a crash would.
+func (r *relay) kill() {
+	r.cmd.Process.Signal(syscall.SIGKILL)
+	<-r.done
+}
+
+// openStore opens the relay's database beside the running relay.
+func (r *relay) openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(r.data, "relay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// technician signs in with a console of its own config directory.
+type technician struct {
+	env []string
+}
+
+func (r *relay) login(t *testing.T, user, password string) technician {
+	t.Helper()
+	tech := technician{env: []string{"XDG_CONFIG_HOME=" + t.TempDir()}}
+	out, code := run(t, tech.env, password+"\n", "console", "login", "--relay", r.addr, "--fingerprint", r.fp, "--user", user)
+	if code != 0 {
+		t.Fatalf("login failed (%d): %s", code, out)
+	}
+	return tech
+}
+
+func (r *relay) addUser(t *testing.T, name, role, password string) {
+	t.Helper()
+	out, code := run(t, nil, password+"\n", "relay", "user", "add", "--data", r.data, "--name", name, "--role", role, "--password-stdin")
+	if code != 0 {
+		t.Fatalf("user add: %s", out)
+	}
+}
+
+// sessionStatus reads a session's status from the relay's database.
+func sessionStatus(t *testing.T, st store.Store, id string) store.Status {
+	t.Helper()
+	s, err := st.Session(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Status
+}
+
+// waitStatus polls the database until the session has status want.
+func waitStatus(t *testing.T, st store.Store, id string, want store.Status) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := sessionStatus(t, st, id)
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session %s is %s, want %s", id, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// udpProxy forwards UDP between clients and a target; Drop blackholes
+// traffic in both directions, as a network outage does.
+type udpProxy struct {
+	pc     net.PacketConn
+	target *net.UDPAddr
+	drop   atomic.Bool
+	mu     sync.Mutex
+	ups    map[string]*net.UDPConn
+	wg     sync.WaitGroup
+}
+
+func newUDPProxy(t *testing.T, target string) *udpProxy {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &udpProxy{pc: pc, target: ta, ups: make(map[string]*net.UDPConn)}
+	p.wg.Go(p.loop)
+	t.Cleanup(func() {
+		pc.Close()
+		p.mu.Lock()
+		for _, u := range p.ups {
+			u.Close()
+		}
+		p.mu.Unlock()
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *udpProxy) addr() string { return p.pc.LocalAddr().String() }
+
+func (p *udpProxy) loop() {
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := p.pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if p.drop.Load() {
+			continue
+		}
+		p.mu.Lock()
+		up := p.ups[from.String()]
+		if up == nil {
+			up, err = net.DialUDP("udp", nil, p.target)
+			if err != nil {
+				p.mu.Unlock()
+				continue
+			}
+			p.ups[from.String()] = up
+			p.wg.Go(func() {
+				b := make([]byte, 65536)
+				for {
+					n, err := up.Read(b)
+					if err != nil {
+						return
+					}
+					if !p.drop.Load() {
+						p.pc.WriteTo(b[:n], from)
+					}
+				}
+			})
+		}
+		p.mu.Unlock()
+		up.Write(buf[:n])
+	}
+}

@@ -1,0 +1,105 @@
+// Package queue runs the life of support sessions on the relay: attended
+// codes and support links, the Waiting -> Ready -> Active -> Closed/Expired
+// lifecycle, end-user consent, technicians attaching and resuming, the
+// grace period after a dropped connection, signalling between the agent and
+// each technician, and the live queue pushed to subscribed technicians.
+// Every change is written to the store before anyone is told of it, so a
+// relay restart loses nothing.
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/relaydesk/relaydesk/relay/throttle"
+)
+
+// Config holds the session policy. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// CodeTTL is how long an attended code stays valid unused.
+	CodeTTL time.Duration
+	// LinkTTL is a support link's default lifetime; LinkMaxTTL caps what a technician may ask for.
+	LinkTTL, LinkMaxTTL time.Duration
+	// ConsentTimeout is how long the end user has to answer a consent request.
+	ConsentTimeout time.Duration
+	// Grace is how long a session waits for a dropped agent or technician to come back.
+	Grace time.Duration
+	// LinkBase is the start of support-link URLs, e.g. "https://relay.example.com:4433".
+	LinkBase string
+	// Organisation is shown to end users in consent requests.
+	Organisation string
+	// CodeThrottle limits wrong codes per technician and per source IP.
+	CodeThrottle throttle.Config
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives operational logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		CodeTTL:        10 * time.Minute,
+		LinkTTL:        24 * time.Hour,
+		LinkMaxTTL:     30 * 24 * time.Hour,
+		ConsentTimeout: 60 * time.Second,
+		Grace:          2 * time.Minute,
+		LinkBase:       "https://localhost:4433",
+		CodeThrottle:   throttle.DefaultCodes,
+	}
+}
+
+func (c *Config) fill() {
+	d := DefaultConfig()
+	if c.CodeTTL == 0 {
+		c.CodeTTL = d.CodeTTL
+	}
+	if c.LinkTTL == 0 {
+		c.LinkTTL = d.LinkTTL
+	}
+	if c.LinkMaxTTL == 0 {
+		c.LinkMaxTTL = d.LinkMaxTTL
+	}
+	if c.ConsentTimeout == 0 {
+		c.ConsentTimeout = d.ConsentTimeout
+	}
+	if c.Grace == 0 {
+		c.Grace = d.Grace
+	}
+	if c.LinkBase == "" {
+		c.LinkBase = d.LinkBase
+	}
+	if c.CodeThrottle == (throttle.Config{}) {
+		c.CodeThrottle = d.CodeThrottle
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first setting that cannot work, naming it.
+func (c Config) Validate() error {
+	c.fill()
+	var errs []error
+	if c.CodeTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("code TTL %v is shorter than a minute", c.CodeTTL))
+	}
+	if c.LinkTTL < time.Minute || c.LinkTTL > c.LinkMaxTTL {
+		errs = append(errs, fmt.Errorf("link TTL %v must be between a minute and the maximum %v", c.LinkTTL, c.LinkMaxTTL))
+	}
+	if c.ConsentTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("consent timeout %v is shorter than a second", c.ConsentTimeout))
+	}
+	if c.Grace < time.Second {
+		errs = append(errs, fmt.Errorf("grace period %v is shorter than a second", c.Grace))
+	}
+	if err := c.CodeThrottle.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("code throttle: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,844 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/relay/codes"
+	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/throttle"
+	"github.com/relaydesk/relaydesk/relay/token"
+)
+
+// Conn is a client connection as the queue sees it: *transport.Peer.
+type Conn interface {
+	Send(t proto.Type, body any) error
+	Request(ctx context.Context, t proto.Type, body any) (proto.Envelope, error)
+	CloseWith(err error)
+}
+
+// Tech is one authenticated technician connection.
+type Tech struct {
+	User store.User
+	IP   string
+	Conn Conn
+}
+
+// Agent is one SOS app connection, bound to a session once registered.
+type Agent struct {
+	IP        string
+	Conn      Conn
+	SessionID string // set by RegisterAgent
+}
+
+const (
+	actorRelay   = "relay"
+	actorEndUser = "end user"
+	// retiredKeep is how long a used or expired code is remembered, so that a
+	// technician typing it is told what happened rather than "wrong code".
+	retiredKeep = time.Hour
+)
+
+type attachment struct {
+	user store.User
+	tech *Tech     // nil while the technician's connection is down
+	lost time.Time // when tech became nil
+}
+
+type live struct {
+	s         store.Session
+	agent     *Agent
+	agentLost time.Time // when agent became nil
+	techs     map[int64]*attachment
+	consent   bool // a consent request is pending
+}
+
+type retired struct {
+	expired bool // false: used
+	at      time.Time
+}
+
+// Manager owns the live sessions. All methods are safe for concurrent use.
+type Manager struct {
+	cfg   Config
+	st    store.Store
+	log   *slog.Logger
+	codeT *throttle.Throttle
+
+	mu         sync.Mutex
+	sessions   map[string]*live
+	byCode     map[string]*live
+	byLink     map[string]*live
+	byAgentKey map[string]*live
+	retired    map[string]retired
+	subs       map[*Tech]bool // value: sees all sessions
+	techOf     map[*Tech]map[string]bool
+	userNames  map[int64]string
+}
+
+// New loads the live sessions from st. Agents and technicians of those
+// sessions count as disconnected from now: they have the grace period to
+// come back.
+func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.fill()
+	m := &Manager{
+		cfg:        cfg,
+		st:         st,
+		log:        cfg.Logger,
+		codeT:      throttle.New(cfg.CodeThrottle, cfg.Now),
+		sessions:   make(map[string]*live),
+		byCode:     make(map[string]*live),
+		byLink:     make(map[string]*live),
+		byAgentKey: make(map[string]*live),
+		retired:    make(map[string]retired),
+		subs:       make(map[*Tech]bool),
+		techOf:     make(map[*Tech]map[string]bool),
+		userNames:  make(map[int64]string),
+	}
+	all, err := st.LiveSessions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load live sessions: %w", err)
+	}
+	now := cfg.Now()
+	for _, s := range all {
+		l := &live{s: s, agentLost: now, techs: make(map[int64]*attachment)}
+		ids, err := st.Attached(ctx, s.ID)
+		if err != nil {
+			return nil, fmt.Errorf("load attachments of %s: %w", s.ID, err)
+		}
+		for _, id := range ids {
+			u, err := st.UserByID(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("load user %d: %w", id, err)
+			}
+			l.techs[id] = &attachment{user: u, lost: now}
+		}
+		m.index(l)
+	}
+	m.log.Info("sessions restored", "live", len(all))
+	return m, nil
+}
+
+func (m *Manager) index(l *live) {
+	m.sessions[l.s.ID] = l
+	if l.s.Code != "" {
+		m.byCode[l.s.Code] = l
+	}
+	if l.s.LinkTokenHash != nil {
+		m.byLink[string(l.s.LinkTokenHash)] = l
+	}
+	if l.s.AgentKeyHash != nil {
+		m.byAgentKey[string(l.s.AgentKeyHash)] = l
+	}
+}
+
+func (m *Manager) unindex(l *live) {
+	delete(m.sessions, l.s.ID)
+	if l.s.Code != "" && m.byCode[l.s.Code] == l {
+		delete(m.byCode, l.s.Code)
+	}
+	delete(m.byLink, string(l.s.LinkTokenHash))
+	delete(m.byAgentKey, string(l.s.AgentKeyHash))
+}
+
+// Run sweeps for expired codes, links and grace periods every interval until ctx ends.
+func (m *Manager) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			m.Sweep(ctx)
+		}
+	}
+}
+
+func newSessionID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// persist writes l.s with an optional event and announces the new state to
+// subscribers. Callers hold m.mu.
+func (m *Manager) persist(ctx context.Context, l *live, ev *store.StatusEvent) error {
+	if err := m.st.UpdateSession(ctx, &l.s, ev); err != nil {
+		return fmt.Errorf("update session %s: %w", l.s.ID, err)
+	}
+	m.announce(l)
+	return nil
+}
+
+func (m *Manager) event(l *live, status store.Status, actor, detail string) *store.StatusEvent {
+	return &store.StatusEvent{SessionID: l.s.ID, At: m.cfg.Now(), Status: status, Actor: actor, Detail: detail}
+}
+
+func (m *Manager) audit(ctx context.Context, kind, actor, source, sessionID string, detail map[string]string) {
+	e := &store.AuditEvent{At: m.cfg.Now(), Kind: kind, Actor: actor, Source: source, SessionID: sessionID, Detail: detail}
+	if err := m.st.Audit(ctx, e); err != nil {
+		m.log.Error("audit event not stored", "kind", kind, "err", err)
+	}
+}
+
+// internal hides a storage failure from the peer behind a sentence.
+func (m *Manager) internal(step string, err error) error {
+	m.log.Error(step, "err", err)
+	return proto.Errorf(proto.ErrInternal, "The relay could not %s; please try again.", step)
+}
+
+// ---- agents ----
+
+// RegisterAgent binds an SOS app connection to a session: a new attended-code
+// session, the session of a support link, or the session it had before a
+// reconnect.
+func (m *Manager) RegisterAgent(ctx context.Context, a *Agent, req proto.AgentRegister) (proto.AgentRegistered, error) {
+	dev := req.Device
+	dev.PublicIP = a.IP
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch {
+	case req.ResumeKey != "":
+		return m.resumeAgent(ctx, a, req.ResumeKey, &dev)
+	case req.LinkToken != "":
+		return m.joinLink(ctx, a, req.LinkToken, &dev)
+	}
+	return m.newCodeSession(ctx, a, &dev)
+}
+
+func (m *Manager) newCode(now time.Time) string {
+	for {
+		c := codes.New()
+		if _, taken := m.byCode[c]; taken {
+			continue
+		}
+		if _, recent := m.retired[c]; recent {
+			continue
+		}
+		return c
+	}
+}
+
+func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.DeviceInfo) (proto.AgentRegistered, error) {
+	now := m.cfg.Now()
+	key, keyHash := token.New()
+	l := &live{techs: make(map[int64]*attachment), agent: a}
+	l.s = store.Session{
+		ID: newSessionID(), Kind: store.KindCode, Status: store.StatusReady,
+		Code: m.newCode(now), CodeExpiresAt: now.Add(m.cfg.CodeTTL),
+		AgentKeyHash: keyHash, Device: dev, CreatedAt: now, ReadyAt: now,
+	}
+	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: store.StatusReady, Actor: actorEndUser, Detail: "attended code issued"}
+	if err := m.st.CreateSession(ctx, &l.s, ev); err != nil {
+		return proto.AgentRegistered{}, m.internal("create the session", err)
+	}
+	m.index(l)
+	a.SessionID = l.s.ID
+	m.announce(l)
+	return proto.AgentRegistered{
+		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
+		ResumeKey: key, Status: string(l.s.Status),
+	}, nil
+}
+
+func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto.DeviceInfo) (proto.AgentRegistered, error) {
+	hash := token.Hash(tok)
+	l := m.byLink[string(hash)]
+	if l == nil {
+		s, err := m.st.SessionByLinkHash(ctx, hash)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			m.audit(ctx, "link.unknown", actorEndUser, a.IP, "", nil)
+			return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkUnknown, "This support link is not valid. Ask your technician for a new one.")
+		case err != nil:
+			return proto.AgentRegistered{}, m.internal("look up the support link", err)
+		}
+		if s.Status == store.StatusExpired {
+			return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "This support link has expired. Ask your technician for a new one.")
+		}
+		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "The support session of this link has ended. Ask your technician for a new link.")
+	}
+	now := m.cfg.Now()
+	if l.s.Status != store.StatusWaiting {
+		m.audit(ctx, "link.reused", actorEndUser, a.IP, l.s.ID, nil)
+		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkUsed, "This support link was already used on another computer. Ask your technician for a new one.")
+	}
+	if !now.Before(l.s.LinkExpiresAt) {
+		m.expireLink(ctx, l)
+		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "This support link has expired. Ask your technician for a new one.")
+	}
+	key, keyHash := token.New()
+	l.s.Status, l.s.ReadyAt, l.s.Device, l.s.AgentKeyHash = store.StatusReady, now, dev, keyHash
+	if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorEndUser, "the end user's app joined the link from "+a.IP)); err != nil {
+		l.s.Status, l.s.Device, l.s.AgentKeyHash = store.StatusWaiting, nil, nil
+		return proto.AgentRegistered{}, m.internal("register the app", err)
+	}
+	m.byAgentKey[string(keyHash)] = l
+	l.agent, a.SessionID = a, l.s.ID
+	return proto.AgentRegistered{
+		SessionID: l.s.ID, ResumeKey: key, Technician: m.userName(ctx, l.s.OwnerID),
+		Status: string(l.s.Status),
+	}, nil
+}
+
+func (m *Manager) resumeAgent(ctx context.Context, a *Agent, key string, dev *proto.DeviceInfo) (proto.AgentRegistered, error) {
+	l := m.byAgentKey[string(token.Hash(key))]
+	if l == nil {
+		return proto.AgentRegistered{}, proto.Errorf(proto.ErrResumeUnknown, "Your support session has ended.")
+	}
+	if old := l.agent; old != nil && old.Conn != a.Conn {
+		old.Conn.CloseWith(proto.Errorf(proto.ErrReplaced, "A newer connection took over this session."))
+	}
+	l.agent, l.agentLost, a.SessionID = a, time.Time{}, l.s.ID
+	l.s.Device = dev
+	if err := m.persist(ctx, l, m.event(l, l.s.Status, actorEndUser, "the end user's app reconnected from "+a.IP)); err != nil {
+		m.log.Error("record agent resume", "session", l.s.ID, "err", err)
+	}
+	reply := proto.AgentRegistered{
+		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
+		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true,
+	}
+	for id, at := range l.techs {
+		reply.Peers = append(reply.Peers, proto.Peer{ID: id, Name: at.user.Name})
+		if at.tech != nil {
+			at.tech.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Online: true})
+		}
+	}
+	return reply, nil
+}
+
+// AgentGone is called when an agent's connection ended. Its session waits
+// for the grace period before it is closed.
+func (m *Manager) AgentGone(a *Agent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[a.SessionID]
+	if l == nil || l.agent != a {
+		return
+	}
+	l.agent, l.agentLost = nil, m.cfg.Now()
+	for _, at := range l.techs {
+		if at.tech != nil {
+			at.tech.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Online: false})
+		}
+	}
+	m.announce(l)
+}
+
+// AgentSignal relays a signalling message from the agent to one technician.
+func (m *Manager) AgentSignal(a *Agent, sig proto.Signal) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[a.SessionID]
+	if l == nil || l.agent != a || sig.SessionID != l.s.ID {
+		return proto.Errorf(proto.ErrSessionUnknown, "This session is not yours.")
+	}
+	at := l.techs[sig.Peer]
+	if at == nil || at.tech == nil {
+		return proto.Errorf(proto.ErrSessionState, "That technician is not connected.")
+	}
+	return at.tech.Conn.Send(proto.TypeSignal, &sig)
+}
+
+// AgentEnd ends the agent's session at the end user's request.
+func (m *Manager) AgentEnd(ctx context.Context, a *Agent, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[a.SessionID]
+	if l == nil || l.agent != a {
+		return proto.Errorf(proto.ErrSessionUnknown, "This session has already ended.")
+	}
+	by := actorEndUser
+	if l.s.CustomerName != "" {
+		by = l.s.CustomerName + " (end user)"
+	}
+	if reason == "" {
+		reason = "ended by the end user"
+	}
+	return m.close(ctx, l, store.StatusClosed, by, reason, nil)
+}
+
+// close ends a session, tells every participant but skip, and forgets it. Callers hold m.mu.
+func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, reason string, skip Conn) error {
+	now := m.cfg.Now()
+	if l.s.Code != "" {
+		m.retired[l.s.Code] = retired{expired: status == store.StatusExpired, at: now}
+		delete(m.byCode, l.s.Code)
+		l.s.Code = ""
+	}
+	l.s.Status, l.s.EndedAt, l.s.EndedBy, l.s.EndReason = status, now, by, reason
+	if err := m.persist(ctx, l, m.event(l, status, by, reason)); err != nil {
+		return m.internal("record the end of the session", err)
+	}
+	if err := m.st.Detach(ctx, l.s.ID, 0, now); err != nil {
+		m.log.Error("detach technicians", "session", l.s.ID, "err", err)
+	}
+	var dur time.Duration
+	if !l.s.StartedAt.IsZero() {
+		dur = now.Sub(l.s.StartedAt)
+	}
+	msg := &proto.SessionEnded{SessionID: l.s.ID, By: by, Reason: reason, Status: string(status), Duration: dur}
+	if l.agent != nil && l.agent.Conn != skip {
+		l.agent.Conn.Send(proto.TypeSessionEnded, msg)
+	}
+	for _, at := range l.techs {
+		if at.tech != nil {
+			if at.tech.Conn != skip {
+				at.tech.Conn.Send(proto.TypeSessionEnded, msg)
+			}
+			delete(m.techOf[at.tech], l.s.ID)
+		}
+	}
+	m.unindex(l)
+	m.log.Info("session ended", "session", l.s.ID, "status", status, "by", by, "reason", reason, "duration", dur)
+	return nil
+}
+
+func (m *Manager) expireLink(ctx context.Context, l *live) {
+	if err := m.close(ctx, l, store.StatusExpired, actorRelay, "the link was not used before it expired", nil); err != nil {
+		m.log.Error("expire link", "session", l.s.ID, "err", err)
+	}
+}
+
+// ---- technicians ----
+
+func (m *Manager) userName(ctx context.Context, id int64) string {
+	if id == 0 {
+		return ""
+	}
+	if n, ok := m.userNames[id]; ok {
+		return n
+	}
+	u, err := m.st.UserByID(ctx, id)
+	if err != nil {
+		return fmt.Sprintf("user %d", id)
+	}
+	m.userNames[id] = u.Name
+	return u.Name
+}
+
+// seesAll reports whether the role sees every session, not only its own.
+func seesAll(r store.Role) bool {
+	return r == store.RoleAdmin || r == store.RoleTechnicianManager
+}
+
+func (m *Manager) visible(u store.User, l *live) bool {
+	return seesAll(u.Role) || l.s.OwnerID == u.ID || l.techs[u.ID] != nil
+}
+
+func (m *Manager) info(l *live) proto.SessionInfo {
+	ctx := context.Background()
+	in := proto.SessionInfo{
+		ID: l.s.ID, Kind: string(l.s.Kind), Status: string(l.s.Status),
+		Owner: m.userName(ctx, l.s.OwnerID), CustomerName: l.s.CustomerName, Device: l.s.Device,
+		CreatedAt: l.s.CreatedAt, ReadyAt: l.s.ReadyAt, StartedAt: l.s.StartedAt, EndedAt: l.s.EndedAt,
+		EndedBy: l.s.EndedBy, EndReason: l.s.EndReason, AgentOnline: l.agent != nil,
+	}
+	if l.s.Status == store.StatusWaiting {
+		in.ExpiresAt = l.s.LinkExpiresAt
+	}
+	for _, at := range l.techs {
+		in.Technicians = append(in.Technicians, at.user.Name)
+	}
+	sort.Strings(in.Technicians)
+	return in
+}
+
+// announce pushes l's state to every subscriber who may see it. Callers hold m.mu.
+func (m *Manager) announce(l *live) {
+	if len(m.subs) == 0 {
+		return
+	}
+	var msg *proto.QueueUpdate
+	for t, all := range m.subs {
+		if !(all && seesAll(t.User.Role)) && l.s.OwnerID != t.User.ID && l.techs[t.User.ID] == nil {
+			continue
+		}
+		if msg == nil {
+			msg = &proto.QueueUpdate{Session: m.info(l)}
+		}
+		t.Conn.Send(proto.TypeQueueUpdate, msg)
+	}
+}
+
+// Subscribe returns the sessions t may see and pushes every later change to
+// t until TechGone. With all, managers see every session; everyone else
+// sees the sessions they own or are attached to.
+func (m *Manager) Subscribe(t *Tech, all bool) proto.QueueSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.subs[t] = all
+	snap := proto.QueueSnapshot{Sessions: []proto.SessionInfo{}}
+	for _, l := range m.sessions {
+		if (all && seesAll(t.User.Role)) || l.s.OwnerID == t.User.ID || l.techs[t.User.ID] != nil {
+			snap.Sessions = append(snap.Sessions, m.info(l))
+		}
+	}
+	sort.Slice(snap.Sessions, func(i, j int) bool { return snap.Sessions[i].CreatedAt.Before(snap.Sessions[j].CreatedAt) })
+	return snap
+}
+
+// CreateLink stores a Waiting session owned by t and returns its URL.
+func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate) (proto.LinkCreated, error) {
+	ttl := req.Expires
+	if ttl == 0 {
+		ttl = m.cfg.LinkTTL
+	}
+	if ttl < time.Minute || ttl > m.cfg.LinkMaxTTL {
+		return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "A link must expire between 1 minute and %s from now.", m.cfg.LinkMaxTTL)
+	}
+	if len(req.CustomerName) > 200 {
+		return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "The end user's name is longer than 200 characters.")
+	}
+	now := m.cfg.Now()
+	tok, hash := token.New()
+	l := &live{techs: make(map[int64]*attachment), agentLost: now}
+	l.s = store.Session{
+		ID: newSessionID(), Kind: store.KindLink, Status: store.StatusWaiting, OwnerID: t.User.ID,
+		CustomerName: req.CustomerName, LinkTokenHash: hash, LinkExpiresAt: now.Add(ttl), CreatedAt: now,
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: store.StatusWaiting, Actor: t.User.Name, Detail: "support link created"}
+	if err := m.st.CreateSession(ctx, &l.s, ev); err != nil {
+		return proto.LinkCreated{}, m.internal("create the link", err)
+	}
+	m.index(l)
+	m.userNames[t.User.ID] = t.User.Name
+	m.audit(ctx, "link.created", t.User.Name, t.IP, l.s.ID, map[string]string{"expires": l.s.LinkExpiresAt.UTC().Format(time.RFC3339)})
+	m.announce(l)
+	return proto.LinkCreated{SessionID: l.s.ID, URL: m.cfg.LinkBase + "/s/" + tok, ExpiresAt: l.s.LinkExpiresAt}, nil
+}
+
+// findForConnect resolves a Connect request to a live session. Callers hold m.mu.
+func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect) (*live, error) {
+	if req.SessionID != "" {
+		l := m.sessions[req.SessionID]
+		if l == nil || !m.visible(t.User, l) {
+			return nil, proto.Errorf(proto.ErrSessionUnknown, "There is no open session %s in your queue.", req.SessionID)
+		}
+		return l, nil
+	}
+	code, err := codes.Parse(req.Code)
+	if err != nil {
+		return nil, proto.Errorf(proto.ErrBadRequest, "A session code has 9 digits.")
+	}
+	keys := []string{fmt.Sprintf("user:%d", t.User.ID), "ip:" + t.IP}
+	for _, k := range keys {
+		if err := m.codeT.Allow(k); err != nil {
+			var d *throttle.Denied
+			errors.As(err, &d)
+			m.audit(ctx, "code.throttled", t.User.Name, t.IP, "", map[string]string{"key": k})
+			f := proto.Errorf(proto.ErrThrottled, "Too many wrong session codes. Try again in %s.", roundUp(d.RetryAfter))
+			f.RetryAfter = d.RetryAfter
+			return nil, f
+		}
+	}
+	if l := m.byCode[code]; l != nil {
+		for _, k := range keys {
+			m.codeT.Reset(k)
+		}
+		return l, nil
+	}
+	if r, ok := m.retired[code]; ok {
+		if r.expired {
+			return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s has expired. Ask the end user for the new code shown in their app.", codes.Format(code))
+		}
+		return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s was already used. Ask the end user for the code now shown in their app.", codes.Format(code))
+	}
+	for _, k := range keys {
+		m.codeT.Fail(k)
+	}
+	m.audit(ctx, "code.wrong", t.User.Name, t.IP, "", nil)
+	return nil, proto.Errorf(proto.ErrWrongCode, "No session has code %s. Check the digits with the end user.", codes.Format(code))
+}
+
+func roundUp(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%d seconds", int((d+time.Second-1)/time.Second))
+	}
+	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+}
+
+// Connect attaches t to a session after the end user's consent (or, for a
+// technician already attached to an Active session, at once: a resume).
+// stage reports progress while it waits.
+func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage func(string)) (proto.Connected, error) {
+	m.mu.Lock()
+	l, err := m.findForConnect(ctx, t, req)
+	if err != nil {
+		m.mu.Unlock()
+		return proto.Connected{}, err
+	}
+	if at := l.techs[t.User.ID]; at != nil && l.s.Status == store.StatusActive {
+		defer m.mu.Unlock()
+		return m.reattach(ctx, l, at, t), nil
+	}
+	switch {
+	case l.s.Status == store.StatusWaiting:
+		m.mu.Unlock()
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The end user has not started the support app from this link yet.")
+	case l.s.Status != store.StatusReady:
+		m.mu.Unlock()
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "This session is %s; only a Ready session can be connected.", l.s.Status)
+	case l.agent == nil:
+		m.mu.Unlock()
+		return proto.Connected{}, proto.Errorf(proto.ErrAgentOffline, "The end user's app is not connected right now.")
+	case l.consent:
+		m.mu.Unlock()
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "Another technician is already asking the end user for permission.")
+	}
+	l.consent = true
+	agent := l.agent
+	id := l.s.ID
+	m.mu.Unlock()
+
+	allowed, why := m.askConsent(ctx, agent, id, t, stage)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l.consent = false
+	if m.sessions[id] != l {
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The session ended while waiting for the end user.")
+	}
+	if !allowed {
+		if err := m.st.AddEvent(ctx, *m.event(l, l.s.Status, t.User.Name, "connect refused: "+why.Message)); err != nil {
+			m.log.Error("record refused consent", "err", err)
+		}
+		m.audit(ctx, "session.consent.refused", t.User.Name, t.IP, id, map[string]string{"reason": why.Message})
+		return proto.Connected{}, why
+	}
+	if l.s.Status != store.StatusReady {
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The session changed while waiting for the end user.")
+	}
+	now := m.cfg.Now()
+	if l.s.Code != "" {
+		m.retired[l.s.Code] = retired{at: now}
+		delete(m.byCode, l.s.Code)
+		l.s.Code = ""
+	}
+	if l.s.OwnerID == 0 {
+		l.s.OwnerID = t.User.ID
+	}
+	l.s.Status, l.s.StartedAt = store.StatusActive, now
+	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
+		return proto.Connected{}, m.internal("attach you to the session", err)
+	}
+	l.techs[t.User.ID] = &attachment{user: t.User, tech: t}
+	m.trackTech(t, id)
+	m.userNames[t.User.ID] = t.User.Name
+	if err := m.persist(ctx, l, m.event(l, store.StatusActive, t.User.Name, "the end user allowed the connection")); err != nil {
+		return proto.Connected{}, m.internal("start the session", err)
+	}
+	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, nil)
+	if l.agent != nil {
+		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}})
+	}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID}, nil
+}
+
+func (m *Manager) trackTech(t *Tech, id string) {
+	if m.techOf[t] == nil {
+		m.techOf[t] = make(map[string]bool)
+	}
+	m.techOf[t][id] = true
+}
+
+// reattach puts a returning technician back on an Active session. Callers hold m.mu.
+func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech) proto.Connected {
+	if old := at.tech; old != nil && old != t {
+		delete(m.techOf[old], l.s.ID)
+	}
+	at.tech, at.lost = t, time.Time{}
+	m.trackTech(t, l.s.ID)
+	if err := m.st.AddEvent(ctx, *m.event(l, l.s.Status, t.User.Name, "technician reconnected")); err != nil {
+		m.log.Error("record technician resume", "err", err)
+	}
+	if l.agent != nil {
+		l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: true})
+	}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true}
+}
+
+// askConsent asks the end user and reports whether they allowed t in, and if not, why.
+func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, stage func(string)) (bool, *proto.Failure) {
+	stage("Asking the end user for permission…")
+	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
+	defer cancel()
+	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
+		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation,
+		Permissions: []string{"view", "control", "clipboard"}, Timeout: m.cfg.ConsentTimeout,
+	})
+	var ans proto.ConsentAnswer
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return false, proto.Errorf(proto.ErrConsentTimeout, "The end user did not answer the request to connect within %s.", m.cfg.ConsentTimeout)
+	case ctx.Err() != nil:
+		return false, proto.Errorf(proto.ErrSessionState, "The connect attempt was cancelled.")
+	case err != nil:
+		return false, proto.Errorf(proto.ErrAgentOffline, "The end user's app disconnected while being asked for permission.")
+	case env.Type != proto.TypeConsentAnswer || env.Decode(&ans) != nil:
+		return false, proto.Errorf(proto.ErrProtocol, "The end user's app gave an answer the relay could not read.")
+	case !ans.Allow:
+		return false, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
+	}
+	return true, nil
+}
+
+// TechSignal relays a signalling message from a technician to the agent of the session.
+func (m *Manager) TechSignal(t *Tech, sig proto.Signal) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[sig.SessionID]
+	if l == nil || l.techs[t.User.ID] == nil || l.techs[t.User.ID].tech != t {
+		return proto.Errorf(proto.ErrSessionUnknown, "You are not connected to session %s.", sig.SessionID)
+	}
+	if l.agent == nil {
+		return proto.Errorf(proto.ErrAgentOffline, "The end user's app is not connected right now.")
+	}
+	sig.Peer = t.User.ID
+	return l.agent.Conn.Send(proto.TypeSignal, &sig)
+}
+
+// TechEnd closes a session at a technician's request.
+func (m *Manager) TechEnd(ctx context.Context, t *Tech, end proto.End) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[end.SessionID]
+	if l == nil || !m.visible(t.User, l) {
+		return proto.Errorf(proto.ErrSessionUnknown, "There is no open session %s in your queue.", end.SessionID)
+	}
+	reason := end.Reason
+	if reason == "" {
+		reason = "ended by the technician"
+	}
+	m.audit(ctx, "session.ended", t.User.Name, t.IP, l.s.ID, map[string]string{"reason": reason})
+	return m.close(ctx, l, store.StatusClosed, t.User.Name, reason, t.Conn)
+}
+
+// TechGone is called when a technician's connection ended: it stops its
+// queue subscription, and its sessions wait for the grace period.
+func (m *Manager) TechGone(t *Tech) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.subs, t)
+	now := m.cfg.Now()
+	for id := range m.techOf[t] {
+		l := m.sessions[id]
+		if l == nil {
+			continue
+		}
+		at := l.techs[t.User.ID]
+		if at == nil || at.tech != t {
+			continue
+		}
+		at.tech, at.lost = nil, now
+		if l.agent != nil {
+			l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: false})
+		}
+	}
+	delete(m.techOf, t)
+}
+
+// ---- time ----
+
+// Sweep applies every deadline that passed: links expire, codes are renewed,
+// and sessions whose agent or technician did not come back within the grace
+// period are closed or returned to Ready.
+func (m *Manager) Sweep(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.cfg.Now()
+	for code, r := range m.retired {
+		if now.Sub(r.at) > retiredKeep {
+			delete(m.retired, code)
+		}
+	}
+	for _, l := range m.sessions {
+		switch {
+		case l.s.Status == store.StatusWaiting:
+			if !now.Before(l.s.LinkExpiresAt) {
+				m.expireLink(ctx, l)
+			}
+			continue
+		case l.agent == nil && now.Sub(l.agentLost) >= m.cfg.Grace:
+			if err := m.close(ctx, l, store.StatusClosed, actorRelay, "the end user's app did not reconnect in time", nil); err != nil {
+				m.log.Error("close abandoned session", "session", l.s.ID, "err", err)
+			}
+			continue
+		}
+		if l.s.Code != "" && !now.Before(l.s.CodeExpiresAt) {
+			m.renewCode(ctx, l, now)
+		}
+		m.sweepTechs(ctx, l, now)
+	}
+}
+
+// renewCode retires an expired code and gives the agent a fresh one. Callers hold m.mu.
+func (m *Manager) renewCode(ctx context.Context, l *live, now time.Time) {
+	old := l.s.Code
+	m.retired[old] = retired{expired: true, at: now}
+	delete(m.byCode, old)
+	l.s.Code, l.s.CodeExpiresAt = m.newCode(now), now.Add(m.cfg.CodeTTL)
+	if l.agent == nil {
+		l.s.Code = ""
+	}
+	if err := m.persist(ctx, l, m.event(l, l.s.Status, actorRelay, "attended code expired unused; a new one was issued")); err != nil {
+		m.log.Error("renew code", "session", l.s.ID, "err", err)
+		return
+	}
+	if l.s.Code != "" {
+		m.byCode[l.s.Code] = l
+		l.agent.Conn.Send(proto.TypeCodeRenewed, &proto.AgentRegistered{
+			SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt, Status: string(l.s.Status),
+		})
+	}
+}
+
+// sweepTechs detaches technicians whose grace period ran out. Callers hold m.mu.
+func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
+	for id, at := range l.techs {
+		if at.tech != nil || now.Sub(at.lost) < m.cfg.Grace {
+			continue
+		}
+		delete(l.techs, id)
+		if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
+			m.log.Error("detach technician", "session", l.s.ID, "err", err)
+		}
+		if l.agent != nil {
+			l.agent.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: "did not reconnect in time"})
+		}
+		if len(l.techs) == 0 && l.s.Status == store.StatusActive {
+			l.s.Status = store.StatusReady
+			if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorRelay, at.user.Name+" did not reconnect in time")); err != nil {
+				m.log.Error("return session to Ready", "session", l.s.ID, "err", err)
+			}
+		}
+	}
+}
+
+// Stats counts live sessions by status and connected agents, for metrics and benchmarks.
+func (m *Manager) Stats() (byStatus map[store.Status]int, agentsOnline int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	byStatus = make(map[store.Status]int)
+	for _, l := range m.sessions {
+		byStatus[l.s.Status]++
+		if l.agent != nil {
+			agentsOnline++
+		}
+	}
+	return byStatus, agentsOnline
+}

@@ -1,0 +1,367 @@
+// Package server accepts the relay's QUIC connections, speaks the control
+// protocol of pkg/proto on each, authenticates technicians and hands every
+// request to the session queue. It owns one goroutine per connection (and
+// one per slow request) and waits for all of them on shutdown.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/queue"
+	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/throttle"
+)
+
+// Config holds the server settings. Zero fields take defaults.
+type Config struct {
+	// TokenTTL is how long a technician's login stays valid.
+	TokenTTL time.Duration
+	// LoginThrottle limits failed logins per user name and per source IP.
+	LoginThrottle throttle.Config
+	// HelloTimeout bounds the time from connect to Hello.
+	HelloTimeout time.Duration
+	// Organisation is sent in Welcome.
+	Organisation string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives operational logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) fill() {
+	if c.TokenTTL == 0 {
+		c.TokenTTL = 12 * time.Hour
+	}
+	if c.LoginThrottle == (throttle.Config{}) {
+		c.LoginThrottle = throttle.DefaultLogins
+	}
+	if c.HelloTimeout == 0 {
+		c.HelloTimeout = 10 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server serves control connections.
+type Server struct {
+	cfg    Config
+	st     store.Store
+	q      *queue.Manager
+	log    *slog.Logger
+	loginT *throttle.Throttle
+	// hashing bounds concurrent argon2id checks (64 MiB each).
+	hashing chan struct{}
+
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	conns map[*quic.Conn]struct{}
+}
+
+// New returns a Server on st and q.
+func New(st store.Store, q *queue.Manager, cfg Config) *Server {
+	cfg.fill()
+	return &Server{
+		cfg: cfg, st: st, q: q, log: cfg.Logger,
+		loginT:  throttle.New(cfg.LoginThrottle, cfg.Now),
+		hashing: make(chan struct{}, 2),
+		conns:   make(map[*quic.Conn]struct{}),
+	}
+}
+
+// Serve accepts connections from ln until ctx ends, then closes every
+// connection with ErrShuttingDown (clients reconnect by themselves) and waits
+// up to grace for their goroutines.
+func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Duration) error {
+	var acceptErr error
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			conn, err := ln.Accept(context.Background())
+			if err != nil {
+				acceptErr = err
+				return
+			}
+			s.mu.Lock()
+			s.conns[conn] = struct{}{}
+			s.mu.Unlock()
+			s.wg.Go(func() {
+				s.handle(conn)
+				s.mu.Lock()
+				delete(s.conns, conn)
+				s.mu.Unlock()
+			})
+		}
+	}()
+	select {
+	case <-ctx.Done():
+	case <-accepted:
+	}
+	ln.Close()
+	<-accepted
+	s.mu.Lock()
+	for c := range s.conns {
+		c.CloseWithError(quic.ApplicationErrorCode(proto.ErrShuttingDown), "relay restarting")
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		s.log.Warn("connections still open after the shutdown grace period")
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("accept: %w", acceptErr)
+}
+
+func remoteIP(conn *quic.Conn) string {
+	if a, ok := conn.RemoteAddr().(*net.UDPAddr); ok {
+		return a.IP.String()
+	}
+	return conn.RemoteAddr().String()
+}
+
+// handle runs one connection to its end.
+func (s *Server) handle(conn *quic.Conn) {
+	ip := remoteIP(conn)
+	actx, cancel := context.WithTimeout(context.Background(), s.cfg.HelloTimeout)
+	st, err := conn.AcceptStream(actx)
+	cancel()
+	if err != nil {
+		conn.CloseWithError(quic.ApplicationErrorCode(proto.ErrProtocol), "no control stream")
+		return
+	}
+	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, log: s.log.With("remote", ip)}
+	ctx, stop := context.WithCancel(context.Background())
+	helloTimer := time.AfterFunc(s.cfg.HelloTimeout, func() {
+		if c.role() == "" {
+			c.peer.CloseWith(proto.Errorf(proto.ErrProtocol, "no hello in time"))
+		}
+	})
+	err = c.peer.Run(ctx, func(env proto.Envelope) { c.dispatch(ctx, env) })
+	helloTimer.Stop()
+	stop()
+	c.wg.Wait()
+	if c.agent != nil {
+		s.q.AgentGone(c.agent)
+	}
+	if t := c.techUser(); t != nil {
+		s.q.TechGone(t)
+	}
+	c.log.Debug("connection ended", "err", err)
+}
+
+// client is the state of one connection.
+type client struct {
+	srv  *Server
+	peer *transport.Peer
+	ip   string
+	log  *slog.Logger
+	wg   sync.WaitGroup // slow requests
+
+	mu    sync.Mutex
+	r     proto.Role
+	agent *queue.Agent
+	tech  *queue.Tech
+	busy  bool // a login is in progress
+}
+
+func (c *client) role() proto.Role {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.r
+}
+
+func (c *client) techUser() *queue.Tech {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tech
+}
+
+// violation closes the connection for a protocol error.
+func (c *client) violation(format string, args ...any) {
+	f := proto.Errorf(proto.ErrProtocol, format, args...)
+	c.log.Info("protocol violation", "err", f.Message)
+	c.peer.CloseWith(f)
+}
+
+// async runs a slow request on a goroutine the connection waits for.
+func (c *client) async(fn func()) { c.wg.Go(fn) }
+
+func (c *client) dispatch(ctx context.Context, env proto.Envelope) {
+	body := proto.NewBody(env.Type)
+	if body == nil {
+		c.violation("unknown message type %d", env.Type)
+		return
+	}
+	if err := env.Decode(body); err != nil {
+		c.violation("%v", err)
+		return
+	}
+	if env.Type == proto.TypeHello {
+		c.hello(env.ID, body.(*proto.Hello))
+		return
+	}
+	switch c.role() {
+	case proto.RoleAgent:
+		c.agentMessage(ctx, env, body)
+	case proto.RoleTechnician:
+		c.techMessage(ctx, env, body)
+	default:
+		c.violation("the first message must be Hello")
+	}
+}
+
+func (c *client) hello(id uint64, h *proto.Hello) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.r != "":
+		c.peer.CloseWith(proto.Errorf(proto.ErrProtocol, "second Hello"))
+		return
+	case h.Version != proto.Version:
+		c.peer.ReplyError(id, proto.Errorf(proto.ErrVersion, "This relay speaks protocol version %d, the app speaks %d; update the app.", proto.Version, h.Version))
+		return
+	case h.Role != proto.RoleAgent && h.Role != proto.RoleTechnician:
+		c.peer.ReplyError(id, proto.Errorf(proto.ErrBadRequest, "Unknown client role %q.", h.Role))
+		return
+	}
+	c.r = h.Role
+	c.log = c.log.With("role", h.Role, "client", h.Client)
+	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.cfg.Organisation, ServerTime: c.srv.cfg.Now()})
+}
+
+// answer replies to request id with t and body, or with err.
+func (c *client) answer(id uint64, t proto.Type, body any, err error) {
+	if err != nil {
+		c.peer.ReplyError(id, err)
+		return
+	}
+	c.peer.Reply(id, t, body)
+}
+
+func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any) {
+	q := c.srv.q
+	switch m := body.(type) {
+	case *proto.AgentRegister:
+		c.mu.Lock()
+		registered := c.agent != nil
+		c.mu.Unlock()
+		if registered {
+			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
+			return
+		}
+		a := &queue.Agent{IP: c.ip, Conn: c.peer}
+		reply, err := q.RegisterAgent(ctx, a, *m)
+		if err == nil {
+			c.mu.Lock()
+			c.agent = a
+			c.mu.Unlock()
+			c.log.Info("agent registered", "session", reply.SessionID, "resumed", reply.Resumed)
+		}
+		c.answer(env.ID, proto.TypeAgentRegistered, &reply, err)
+	case *proto.Signal:
+		if a := c.registered(env.ID); a != nil {
+			if err := q.AgentSignal(a, *m); err != nil {
+				c.log.Debug("signal dropped", "err", err)
+			}
+		}
+	case *proto.End:
+		if a := c.registered(env.ID); a != nil {
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentEnd(ctx, a, m.Reason))
+		}
+	default:
+		c.violation("message type %d is not for agents", env.Type)
+	}
+}
+
+func (c *client) registered(id uint64) *queue.Agent {
+	c.mu.Lock()
+	a := c.agent
+	c.mu.Unlock()
+	if a == nil && id != 0 {
+		c.peer.ReplyError(id, proto.Errorf(proto.ErrSessionState, "Register first."))
+	}
+	return a
+}
+
+func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) {
+	q := c.srv.q
+	switch m := body.(type) {
+	case *proto.Login:
+		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
+		return
+	case *proto.Auth:
+		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
+		return
+	}
+	t := c.techUser()
+	if t == nil {
+		if env.ID != 0 {
+			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrUnauthenticated, "Sign in first."))
+		}
+		return
+	}
+	switch m := body.(type) {
+	case *proto.QueueSubscribe:
+		snap := q.Subscribe(t, m.All)
+		c.peer.Reply(env.ID, proto.TypeQueueSnapshot, &snap)
+	case *proto.LinkCreate:
+		reply, err := q.CreateLink(ctx, t, *m)
+		c.answer(env.ID, proto.TypeLinkCreated, &reply, err)
+	case *proto.Connect:
+		c.async(func() {
+			reply, err := q.Connect(ctx, t, *m, func(stage string) {
+				c.peer.Send(proto.TypeConnectStage, &proto.ConnectStage{SessionID: m.SessionID, Stage: stage})
+			})
+			c.answer(env.ID, proto.TypeConnected, &reply, err)
+		})
+	case *proto.Signal:
+		if err := q.TechSignal(t, *m); err != nil {
+			c.log.Debug("signal dropped", "err", err)
+		}
+	case *proto.End:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechEnd(ctx, t, *m))
+	default:
+		c.violation("message type %d is not for technicians", env.Type)
+	}
+}
+
+// startLogin runs a login on its own goroutine (argon2id is slow on purpose).
+func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, error)) {
+	c.mu.Lock()
+	if c.tech != nil || c.busy {
+		c.mu.Unlock()
+		c.peer.ReplyError(id, proto.Errorf(proto.ErrSessionState, "Already signed in on this connection."))
+		return
+	}
+	c.busy = true
+	c.mu.Unlock()
+	c.async(func() {
+		reply, t, err := fn()
+		c.mu.Lock()
+		c.busy = false
+		if err == nil {
+			c.tech = t
+			c.log = c.log.With("user", t.User.Name)
+		}
+		c.mu.Unlock()
+		c.answer(id, proto.TypeLoginOK, &reply, err)
+	})
+}

@@ -1,0 +1,71 @@
+package store
+
+// migrations are applied in order; migration i brings the schema to version
+// i+1. Never edit one that has shipped: append a new one.
+var migrations = []string{
+	// 1: users, tokens, sessions with history, attachments, audit events.
+	`
+CREATE TABLE users (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	name          TEXT NOT NULL UNIQUE,
+	role          TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	created_at    INTEGER NOT NULL,
+	disabled      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE auth_tokens (
+	hash       BLOB PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX auth_tokens_expiry ON auth_tokens(expires_at);
+CREATE TABLE sessions (
+	id              TEXT PRIMARY KEY,
+	kind            TEXT NOT NULL,
+	status          TEXT NOT NULL,
+	owner_id        INTEGER REFERENCES users(id),
+	customer_name   TEXT NOT NULL DEFAULT '',
+	code            TEXT,
+	code_expires_at INTEGER NOT NULL DEFAULT 0,
+	link_token_hash BLOB,
+	link_expires_at INTEGER NOT NULL DEFAULT 0,
+	agent_key_hash  BLOB,
+	device          TEXT,
+	created_at      INTEGER NOT NULL,
+	ready_at        INTEGER NOT NULL DEFAULT 0,
+	started_at      INTEGER NOT NULL DEFAULT 0,
+	ended_at        INTEGER NOT NULL DEFAULT 0,
+	ended_by        TEXT NOT NULL DEFAULT '',
+	end_reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX sessions_code ON sessions(code) WHERE code IS NOT NULL;
+CREATE UNIQUE INDEX sessions_link ON sessions(link_token_hash) WHERE link_token_hash IS NOT NULL;
+CREATE INDEX sessions_agent_key ON sessions(agent_key_hash) WHERE agent_key_hash IS NOT NULL;
+CREATE INDEX sessions_live ON sessions(status, created_at);
+CREATE TABLE session_events (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	session_id TEXT NOT NULL REFERENCES sessions(id),
+	at         INTEGER NOT NULL,
+	status     TEXT NOT NULL,
+	actor      TEXT NOT NULL,
+	detail     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX session_events_session ON session_events(session_id, id);
+CREATE TABLE attachments (
+	session_id  TEXT NOT NULL REFERENCES sessions(id),
+	user_id     INTEGER NOT NULL REFERENCES users(id),
+	attached_at INTEGER NOT NULL,
+	detached_at INTEGER
+);
+CREATE INDEX attachments_session ON attachments(session_id, user_id);
+CREATE TABLE audit_events (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	at         INTEGER NOT NULL,
+	kind       TEXT NOT NULL,
+	actor      TEXT NOT NULL DEFAULT '',
+	source     TEXT NOT NULL DEFAULT '',
+	session_id TEXT NOT NULL DEFAULT '',
+	detail     TEXT
+);
+`,
+}

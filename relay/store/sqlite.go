@@ -1,0 +1,464 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+// SQLite is the embedded Store: one database file in WAL mode. Writes go
+// through a single connection (SQLite has one writer anyway, and this avoids
+// SQLITE_BUSY between our own connections); reads use a pool.
+type SQLite struct {
+	w *sql.DB
+	r *sql.DB
+}
+
+var _ Store = (*SQLite)(nil)
+
+// OpenSQLite opens (creating if needed) the database at path and brings its
+// schema up to date.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	return &SQLite{w: w, r: r}, nil
+}
+
+// migrate applies the missing migrations, each in its own transaction.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var v int
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this relay supports (%d); upgrade the relay", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, i+1, time.Now().UnixNano()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// classify maps SQLite errors to the package's sentinels.
+func classify(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", step, ErrNotFound)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%s: %w", step, ErrExists)
+		}
+	}
+	return fmt.Errorf("%s: %w", step, err)
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullBytes(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// ---- users and tokens ----
+
+const userCols = `id, name, role, password_hash, created_at, disabled`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.Name, &u.Role, &u.PasswordHash, &created, &u.Disabled)
+	u.CreatedAt = fromNano(created)
+	return u, err
+}
+
+// CreateUser implements Store.
+func (s *SQLite) CreateUser(ctx context.Context, u *User) error {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now()
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO users(name, role, password_hash, created_at, disabled) VALUES (?, ?, ?, ?, ?)`,
+		u.Name, u.Role, u.PasswordHash, unixNano(u.CreatedAt), u.Disabled)
+	if err != nil {
+		return classify("create user", err)
+	}
+	u.ID, err = res.LastInsertId()
+	return classify("create user", err)
+}
+
+// UserByName implements Store.
+func (s *SQLite) UserByName(ctx context.Context, name string) (User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE name = ?`, name))
+	return u, classify("user by name", err)
+}
+
+// UserByID implements Store.
+func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return u, classify("user by id", err)
+}
+
+// CountUsers implements Store.
+func (s *SQLite) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, classify("count users", err)
+}
+
+// CreateToken implements Store. Expired tokens are removed on the way.
+func (s *SQLite) CreateToken(ctx context.Context, hash []byte, userID int64, expires time.Time) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM auth_tokens WHERE expires_at < ?`, time.Now().UnixNano()); err != nil {
+		return classify("prune tokens", err)
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT INTO auth_tokens(hash, user_id, expires_at) VALUES (?, ?, ?)`, hash, userID, unixNano(expires))
+	return classify("create token", err)
+}
+
+// TokenUser implements Store.
+func (s *SQLite) TokenUser(ctx context.Context, hash []byte, now time.Time) (User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled
+		FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ? AND t.expires_at > ?`, hash, now.UnixNano()))
+	return u, classify("token user", err)
+}
+
+// DeleteToken implements Store.
+func (s *SQLite) DeleteToken(ctx context.Context, hash []byte) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM auth_tokens WHERE hash = ?`, hash)
+	return classify("delete token", err)
+}
+
+// ---- sessions ----
+
+const sessionCols = `id, kind, status, owner_id, customer_name, code, code_expires_at, link_token_hash, link_expires_at,
+	agent_key_hash, device, created_at, ready_at, started_at, ended_at, ended_by, end_reason`
+
+func scanSession(row interface{ Scan(...any) error }) (Session, error) {
+	var ss Session
+	var owner sql.NullInt64
+	var code, device sql.NullString
+	var codeExp, linkExp, created, ready, started, ended int64
+	err := row.Scan(&ss.ID, &ss.Kind, &ss.Status, &owner, &ss.CustomerName, &code, &codeExp, &ss.LinkTokenHash, &linkExp,
+		&ss.AgentKeyHash, &device, &created, &ready, &started, &ended, &ss.EndedBy, &ss.EndReason)
+	if err != nil {
+		return ss, err
+	}
+	ss.OwnerID, ss.Code = owner.Int64, code.String
+	ss.CodeExpiresAt, ss.LinkExpiresAt = fromNano(codeExp), fromNano(linkExp)
+	ss.CreatedAt, ss.ReadyAt, ss.StartedAt, ss.EndedAt = fromNano(created), fromNano(ready), fromNano(started), fromNano(ended)
+	if device.Valid {
+		ss.Device = new(proto.DeviceInfo)
+		if err := json.Unmarshal([]byte(device.String), ss.Device); err != nil {
+			return ss, fmt.Errorf("session %s: device column: %w", ss.ID, err)
+		}
+	}
+	return ss, nil
+}
+
+func sessionArgs(ss *Session) ([]any, error) {
+	var device any
+	if ss.Device != nil {
+		b, err := json.Marshal(ss.Device)
+		if err != nil {
+			return nil, err
+		}
+		device = string(b)
+	}
+	return []any{ss.ID, ss.Kind, ss.Status, nullID(ss.OwnerID), ss.CustomerName, nullString(ss.Code), unixNano(ss.CodeExpiresAt),
+		nullBytes(ss.LinkTokenHash), unixNano(ss.LinkExpiresAt), nullBytes(ss.AgentKeyHash), device,
+		unixNano(ss.CreatedAt), unixNano(ss.ReadyAt), unixNano(ss.StartedAt), unixNano(ss.EndedAt), ss.EndedBy, ss.EndReason}, nil
+}
+
+const insertEvent = `INSERT INTO session_events(session_id, at, status, actor, detail) VALUES (?, ?, ?, ?, ?)`
+
+// tx runs fn in a write transaction.
+func (s *SQLite) tx(ctx context.Context, step string, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(step, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return classify(step, err)
+	}
+	return classify(step, tx.Commit())
+}
+
+// CreateSession implements Store.
+func (s *SQLite) CreateSession(ctx context.Context, ss *Session, ev StatusEvent) error {
+	args, err := sessionArgs(ss)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return s.tx(ctx, "create session", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, insertEvent, ev.SessionID, unixNano(ev.At), ev.Status, ev.Actor, ev.Detail)
+		return err
+	})
+}
+
+// UpdateSession implements Store.
+func (s *SQLite) UpdateSession(ctx context.Context, ss *Session, ev *StatusEvent) error {
+	args, err := sessionArgs(ss)
+	if err != nil {
+		return fmt.Errorf("update session: %w", err)
+	}
+	return s.tx(ctx, "update session", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET kind=?, status=?, owner_id=?, customer_name=?, code=?, code_expires_at=?,
+			link_token_hash=?, link_expires_at=?, agent_key_hash=?, device=?, created_at=?, ready_at=?, started_at=?, ended_at=?,
+			ended_by=?, end_reason=? WHERE id=?`, append(args[1:], ss.ID)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return sql.ErrNoRows
+		}
+		if ev != nil {
+			_, err = tx.ExecContext(ctx, insertEvent, ev.SessionID, unixNano(ev.At), ev.Status, ev.Actor, ev.Detail)
+		}
+		return err
+	})
+}
+
+func (s *SQLite) sessionWhere(ctx context.Context, step, where string, arg any) (Session, error) {
+	ss, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE `+where, arg))
+	return ss, classify(step, err)
+}
+
+// Session implements Store.
+func (s *SQLite) Session(ctx context.Context, id string) (Session, error) {
+	return s.sessionWhere(ctx, "session", "id = ?", id)
+}
+
+// SessionByCode implements Store.
+func (s *SQLite) SessionByCode(ctx context.Context, code string) (Session, error) {
+	return s.sessionWhere(ctx, "session by code", "code = ?", code)
+}
+
+// SessionByLinkHash implements Store.
+func (s *SQLite) SessionByLinkHash(ctx context.Context, hash []byte) (Session, error) {
+	return s.sessionWhere(ctx, "session by link", "link_token_hash = ?", hash)
+}
+
+// SessionByAgentKey implements Store.
+func (s *SQLite) SessionByAgentKey(ctx context.Context, hash []byte) (Session, error) {
+	return s.sessionWhere(ctx, "session by agent key", "agent_key_hash = ?", hash)
+}
+
+// LiveSessions implements Store.
+func (s *SQLite) LiveSessions(ctx context.Context) ([]Session, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE status IN (?, ?, ?) ORDER BY created_at, id`,
+		StatusWaiting, StatusReady, StatusActive)
+	if err != nil {
+		return nil, classify("live sessions", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		ss, err := scanSession(rows)
+		if err != nil {
+			return nil, classify("live sessions", err)
+		}
+		out = append(out, ss)
+	}
+	return out, classify("live sessions", rows.Err())
+}
+
+// SessionEvents implements Store.
+func (s *SQLite) SessionEvents(ctx context.Context, id string) ([]StatusEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT session_id, at, status, actor, detail FROM session_events WHERE session_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, classify("session events", err)
+	}
+	defer rows.Close()
+	var out []StatusEvent
+	for rows.Next() {
+		var e StatusEvent
+		var at int64
+		if err := rows.Scan(&e.SessionID, &at, &e.Status, &e.Actor, &e.Detail); err != nil {
+			return nil, classify("session events", err)
+		}
+		e.At = fromNano(at)
+		out = append(out, e)
+	}
+	return out, classify("session events", rows.Err())
+}
+
+// AddEvent implements Store.
+func (s *SQLite) AddEvent(ctx context.Context, ev StatusEvent) error {
+	_, err := s.w.ExecContext(ctx, insertEvent, ev.SessionID, unixNano(ev.At), ev.Status, ev.Actor, ev.Detail)
+	return classify("add event", err)
+}
+
+// ---- attachments ----
+
+// Attach implements Store.
+func (s *SQLite) Attach(ctx context.Context, sessionID string, userID int64, at time.Time) error {
+	return s.tx(ctx, "attach", func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM attachments WHERE session_id = ? AND user_id = ? AND detached_at IS NULL`, sessionID, userID).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO attachments(session_id, user_id, attached_at) VALUES (?, ?, ?)`, sessionID, userID, unixNano(at))
+		return err
+	})
+}
+
+// Detach implements Store.
+func (s *SQLite) Detach(ctx context.Context, sessionID string, userID int64, at time.Time) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE attachments SET detached_at = ? WHERE session_id = ? AND (? = 0 OR user_id = ?) AND detached_at IS NULL`,
+		unixNano(at), sessionID, userID, userID)
+	return classify("detach", err)
+}
+
+// Attached implements Store.
+func (s *SQLite) Attached(ctx context.Context, sessionID string) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT user_id FROM attachments WHERE session_id = ? AND detached_at IS NULL ORDER BY user_id`, sessionID)
+	if err != nil {
+		return nil, classify("attached", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, classify("attached", err)
+		}
+		out = append(out, id)
+	}
+	return out, classify("attached", rows.Err())
+}
+
+// ---- audit ----
+
+// Audit implements Store.
+func (s *SQLite) Audit(ctx context.Context, e *AuditEvent) error {
+	var detail any
+	if len(e.Detail) > 0 {
+		b, err := json.Marshal(e.Detail)
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		detail = string(b)
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO audit_events(at, kind, actor, source, session_id, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		unixNano(e.At), e.Kind, e.Actor, e.Source, e.SessionID, detail)
+	if err != nil {
+		return classify("audit", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return classify("audit", err)
+}
+
+// AuditEvents implements Store.
+func (s *SQLite) AuditEvents(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at, kind, actor, source, session_id, detail FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	if err != nil {
+		return nil, classify("audit events", err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		var at int64
+		var detail sql.NullString
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &e.Actor, &e.Source, &e.SessionID, &detail); err != nil {
+			return nil, classify("audit events", err)
+		}
+		e.At = fromNano(at)
+		if detail.Valid {
+			if err := json.Unmarshal([]byte(detail.String), &e.Detail); err != nil {
+				return nil, fmt.Errorf("audit event %d: %w", e.ID, err)
+			}
+		}
+		out = append(out, e)
+	}
+	return out, classify("audit events", rows.Err())
+}

@@ -1,0 +1,186 @@
+// Package store keeps everything the relay must not lose: users and their
+// roles, login tokens, sessions with their status history, support links,
+// attended codes, technician attachments and audit events. Store is the one
+// interface the rest of the relay uses; SQLite (pure Go) is the embedded
+// default, and a PostgreSQL implementation can follow behind the same
+// interface.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+// Sentinel errors. Implementations wrap them with the step that failed.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+)
+
+// Role is a user's role. Permissions derive from it (see relay/auth).
+type Role string
+
+// The roles a user can have.
+const (
+	RoleAdmin             Role = "admin"
+	RoleTechnicianManager Role = "technician-manager"
+	RoleChannelManager    Role = "channel-manager"
+	RoleTechnician        Role = "technician"
+)
+
+// Roles lists every valid role, in order of decreasing power.
+var Roles = []Role{RoleAdmin, RoleTechnicianManager, RoleChannelManager, RoleTechnician}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool {
+	for _, v := range Roles {
+		if r == v {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a technician or manager account.
+type User struct {
+	ID           int64
+	Name         string
+	Role         Role
+	PasswordHash string // argon2id, PHC string format
+	CreatedAt    time.Time
+	Disabled     bool
+}
+
+// Status is where a session stands in its lifecycle.
+type Status string
+
+// Session statuses.
+const (
+	StatusWaiting Status = "Waiting" // link created, no agent registered yet
+	StatusReady   Status = "Ready"   // agent registered, no technician attached
+	StatusActive  Status = "Active"  // a technician is attached
+	StatusClosed  Status = "Closed"  // ended by a side or by the relay
+	StatusExpired Status = "Expired" // link or code not used in time
+)
+
+// Live reports whether a session in this status can still change.
+func (s Status) Live() bool {
+	return s == StatusWaiting || s == StatusReady || s == StatusActive
+}
+
+// Kind says how a session started.
+type Kind string
+
+// Session kinds.
+const (
+	KindCode Kind = "code" // attended: the end user read a code to a technician
+	KindLink Kind = "link" // a technician created a support link
+)
+
+// Session is one support session from its creation to its end.
+type Session struct {
+	ID           string
+	Kind         Kind
+	Status       Status
+	OwnerID      int64  // 0: nobody owns it yet (code session before connect)
+	CustomerName string // optional end-user name given when the link was created
+
+	// Code is the live attended code (9 digits, no spaces); "" once used or
+	// expired. Unique among sessions that have one.
+	Code          string
+	CodeExpiresAt time.Time
+
+	// LinkTokenHash is sha256 of the support-link token; nil for code sessions.
+	LinkTokenHash []byte
+	LinkExpiresAt time.Time
+
+	// AgentKeyHash is sha256 of the secret the agent uses to resume after a
+	// reconnect; nil until an agent registered.
+	AgentKeyHash []byte
+
+	Device *proto.DeviceInfo // nil until an agent registered
+
+	CreatedAt time.Time
+	ReadyAt   time.Time // zero until Ready
+	StartedAt time.Time // zero until Active
+	EndedAt   time.Time // zero until Closed or Expired
+	EndedBy   string    // display name of who ended it, or "relay"
+	EndReason string
+}
+
+// StatusEvent records one change of a session's status (or another notable
+// step such as a refused consent), with its time and actor.
+type StatusEvent struct {
+	SessionID string
+	At        time.Time
+	Status    Status
+	Actor     string // display name, "relay" or "end user"
+	Detail    string
+}
+
+// AuditEvent is a security-relevant action, kept for a SIEM.
+type AuditEvent struct {
+	ID        int64
+	At        time.Time
+	Kind      string // e.g. "login.failed", "login.ok", "code.wrong", "session.consent.denied"
+	Actor     string // user name, "end user", "relay"
+	Source    string // remote IP, when known
+	SessionID string
+	Detail    map[string]string
+}
+
+// Store is the relay's persistent state. Every method is safe for concurrent use.
+type Store interface {
+	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByName and UserByID give ErrNotFound for unknown users.
+	UserByName(ctx context.Context, name string) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	// CountUsers counts all users (used to create the first admin).
+	CountUsers(ctx context.Context) (int, error)
+
+	// CreateToken stores a login token's hash for userID until expires.
+	CreateToken(ctx context.Context, hash []byte, userID int64, expires time.Time) error
+	// TokenUser resolves a token hash to its user; ErrNotFound when the token
+	// is unknown or expired at now.
+	TokenUser(ctx context.Context, hash []byte, now time.Time) (User, error)
+	// DeleteToken removes a token (logout).
+	DeleteToken(ctx context.Context, hash []byte) error
+
+	// CreateSession inserts s and records ev in the same transaction. A
+	// duplicate ID, live code or link hash gives ErrExists.
+	CreateSession(ctx context.Context, s *Session, ev StatusEvent) error
+	// UpdateSession replaces the stored row of s.ID with s and, when ev is not
+	// nil, records ev, in one transaction. Unknown ID gives ErrNotFound; a code
+	// taken by another session gives ErrExists.
+	UpdateSession(ctx context.Context, s *Session, ev *StatusEvent) error
+	// Session, SessionByCode, SessionByLinkHash and SessionByAgentKey give
+	// ErrNotFound when nothing matches.
+	Session(ctx context.Context, id string) (Session, error)
+	SessionByCode(ctx context.Context, code string) (Session, error)
+	SessionByLinkHash(ctx context.Context, hash []byte) (Session, error)
+	SessionByAgentKey(ctx context.Context, hash []byte) (Session, error)
+	// LiveSessions lists sessions in Waiting, Ready or Active, oldest first.
+	LiveSessions(ctx context.Context) ([]Session, error)
+	// SessionEvents lists a session's status history, oldest first.
+	SessionEvents(ctx context.Context, id string) ([]StatusEvent, error)
+	// AddEvent records ev without changing the session.
+	AddEvent(ctx context.Context, ev StatusEvent) error
+
+	// Attach records that userID is attached to sessionID (idempotent).
+	Attach(ctx context.Context, sessionID string, userID int64, at time.Time) error
+	// Detach ends userID's attachment; userID 0 ends every attachment of the session.
+	Detach(ctx context.Context, sessionID string, userID int64, at time.Time) error
+	// Attached lists the users currently attached to sessionID.
+	Attached(ctx context.Context, sessionID string) ([]int64, error)
+
+	// Audit appends an audit event and sets e.ID.
+	Audit(ctx context.Context, e *AuditEvent) error
+	// AuditEvents lists audit events with ID > afterID, oldest first, at most limit.
+	AuditEvents(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
+
+	Close() error
+}
