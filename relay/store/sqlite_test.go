@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+func open(t testing.TB, path string) *SQLite {
+	t.Helper()
+	st, err := OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+var t0 = time.Date(2026, 11, 22, 9, 0, 0, 123, time.UTC)
+
+func TestUsersAndTokens(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	u := User{Name: "ann", Role: RoleTechnician, PasswordHash: "h", CreatedAt: t0}
+	if err := st.CreateUser(ctx, &u); err != nil || u.ID == 0 {
+		t.Fatalf("create: %v %d", err, u.ID)
+	}
+	if err := st.CreateUser(ctx, &User{Name: "ann", Role: RoleAdmin, PasswordHash: "h"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	got, err := st.UserByName(ctx, "ann")
+	if err != nil || got.ID != u.ID || got.Role != RoleTechnician || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("by name: %+v %v", got, err)
+	}
+	if _, err := st.UserByID(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if n, _ := st.CountUsers(ctx); n != 1 {
+		t.Fatalf("count %d", n)
+	}
+	h := []byte("token-hash")
+	if err := st.CreateToken(ctx, h, u.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.TokenUser(ctx, h, t0); err != nil || got.Name != "ann" {
+		t.Fatalf("token: %+v %v", got, err)
+	}
+	if _, err := st.TokenUser(ctx, h, t0.Add(time.Hour)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired token: %v", err)
+	}
+	st.DeleteToken(ctx, h)
+	if _, err := st.TokenUser(ctx, h, t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted token: %v", err)
+	}
+}
+
+func newSession(id, code string) Session {
+	return Session{ID: id, Kind: KindCode, Status: StatusReady, Code: code, CodeExpiresAt: t0.Add(10 * time.Minute),
+		AgentKeyHash: []byte("key-" + id), CreatedAt: t0, ReadyAt: t0,
+		Device: &proto.DeviceInfo{OS: "linux", Hostname: "pc-" + id, LocalIPs: []string{"10.0.0.1"}, Displays: []proto.Display{{Width: 1920, Height: 1080}}}}
+}
+
+func TestSessionsPersistAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	st := open(t, path)
+	u := User{Name: "tom", Role: RoleTechnician, PasswordHash: "h"}
+	st.CreateUser(ctx, &u)
+
+	a := newSession("a", "123456789")
+	if err := st.CreateSession(ctx, &a, StatusEvent{SessionID: "a", At: t0, Status: StatusReady, Actor: "end user"}); err != nil {
+		t.Fatal(err)
+	}
+	// A live code is unique.
+	b := newSession("b", "123456789")
+	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: StatusReady}); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate code: %v", err)
+	}
+	// Clearing the code frees it.
+	a.Code, a.Status, a.OwnerID, a.StartedAt = "", StatusActive, u.ID, t0.Add(time.Minute)
+	if err := st.UpdateSession(ctx, &a, &StatusEvent{SessionID: "a", At: t0.Add(time.Minute), Status: StatusActive, Actor: "tom"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: StatusReady}); err != nil {
+		t.Fatalf("code reuse after clearing: %v", err)
+	}
+	link := Session{ID: "c", Kind: KindLink, Status: StatusWaiting, OwnerID: u.ID, CustomerName: "Ann", LinkTokenHash: []byte("link"), LinkExpiresAt: t0.Add(24 * time.Hour), CreatedAt: t0.Add(time.Second)}
+	if err := st.CreateSession(ctx, &link, StatusEvent{SessionID: "c", At: t0, Status: StatusWaiting}); err != nil {
+		t.Fatal(err)
+	}
+	closed := newSession("d", "")
+	closed.Status = StatusClosed
+	st.CreateSession(ctx, &closed, StatusEvent{SessionID: "d", At: t0, Status: StatusClosed})
+	if err := st.Attach(ctx, "a", u.ID, t0); err != nil {
+		t.Fatal(err)
+	}
+	st.Attach(ctx, "a", u.ID, t0) // idempotent
+	st.Audit(ctx, &AuditEvent{At: t0, Kind: "login.ok", Actor: "tom", Source: "127.0.0.1", Detail: map[string]string{"k": "v"}})
+	if err := st.UpdateSession(ctx, &Session{ID: "nope"}, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update unknown: %v", err)
+	}
+	st.Close()
+
+	st = open(t, path)
+	live, err := st.LiveSessions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range live {
+		ids = append(ids, s.ID)
+	}
+	if strings.Join(ids, ",") != "a,b,c" {
+		t.Fatalf("live sessions %v", ids)
+	}
+	got, err := st.Session(ctx, "a")
+	if err != nil || got.Status != StatusActive || got.OwnerID != u.ID || got.Code != "" || !got.StartedAt.Equal(t0.Add(time.Minute)) ||
+		got.Device == nil || got.Device.Hostname != "pc-a" || got.Device.Displays[0].Width != 1920 || !got.EndedAt.IsZero() {
+		t.Fatalf("session a: %+v %v", got, err)
+	}
+	if s, err := st.SessionByCode(ctx, "123456789"); err != nil || s.ID != "b" {
+		t.Fatalf("by code: %v %v", s.ID, err)
+	}
+	if s, err := st.SessionByLinkHash(ctx, []byte("link")); err != nil || s.CustomerName != "Ann" || s.Device != nil {
+		t.Fatalf("by link: %+v %v", s, err)
+	}
+	if s, err := st.SessionByAgentKey(ctx, []byte("key-a")); err != nil || s.ID != "a" {
+		t.Fatalf("by agent key: %v %v", s.ID, err)
+	}
+	if _, err := st.SessionByCode(ctx, "000000000"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown code: %v", err)
+	}
+	evs, _ := st.SessionEvents(ctx, "a")
+	if len(evs) != 2 || evs[0].Status != StatusReady || evs[1].Actor != "tom" || !evs[1].At.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("events %+v", evs)
+	}
+	if ids, _ := st.Attached(ctx, "a"); len(ids) != 1 || ids[0] != u.ID {
+		t.Fatalf("attached %v", ids)
+	}
+	st.Detach(ctx, "a", 0, t0)
+	if ids, _ := st.Attached(ctx, "a"); len(ids) != 0 {
+		t.Fatalf("still attached %v", ids)
+	}
+	au, _ := st.AuditEvents(ctx, 0, 10)
+	if len(au) != 1 || au[0].Detail["k"] != "v" || au[0].Source != "127.0.0.1" {
+		t.Fatalf("audit %+v", au)
+	}
+}
+
+func TestAuditPaging(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	for i := range 25 {
+		st.Audit(ctx, &AuditEvent{At: t0, Kind: fmt.Sprint("k", i)})
+	}
+	page1, _ := st.AuditEvents(ctx, 0, 10)
+	page3, _ := st.AuditEvents(ctx, page1[9].ID+10, 10)
+	if len(page1) != 10 || page1[0].Kind != "k0" || len(page3) != 5 || page3[4].Kind != "k24" {
+		t.Fatalf("pages %d %d", len(page1), len(page3))
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	st := open(t, path)
+	st.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES (99, 0)`)
+	db.Close()
+	_, err = OpenSQLite(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "schema version 99 is newer") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16*50)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 50 {
+				s := newSession(fmt.Sprintf("s%d-%d", g, i), fmt.Sprintf("%03d%06d", g, i))
+				if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: StatusReady}); err != nil {
+					errs <- err
+				}
+				if _, err := st.Session(ctx, s.ID); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	live, _ := st.LiveSessions(ctx)
+	if len(live) != 800 {
+		t.Fatalf("%d sessions", len(live))
+	}
+}
+
+func BenchmarkCreateSession(b *testing.B) {
+	ctx := context.Background()
+	st := open(b, filepath.Join(b.TempDir(), "r.db"))
+	var n sync.Mutex
+	i := 0
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n.Lock()
+			i++
+			id := i
+			n.Unlock()
+			s := newSession(fmt.Sprint("s", id), fmt.Sprintf("%09d", id))
+			if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: StatusReady}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
