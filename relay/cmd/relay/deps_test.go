@@ -12,7 +12,7 @@ import (
 // TestDeps checks that the relay and the shared packages stay a pure-Go
 // static build: no Fyne, no robotgo, no cgo anywhere in their dependencies.
 func TestDeps(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,CgoFiles", "../../relay/cmd/relay", "../../pkg/...")
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath,CgoFiles", "github.com/relaydesk/relaydesk/relay/cmd/relay", "github.com/relaydesk/relaydesk/pkg/...")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -50,7 +50,7 @@ func TestDeps(t *testing.T) {
 	if n < 20 {
 		t.Fatalf("only %d packages listed; the check is not looking", n)
 	}
-	build := exec.Command("go", "build", "-o", os.DevNull, "../../relay/cmd/relay")
+	build := exec.Command("go", "build", "-o", os.DevNull, "github.com/relaydesk/relaydesk/relay/cmd/relay")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 build of the relay failed: %v\n%s", err, b)

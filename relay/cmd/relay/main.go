@@ -222,6 +222,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	udp, err := net.ListenPacket("udp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on UDP %s: %w", *addr, err)
+	}
+	defer udp.Close()
 	st, err := openStore(ctx, *data)
 	if err != nil {
 		return err
@@ -246,11 +251,6 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	udp, err := net.ListenPacket("udp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on UDP %s: %w", *addr, err)
-	}
-	defer udp.Close()
 	ln, err := transport.Listen(udp, tlsCert)
 	if err != nil {
 		return fmt.Errorf("start QUIC on %s: %w", *addr, err)
