@@ -3,9 +3,9 @@
 # when something is missing. Safe to run again and again.
 set -euo pipefail
 
-# Build: the agent and console are cgo programs (X11 capture and input,
-# Fyne, libvpx) from the remote-view issue on; the relay needs none of it.
-build_pkgs=(gcc libc6-dev pkg-config)
+# Build: the agent and console are cgo programs (libvpx VP8 with libyuv
+# colour conversion; X11 and XTest for input); the relay needs none of it.
+build_pkgs=(gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-dev)
 # Tests: an X server for capture and input tests, and tools to check it.
 test_pkgs=(xvfb x11-utils xdotool)
 

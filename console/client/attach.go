@@ -187,6 +187,15 @@ func (s *Session) once(ctx context.Context, opts SessionOptions, target proto.Co
 		}
 		return nil, c.Err()
 	case <-ctx.Done():
+		// End on the live connection, so the end user hears it from us
+		// rather than seeing us drop.
+		ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.End(ectx, res.Session.ID, ""); err == nil {
+			s.mu.Lock()
+			s.id = ""
+			s.mu.Unlock()
+		}
 		return nil, ctx.Err()
 	}
 }

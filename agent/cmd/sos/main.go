@@ -19,8 +19,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/device"
 	"github.com/relaydesk/relaydesk/agent/session"
+	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -72,12 +74,42 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "The SOS window is not available in this build yet; using the terminal.")
 	}
 	cfg.Device = device.Describe(version)
-	ui := newTerminal(os.Stdin, os.Stdout)
-	cfg.UI = ui
+	term := newTerminal(os.Stdin, os.Stdout)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := session.New(cfg).Run(ctx)
+
+	// Screen sharing: one capture and encoder for every technician.
+	var ag *session.Agent
+	var sh *share.Sharer
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if src, err := capture.Open(); err != nil {
+		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
+	} else {
+		sh, err = share.New(share.Config{
+			Source: src,
+			Signal: func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
+			Logger: log,
+		})
+		if err != nil {
+			src.Close()
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		shareCtx, stopShare := context.WithCancel(context.Background())
+		defer stopShare()
+		wg.Go(func() {
+			defer src.Close()
+			if err := sh.Run(shareCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("screen sharing stopped", "err", err)
+			}
+		})
+		cfg.OnSignal = sh.OnSignal
+	}
+	cfg.UI = &mediaUI{terminal: term, sh: sh, wg: &wg, log: log}
+	ag = session.New(cfg)
+	err := ag.Run(ctx)
 	switch {
 	case err == nil:
 		return 0
@@ -87,6 +119,33 @@ func run() int {
 	}
 	fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
 	return 1
+}
+
+// mediaUI starts and stops a technician's screen stream as they join and leave.
+type mediaUI struct {
+	*terminal
+	sh  *share.Sharer
+	wg  *sync.WaitGroup
+	log *slog.Logger
+}
+
+func (u *mediaUI) Joined(p proto.Peer) {
+	u.terminal.Joined(p)
+	if u.sh == nil {
+		return
+	}
+	u.wg.Go(func() {
+		if err := u.sh.Join(p.ID); err != nil {
+			u.log.Error("start screen stream", "peer", p.Name, "err", err)
+		}
+	})
+}
+
+func (u *mediaUI) Left(p proto.Peer, reason string) {
+	u.terminal.Left(p, reason)
+	if u.sh != nil {
+		u.sh.Leave(p.ID)
+	}
 }
 
 // parseLink takes https://HOST:PORT/s/<token> apart.

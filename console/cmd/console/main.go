@@ -9,17 +9,21 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/console/remote"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -241,8 +245,13 @@ func cmdLink(ctx context.Context, args []string) int {
 	return 0
 }
 
-// printer shows a session's progress on the terminal.
-type printer struct{}
+// printer shows a session's progress on the terminal and feeds the screen
+// viewer its signalling.
+type printer struct {
+	viewer *remote.Viewer
+	wg     *sync.WaitGroup
+	log    *slog.Logger
+}
 
 func (printer) Stage(text string) { fmt.Println(text) }
 
@@ -254,16 +263,26 @@ func (printer) Connected(c proto.Connected) {
 	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
 }
 
-func (printer) Event(env proto.Envelope) {
-	if env.Type != proto.TypePeerState {
-		return
-	}
-	var ps proto.PeerState
-	if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
-		if ps.Online {
-			fmt.Println("The end user's app is back.")
-		} else {
-			fmt.Println("The end user's app lost its connection; waiting for it to come back.")
+func (p printer) Event(env proto.Envelope) {
+	switch env.Type {
+	case proto.TypeSignal:
+		var sig proto.Signal
+		if env.Decode(&sig) == nil && p.viewer != nil {
+			// Answering waits for ICE gathering: not on the reading goroutine.
+			p.wg.Go(func() {
+				if err := p.viewer.HandleSignal(sig); err != nil {
+					p.log.Warn("signalling", "err", err)
+				}
+			})
+		}
+	case proto.TypePeerState:
+		var ps proto.PeerState
+		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
+			if ps.Online {
+				fmt.Println("The end user's app is back.")
+			} else {
+				fmt.Println("The end user's app lost its connection; waiting for it to come back.")
+			}
 		}
 	}
 }
@@ -271,6 +290,7 @@ func (printer) Event(env proto.Envelope) {
 func cmdConnect(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("console connect", flag.ContinueOnError)
 	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
+	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	// Accept the code before or after the flags.
 	var code string
@@ -295,20 +315,74 @@ func cmdConnect(ctx context.Context, args []string) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	opts := client.SessionOptions{
 		Login:  l,
 		Target: proto.Connect{Code: code, SessionID: *sessionID},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Logger: log,
 	}
-	err = client.Attach(ctx, opts, printer{})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var sess client.Session
+	var wg sync.WaitGroup
+	var snapErr error
+	var once sync.Once
+	viewer := remote.NewViewer(sess.Signal, func(img *image.RGBA) {
+		if *snapshot == "" {
+			return
+		}
+		once.Do(func() {
+			snapErr = writePNG(*snapshot, img)
+			if snapErr == nil {
+				fmt.Printf("Saved the screen (%dx%d) to %s.\n", img.Rect.Dx(), img.Rect.Dy(), *snapshot)
+			}
+			cancel()
+		})
+	}, log)
+	err = sess.Run(ctx, opts, printer{viewer: viewer, wg: &wg, log: log})
+	viewer.Close()
+	wg.Wait()
 	var ended *client.ErrEnded
 	switch {
+	case snapErr != nil:
+		fmt.Fprintln(os.Stderr, snapErr)
+		return 1
+	case *snapshot != "" && err == nil && ctx.Err() != nil && !fileExists(*snapshot):
+		fmt.Fprintln(os.Stderr, "The session ended before the screen arrived.")
+		return 1
 	case err == nil:
 		fmt.Println("Session ended.")
 		return 0
 	case errors.As(err, &ended):
 		fmt.Println(ended.Error())
+		if *snapshot != "" && !fileExists(*snapshot) {
+			return 1
+		}
 		return 0
 	}
 	return fail(err, l.Relay)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// writePNG saves img atomically.
+func writePNG(path string, img *image.RGBA) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("Could not write %s: %v.", path, err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("Could not write %s: %v.", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("Could not write %s: %v.", path, err)
+	}
+	return os.Rename(tmp, path)
 }

@@ -1,0 +1,27 @@
+// Package capture grabs the end user's screens as BGRA frames. On Linux it
+// keeps one X connection open and grabs through MIT-SHM (falling back to
+// GetImage); a synthetic source serves tests.
+package capture
+
+import (
+	"errors"
+	"image"
+
+	"github.com/relaydesk/relaydesk/pkg/codec"
+)
+
+// Errors.
+var (
+	ErrNoDisplay  = errors.New("capture: no display to capture")
+	ErrBadDisplay = errors.New("capture: no such display")
+)
+
+// Source captures screens.
+type Source interface {
+	// Displays lists the screens' bounds in the desktop's coordinates.
+	Displays() ([]image.Rectangle, error)
+	// Grab captures display i into dst when it has the right size, or into
+	// a new frame, and returns the frame.
+	Grab(i int, dst *codec.Frame) (*codec.Frame, error)
+	Close() error
+}

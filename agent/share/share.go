@@ -1,0 +1,327 @@
+// Package share streams the end user's screen to every attached technician:
+// one capture and one VP8 encoder feed a WebRTC track that each technician's
+// peer connection carries. A still screen sends nothing; once it has been
+// still for a moment it is refined to near-lossless quality so text stays
+// sharp; a keyframe goes out when a technician joins or asks for one.
+package share
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/pkg/codec"
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/rtc"
+)
+
+// Config configures a Sharer.
+type Config struct {
+	Source capture.Source
+	// Signal sends a signalling message to technician peer through the relay.
+	Signal func(peer int64, kind string, payload []byte) error
+	// ICEServers reach both sides in the session signalling (TURN).
+	ICEServers []webrtc.ICEServer
+	MaxFPS     int // default 30
+	Bitrate    int // kbit/s ceiling, default 8000
+	// StillRefine is how long the screen must be still before it is refined.
+	StillRefine time.Duration
+	Logger      *slog.Logger
+}
+
+type peer struct {
+	id int64
+	pc *webrtc.PeerConnection
+}
+
+// Sharer owns the capture loop and the technicians' peer connections.
+type Sharer struct {
+	cfg   Config
+	log   *slog.Logger
+	api   *webrtc.API
+	track *webrtc.TrackLocalStaticSample
+
+	mu      sync.Mutex
+	peers   map[int64]*peer
+	display int
+	wake    chan struct{}
+	keyReq  bool
+	wg      sync.WaitGroup
+
+	stats Stats
+}
+
+// Stats counts what the sharer sent.
+type Stats struct {
+	Frames, Keyframes, Refines, Bytes int64
+}
+
+// New prepares a Sharer; Run streams.
+func New(cfg Config) (*Sharer, error) {
+	if cfg.MaxFPS == 0 {
+		cfg.MaxFPS = 30
+	}
+	if cfg.Bitrate == 0 {
+		cfg.Bitrate = 8000
+	}
+	if cfg.StillRefine == 0 {
+		cfg.StillRefine = 300 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	api, err := rtc.NewAPI()
+	if err != nil {
+		return nil, err
+	}
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "relaydesk")
+	if err != nil {
+		return nil, fmt.Errorf("share: create track: %w", err)
+	}
+	return &Sharer{cfg: cfg, log: cfg.Logger, api: api, track: track, peers: make(map[int64]*peer), wake: make(chan struct{}, 1)}, nil
+}
+
+// Join opens a peer connection to technician id and sends the offer.
+func (s *Sharer) Join(id int64) error {
+	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	if err != nil {
+		return fmt.Errorf("share: peer connection: %w", err)
+	}
+	sender, err := pc.AddTrack(s.track)
+	if err != nil {
+		pc.Close()
+		return fmt.Errorf("share: add track: %w", err)
+	}
+	p := &peer{id: id, pc: pc}
+	s.mu.Lock()
+	if old := s.peers[id]; old != nil {
+		old.pc.Close()
+	}
+	s.peers[id] = p
+	s.mu.Unlock()
+	// Read RTCP for keyframe requests until the sender closes.
+	s.wg.Go(func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, pk := range pkts {
+				switch pk.(type) {
+				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+					s.RequestKeyframe()
+				}
+			}
+		}
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		s.log.Info("peer connection", "peer", id, "state", st.String())
+		if st == webrtc.PeerConnectionStateConnected {
+			s.RequestKeyframe()
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("share: offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("share: local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+		s.log.Warn("ICE gathering incomplete after 5s; sending what there is")
+	}
+	b, _ := json.Marshal(pc.LocalDescription())
+	return s.cfg.Signal(id, rtc.KindOffer, b)
+}
+
+// Leave closes technician id's peer connection.
+func (s *Sharer) Leave(id int64) {
+	s.mu.Lock()
+	p := s.peers[id]
+	delete(s.peers, id)
+	s.mu.Unlock()
+	if p != nil {
+		p.pc.Close()
+	}
+}
+
+// OnSignal handles a signalling message from a technician.
+func (s *Sharer) OnSignal(sig proto.Signal) {
+	s.mu.Lock()
+	p := s.peers[sig.Peer]
+	s.mu.Unlock()
+	if p == nil {
+		s.log.Warn("signal for an unknown peer", "peer", sig.Peer, "kind", sig.Kind)
+		return
+	}
+	switch sig.Kind {
+	case rtc.KindAnswer:
+		var sd webrtc.SessionDescription
+		if err := json.Unmarshal(sig.Payload, &sd); err != nil {
+			s.log.Warn("unreadable answer", "err", err)
+			return
+		}
+		if err := p.pc.SetRemoteDescription(sd); err != nil {
+			s.log.Warn("remote description", "err", err)
+		}
+	case rtc.KindKeyframe:
+		s.RequestKeyframe()
+	}
+}
+
+// RequestKeyframe makes the next frame a keyframe.
+func (s *Sharer) RequestKeyframe() {
+	s.mu.Lock()
+	s.keyReq = true
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Sharer) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// SetDisplay switches the captured display.
+func (s *Sharer) SetDisplay(i int) {
+	s.mu.Lock()
+	s.display = i
+	s.keyReq = true
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Stats returns the counters.
+func (s *Sharer) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Close closes every peer connection and waits for their readers.
+func (s *Sharer) Close() {
+	s.mu.Lock()
+	peers := s.peers
+	s.peers = map[int64]*peer{}
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.pc.Close()
+	}
+	s.wg.Wait()
+}
+
+// Run captures and streams until ctx ends.
+func (s *Sharer) Run(ctx context.Context) error {
+	defer s.Close()
+	interval := time.Second / time.Duration(s.cfg.MaxFPS)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var (
+		enc        *codec.VP8Encoder
+		cur, prev  *codec.Frame
+		lastSample = time.Now()
+		lastChange time.Time
+		refined    = true
+		grabErrs   int
+	)
+	defer func() {
+		if enc != nil {
+			enc.Close()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		n, display, key := len(s.peers), s.display, s.keyReq
+		s.mu.Unlock()
+		if n == 0 {
+			continue
+		}
+		f, err := s.cfg.Source.Grab(display, cur)
+		if err != nil {
+			if grabErrs++; grabErrs == 1 || grabErrs%100 == 0 {
+				s.log.Warn("screen capture failed", "err", err, "times", grabErrs)
+			}
+			if errors.Is(err, capture.ErrBadDisplay) {
+				s.SetDisplay(0)
+			}
+			continue
+		}
+		grabErrs = 0
+		w, h := f.Rect.Dx()&^1, f.Rect.Dy()&^1
+		if enc == nil || func() bool { ew, eh := enc.Size(); return ew != w || eh != h }() {
+			if enc != nil {
+				enc.Close()
+			}
+			if enc, err = codec.NewVP8Encoder(w, h, s.cfg.Bitrate, s.cfg.MaxFPS); err != nil {
+				return err
+			}
+			key, prev = true, nil
+		}
+		changed := prev == nil || Changed(prev, f)
+		now := time.Now()
+		q := codec.Normal
+		switch {
+		case key || changed:
+			lastChange, refined = now, false
+		case !refined && now.Sub(lastChange) >= s.cfg.StillRefine:
+			q, refined = codec.Refine, true
+		default:
+			cur = f
+			continue // still: send nothing
+		}
+		data, isKey, err := enc.Encode(cropEven(f, w, h), key, q)
+		if err != nil {
+			return err
+		}
+		if key {
+			s.mu.Lock()
+			s.keyReq = false
+			s.mu.Unlock()
+		}
+		if err := s.track.WriteSample(media.Sample{Data: data, Duration: now.Sub(lastSample)}); err != nil {
+			s.log.Debug("write sample", "err", err)
+		}
+		lastSample = now
+		s.mu.Lock()
+		s.stats.Frames++
+		s.stats.Bytes += int64(len(data))
+		if isKey {
+			s.stats.Keyframes++
+		}
+		if q == codec.Refine {
+			s.stats.Refines++
+		}
+		s.mu.Unlock()
+		// Swap buffers: the frame just sent becomes the reference.
+		cur, prev = prev, f
+	}
+}
+
+// cropEven views f as w x h (the encoder needs even sizes).
+func cropEven(f *codec.Frame, w, h int) *codec.Frame {
+	if f.Rect.Dx() == w && f.Rect.Dy() == h {
+		return f
+	}
+	return &codec.Frame{Pix: f.Pix, Stride: f.Stride, Rect: image.Rect(0, 0, w, h)}
+}

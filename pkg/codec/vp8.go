@@ -1,0 +1,231 @@
+//go:build cgo
+
+package codec
+
+/*
+#cgo pkg-config: vpx
+#cgo LDFLAGS: -lyuv
+#include <stdlib.h>
+#include <string.h>
+#include <vpx/vpx_encoder.h>
+#include <vpx/vpx_decoder.h>
+#include <vpx/vp8cx.h>
+#include <vpx/vp8dx.h>
+#include <libyuv.h>
+
+typedef struct {
+	vpx_codec_ctx_t ctx;
+	vpx_codec_enc_cfg_t cfg;
+	vpx_image_t img;
+	int w, h;
+	vpx_codec_pts_t pts;
+} enc_t;
+
+static int enc_open(enc_t *e, int w, int h, int kbps, int fps, int threads) {
+	if (vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &e->cfg, 0)) return -1;
+	e->w = w; e->h = h; e->pts = 0;
+	e->cfg.g_w = w; e->cfg.g_h = h;
+	e->cfg.g_timebase.num = 1; e->cfg.g_timebase.den = 1000;
+	e->cfg.rc_target_bitrate = kbps;
+	e->cfg.rc_end_usage = VPX_CBR;
+	e->cfg.rc_min_quantizer = 4;
+	e->cfg.rc_max_quantizer = 56;
+	e->cfg.rc_undershoot_pct = 95;
+	e->cfg.rc_buf_sz = 1000; e->cfg.rc_buf_initial_sz = 500; e->cfg.rc_buf_optimal_sz = 600;
+	e->cfg.g_threads = threads;
+	e->cfg.g_lag_in_frames = 0;
+	e->cfg.g_error_resilient = VPX_ERROR_RESILIENT_DEFAULT;
+	e->cfg.kf_mode = VPX_KF_DISABLED;
+	e->cfg.g_pass = VPX_RC_ONE_PASS;
+	if (vpx_codec_enc_init(&e->ctx, vpx_codec_vp8_cx(), &e->cfg, 0)) return -2;
+	vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, 16);
+	vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1);
+	vpx_codec_control(&e->ctx, VP8E_SET_SCREEN_CONTENT_MODE, 1);
+	vpx_codec_control(&e->ctx, VP8E_SET_TOKEN_PARTITIONS, 2);
+	if (!vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, w, h, 16)) { vpx_codec_destroy(&e->ctx); return -3; }
+	return 0;
+}
+
+// enc_encode converts a BGRA frame (X11's byte order, libyuv's "ARGB") to
+// I420 and encodes it; the compressed frame is copied to out.
+static int enc_encode(enc_t *e, const uint8_t *bgra, int stride, int force_key, int min_q, int max_q,
+		uint8_t *out, int out_cap, int *out_len, int *is_key) {
+	ARGBToI420(bgra, stride,
+		e->img.planes[0], e->img.stride[0], e->img.planes[1], e->img.stride[1], e->img.planes[2], e->img.stride[2],
+		e->w, e->h);
+	if ((unsigned)min_q != e->cfg.rc_min_quantizer || (unsigned)max_q != e->cfg.rc_max_quantizer) {
+		e->cfg.rc_min_quantizer = min_q; e->cfg.rc_max_quantizer = max_q;
+		if (vpx_codec_enc_config_set(&e->ctx, &e->cfg)) return -1;
+	}
+	vpx_enc_frame_flags_t flags = force_key ? VPX_EFLAG_FORCE_KF : 0;
+	if (vpx_codec_encode(&e->ctx, &e->img, e->pts++, 1, flags, VPX_DL_REALTIME)) return -2;
+	const vpx_codec_cx_pkt_t *pkt;
+	vpx_codec_iter_t it = NULL;
+	*out_len = 0; *is_key = 0;
+	while ((pkt = vpx_codec_get_cx_data(&e->ctx, &it)) != NULL) {
+		if (pkt->kind != VPX_CODEC_CX_FRAME_PKT) continue;
+		if (*out_len + (int)pkt->data.frame.sz > out_cap) return -3;
+		memcpy(out + *out_len, pkt->data.frame.buf, pkt->data.frame.sz);
+		*out_len += pkt->data.frame.sz;
+		if (pkt->data.frame.flags & VPX_FRAME_IS_KEY) *is_key = 1;
+	}
+	return 0;
+}
+
+static int enc_set_bitrate(enc_t *e, int kbps) {
+	e->cfg.rc_target_bitrate = kbps;
+	return vpx_codec_enc_config_set(&e->ctx, &e->cfg) ? -1 : 0;
+}
+
+static void enc_close(enc_t *e) { vpx_img_free(&e->img); vpx_codec_destroy(&e->ctx); }
+
+typedef struct { vpx_codec_ctx_t ctx; } dec_t;
+
+static int dec_open(dec_t *d, int threads) {
+	vpx_codec_dec_cfg_t cfg = {0};
+	cfg.threads = threads;
+	return vpx_codec_dec_init(&d->ctx, vpx_codec_vp8_dx(), &cfg, 0) ? -1 : 0;
+}
+
+// dec_decode decodes one frame; *img is the decoded picture or NULL.
+static int dec_decode(dec_t *d, const uint8_t *data, int len, vpx_image_t **img) {
+	if (vpx_codec_decode(&d->ctx, data, len, NULL, 0)) return -1;
+	vpx_codec_iter_t it = NULL;
+	*img = vpx_codec_get_frame(&d->ctx, &it);
+	return 0;
+}
+
+// img_to_rgba converts a decoded I420 picture to RGBA (libyuv's "ABGR").
+static void img_to_rgba(vpx_image_t *img, uint8_t *rgba, int stride) {
+	I420ToABGR(img->planes[0], img->stride[0], img->planes[1], img->stride[1], img->planes[2], img->stride[2],
+		rgba, stride, img->d_w, img->d_h);
+}
+
+static void dec_close(dec_t *d) { vpx_codec_destroy(&d->ctx); }
+*/
+import "C"
+
+import (
+	"fmt"
+	"image"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// VP8Encoder encodes BGRA frames of a fixed size with libvpx in realtime
+// mode. It is not safe for concurrent use.
+type VP8Encoder struct {
+	mu   sync.Mutex
+	e    *C.enc_t
+	w, h int
+	out  []byte
+}
+
+// NewVP8Encoder opens an encoder for w x h frames (both even) at kbps.
+func NewVP8Encoder(w, h, kbps, fps int) (*VP8Encoder, error) {
+	if w <= 0 || h <= 0 || w%2 != 0 || h%2 != 0 {
+		return nil, fmt.Errorf("%w: %dx%d (width and height must be even)", ErrSize, w, h)
+	}
+	e := (*C.enc_t)(C.calloc(1, C.sizeof_enc_t))
+	threads := min(runtime.NumCPU(), 4)
+	if rc := C.enc_open(e, C.int(w), C.int(h), C.int(kbps), C.int(fps), C.int(threads)); rc != 0 {
+		C.free(unsafe.Pointer(e))
+		return nil, fmt.Errorf("codec: open VP8 encoder (%d)", int(rc))
+	}
+	return &VP8Encoder{e: e, w: w, h: h, out: make([]byte, w*h*3/2+1<<16)}, nil
+}
+
+// Size is the frame size the encoder takes.
+func (v *VP8Encoder) Size() (int, int) { return v.w, v.h }
+
+// Encode compresses one frame. q selects the quantizer range: Normal for
+// motion, Refine for a still screen that should become sharp.
+func (v *VP8Encoder) Encode(f *Frame, forceKey bool, q Quality) (data []byte, key bool, err error) {
+	if f.Rect.Dx() != v.w || f.Rect.Dy() != v.h {
+		return nil, false, fmt.Errorf("%w: frame %v, encoder %dx%d", ErrSize, f.Rect.Size(), v.w, v.h)
+	}
+	minQ, maxQ := 4, 56
+	if q == Refine {
+		minQ, maxQ = 0, 8
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var n, isKey C.int
+	fk := C.int(0)
+	if forceKey {
+		fk = 1
+	}
+	rc := C.enc_encode(v.e, (*C.uint8_t)(unsafe.Pointer(&f.Pix[0])), C.int(f.Stride), fk, C.int(minQ), C.int(maxQ),
+		(*C.uint8_t)(unsafe.Pointer(&v.out[0])), C.int(len(v.out)), &n, &isKey)
+	if rc != 0 {
+		return nil, false, fmt.Errorf("codec: VP8 encode failed (%d)", int(rc))
+	}
+	return append([]byte(nil), v.out[:n]...), isKey != 0, nil
+}
+
+// SetBitrate changes the target bitrate.
+func (v *VP8Encoder) SetBitrate(kbps int) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if C.enc_set_bitrate(v.e, C.int(kbps)) != 0 {
+		return fmt.Errorf("codec: set bitrate %d kbit/s failed", kbps)
+	}
+	return nil
+}
+
+// Close frees the encoder.
+func (v *VP8Encoder) Close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.e != nil {
+		C.enc_close(v.e)
+		C.free(unsafe.Pointer(v.e))
+		v.e = nil
+	}
+}
+
+// VP8Decoder decodes VP8 frames to RGBA images.
+type VP8Decoder struct {
+	d *C.dec_t
+}
+
+// NewVP8Decoder opens a decoder.
+func NewVP8Decoder() (*VP8Decoder, error) {
+	d := (*C.dec_t)(C.calloc(1, C.sizeof_dec_t))
+	if C.dec_open(d, C.int(min(runtime.NumCPU(), 4))) != 0 {
+		C.free(unsafe.Pointer(d))
+		return nil, fmt.Errorf("codec: open VP8 decoder")
+	}
+	return &VP8Decoder{d: d}, nil
+}
+
+// Decode decodes one compressed frame into dst (reallocated when the size
+// changed) and returns it; nil when the frame produced no picture.
+func (v *VP8Decoder) Decode(data []byte, dst *image.RGBA) (*image.RGBA, error) {
+	if len(data) == 0 {
+		return nil, ErrCorrupt
+	}
+	var img *C.vpx_image_t
+	if C.dec_decode(v.d, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)), &img) != 0 {
+		return nil, ErrCorrupt
+	}
+	if img == nil {
+		return nil, nil
+	}
+	w, h := int(img.d_w), int(img.d_h)
+	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h {
+		dst = image.NewRGBA(image.Rect(0, 0, w, h))
+	}
+	C.img_to_rgba(img, (*C.uint8_t)(unsafe.Pointer(&dst.Pix[0])), C.int(dst.Stride))
+	return dst, nil
+}
+
+// Close frees the decoder.
+func (v *VP8Decoder) Close() {
+	if v.d != nil {
+		C.dec_close(v.d)
+		C.free(unsafe.Pointer(v.d))
+		v.d = nil
+	}
+}
