@@ -20,6 +20,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/pkg/codec"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
@@ -30,6 +31,8 @@ type Config struct {
 	Source capture.Source
 	// Signal sends a signalling message to technician peer through the relay.
 	Signal func(peer int64, kind string, payload []byte) error
+	// Injector performs technicians' input; nil means view only.
+	Injector input.Injector
 	// ICEServers reach both sides in the session signalling (TURN).
 	ICEServers []webrtc.ICEServer
 	MaxFPS     int // default 30
@@ -40,8 +43,9 @@ type Config struct {
 }
 
 type peer struct {
-	id int64
-	pc *webrtc.PeerConnection
+	id    int64
+	pc    *webrtc.PeerConnection
+	input *input.Handler
 }
 
 // Sharer owns the capture loop and the technicians' peer connections.
@@ -51,12 +55,14 @@ type Sharer struct {
 	api   *webrtc.API
 	track *webrtc.TrackLocalStaticSample
 
-	mu      sync.Mutex
-	peers   map[int64]*peer
-	display int
-	wake    chan struct{}
-	keyReq  bool
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	peers    map[int64]*peer
+	viewOnly map[int64]bool
+	display  int
+	bounds   image.Rectangle // of the captured display
+	wake     chan struct{}
+	keyReq   bool
+	wg       sync.WaitGroup
 
 	stats Stats
 }
@@ -88,7 +94,7 @@ func New(cfg Config) (*Sharer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("share: create track: %w", err)
 	}
-	return &Sharer{cfg: cfg, log: cfg.Logger, api: api, track: track, peers: make(map[int64]*peer), wake: make(chan struct{}, 1)}, nil
+	return &Sharer{cfg: cfg, log: cfg.Logger, api: api, track: track, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), wake: make(chan struct{}, 1)}, nil
 }
 
 // Join opens a peer connection to technician id and sends the offer.
@@ -103,6 +109,17 @@ func (s *Sharer) Join(id int64) error {
 		return fmt.Errorf("share: add track: %w", err)
 	}
 	p := &peer{id: id, pc: pc}
+	if s.cfg.Injector != nil {
+		p.input = input.NewHandler(s.cfg.Injector)
+		ordered := true
+		dc, err := pc.CreateDataChannel(proto.InputChannel, &webrtc.DataChannelInit{Ordered: &ordered})
+		if err != nil {
+			pc.Close()
+			return fmt.Errorf("share: input channel: %w", err)
+		}
+		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onInput(p, m.Data) })
+		dc.OnClose(p.input.ReleaseAll)
+	}
 	s.mu.Lock()
 	if old := s.peers[id]; old != nil {
 		old.pc.Close()
@@ -147,6 +164,37 @@ func (s *Sharer) Join(id int64) error {
 	return s.cfg.Signal(id, rtc.KindOffer, b)
 }
 
+// onInput applies one input message from p, unless p only views.
+func (s *Sharer) onInput(p *peer, data []byte) {
+	in, err := proto.DecodeInput(data)
+	if err != nil {
+		s.log.Warn("unreadable input", "peer", p.id, "err", err)
+		return
+	}
+	s.mu.Lock()
+	viewOnly, bounds := s.viewOnly[p.id], s.bounds
+	s.mu.Unlock()
+	if viewOnly {
+		s.log.Info("input refused: the technician only views", "peer", p.id)
+		return
+	}
+	p.input.SetDisplay(bounds)
+	if err := p.input.Apply(in); err != nil {
+		s.log.Warn("input", "peer", p.id, "err", err)
+	}
+}
+
+// SetViewOnly stops (or allows again) input from technician id.
+func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
+	s.mu.Lock()
+	s.viewOnly[id] = viewOnly
+	p := s.peers[id]
+	s.mu.Unlock()
+	if viewOnly && p != nil && p.input != nil {
+		p.input.ReleaseAll()
+	}
+}
+
 // Leave closes technician id's peer connection.
 func (s *Sharer) Leave(id int64) {
 	s.mu.Lock()
@@ -155,6 +203,9 @@ func (s *Sharer) Leave(id int64) {
 	s.mu.Unlock()
 	if p != nil {
 		p.pc.Close()
+		if p.input != nil {
+			p.input.ReleaseAll()
+		}
 	}
 }
 
@@ -268,6 +319,11 @@ func (s *Sharer) Run(ctx context.Context) error {
 			continue
 		}
 		grabErrs = 0
+		if ds, err := s.cfg.Source.Displays(); err == nil && display < len(ds) {
+			s.mu.Lock()
+			s.bounds = ds[display]
+			s.mu.Unlock()
+		}
 		w, h := f.Rect.Dx()&^1, f.Rect.Dy()&^1
 		if enc == nil || func() bool { ew, eh := enc.Size(); return ew != w || eh != h }() {
 			if enc != nil {

@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
-	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"github.com/relaydesk/relaydesk/pkg/codec"
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -28,9 +26,11 @@ type Viewer struct {
 	onFrame func(*image.RGBA)
 	log     *slog.Logger
 
-	mu sync.Mutex
-	pc *webrtc.PeerConnection
-	wg sync.WaitGroup
+	mu    sync.Mutex
+	pc    *webrtc.PeerConnection
+	input *webrtc.DataChannel
+	size  image.Point // of the last decoded frame
+	wg    sync.WaitGroup
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -75,6 +75,16 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 	}
 	v.pc = pc
 	v.mu.Unlock()
+	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
+		if dc.Label() != proto.InputChannel {
+			return
+		}
+		dc.OnOpen(func() {
+			v.mu.Lock()
+			v.input = dc
+			v.mu.Unlock()
+		})
+	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if tr.Codec().MimeType != webrtc.MimeTypeVP8 {
 			return
@@ -108,7 +118,7 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 		return
 	}
 	defer dec.Close()
-	sb := samplebuilder.New(256, &codecs.VP8Packet{}, 90000)
+	var asm assembler
 	var img *image.RGBA
 	needKey := true
 	pli := func() {
@@ -119,35 +129,71 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			key := len(s.Data) > 0 && s.Data[0]&0x01 == 0 // VP8 payload header: P bit 0 = keyframe
-			if needKey && !key {
-				continue
-			}
-			out, err := dec.Decode(s.Data, img)
-			v.statsMu.Lock()
-			v.stats.Bytes += int64(len(s.Data))
-			if err != nil {
-				v.stats.Errors++
-			}
-			v.statsMu.Unlock()
-			if err != nil {
-				needKey = true
-				pli()
-				continue
-			}
-			needKey = false
-			if out == nil {
-				continue
-			}
-			img = out
-			v.statsMu.Lock()
-			v.stats.Frames++
-			v.statsMu.Unlock()
-			v.onFrame(img)
+		data := asm.push(pkt)
+		if asm.dropped {
+			asm.dropped = false
+			needKey = true
+			pli()
 		}
+		if data == nil {
+			continue
+		}
+		key := data[0]&0x01 == 0 // VP8 frame tag: bit 0 clear = keyframe
+		if needKey && !key {
+			continue
+		}
+		out, err := dec.Decode(data, img)
+		v.statsMu.Lock()
+		v.stats.Bytes += int64(len(data))
+		if err != nil {
+			v.stats.Errors++
+		}
+		v.statsMu.Unlock()
+		if err != nil {
+			needKey = true
+			pli()
+			continue
+		}
+		needKey = false
+		if out == nil {
+			continue
+		}
+		img = out
+		v.mu.Lock()
+		v.size = img.Rect.Size()
+		v.mu.Unlock()
+		v.statsMu.Lock()
+		v.stats.Frames++
+		v.statsMu.Unlock()
+		v.onFrame(img)
 	}
+}
+
+// ErrNoControl means the input channel is not open (yet), or the agent
+// offers none (view only).
+var ErrNoControl = errors.New("remote: no input channel to the end user's computer")
+
+// SendInput sends one input event to the agent.
+func (v *Viewer) SendInput(in proto.Input) error {
+	v.mu.Lock()
+	dc := v.input
+	v.mu.Unlock()
+	if dc == nil {
+		return ErrNoControl
+	}
+	b, err := proto.Marshal(&in)
+	if err != nil {
+		return err
+	}
+	return dc.Send(b)
+}
+
+// ScreenSize is the remote display's size, from the last decoded frame;
+// zero before the first.
+func (v *Viewer) ScreenSize() image.Point {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.size
 }
 
 // Stats returns the counters.

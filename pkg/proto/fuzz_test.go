@@ -93,3 +93,24 @@ func seedMessages() []seed {
 		{TypeError, &Error{Code: ErrWrongCode, Message: "No session has that code."}},
 	}
 }
+
+// FuzzDecodeInput decodes arbitrary data-channel messages: no panic, and an
+// accepted input has a known kind and encodes again.
+func FuzzDecodeInput(f *testing.F) {
+	for _, in := range []Input{{Kind: InputMove, X: 0.5, Y: 0.25}, {Kind: InputKeyDn, Key: "Return"}, {Kind: InputText, Text: "héllo"}, {Kind: InputWheel, DY: -3}} {
+		b, _ := Marshal(in)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := DecodeInput(data)
+		if err != nil {
+			return
+		}
+		if in.Kind < InputMove || in.Kind > InputRelAll {
+			t.Fatalf("kind %d accepted", in.Kind)
+		}
+		if _, err := Marshal(in); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

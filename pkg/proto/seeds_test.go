@@ -14,7 +14,15 @@ var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz seed c
 // with the messages: every seed message has a corpus file, and the files
 // still decode. Run with -update-seeds after changing a message.
 func TestSeedCorpora(t *testing.T) {
-	sets := map[string][][]byte{"FuzzReadFrame": seedFrames(t), "FuzzBodies": seedBodies(t)}
+	var inputs [][]byte
+	for _, in := range []Input{{Kind: InputMove, X: 0.5, Y: 0.25}, {Kind: InputDown, Button: "left"}, {Kind: InputKeyDn, Key: "Return"}, {Kind: InputText, Text: "héllo"}} {
+		b, err := Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, b)
+	}
+	sets := map[string][][]byte{"FuzzReadFrame": seedFrames(t), "FuzzBodies": seedBodies(t), "FuzzDecodeInput": inputs}
 	for name, seeds := range sets {
 		dir := filepath.Join("testdata", "fuzz", name)
 		for i, b := range seeds {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/device"
+	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -88,9 +89,10 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
 		sh, err = share.New(share.Config{
-			Source: src,
-			Signal: func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
-			Logger: log,
+			Source:   src,
+			Injector: input.Robotgo{},
+			Signal:   func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
+			Logger:   log,
 		})
 		if err != nil {
 			src.Close()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/console/remote"
+	"github.com/relaydesk/relaydesk/console/script"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -32,7 +33,7 @@ const usage = `usage:
   console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m]
-  console connect CODE | --session ID
+  console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE]
 `
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -291,6 +292,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("console connect", flag.ContinueOnError)
 	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
 	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
+	scriptFile := fs.String("input-script", "", "replay the input actions in `file`, then end the session")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	// Accept the code before or after the flags.
 	var code string
@@ -321,13 +323,31 @@ func cmdConnect(ctx context.Context, args []string) int {
 		Target: proto.Connect{Code: code, SessionID: *sessionID},
 		Logger: log,
 	}
+	var actions []script.Action
+	if *scriptFile != "" {
+		f, err := os.Open(*scriptFile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "Could not read the input script: %v.\n", err)
+			return 2
+		}
+		actions, err = script.Parse(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v.\n", *scriptFile, strings.TrimPrefix(err.Error(), "script: "))
+			return 2
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var sess client.Session
 	var wg sync.WaitGroup
 	var snapErr error
 	var once sync.Once
+	screen := &lastFrame{first: make(chan struct{})}
 	viewer := remote.NewViewer(sess.Signal, func(img *image.RGBA) {
+		if actions != nil {
+			screen.set(img)
+		}
 		if *snapshot == "" {
 			return
 		}
@@ -339,9 +359,21 @@ func cmdConnect(ctx context.Context, args []string) int {
 			cancel()
 		})
 	}, log)
+	var scriptErr error
+	if actions != nil {
+		wg.Go(func() {
+			defer cancel()
+			scriptErr = runScript(ctx, viewer, screen, actions)
+		})
+	}
 	err = sess.Run(ctx, opts, printer{viewer: viewer, wg: &wg, log: log})
+	cancel()
 	viewer.Close()
 	wg.Wait()
+	if scriptErr != nil && !errors.Is(scriptErr, context.Canceled) {
+		fmt.Fprintf(os.Stderr, "The input script stopped: %v.\n", scriptErr)
+		return 1
+	}
 	var ended *client.ErrEnded
 	switch {
 	case snapErr != nil:
@@ -361,6 +393,69 @@ func cmdConnect(ctx context.Context, args []string) int {
 		return 0
 	}
 	return fail(err, l.Relay)
+}
+
+// lastFrame keeps a copy of the latest screen for script snapshots.
+type lastFrame struct {
+	mu    sync.Mutex
+	img   *image.RGBA
+	first chan struct{}
+}
+
+func (l *lastFrame) set(img *image.RGBA) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.img == nil {
+		l.img = image.NewRGBA(img.Rect)
+		close(l.first)
+	} else if l.img.Rect != img.Rect {
+		l.img = image.NewRGBA(img.Rect)
+	}
+	copy(l.img.Pix, img.Pix)
+}
+
+// scriptRemote adapts the viewer and the last frame to script.Remote.
+type scriptRemote struct {
+	*remote.Viewer
+	screen *lastFrame
+}
+
+func (r scriptRemote) Snapshot(file string) error {
+	r.screen.mu.Lock()
+	defer r.screen.mu.Unlock()
+	if err := writePNG(file, r.screen.img); err != nil {
+		return err
+	}
+	fmt.Printf("Saved the screen to %s.\n", file)
+	return nil
+}
+
+// runScript waits for the screen and the input channel, then replays actions.
+func runScript(ctx context.Context, v *remote.Viewer, screen *lastFrame, actions []script.Action) error {
+	select {
+	case <-screen.first:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(30 * time.Second):
+		return errors.New("the end user's screen did not arrive within 30s")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for v.SendInput(proto.Input{Kind: proto.InputRelAll}) != nil {
+		if time.Now().After(deadline) {
+			return errors.New("the end user's computer accepts no input (view only)")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	fmt.Println("Replaying the input script…")
+	if err := script.Run(ctx, scriptRemote{v, screen}, actions); err != nil {
+		return err
+	}
+	fmt.Println("Input script done.")
+	return nil
 }
 
 func fileExists(p string) bool {
