@@ -3,6 +3,8 @@ package capture
 import (
 	"fmt"
 	"image"
+	"io"
+	"log"
 	"os"
 	"sync"
 
@@ -29,8 +31,13 @@ type X11 struct {
 	shmBuf []byte
 }
 
+var quietXGB sync.Once
+
 // OpenX11 connects to display ("" means $DISPLAY).
 func OpenX11(display string) (*X11, error) {
+	// xgb logs to stderr by default (e.g. a missing .Xauthority); the end
+	// user's terminal is no place for that.
+	quietXGB.Do(func() { xgb.Logger = log.New(io.Discard, "", 0) })
 	if display == "" && os.Getenv("DISPLAY") == "" {
 		return nil, ErrNoDisplay
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jezek/xgb"
+
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
@@ -24,6 +27,7 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	xgb.Logger = log.New(io.Discard, "", 0)
 	dir, err := os.MkdirTemp("", "relaydesk-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -155,3 +155,34 @@ func compare(t *testing.T, want *image.RGBA, path string) (mean, bad float64) {
 	}
 	return sum / (3 * n), off / n
 }
+
+// pointerEvents collects button presses and releases on the painter's window.
+type buttonEvent struct {
+	press  bool
+	button int
+	x, y   int
+}
+
+func (p *painter) watchButtons(t *testing.T) <-chan buttonEvent {
+	t.Helper()
+	ch := make(chan buttonEvent, 64)
+	if err := xproto.ChangeWindowAttributesChecked(p.c, p.win, xproto.CwEventMask,
+		[]uint32{xproto.EventMaskButtonPress | xproto.EventMaskButtonRelease}).Check(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			ev, err := p.c.WaitForEvent()
+			if ev == nil && err == nil {
+				return // connection closed
+			}
+			switch e := ev.(type) {
+			case xproto.ButtonPressEvent:
+				ch <- buttonEvent{true, int(e.Detail), int(e.EventX), int(e.EventY)}
+			case xproto.ButtonReleaseEvent:
+				ch <- buttonEvent{false, int(e.Detail), int(e.EventX), int(e.EventY)}
+			}
+		}
+	}()
+	return ch
+}

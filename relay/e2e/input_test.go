@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestInputScript drives a 1920x1080 Xvfb through an input script: it types
+// into a terminal, clicks and scrolls on a window that records what the X
+// server delivered, and leaves a button held that the agent must release
+// when the session ends.
+func TestInputScript(t *testing.T) {
+	disp := xvfb(t, 1920, 1080)
+	paint := newPainter(t, disp)
+	paint.show(t, testImage(1920, 1080, 1))
+	buttons := paint.watchButtons(t)
+
+	dir := t.TempDir()
+	typed := filepath.Join(dir, "typed.txt")
+	term := exec.Command("xterm", "-geometry", "80x24+0+0", "-e", "sh", "-c", "cat > "+typed)
+	term.Env = append(os.Environ(), "DISPLAY="+disp)
+	if err := term.Start(); err != nil {
+		t.Fatalf("start xterm: %v", err)
+	}
+	t.Cleanup(func() { term.Process.Kill(); term.Wait() })
+	waitFor(t, "the terminal to start", func() bool { _, err := os.Stat(typed); return err == nil })
+
+	r := startRelay(t)
+	tech := r.login(t, "admin", r.adminPW)
+	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
+	code := sos.expect(codeLine)[1]
+
+	scr := filepath.Join(dir, "script.txt")
+	os.WriteFile(scr, []byte(strings.Join([]string{
+		"move 100 100",
+		"type echo Hello, World 42",
+		"key Return",
+		"move 1500 800",
+		"click right",
+		"wheel 2",
+		"move 1200 300",
+		"down left",
+		"wait 300ms",
+		"snapshot " + filepath.Join(dir, "after.png"),
+	}, "\n")), 0o644)
+	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""), "--input-script", scr)
+	sos.expect(`Allow\?`)
+	sos.say("y")
+	con.expect(`Input script done`)
+	if c := con.wait(); c != 0 {
+		t.Fatalf("console exit %d", c)
+	}
+
+	waitFor(t, "the typed line", func() bool {
+		b, _ := os.ReadFile(typed)
+		return string(b) == "echo Hello, World 42\n"
+	})
+	want := []buttonEvent{
+		{true, 3, 1500, 800}, {false, 3, 1500, 800}, // click right
+		{true, 5, 1500, 800}, {false, 5, 1500, 800}, {true, 5, 1500, 800}, {false, 5, 1500, 800}, // wheel 2 (down)
+		{true, 1, 1200, 300},  // down left
+		{false, 1, 1200, 300}, // released by the agent when the session ended
+	}
+	for i, w := range want {
+		select {
+		case got := <-buttons:
+			if got != w {
+				t.Fatalf("X event %d: %+v, want %+v", i, got, w)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("X event %d (%+v) never came", i, w)
+		}
+	}
+	loc := exec.Command("xdotool", "getmouselocation")
+	loc.Env = append(os.Environ(), "DISPLAY="+disp)
+	out, err := loc.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "x:1200 y:300 ") {
+		t.Fatalf("pointer: %q %v", out, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "after.png")); err != nil {
+		t.Fatal("the script's snapshot was not written")
+	}
+}
+
+// waitFor polls cond for up to 10 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
