@@ -44,6 +44,8 @@ type Config struct {
 	UI          UI
 	// OnSignal receives signalling messages from technicians (WebRTC); may be nil.
 	OnSignal func(proto.Signal)
+	// OnICE receives the session's ICE servers at every registration; may be nil.
+	OnICE func([]proto.ICEServer)
 	// MinBackoff and MaxBackoff bound the wait between reconnect attempts.
 	MinBackoff, MaxBackoff time.Duration
 	// GiveUp ends the session when the relay stays unreachable this long
@@ -203,6 +205,9 @@ func (a *Agent) register(ctx context.Context, peer *transport.Peer) error {
 	}
 	a.mu.Unlock()
 	a.log.Info("registered", "session", reg.SessionID, "resumed", reg.Resumed, "status", reg.Status)
+	if a.cfg.OnICE != nil {
+		a.cfg.OnICE(reg.ICE)
+	}
 	a.show(reg)
 	for _, p := range reg.Peers {
 		a.cfg.UI.Joined(p)

@@ -33,17 +33,18 @@ type Config struct {
 	Signal func(peer int64, kind string, payload []byte) error
 	// Injector performs technicians' input; nil means view only.
 	Injector input.Injector
-	// ICEServers reach both sides in the session signalling (TURN).
-	ICEServers []webrtc.ICEServer
-	MaxFPS     int // default 30
-	Bitrate    int // kbit/s ceiling, default 8000
+	// RelayOnly restricts ICE to the relay's TURN server.
+	RelayOnly bool
+	MaxFPS    int // default 30
+	Bitrate   int // kbit/s ceiling, default 8000
 	// StillRefine is how long the screen must be still before it is refined.
 	StillRefine time.Duration
 	Logger      *slog.Logger
 }
 
 type peer struct {
-	id    int64
+	id        int64
+	connected bool // media flows: worth encoding for
 	pc    *webrtc.PeerConnection
 	input *input.Handler
 }
@@ -60,6 +61,7 @@ type Sharer struct {
 	viewOnly map[int64]bool
 	display  int
 	bounds   image.Rectangle // of the captured display
+	ice      []proto.ICEServer
 	wake     chan struct{}
 	keyReq   bool
 	wg       sync.WaitGroup
@@ -99,7 +101,10 @@ func New(cfg Config) (*Sharer, error) {
 
 // Join opens a peer connection to technician id and sends the offer.
 func (s *Sharer) Join(id int64) error {
-	pc, err := s.api.NewPeerConnection(webrtc.Configuration{ICEServers: s.cfg.ICEServers})
+	s.mu.Lock()
+	conf := rtc.Configuration(s.ice, s.cfg.RelayOnly)
+	s.mu.Unlock()
+	pc, err := s.api.NewPeerConnection(conf)
 	if err != nil {
 		return fmt.Errorf("share: peer connection: %w", err)
 	}
@@ -143,6 +148,9 @@ func (s *Sharer) Join(id int64) error {
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Info("peer connection", "peer", id, "state", st.String())
+		s.mu.Lock()
+		p.connected = st == webrtc.PeerConnectionStateConnected
+		s.mu.Unlock()
 		if st == webrtc.PeerConnectionStateConnected {
 			s.RequestKeyframe()
 		}
@@ -233,6 +241,14 @@ func (s *Sharer) OnSignal(sig proto.Signal) {
 	}
 }
 
+// SetICEServers sets the TURN servers (from the session signalling) for
+// the peer connections opened from now on.
+func (s *Sharer) SetICEServers(ice []proto.ICEServer) {
+	s.mu.Lock()
+	s.ice = ice
+	s.mu.Unlock()
+}
+
 // RequestKeyframe makes the next frame a keyframe.
 func (s *Sharer) RequestKeyframe() {
 	s.mu.Lock()
@@ -303,7 +319,13 @@ func (s *Sharer) Run(ctx context.Context) error {
 		case <-s.wake:
 		}
 		s.mu.Lock()
-		n, display, key := len(s.peers), s.display, s.keyReq
+		n := 0
+		for _, p := range s.peers {
+			if p.connected {
+				n++
+			}
+		}
+		display, key := s.display, s.keyReq
 		s.mu.Unlock()
 		if n == 0 {
 			continue

@@ -26,11 +26,13 @@ type Viewer struct {
 	onFrame func(*image.RGBA)
 	log     *slog.Logger
 
-	mu    sync.Mutex
-	pc    *webrtc.PeerConnection
-	input *webrtc.DataChannel
-	size  image.Point // of the last decoded frame
-	wg    sync.WaitGroup
+	mu        sync.Mutex
+	ice       []proto.ICEServer
+	relayOnly bool
+	pc        *webrtc.PeerConnection
+	input     *webrtc.DataChannel
+	size      image.Point // of the last decoded frame
+	wg        sync.WaitGroup
 
 	statsMu sync.Mutex
 	stats   Stats
@@ -65,7 +67,10 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 	if err != nil {
 		return err
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	v.mu.Lock()
+	conf := rtc.Configuration(v.ice, v.relayOnly)
+	v.mu.Unlock()
+	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		return fmt.Errorf("remote: peer connection: %w", err)
 	}
@@ -167,6 +172,25 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 		v.statsMu.Unlock()
 		v.onFrame(img)
 	}
+}
+
+// SetICE sets the session's ICE servers (from Connected); relayOnly
+// restricts ICE to them.
+func (v *Viewer) SetICE(ice []proto.ICEServer, relayOnly bool) {
+	v.mu.Lock()
+	v.ice, v.relayOnly = ice, relayOnly
+	v.mu.Unlock()
+}
+
+// Path is "direct" or "relayed" once the media connection is up, else "".
+func (v *Viewer) Path() string {
+	v.mu.Lock()
+	pc := v.pc
+	v.mu.Unlock()
+	if pc == nil {
+		return ""
+	}
+	return rtc.Path(pc)
 }
 
 // ErrNoControl means the input channel is not open (yet), or the agent

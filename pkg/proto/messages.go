@@ -100,6 +100,16 @@ type AgentRegistered struct {
 	Resumed       bool      `cbor:"7,keyasint,omitempty"`
 	// Peers lists the technicians attached when a session resumes.
 	Peers []Peer `cbor:"8,keyasint,omitempty"`
+	// ICE lists the relay's TURN servers with credentials for this session.
+	ICE []ICEServer `cbor:"9,keyasint,omitempty"`
+}
+
+// ICEServer is a STUN or TURN server for WebRTC, with credentials that are
+// valid only while the session lives.
+type ICEServer struct {
+	URLs       []string `cbor:"1,keyasint"`
+	Username   string   `cbor:"2,keyasint,omitempty"`
+	Credential string   `cbor:"3,keyasint,omitempty"`
 }
 
 // Peer is a technician attached to a session, as the agent sees it.
@@ -205,6 +215,8 @@ type Connected struct {
 	Session SessionInfo `cbor:"1,keyasint"`
 	PeerID  int64       `cbor:"2,keyasint"` // the technician's peer ID in Signal messages
 	Resumed bool        `cbor:"3,keyasint,omitempty"`
+	// ICE lists the relay's TURN servers with credentials for this session.
+	ICE []ICEServer `cbor:"4,keyasint,omitempty"`
 }
 
 // ConnectStage reports progress of a pending Connect, e.g. "asking the end user for permission".

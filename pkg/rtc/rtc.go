@@ -9,6 +9,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // Signal kinds exchanged through the relay.
@@ -38,4 +40,43 @@ func NewAPI() (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// ICEServers converts the relay's ICE servers for pion.
+func ICEServers(in []proto.ICEServer) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(in))
+	for _, s := range in {
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// Configuration is the peer connection setup for the given ICE servers;
+// relayOnly restricts ICE to the relay's TURN (for networks, and tests,
+// where nothing else may be used).
+func Configuration(ice []proto.ICEServer, relayOnly bool) webrtc.Configuration {
+	c := webrtc.Configuration{ICEServers: ICEServers(ice)}
+	if relayOnly {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return c
+}
+
+// Path describes the selected ICE candidate pair: "relayed" when either
+// side goes through TURN, "direct" otherwise, "" before ICE connected.
+func Path(pc *webrtc.PeerConnection) string {
+	stats := pc.GetStats()
+	for _, st := range stats {
+		pair, ok := st.(webrtc.ICECandidatePairStats)
+		if !ok || !pair.Nominated || pair.State != webrtc.StatsICECandidatePairStateSucceeded {
+			continue
+		}
+		local, _ := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats)
+		remote, _ := stats[pair.RemoteCandidateID].(webrtc.ICECandidateStats)
+		if local.CandidateType == webrtc.ICECandidateTypeRelay || remote.CandidateType == webrtc.ICECandidateTypeRelay {
+			return "relayed"
+		}
+		return "direct"
+	}
+	return ""
 }

@@ -53,3 +53,28 @@ func TestScreenSnapshot(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenThroughTURNOnly allows ICE no candidate but the relay's TURN
+// (on the relay's own UDP port) on both sides: the screen still arrives.
+func TestScreenThroughTURNOnly(t *testing.T) {
+	disp := xvfb(t, 1920, 1080)
+	paint := newPainter(t, disp)
+	want := testImage(1920, 1080, 3)
+	paint.show(t, want)
+	r := startRelay(t)
+	tech := r.login(t, "admin", r.adminPW)
+	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui", "--turn-only")
+	code := sos.expect(codeLine)[1]
+	snap := filepath.Join(t.TempDir(), "turn.png")
+	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""), "--snapshot", snap, "--turn-only")
+	sos.expect(`Allow\?`)
+	sos.say("y")
+	con.expect(`Saved the screen \(1920x1080\)`)
+	con.expect(`Media path: relayed\.`)
+	if c := con.wait(); c != 0 {
+		t.Fatalf("console exit %d", c)
+	}
+	if mean, bad := compare(t, want, snap); mean > maxMeanDiff || bad > maxBadShare {
+		t.Fatalf("snapshot through TURN does not show the screen: %.2f, %.2f%%", mean, bad*100)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/throttle"
 )
 
@@ -32,6 +33,8 @@ type Config struct {
 	Organisation string
 	// CodeThrottle limits wrong codes per technician and per source IP.
 	CodeThrottle throttle.Config
+	// ICE mints the ICE servers (TURN with credentials) for a session; nil: none.
+	ICE func(sessionID string) []proto.ICEServer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().

@@ -199,6 +199,21 @@ func (m *Manager) internal(step string, err error) error {
 	return proto.Errorf(proto.ErrInternal, "The relay could not %s; please try again.", step)
 }
 
+// ice mints the session's ICE servers.
+func (m *Manager) ice(id string) []proto.ICEServer {
+	if m.cfg.ICE == nil {
+		return nil
+	}
+	return m.cfg.ICE(id)
+}
+
+// Live reports whether a session is still going (TURN credentials check this).
+func (m *Manager) Live(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sessions[id] != nil
+}
+
 // ---- agents ----
 
 // RegisterAgent binds an SOS app connection to a session: a new attended-code
@@ -249,7 +264,7 @@ func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.Devic
 	m.announce(l)
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		ResumeKey: key, Status: string(l.s.Status),
+		ResumeKey: key, Status: string(l.s.Status), ICE: m.ice(l.s.ID),
 	}, nil
 }
 
@@ -289,7 +304,7 @@ func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto
 	l.agent, a.SessionID = a, l.s.ID
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, ResumeKey: key, Technician: m.userName(ctx, l.s.OwnerID),
-		Status: string(l.s.Status),
+		Status: string(l.s.Status), ICE: m.ice(l.s.ID),
 	}, nil
 }
 
@@ -308,7 +323,7 @@ func (m *Manager) resumeAgent(ctx context.Context, a *Agent, key string, dev *pr
 	}
 	reply := proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true,
+		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true, ICE: m.ice(l.s.ID),
 	}
 	for id, at := range l.techs {
 		reply.Peers = append(reply.Peers, proto.Peer{ID: id, Name: at.user.Name})
@@ -646,7 +661,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}})
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID}, nil
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id)}, nil
 }
 
 func (m *Manager) trackTech(t *Tech, id string) {
@@ -669,7 +684,7 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: true})
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true, ICE: m.ice(l.s.ID)}
 }
 
 // askConsent asks the end user and reports whether they allowed t in, and if not, why.

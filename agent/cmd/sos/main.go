@@ -41,6 +41,7 @@ func run() int {
 	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
 	link := fs.String("link", "", "support link `URL` sent by the technician")
 	noGUI := fs.Bool("no-gui", false, "use the terminal instead of a window")
+	turnOnly := fs.Bool("turn-only", false, "send the screen only through the relay's TURN server (troubleshooting)")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -89,10 +90,11 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
 		sh, err = share.New(share.Config{
-			Source:   src,
-			Injector: input.Robotgo{},
-			Signal:   func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
-			Logger:   log,
+			Source:    src,
+			Injector:  input.Robotgo{},
+			RelayOnly: *turnOnly,
+			Signal:    func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
+			Logger:    log,
 		})
 		if err != nil {
 			src.Close()
@@ -108,6 +110,7 @@ func run() int {
 			}
 		})
 		cfg.OnSignal = sh.OnSignal
+		cfg.OnICE = sh.SetICEServers
 	}
 	cfg.UI = &mediaUI{terminal: term, sh: sh, wg: &wg, log: log}
 	ag = session.New(cfg)

@@ -249,14 +249,16 @@ func cmdLink(ctx context.Context, args []string) int {
 // printer shows a session's progress on the terminal and feeds the screen
 // viewer its signalling.
 type printer struct {
-	viewer *remote.Viewer
-	wg     *sync.WaitGroup
-	log    *slog.Logger
+	viewer   *remote.Viewer
+	turnOnly bool
+	wg       *sync.WaitGroup
+	log      *slog.Logger
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
 
-func (printer) Connected(c proto.Connected) {
+func (p printer) Connected(c proto.Connected) {
+	p.viewer.SetICE(c.ICE, p.turnOnly)
 	if c.Resumed {
 		fmt.Printf("Resumed session %s.\n", c.Session.ID)
 		return
@@ -293,6 +295,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
 	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
 	scriptFile := fs.String("input-script", "", "replay the input actions in `file`, then end the session")
+	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	// Accept the code before or after the flags.
 	var code string
@@ -344,7 +347,8 @@ func cmdConnect(ctx context.Context, args []string) int {
 	var snapErr error
 	var once sync.Once
 	screen := &lastFrame{first: make(chan struct{})}
-	viewer := remote.NewViewer(sess.Signal, func(img *image.RGBA) {
+	var viewer *remote.Viewer
+	viewer = remote.NewViewer(sess.Signal, func(img *image.RGBA) {
 		if actions != nil {
 			screen.set(img)
 		}
@@ -355,6 +359,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 			snapErr = writePNG(*snapshot, img)
 			if snapErr == nil {
 				fmt.Printf("Saved the screen (%dx%d) to %s.\n", img.Rect.Dx(), img.Rect.Dy(), *snapshot)
+				fmt.Printf("Media path: %s.\n", viewer.Path())
 			}
 			cancel()
 		})
@@ -366,7 +371,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{viewer: viewer, wg: &wg, log: log})
+	err = sess.Run(ctx, opts, printer{viewer: viewer, turnOnly: *turnOnly, wg: &wg, log: log})
 	cancel()
 	viewer.Close()
 	wg.Wait()

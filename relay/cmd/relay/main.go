@@ -21,9 +21,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/relay/auth"
 	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/relay/media"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -240,24 +242,38 @@ func serve(args []string) error {
 	if pub == "" {
 		pub = *addr
 	}
+	if h, _, err := net.SplitHostPort(pub); err != nil || h == "" || net.ParseIP(h).IsUnspecified() {
+		return fmt.Errorf("clients cannot reach %q; give the address they use with --public HOST:PORT", pub)
+	}
+	// QUIC and TURN share the UDP port.
+	demux := media.NewDemux(udp)
+	var q *queue.Manager
+	turnSrv, err := media.NewTURN(media.Config{Conn: demux.TURN(), PublicAddr: pub, Live: func(id string) bool { return q.Live(id) }, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer turnSrv.Close()
 	qcfg := queue.Config{
 		CodeTTL: *codeTTL, LinkTTL: *linkTTL, ConsentTimeout: *consent, Grace: *grace,
 		LinkBase: "https://" + pub, Organisation: *org, Logger: log,
+		ICE: func(id string) []proto.ICEServer {
+			urls, user, pw := turnSrv.Credentials(id, 24*time.Hour)
+			return []proto.ICEServer{{URLs: urls, Username: user, Credential: pw}}
+		},
 	}
 	if err := qcfg.Validate(); err != nil {
 		return fmt.Errorf("invalid setting: %w", err)
 	}
-	q, err := queue.New(ctx, st, qcfg)
-	if err != nil {
+	if q, err = queue.New(ctx, st, qcfg); err != nil {
 		return err
 	}
-	ln, err := transport.Listen(udp, tlsCert)
+	ln, err := transport.Listen(demux.QUIC(), tlsCert)
 	if err != nil {
 		return fmt.Errorf("start QUIC on %s: %w", *addr, err)
 	}
 	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log})
 
-	fmt.Printf("Relay listening on %s (UDP, QUIC)\n", udp.LocalAddr())
+	fmt.Printf("Relay listening on %s (UDP: QUIC control and TURN media relay)\n", udp.LocalAddr())
 	fmt.Printf("Key fingerprint: %s\n", fp)
 	fmt.Printf("Connect an SOS app:  sos --relay %s --fingerprint %s --no-gui\n", pub, fp)
 	os.Stdout.Sync()
