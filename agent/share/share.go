@@ -45,8 +45,8 @@ type Config struct {
 type peer struct {
 	id        int64
 	connected bool // media flows: worth encoding for
-	pc    *webrtc.PeerConnection
-	input *input.Handler
+	pc        *webrtc.PeerConnection
+	input     *input.Handler
 }
 
 // Sharer owns the capture loop and the technicians' peer connections.
