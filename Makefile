@@ -31,13 +31,15 @@ test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
-# End-to-end figures: printed as a table and written to bench.json.
-bench: build
+# End-to-end figures, printed as tables and written as JSON: the control
+# plane (bench.json) and remote view and control on Xvfb (bench-screen.json).
+bench: deps build
 	$(GO) run ./relay/cmd/relaybench -out bench.json
+	$(GO) run ./agent/cmd/screenbench -bin $(BIN) -out bench-screen.json
 
 # Run every fuzz target for a short while.
 fuzz:
 	./installers/fuzz.sh 20s
 
 clean:
-	rm -rf $(BIN) bench.json
+	rm -rf $(BIN) bench.json bench-screen.json

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"os"
 	"os/exec"
@@ -18,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jezek/xgb"
-
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
@@ -27,7 +24,6 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
-	xgb.Logger = log.New(io.Discard, "", 0)
 	dir, err := os.MkdirTemp("", "relaydesk-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

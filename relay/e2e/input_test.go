@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 )
 
 // TestInputScript drives a 1920x1080 Xvfb through an input script: it types
@@ -16,8 +18,8 @@ import (
 func TestInputScript(t *testing.T) {
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
-	paint.show(t, testImage(1920, 1080, 1))
-	buttons := paint.watchButtons(t)
+	show(t, paint, testImage(1920, 1080, 1))
+	buttons := paint.Buttons()
 
 	dir := t.TempDir()
 	typed := filepath.Join(dir, "typed.txt")
@@ -59,11 +61,11 @@ func TestInputScript(t *testing.T) {
 		b, _ := os.ReadFile(typed)
 		return string(b) == "echo Hello, World 42\n"
 	})
-	want := []buttonEvent{
-		{true, 3, 1500, 800}, {false, 3, 1500, 800}, // click right
-		{true, 5, 1500, 800}, {false, 5, 1500, 800}, {true, 5, 1500, 800}, {false, 5, 1500, 800}, // wheel 2 (down)
-		{true, 1, 1200, 300},  // down left
-		{false, 1, 1200, 300}, // released by the agent when the session ended
+	want := []testscreen.ButtonEvent{
+		ev(true, 3, 1500, 800), ev(false, 3, 1500, 800), // click right
+		ev(true, 5, 1500, 800), ev(false, 5, 1500, 800), ev(true, 5, 1500, 800), ev(false, 5, 1500, 800), // wheel 2 (down)
+		ev(true, 1, 1200, 300),  // down left
+		ev(false, 1, 1200, 300), // released by the agent when the session ended
 	}
 	for i, w := range want {
 		select {
@@ -84,6 +86,10 @@ func TestInputScript(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "after.png")); err != nil {
 		t.Fatal("the script's snapshot was not written")
 	}
+}
+
+func ev(press bool, button, x, y int) testscreen.ButtonEvent {
+	return testscreen.ButtonEvent{Press: press, Button: button, X: x, Y: y}
 }
 
 // waitFor polls cond for up to 10 seconds.

@@ -27,7 +27,7 @@ func TestScreenSnapshot(t *testing.T) {
 
 	for i, variant := range []int{0, 2} {
 		want := testImage(1920, 1080, variant)
-		paint.show(t, want)
+		show(t, paint, want)
 		sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
 		code := sos.expect(codeLine)[1]
 		snap := filepath.Join(dir, "snap"+string(rune('a'+i))+".png")
@@ -60,7 +60,7 @@ func TestScreenThroughTURNOnly(t *testing.T) {
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
 	want := testImage(1920, 1080, 3)
-	paint.show(t, want)
+	show(t, paint, want)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui", "--turn-only")
