@@ -25,3 +25,10 @@ type Source interface {
 	Grab(i int, dst *codec.Frame) (*codec.Frame, error)
 	Close() error
 }
+
+// Notifier is a Source that can tell when the screen changed, so that a
+// still screen costs no grabs at all.
+type Notifier interface {
+	// Damaged receives a value after the screen changed; nil if unknown.
+	Damaged() <-chan struct{}
+}

@@ -9,7 +9,9 @@ import (
 	"sync"
 
 	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/damage"
 	"github.com/jezek/xgb/shm"
+	"github.com/jezek/xgb/xfixes"
 	"github.com/jezek/xgb/xinerama"
 	"github.com/jezek/xgb/xproto"
 	"golang.org/x/sys/unix"
@@ -29,6 +31,11 @@ type X11 struct {
 	seg    shm.Seg
 	shmID  int
 	shmBuf []byte
+
+	// Damage: the X server tells us when the screen changed.
+	dmg     damage.Damage
+	damaged chan struct{} // nil without the Damage extension
+	events  sync.WaitGroup
 }
 
 var quietXGB sync.Once
@@ -58,8 +65,51 @@ func OpenX11(display string) (*X11, error) {
 		}
 	}
 	x.useShm = shm.Init(c) == nil
+	x.watchDamage()
 	return x, nil
 }
+
+// watchDamage subscribes to damage on the root window (which covers every
+// window drawn on it). Without the extension, Damaged returns nil and the
+// caller polls.
+func (x *X11) watchDamage() {
+	if damage.Init(x.c) != nil || xfixes.Init(x.c) != nil {
+		return
+	}
+	if _, err := xfixes.QueryVersion(x.c, 2, 0).Reply(); err != nil {
+		return
+	}
+	if _, err := damage.QueryVersion(x.c, 1, 1).Reply(); err != nil {
+		return
+	}
+	id, err := damage.NewDamageId(x.c)
+	if err != nil {
+		return
+	}
+	if err := damage.CreateChecked(x.c, id, xproto.Drawable(x.root), damage.ReportLevelNonEmpty).Check(); err != nil {
+		return
+	}
+	x.dmg, x.damaged = id, make(chan struct{}, 1)
+	// Reads events until the connection closes (Close waits for it).
+	x.events.Go(func() {
+		for {
+			ev, err := x.c.WaitForEvent()
+			if ev == nil && err == nil {
+				return
+			}
+			if _, ok := ev.(damage.NotifyEvent); ok {
+				select {
+				case x.damaged <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+}
+
+// Damaged receives a value when the screen changed since the last Grab;
+// nil when the server cannot tell (then poll).
+func (x *X11) Damaged() <-chan struct{} { return x.damaged }
 
 // Displays implements Source.
 func (x *X11) Displays() ([]image.Rectangle, error) {
@@ -135,6 +185,10 @@ func (x *X11) Grab(i int, dst *codec.Frame) (*codec.Frame, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.damaged != nil {
+		// Reset before grabbing: a change during the grab notifies again.
+		damage.Subtract(x.c, x.dmg, 0, 0)
+	}
 	n := w * h * 4
 	if x.useShm {
 		if err := x.ensureShm(n); err != nil {
@@ -169,6 +223,7 @@ func (x *X11) Close() error {
 	defer x.mu.Unlock()
 	x.freeShm()
 	x.c.Close()
+	x.events.Wait()
 	return nil
 }
 

@@ -292,18 +292,29 @@ func (s *Sharer) Close() {
 	s.wg.Wait()
 }
 
-// Run captures and streams until ctx ends.
+// Run captures and streams until ctx ends. With a capture.Notifier source
+// it grabs only after the X server reported damage (at most MaxFPS times a
+// second); otherwise it polls at MaxFPS.
 func (s *Sharer) Run(ctx context.Context) error {
 	defer s.Close()
 	interval := time.Second / time.Duration(s.cfg.MaxFPS)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	var damaged <-chan struct{}
+	if n, ok := s.cfg.Source.(capture.Notifier); ok {
+		damaged = n.Damaged()
+	}
+	var tick <-chan time.Time
+	if damaged == nil {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	var (
 		enc        *codec.VP8Encoder
 		cur, prev  *codec.Frame
 		lastSample = time.Now()
-		lastChange time.Time
-		refined    = true
+		lastGrab   time.Time
+		refineC    <-chan time.Time
+		refineDue  bool
 		grabErrs   int
 	)
 	defer func() {
@@ -315,8 +326,11 @@ func (s *Sharer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-tick:
+		case <-damaged:
 		case <-s.wake:
+		case <-refineC:
+			refineC, refineDue = nil, true
 		}
 		s.mu.Lock()
 		n := 0
@@ -330,6 +344,15 @@ func (s *Sharer) Run(ctx context.Context) error {
 		if n == 0 {
 			continue
 		}
+		// Bound the frame rate: under continuous change, wait out the interval.
+		if wait := interval - time.Since(lastGrab); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+		}
+		lastGrab = time.Now()
 		f, err := s.cfg.Source.Grab(display, cur)
 		if err != nil {
 			if grabErrs++; grabErrs == 1 || grabErrs%100 == 0 {
@@ -361,9 +384,9 @@ func (s *Sharer) Run(ctx context.Context) error {
 		q := codec.Normal
 		switch {
 		case key || changed:
-			lastChange, refined = now, false
-		case !refined && now.Sub(lastChange) >= s.cfg.StillRefine:
-			q, refined = codec.Refine, true
+			refineC, refineDue = time.After(s.cfg.StillRefine), false
+		case refineDue:
+			q, refineDue = codec.Refine, false
 		default:
 			cur = f
 			continue // still: send nothing
