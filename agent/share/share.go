@@ -15,11 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/agent/clipboard"
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/pkg/codec"
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -33,6 +35,8 @@ type Config struct {
 	Signal func(peer int64, kind string, payload []byte) error
 	// Injector performs technicians' input; nil means view only.
 	Injector input.Injector
+	// Clipboard is shared with the technicians; nil means no clipboard transfer.
+	Clipboard clipboard.Clipboard
 	// RelayOnly restricts ICE to the relay's TURN server.
 	RelayOnly bool
 	MaxFPS    int // default 30
@@ -43,10 +47,12 @@ type Config struct {
 }
 
 type peer struct {
+	est       cc.BandwidthEstimator // nil until known
 	id        int64
 	connected bool // media flows: worth encoding for
 	pc        *webrtc.PeerConnection
 	input     *input.Handler
+	clip      *webrtc.DataChannel
 }
 
 // Sharer owns the capture loop and the technicians' peer connections.
@@ -55,6 +61,9 @@ type Sharer struct {
 	log   *slog.Logger
 	api   *webrtc.API
 	track *webrtc.TrackLocalStaticSample
+
+	joinMu    sync.Mutex            // serialises NewPeerConnection, to catch its estimator
+	estimator cc.BandwidthEstimator // set by the API's callback during NewPeerConnection
 
 	mu       sync.Mutex
 	peers    map[int64]*peer
@@ -72,6 +81,7 @@ type Sharer struct {
 // Stats counts what the sharer sent.
 type Stats struct {
 	Frames, Keyframes, Refines, Bytes int64
+	BitrateKbps                       int // the encoder's current target
 }
 
 // New prepares a Sharer; Run streams.
@@ -88,15 +98,18 @@ func New(cfg Config) (*Sharer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	api, err := rtc.NewAPI()
+	s := &Sharer{cfg: cfg, log: cfg.Logger, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), wake: make(chan struct{}, 1)}
+	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e cc.BandwidthEstimator) { s.estimator = e })
 	if err != nil {
 		return nil, err
 	}
+	s.api = api
 	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "relaydesk")
 	if err != nil {
 		return nil, fmt.Errorf("share: create track: %w", err)
 	}
-	return &Sharer{cfg: cfg, log: cfg.Logger, api: api, track: track, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), wake: make(chan struct{}, 1)}, nil
+	s.track = track
+	return s, nil
 }
 
 // Join opens a peer connection to technician id and sends the offer.
@@ -104,7 +117,11 @@ func (s *Sharer) Join(id int64) error {
 	s.mu.Lock()
 	conf := rtc.Configuration(s.ice, s.cfg.RelayOnly)
 	s.mu.Unlock()
+	s.joinMu.Lock()
+	s.estimator = nil
 	pc, err := s.api.NewPeerConnection(conf)
+	est := s.estimator
+	s.joinMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("share: peer connection: %w", err)
 	}
@@ -113,7 +130,7 @@ func (s *Sharer) Join(id int64) error {
 		pc.Close()
 		return fmt.Errorf("share: add track: %w", err)
 	}
-	p := &peer{id: id, pc: pc}
+	p := &peer{id: id, pc: pc, est: est}
 	if s.cfg.Injector != nil {
 		p.input = input.NewHandler(s.cfg.Injector)
 		ordered := true
@@ -124,6 +141,16 @@ func (s *Sharer) Join(id int64) error {
 		}
 		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onInput(p, m.Data) })
 		dc.OnClose(p.input.ReleaseAll)
+	}
+	if s.cfg.Clipboard != nil {
+		ordered := true
+		dc, err := pc.CreateDataChannel(proto.ClipboardChannel, &webrtc.DataChannelInit{Ordered: &ordered})
+		if err != nil {
+			pc.Close()
+			return fmt.Errorf("share: clipboard channel: %w", err)
+		}
+		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onClipboard(p, m.Data) })
+		p.clip = dc
 	}
 	s.mu.Lock()
 	if old := s.peers[id]; old != nil {
@@ -189,6 +216,50 @@ func (s *Sharer) onInput(p *peer, data []byte) {
 	p.input.SetDisplay(bounds)
 	if err := p.input.Apply(in); err != nil {
 		s.log.Warn("input", "peer", p.id, "err", err)
+	}
+}
+
+// onClipboard puts a technician's clipboard text on the end user's clipboard.
+func (s *Sharer) onClipboard(p *peer, data []byte) {
+	c, err := proto.DecodeClipboard(data)
+	if err != nil {
+		s.log.Warn("unreadable clipboard message", "peer", p.id, "err", err)
+		return
+	}
+	s.mu.Lock()
+	viewOnly := s.viewOnly[p.id]
+	s.mu.Unlock()
+	if viewOnly {
+		s.log.Info("clipboard refused: the technician only views", "peer", p.id)
+		return
+	}
+	if err := s.cfg.Clipboard.Write(c.Text); err != nil {
+		s.log.Warn("write clipboard", "err", err)
+	}
+}
+
+// shareClipboard sends the end user's clipboard changes to every technician.
+func (s *Sharer) shareClipboard(ctx context.Context) {
+	for text := range s.cfg.Clipboard.Watch(ctx) {
+		if len(text) > proto.MaxClipboard {
+			s.log.Info("clipboard too large to share", "bytes", len(text))
+			continue
+		}
+		b, err := proto.Marshal(&proto.Clipboard{Text: text})
+		if err != nil {
+			continue
+		}
+		s.mu.Lock()
+		var chans []*webrtc.DataChannel
+		for _, p := range s.peers {
+			if p.clip != nil && p.clip.ReadyState() == webrtc.DataChannelStateOpen {
+				chans = append(chans, p.clip)
+			}
+		}
+		s.mu.Unlock()
+		for _, dc := range chans {
+			dc.Send(b)
+		}
 	}
 }
 
@@ -297,6 +368,11 @@ func (s *Sharer) Close() {
 // second); otherwise it polls at MaxFPS.
 func (s *Sharer) Run(ctx context.Context) error {
 	defer s.Close()
+	if s.cfg.Clipboard != nil {
+		cctx, stop := context.WithCancel(ctx)
+		defer stop()
+		s.wg.Go(func() { s.shareClipboard(cctx) })
+	}
 	interval := time.Second / time.Duration(s.cfg.MaxFPS)
 	var damaged <-chan struct{}
 	if n, ok := s.cfg.Source.(capture.Notifier); ok {
@@ -316,6 +392,7 @@ func (s *Sharer) Run(ctx context.Context) error {
 		refineC    <-chan time.Time
 		refineDue  bool
 		grabErrs   int
+		bitrate    = s.cfg.Bitrate
 	)
 	defer func() {
 		if enc != nil {
@@ -340,9 +417,25 @@ func (s *Sharer) Run(ctx context.Context) error {
 			}
 		}
 		display, key := s.display, s.keyReq
+		target := s.cfg.Bitrate
+		for _, p := range s.peers {
+			if p.connected && p.est != nil {
+				target = min(target, p.est.GetTargetBitrate()/1000)
+			}
+		}
 		s.mu.Unlock()
 		if n == 0 {
 			continue
+		}
+		// The slowest connected viewer sets the bitrate (one encoder feeds all).
+		if enc != nil && target != bitrate {
+			if err := enc.SetBitrate(target); err == nil {
+				s.log.Debug("bitrate", "kbps", target)
+				bitrate = target
+				s.mu.Lock()
+				s.stats.BitrateKbps = target
+				s.mu.Unlock()
+			}
 		}
 		// Bound the frame rate: under continuous change, wait out the interval.
 		if wait := interval - time.Since(lastGrab); wait > 0 {
@@ -374,7 +467,7 @@ func (s *Sharer) Run(ctx context.Context) error {
 			if enc != nil {
 				enc.Close()
 			}
-			if enc, err = codec.NewVP8Encoder(w, h, s.cfg.Bitrate, s.cfg.MaxFPS); err != nil {
+			if enc, err = codec.NewVP8Encoder(w, h, bitrate, s.cfg.MaxFPS); err != nil {
 				return err
 			}
 			key, prev = true, nil

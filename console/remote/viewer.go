@@ -31,11 +31,15 @@ type Viewer struct {
 	relayOnly bool
 	pc        *webrtc.PeerConnection
 	input     *webrtc.DataChannel
+	clip      *webrtc.DataChannel
+	onClip    func(string)
 	size      image.Point // of the last decoded frame
 	wg        sync.WaitGroup
 
-	statsMu sync.Mutex
-	stats   Stats
+	statsMu      sync.Mutex
+	stats        Stats
+	lastSample   Stats
+	lastSampleAt time.Time
 }
 
 // Stats counts what the viewer received.
@@ -81,14 +85,29 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 	v.pc = pc
 	v.mu.Unlock()
 	pc.OnDataChannel(func(dc *webrtc.DataChannel) {
-		if dc.Label() != proto.InputChannel {
-			return
+		switch dc.Label() {
+		case proto.InputChannel:
+			dc.OnOpen(func() {
+				v.mu.Lock()
+				v.input = dc
+				v.mu.Unlock()
+			})
+		case proto.ClipboardChannel:
+			dc.OnOpen(func() {
+				v.mu.Lock()
+				v.clip = dc
+				v.mu.Unlock()
+			})
+			dc.OnMessage(func(m webrtc.DataChannelMessage) {
+				c, err := proto.DecodeClipboard(m.Data)
+				v.mu.Lock()
+				cb := v.onClip
+				v.mu.Unlock()
+				if err == nil && cb != nil {
+					cb(c.Text)
+				}
+			})
 		}
-		dc.OnOpen(func() {
-			v.mu.Lock()
-			v.input = dc
-			v.mu.Unlock()
-		})
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if tr.Codec().MimeType != webrtc.MimeTypeVP8 {
@@ -193,6 +212,35 @@ func (v *Viewer) Path() string {
 	return rtc.Path(pc)
 }
 
+// Report is what the technician sees about the stream.
+type Report struct {
+	FPS  float64
+	Kbps float64
+	RTT  time.Duration
+	Path string // direct, relayed or "" (not connected)
+}
+
+// Sample reports the rates since the previous call.
+func (v *Viewer) Sample() Report {
+	v.mu.Lock()
+	pc := v.pc
+	v.mu.Unlock()
+	v.statsMu.Lock()
+	now, st := time.Now(), v.stats
+	prev, at := v.lastSample, v.lastSampleAt
+	v.lastSample, v.lastSampleAt = st, now
+	v.statsMu.Unlock()
+	var r Report
+	if secs := now.Sub(at).Seconds(); !at.IsZero() && secs > 0 {
+		r.FPS = float64(st.Frames-prev.Frames) / secs
+		r.Kbps = float64(st.Bytes-prev.Bytes) * 8 / 1000 / secs
+	}
+	if pc != nil {
+		r.Path, r.RTT = rtc.PathRTT(pc)
+	}
+	return r
+}
+
 // ErrNoControl means the input channel is not open (yet), or the agent
 // offers none (view only).
 var ErrNoControl = errors.New("remote: no input channel to the end user's computer")
@@ -206,6 +254,31 @@ func (v *Viewer) SendInput(in proto.Input) error {
 		return ErrNoControl
 	}
 	b, err := proto.Marshal(&in)
+	if err != nil {
+		return err
+	}
+	return dc.Send(b)
+}
+
+// OnClipboard sets the function that receives the end user's clipboard text.
+func (v *Viewer) OnClipboard(f func(string)) {
+	v.mu.Lock()
+	v.onClip = f
+	v.mu.Unlock()
+}
+
+// SendClipboard puts text on the end user's clipboard.
+func (v *Viewer) SendClipboard(text string) error {
+	if len(text) > proto.MaxClipboard {
+		return fmt.Errorf("remote: clipboard text of %d bytes is over the %d-byte limit", len(text), proto.MaxClipboard)
+	}
+	v.mu.Lock()
+	dc := v.clip
+	v.mu.Unlock()
+	if dc == nil {
+		return errors.New("remote: no clipboard channel to the end user's computer")
+	}
+	b, err := proto.Marshal(&proto.Clipboard{Text: text})
 	if err != nil {
 		return err
 	}

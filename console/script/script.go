@@ -1,5 +1,5 @@
 // Package script reads and runs technician input scripts: one action per
-// line (move, down, up, click, wheel, key, type, wait, snapshot), so that a
+// line (move, down, up, click, wheel, key, type, clipboard, wait, snapshot), so that a
 // remote session can be driven from a file. Parsing checks every line before
 // anything is sent.
 package script
@@ -21,7 +21,9 @@ import (
 // ErrSyntax is wrapped by every parse error; the message names the line.
 var ErrSyntax = errors.New("script: syntax error")
 
-// Action is one line of a script.
+// Action is one line of a script. Verbs: move X Y, down|up|click BUTTON,
+// wheel DY, key COMBO, type TEXT, clipboard TEXT (put TEXT on the remote
+// clipboard), wait DURATION, snapshot FILE.
 type Action struct {
 	Line   int
 	Verb   string // move, down, up, click, wheel, key, type, wait, snapshot
@@ -93,11 +95,11 @@ func Parse(r io.Reader) ([]Action, error) {
 				}
 				a.Keys = append(a.Keys, k)
 			}
-		case "type":
+		case "type", "clipboard":
 			if rest == "" {
-				return nil, bad("type needs text")
+				return nil, bad("%s needs text", verb)
 			}
-			a.Text = strings.TrimPrefix(line, "type ")
+			a.Text = strings.TrimPrefix(line, verb+" ")
 		case "wait":
 			d, err := time.ParseDuration(rest)
 			if err != nil || d < 0 || d > time.Hour {
@@ -110,7 +112,7 @@ func Parse(r io.Reader) ([]Action, error) {
 			}
 			a.Text = rest
 		default:
-			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, wait, snapshot)", verb)
+			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, clipboard, wait, snapshot)", verb)
 		}
 		out = append(out, a)
 	}
@@ -126,6 +128,8 @@ type Remote interface {
 	ScreenSize() image.Point
 	// Snapshot writes the current screen to file.
 	Snapshot(file string) error
+	// SendClipboard puts text on the remote clipboard.
+	SendClipboard(text string) error
 }
 
 // Run performs the actions in order. Pixel coordinates are normalised to
@@ -172,6 +176,8 @@ func Run(ctx context.Context, r Remote, actions []Action) error {
 			}
 		case "type":
 			err = r.SendInput(proto.Input{Kind: proto.InputText, Text: a.Text})
+		case "clipboard":
+			err = r.SendClipboard(a.Text)
 		case "wait":
 			select {
 			case <-ctx.Done():

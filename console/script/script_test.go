@@ -13,11 +13,13 @@ import (
 type fakeRemote struct {
 	sent  []proto.Input
 	snaps []string
+	clip  string
 }
 
-func (f *fakeRemote) SendInput(in proto.Input) error { f.sent = append(f.sent, in); return nil }
-func (f *fakeRemote) ScreenSize() image.Point        { return image.Pt(1921, 1081) }
-func (f *fakeRemote) Snapshot(file string) error     { f.snaps = append(f.snaps, file); return nil }
+func (f *fakeRemote) SendInput(in proto.Input) error  { f.sent = append(f.sent, in); return nil }
+func (f *fakeRemote) ScreenSize() image.Point         { return image.Pt(1921, 1081) }
+func (f *fakeRemote) Snapshot(file string) error      { f.snaps = append(f.snaps, file); return nil }
+func (f *fakeRemote) SendClipboard(text string) error { f.clip = text; return nil }
 
 func TestParseAndRun(t *testing.T) {
 	src := `# comment
@@ -28,12 +30,13 @@ key ctrl+alt+t
 type echo héllo  world
 wait 1ms
 snapshot out.png
+clipboard copied text
 `
 	acts, err := Parse(strings.NewReader(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(acts) != 7 || acts[0].Line != 2 || acts[4].Text != "echo héllo  world" {
+	if len(acts) != 8 || acts[0].Line != 2 || acts[4].Text != "echo héllo  world" {
 		t.Fatalf("%+v", acts)
 	}
 	r := &fakeRemote{}
@@ -56,6 +59,9 @@ snapshot out.png
 		if r.sent[i] != want[i] {
 			t.Fatalf("event %d: %+v, want %+v", i, r.sent[i], want[i])
 		}
+	}
+	if r.clip != "copied text" {
+		t.Fatalf("clipboard %q", r.clip)
 	}
 	if len(r.snaps) != 1 || r.snaps[0] != "out.png" {
 		t.Fatalf("snapshots %v", r.snaps)

@@ -44,3 +44,25 @@ func DecodeInput(b []byte) (Input, error) {
 	}
 	return in, nil
 }
+
+// ClipboardChannel is the WebRTC data channel (reliable, ordered) that
+// carries clipboard text both ways, one CBOR-encoded Clipboard per message.
+const ClipboardChannel = "clipboard"
+
+// MaxClipboard bounds the clipboard text sent in one message.
+const MaxClipboard = 1 << 20
+
+// Clipboard is clipboard text.
+type Clipboard struct {
+	Text string `cbor:"1,keyasint"`
+}
+
+// DecodeClipboard decodes one clipboard message.
+func DecodeClipboard(b []byte) (Clipboard, error) {
+	var c Clipboard
+	if len(b) > MaxClipboard+16 {
+		return c, ErrMalformed
+	}
+	err := Unmarshal(b, &c)
+	return c, err
+}

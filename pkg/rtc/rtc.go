@@ -5,9 +5,12 @@ package rtc
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -23,7 +26,34 @@ const (
 // NewAPI returns the WebRTC stack both sides use: VP8 only, loopback
 // candidates allowed (a technician may sit at the same machine, and tests
 // do), no mDNS candidates.
-func NewAPI() (*webrtc.API, error) {
+func NewAPI() (*webrtc.API, error) { return newAPI(nil) }
+
+// NewSenderAPI is NewAPI for the side that sends the screen: it adds
+// transport-wide congestion control (Google congestion control on TWCC
+// feedback) and reports each new peer connection's bandwidth estimator to
+// onEstimator, which runs inside NewPeerConnection. maxKbps is the ceiling
+// and the starting point: the estimate only comes down when the network
+// shows congestion. No pacing: a paced keyframe would arrive late.
+func NewSenderAPI(maxKbps int, onEstimator func(cc.BandwidthEstimator)) (*webrtc.API, error) {
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return gcc.NewSendSideBWE(
+			gcc.SendSideBWEInitialBitrate(maxKbps*1000),
+			gcc.SendSideBWEMaxBitrate(maxKbps*1000),
+			gcc.SendSideBWEMinBitrate(150_000),
+			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
+		)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rtc: congestion control: %w", err)
+	}
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onEstimator(e) })
+	return newAPI(func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
+		ir.Add(f)
+		return webrtc.ConfigureTWCCHeaderExtensionSender(m, ir)
+	})
+}
+
+func newAPI(extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
 		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000,
@@ -35,6 +65,11 @@ func NewAPI() (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, fmt.Errorf("rtc: interceptors: %w", err)
+	}
+	if extra != nil {
+		if err := extra(m, ir); err != nil {
+			return nil, fmt.Errorf("rtc: interceptors: %w", err)
+		}
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
@@ -65,6 +100,12 @@ func Configuration(ice []proto.ICEServer, relayOnly bool) webrtc.Configuration {
 // Path describes the selected ICE candidate pair: "relayed" when either
 // side goes through TURN, "direct" otherwise, "" before ICE connected.
 func Path(pc *webrtc.PeerConnection) string {
+	p, _ := PathRTT(pc)
+	return p
+}
+
+// PathRTT is Path with the pair's current round-trip time.
+func PathRTT(pc *webrtc.PeerConnection) (string, time.Duration) {
 	stats := pc.GetStats()
 	for _, st := range stats {
 		pair, ok := st.(webrtc.ICECandidatePairStats)
@@ -73,10 +114,11 @@ func Path(pc *webrtc.PeerConnection) string {
 		}
 		local, _ := stats[pair.LocalCandidateID].(webrtc.ICECandidateStats)
 		remote, _ := stats[pair.RemoteCandidateID].(webrtc.ICECandidateStats)
+		rtt := time.Duration(pair.CurrentRoundTripTime * float64(time.Second))
 		if local.CandidateType == webrtc.ICECandidateTypeRelay || remote.CandidateType == webrtc.ICECandidateTypeRelay {
-			return "relayed"
+			return "relayed", rtt
 		}
-		return "direct"
+		return "direct", rtt
 	}
-	return ""
+	return "", 0
 }

@@ -13,8 +13,8 @@ import (
 
 // TestInputScript drives a 1920x1080 Xvfb through an input script: it types
 // into a terminal, clicks and scrolls on a window that records what the X
-// server delivered, and leaves a button held that the agent must release
-// when the session ends.
+// server delivered, sends clipboard text both ways, and leaves a button held
+// that the agent must release when the session ends.
 func TestInputScript(t *testing.T) {
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
@@ -46,12 +46,29 @@ func TestInputScript(t *testing.T) {
 		"wheel 2",
 		"move 1200 300",
 		"down left",
-		"wait 300ms",
+		"clipboard from the technician",
+		"wait 3s",
 		"snapshot " + filepath.Join(dir, "after.png"),
 	}, "\n")), 0o644)
 	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""), "--input-script", scr)
 	sos.expect(`Allow\?`)
 	sos.say("y")
+	con.expect(`Replaying the input script`)
+	// Clipboard, technician to end user: on the X clipboard while the session runs.
+	xenv := append(os.Environ(), "DISPLAY="+disp)
+	waitFor(t, "the technician's clipboard text on the X clipboard", func() bool {
+		cmd := exec.Command("xclip", "-o", "-selection", "clipboard", "-t", "UTF8_STRING")
+		cmd.Env = xenv
+		out, _ := cmd.Output()
+		return string(out) == "from the technician"
+	})
+	// End user to technician: something else copies text.
+	cp := exec.Command("xclip", "-i", "-selection", "clipboard")
+	cp.Env, cp.Stdin = xenv, strings.NewReader("from the end user")
+	if err := cp.Run(); err != nil {
+		t.Fatalf("xclip: %v", err)
+	}
+	con.expect(`The end user's clipboard: "from the end user"`)
 	con.expect(`Input script done`)
 	if c := con.wait(); c != 0 {
 		t.Fatalf("console exit %d", c)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/agent/clipboard"
 	"github.com/relaydesk/relaydesk/agent/device"
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
@@ -89,7 +90,14 @@ func run() int {
 	if src, err := capture.Open(); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
+		var clip clipboard.Clipboard
+		if c, err := clipboard.OpenSystem(); err != nil {
+			log.Warn("clipboard transfer unavailable", "err", err)
+		} else {
+			clip = c
+		}
 		sh, err = share.New(share.Config{
+			Clipboard: clip,
 			Source:    src,
 			Injector:  input.Robotgo{},
 			RelayOnly: *turnOnly,

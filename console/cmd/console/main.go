@@ -364,6 +364,31 @@ func cmdConnect(ctx context.Context, args []string) int {
 			cancel()
 		})
 	}, log)
+	viewer.OnClipboard(func(text string) {
+		if len(text) > 200 {
+			text = text[:200] + "…"
+		}
+		fmt.Printf("The end user's clipboard: %q\n", text)
+	})
+	// The stream's figures, every few seconds while connected.
+	statsEvery := 5 * time.Second
+	if *verbose {
+		statsEvery = time.Second
+	}
+	wg.Go(func() {
+		t := time.NewTicker(statsEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if r := viewer.Sample(); r.Path != "" {
+					fmt.Printf("Screen: %.0f fps, %.0f kbit/s, round trip %s, %s.\n", r.FPS, r.Kbps, r.RTT.Round(time.Millisecond/10), r.Path)
+				}
+			}
+		}
+	})
 	var scriptErr error
 	if actions != nil {
 		wg.Go(func() {
