@@ -32,3 +32,18 @@ type Notifier interface {
 	// Damaged receives a value after the screen changed; nil if unknown.
 	Damaged() <-chan struct{}
 }
+
+// Cursor is the pointer's position (desktop coordinates) and shape.
+type Cursor struct {
+	X, Y   int
+	Serial uint32      // changes when the shape changes
+	Shape  *image.RGBA // nil when not asked for
+	Hot    image.Point // hotspot inside Shape
+}
+
+// CursorSource is a Source that can report the pointer, which screen
+// grabs do not contain.
+type CursorSource interface {
+	// Cursor reports the pointer; the shape only when withShape.
+	Cursor(withShape bool) (Cursor, error)
+}

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -33,6 +34,7 @@ type X11 struct {
 	shmBuf []byte
 
 	// Damage: the X server tells us when the screen changed.
+	xfixes  bool
 	dmg     damage.Damage
 	damaged chan struct{} // nil without the Damage extension
 	events  sync.WaitGroup
@@ -79,6 +81,7 @@ func (x *X11) watchDamage() {
 	if _, err := xfixes.QueryVersion(x.c, 2, 0).Reply(); err != nil {
 		return
 	}
+	x.xfixes = true
 	if _, err := damage.QueryVersion(x.c, 1, 1).Reply(); err != nil {
 		return
 	}
@@ -215,6 +218,36 @@ func (x *X11) Grab(i int, dst *codec.Frame) (*codec.Frame, error) {
 		copy(dst.Pix[y*dst.Stride:], img.Data)
 	}
 	return dst, nil
+}
+
+// Cursor implements CursorSource (XFIXES).
+func (x *X11) Cursor(withShape bool) (Cursor, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.xfixes {
+		return Cursor{}, errors.New("capture: the X server has no XFIXES extension")
+	}
+	r, err := xfixes.GetCursorImage(x.c).Reply()
+	if err != nil {
+		return Cursor{}, fmt.Errorf("capture: cursor: %w", err)
+	}
+	cur := Cursor{X: int(r.X), Y: int(r.Y), Serial: r.CursorSerial, Hot: image.Pt(int(r.Xhot), int(r.Yhot))}
+	if withShape && r.Width > 0 && r.Height > 0 && r.Width <= 256 && r.Height <= 256 {
+		img := image.NewRGBA(image.Rect(0, 0, int(r.Width), int(r.Height)))
+		for i, px := range r.CursorImage[:int(r.Width)*int(r.Height)] {
+			// Premultiplied ARGB to straight RGBA.
+			a := px >> 24
+			unpremul := func(c uint32) byte {
+				if a == 0 {
+					return 0
+				}
+				return byte(min(255, c*255/a))
+			}
+			img.Pix[i*4], img.Pix[i*4+1], img.Pix[i*4+2], img.Pix[i*4+3] = unpremul(px>>16&0xff), unpremul(px>>8&0xff), unpremul(px&0xff), byte(a)
+		}
+		cur.Shape = img
+	}
+	return cur, nil
 }
 
 // Close implements Source.

@@ -53,6 +53,8 @@ type peer struct {
 	pc        *webrtc.PeerConnection
 	input     *input.Handler
 	clip      *webrtc.DataChannel
+	cursor    *webrtc.DataChannel
+	shapeSent uint32 // serial of the last cursor shape sent to this peer
 }
 
 // Sharer owns the capture loop and the technicians' peer connections.
@@ -141,6 +143,15 @@ func (s *Sharer) Join(id int64) error {
 		}
 		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onInput(p, m.Data) })
 		dc.OnClose(p.input.ReleaseAll)
+	}
+	if _, ok := s.cfg.Source.(capture.CursorSource); ok {
+		ordered := true
+		dc, err := pc.CreateDataChannel(proto.CursorChannel, &webrtc.DataChannelInit{Ordered: &ordered})
+		if err != nil {
+			pc.Close()
+			return fmt.Errorf("share: cursor channel: %w", err)
+		}
+		p.cursor = dc
 	}
 	if s.cfg.Clipboard != nil {
 		ordered := true
@@ -263,6 +274,61 @@ func (s *Sharer) shareClipboard(ctx context.Context) {
 	}
 }
 
+// shareCursor sends the pointer's position (and its shape when it changed)
+// to every technician, at most MaxFPS times a second and only on change.
+func (s *Sharer) shareCursor(ctx context.Context, src capture.CursorSource) {
+	t := time.NewTicker(time.Second / time.Duration(s.cfg.MaxFPS))
+	defer t.Stop()
+	var last proto.Cursor
+	var lastSerial uint32
+	var shape *image.RGBA
+	var hot image.Point
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		var peers []*peer
+		for _, p := range s.peers {
+			if p.connected && p.cursor != nil && p.cursor.ReadyState() == webrtc.DataChannelStateOpen {
+				peers = append(peers, p)
+			}
+		}
+		b := s.bounds
+		s.mu.Unlock()
+		if len(peers) == 0 || b.Empty() {
+			continue
+		}
+		c, err := src.Cursor(false)
+		if err != nil {
+			continue
+		}
+		if c.Serial != lastSerial {
+			if full, err := src.Cursor(true); err == nil && full.Shape != nil {
+				c, shape, hot, lastSerial = full, full.Shape, full.Hot, full.Serial
+			}
+		}
+		msg := proto.Cursor{
+			X: float64(c.X-b.Min.X) / float64(max(1, b.Dx()-1)), Y: float64(c.Y-b.Min.Y) / float64(max(1, b.Dy()-1)),
+			Visible: image.Pt(c.X, c.Y).In(b), Serial: lastSerial,
+		}
+		for _, p := range peers {
+			m := msg
+			if p.shapeSent != lastSerial && shape != nil {
+				m.W, m.H, m.HotX, m.HotY, m.RGBA = shape.Rect.Dx(), shape.Rect.Dy(), hot.X, hot.Y, shape.Pix
+			} else if m.X == last.X && m.Y == last.Y && m.Visible == last.Visible && m.Serial == last.Serial {
+				continue // nothing new for this peer
+			}
+			if data, err := proto.Marshal(&m); err == nil && p.cursor.Send(data) == nil && m.RGBA != nil {
+				p.shapeSent = lastSerial
+			}
+		}
+		last = msg
+	}
+}
+
 // SetViewOnly stops (or allows again) input from technician id.
 func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
 	s.mu.Lock()
@@ -368,10 +434,13 @@ func (s *Sharer) Close() {
 // second); otherwise it polls at MaxFPS.
 func (s *Sharer) Run(ctx context.Context) error {
 	defer s.Close()
+	cctx, stop := context.WithCancel(ctx)
+	defer stop()
 	if s.cfg.Clipboard != nil {
-		cctx, stop := context.WithCancel(ctx)
-		defer stop()
 		s.wg.Go(func() { s.shareClipboard(cctx) })
+	}
+	if cs, ok := s.cfg.Source.(capture.CursorSource); ok {
+		s.wg.Go(func() { s.shareCursor(cctx, cs) })
 	}
 	interval := time.Second / time.Duration(s.cfg.MaxFPS)
 	var damaged <-chan struct{}

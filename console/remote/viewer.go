@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/draw"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type Viewer struct {
 	input     *webrtc.DataChannel
 	clip      *webrtc.DataChannel
 	onClip    func(string)
+	cursor    Cursor
 	size      image.Point // of the last decoded frame
 	wg        sync.WaitGroup
 
@@ -90,6 +92,22 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 			dc.OnOpen(func() {
 				v.mu.Lock()
 				v.input = dc
+				v.mu.Unlock()
+			})
+		case proto.CursorChannel:
+			dc.OnMessage(func(m webrtc.DataChannelMessage) {
+				c, err := proto.DecodeCursor(m.Data)
+				if err != nil {
+					v.log.Warn("unreadable cursor message", "err", err)
+					return
+				}
+				v.mu.Lock()
+				v.cursor.X, v.cursor.Y, v.cursor.Visible = c.X, c.Y, c.Visible
+				if c.RGBA != nil {
+					img := image.NewRGBA(image.Rect(0, 0, c.W, c.H))
+					copy(img.Pix, c.RGBA)
+					v.cursor.Shape, v.cursor.Hot = img, image.Pt(c.HotX, c.HotY)
+				}
 				v.mu.Unlock()
 			})
 		case proto.ClipboardChannel:
@@ -258,6 +276,32 @@ func (v *Viewer) SendInput(in proto.Input) error {
 		return err
 	}
 	return dc.Send(b)
+}
+
+// Cursor is the end user's pointer as the technician should draw it.
+type Cursor struct {
+	X, Y    float64 // normalised to the screen
+	Visible bool
+	Shape   *image.RGBA // nil until known
+	Hot     image.Point
+}
+
+// Cursor returns the pointer's latest position and shape.
+func (v *Viewer) Cursor() Cursor {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.cursor
+}
+
+// DrawCursor draws the pointer onto img (the remote screen's size).
+func DrawCursor(img *image.RGBA, c Cursor) {
+	if !c.Visible || c.Shape == nil {
+		return
+	}
+	b := img.Rect
+	x := int(c.X*float64(b.Dx()-1)+0.5) - c.Hot.X
+	y := int(c.Y*float64(b.Dy()-1)+0.5) - c.Hot.Y
+	draw.Draw(img, c.Shape.Rect.Add(image.Pt(x, y)), c.Shape, image.Point{}, draw.Over)
 }
 
 // OnClipboard sets the function that receives the end user's clipboard text.

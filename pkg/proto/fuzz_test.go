@@ -94,14 +94,21 @@ func seedMessages() []seed {
 	}
 }
 
-// FuzzDecodeInput decodes arbitrary data-channel messages: no panic, and an
-// accepted input has a known kind and encodes again.
+// FuzzDecodeInput decodes arbitrary data-channel messages as input, cursor
+// and clipboard messages: no panic, and what is accepted is well-formed and
+// encodes again.
 func FuzzDecodeInput(f *testing.F) {
 	for _, in := range []Input{{Kind: InputMove, X: 0.5, Y: 0.25}, {Kind: InputKeyDn, Key: "Return"}, {Kind: InputText, Text: "héllo"}, {Kind: InputWheel, DY: -3}} {
 		b, _ := Marshal(in)
 		f.Add(b)
 	}
+	c, _ := Marshal(Cursor{X: 0.5, Y: 0.5, Visible: true, Serial: 7, W: 1, H: 1, RGBA: []byte{1, 2, 3, 4}})
+	f.Add(c)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if cur, err := DecodeCursor(data); err == nil && cur.RGBA != nil && len(cur.RGBA) != cur.W*cur.H*4 {
+			t.Fatalf("cursor shape %dx%d with %d bytes accepted", cur.W, cur.H, len(cur.RGBA))
+		}
+		DecodeClipboard(data)
 		in, err := DecodeInput(data)
 		if err != nil {
 			return

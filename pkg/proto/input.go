@@ -66,3 +66,35 @@ func DecodeClipboard(b []byte) (Clipboard, error) {
 	err := Unmarshal(b, &c)
 	return c, err
 }
+
+// CursorChannel is the WebRTC data channel (reliable, ordered) on which the
+// agent sends the pointer's position and shape, so that the technician sees
+// the pointer even when no frame changes. One CBOR-encoded Cursor per message.
+const CursorChannel = "cursor"
+
+// Cursor is the end user's pointer. X and Y are normalised to the captured
+// display like Input; Visible is false when the pointer is on another
+// display. Shape is sent (straight RGBA, W x H) only when it changed.
+type Cursor struct {
+	X       float64 `cbor:"1,keyasint"`
+	Y       float64 `cbor:"2,keyasint"`
+	Visible bool    `cbor:"3,keyasint,omitempty"`
+	Serial  uint32  `cbor:"4,keyasint,omitempty"`
+	W       int     `cbor:"5,keyasint,omitempty"`
+	H       int     `cbor:"6,keyasint,omitempty"`
+	HotX    int     `cbor:"7,keyasint,omitempty"`
+	HotY    int     `cbor:"8,keyasint,omitempty"`
+	RGBA    []byte  `cbor:"9,keyasint,omitempty"`
+}
+
+// DecodeCursor decodes one cursor message and checks the shape's size.
+func DecodeCursor(b []byte) (Cursor, error) {
+	var c Cursor
+	if err := Unmarshal(b, &c); err != nil {
+		return c, err
+	}
+	if c.RGBA != nil && (c.W <= 0 || c.H <= 0 || c.W > 256 || c.H > 256 || len(c.RGBA) != c.W*c.H*4) {
+		return c, ErrMalformed
+	}
+	return c, nil
+}

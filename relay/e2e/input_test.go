@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,9 +102,49 @@ func TestInputScript(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "x:1200 y:300 ") {
 		t.Fatalf("pointer: %q %v", out, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "after.png")); err != nil {
-		t.Fatal("the script's snapshot was not written")
+	// The snapshot shows the pointer (sent apart from the frames) where it is.
+	snap := readPNG(t, filepath.Join(dir, "after.png"))
+	bg := testImage(1920, 1080, 1)
+	differs := func(x0, y0 int) int {
+		n := 0
+		for y := y0 - 12; y < y0+12; y++ {
+			for x := x0 - 12; x < x0+12; x++ {
+				r, g, b, _ := snap.At(x, y).RGBA()
+				w := bg.RGBAAt(x, y)
+				if absDiff(int(r>>8), int(w.R))+absDiff(int(g>>8), int(w.G))+absDiff(int(b>>8), int(w.B)) > 150 {
+					n++
+				}
+			}
+		}
+		return n
 	}
+	if n := differs(1200, 300); n < 20 {
+		t.Fatalf("no pointer drawn at 1200,300 (%d pixels differ)", n)
+	}
+	if n := differs(600, 700); n > 5 {
+		t.Fatalf("the screen away from the pointer differs (%d pixels)", n)
+	}
+}
+
+func absDiff(a, b int) int {
+	if a < b {
+		return b - a
+	}
+	return a - b
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func ev(press bool, button, x, y int) testscreen.ButtonEvent {

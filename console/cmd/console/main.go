@@ -453,7 +453,10 @@ type scriptRemote struct {
 func (r scriptRemote) Snapshot(file string) error {
 	r.screen.mu.Lock()
 	defer r.screen.mu.Unlock()
-	if err := writePNG(file, r.screen.img); err != nil {
+	img := image.NewRGBA(r.screen.img.Rect)
+	copy(img.Pix, r.screen.img.Pix)
+	remote.DrawCursor(img, r.Viewer.Cursor())
+	if err := writePNG(file, img); err != nil {
 		return err
 	}
 	fmt.Printf("Saved the screen to %s.\n", file)
