@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -375,6 +376,15 @@ func (s *Sharer) OnSignal(sig proto.Signal) {
 		}
 	case rtc.KindKeyframe:
 		s.RequestKeyframe()
+	case rtc.KindDisplay:
+		n, err := strconv.Atoi(string(sig.Payload))
+		ds, derr := s.cfg.Source.Displays()
+		if err != nil || derr != nil || n < 0 || n >= len(ds) {
+			s.log.Warn("no such display", "display", string(sig.Payload), "displays", len(ds))
+			return
+		}
+		s.log.Info("switching display", "display", n, "bounds", ds[n])
+		s.SetDisplay(n)
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package script reads and runs technician input scripts: one action per
-// line (move, down, up, click, wheel, key, type, clipboard, wait, snapshot), so that a
+// line (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot), so that a
 // remote session can be driven from a file. Parsing checks every line before
 // anything is sent.
 package script
@@ -23,13 +23,14 @@ var ErrSyntax = errors.New("script: syntax error")
 
 // Action is one line of a script. Verbs: move X Y, down|up|click BUTTON,
 // wheel DY, key COMBO, type TEXT, clipboard TEXT (put TEXT on the remote
-// clipboard), wait DURATION, snapshot FILE.
+// clipboard), display N (show the remote display N, from 0), wait DURATION,
+// snapshot FILE.
 type Action struct {
 	Line   int
 	Verb   string // move, down, up, click, wheel, key, type, wait, snapshot
 	X, Y   int
 	Button string
-	DY     int
+	DY     int      // wheel notches; display: the display index
 	Keys   []string // key: the combo's keys, modifiers first
 	Text   string   // type: the text; snapshot: the file
 	Wait   time.Duration
@@ -100,6 +101,12 @@ func Parse(r io.Reader) ([]Action, error) {
 				return nil, bad("%s needs text", verb)
 			}
 			a.Text = strings.TrimPrefix(line, verb+" ")
+		case "display":
+			n, err := strconv.Atoi(rest)
+			if err != nil || n < 0 || n > 15 {
+				return nil, bad("display takes a display number from 0, not %q", rest)
+			}
+			a.DY = n
 		case "wait":
 			d, err := time.ParseDuration(rest)
 			if err != nil || d < 0 || d > time.Hour {
@@ -112,7 +119,7 @@ func Parse(r io.Reader) ([]Action, error) {
 			}
 			a.Text = rest
 		default:
-			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, clipboard, wait, snapshot)", verb)
+			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot)", verb)
 		}
 		out = append(out, a)
 	}
@@ -130,6 +137,8 @@ type Remote interface {
 	Snapshot(file string) error
 	// SendClipboard puts text on the remote clipboard.
 	SendClipboard(text string) error
+	// ShowDisplay asks the agent to capture display n.
+	ShowDisplay(n int) error
 }
 
 // Run performs the actions in order. Pixel coordinates are normalised to
@@ -178,6 +187,8 @@ func Run(ctx context.Context, r Remote, actions []Action) error {
 			err = r.SendInput(proto.Input{Kind: proto.InputText, Text: a.Text})
 		case "clipboard":
 			err = r.SendClipboard(a.Text)
+		case "display":
+			err = r.ShowDisplay(a.DY)
 		case "wait":
 			select {
 			case <-ctx.Done():

@@ -11,15 +11,17 @@ import (
 )
 
 type fakeRemote struct {
-	sent  []proto.Input
-	snaps []string
-	clip  string
+	sent    []proto.Input
+	snaps   []string
+	clip    string
+	display int
 }
 
 func (f *fakeRemote) SendInput(in proto.Input) error  { f.sent = append(f.sent, in); return nil }
 func (f *fakeRemote) ScreenSize() image.Point         { return image.Pt(1921, 1081) }
 func (f *fakeRemote) Snapshot(file string) error      { f.snaps = append(f.snaps, file); return nil }
 func (f *fakeRemote) SendClipboard(text string) error { f.clip = text; return nil }
+func (f *fakeRemote) ShowDisplay(n int) error         { f.display = n; return nil }
 
 func TestParseAndRun(t *testing.T) {
 	src := `# comment
@@ -31,12 +33,13 @@ type echo héllo  world
 wait 1ms
 snapshot out.png
 clipboard copied text
+display 1
 `
 	acts, err := Parse(strings.NewReader(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(acts) != 8 || acts[0].Line != 2 || acts[4].Text != "echo héllo  world" {
+	if len(acts) != 9 || acts[0].Line != 2 || acts[4].Text != "echo héllo  world" {
 		t.Fatalf("%+v", acts)
 	}
 	r := &fakeRemote{}
@@ -60,7 +63,7 @@ clipboard copied text
 			t.Fatalf("event %d: %+v, want %+v", i, r.sent[i], want[i])
 		}
 	}
-	if r.clip != "copied text" {
+	if r.clip != "copied text" || r.display != 1 {
 		t.Fatalf("clipboard %q", r.clip)
 	}
 	if len(r.snaps) != 1 || r.snaps[0] != "out.png" {

@@ -21,6 +21,7 @@ const (
 	KindOffer    = "offer"    // agent -> technician: SDP offer with its candidates
 	KindAnswer   = "answer"   // technician -> agent: SDP answer with its candidates
 	KindKeyframe = "keyframe" // technician -> agent: send a keyframe
+	KindDisplay  = "display"  // technician -> agent: capture display N (payload: decimal index)
 )
 
 // NewAPI returns the WebRTC stack both sides use: VP8 only, loopback

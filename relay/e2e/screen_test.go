@@ -1,9 +1,13 @@
 package e2e
 
 import (
+	"image"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 )
 
 // Snapshot tolerance: VP8 with 4:2:0 chroma is lossy, and a snapshot is the
@@ -76,5 +80,58 @@ func TestScreenThroughTURNOnly(t *testing.T) {
 	}
 	if mean, bad := compare(t, want, snap); mean > maxMeanDiff || bad > maxBadShare {
 		t.Fatalf("snapshot through TURN does not show the screen: %.2f, %.2f%%", mean, bad*100)
+	}
+}
+
+// TestDisplaySwitch runs a desktop of two monitors side by side (RandR
+// monitors): the agent reports both, and after "display 1" the technician
+// sees the second one, at its own size.
+func TestDisplaySwitch(t *testing.T) {
+	x, err := testscreen.StartXvfb(400+int(nextDisplay.Add(7)), 2304, 768)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Close)
+	if err := x.SetMonitors(image.Rect(0, 0, 1280, 720), image.Rect(1280, 0, 2304, 768)); err != nil {
+		t.Fatal(err)
+	}
+	left, right := testImage(1280, 720, 0), testImage(1024, 768, 2)
+	lw, err := testscreen.NewWindow(x.Display, image.Rect(0, 0, 1280, 720))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(lw.Close)
+	show(t, lw, left)
+	rw, err := testscreen.NewWindow(x.Display, image.Rect(1280, 0, 2304, 768))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rw.Close)
+	show(t, rw, right)
+
+	r := startRelay(t)
+	tech := r.login(t, "admin", r.adminPW)
+	out, code := run(t, tech.env, "", "console", "link", "create")
+	if code != 0 {
+		t.Fatal(out)
+	}
+	sos := start(t, []string{"DISPLAY=" + x.Display}, "sos", "--link", strings.Fields(out)[0], "--fingerprint", r.fp, "--no-gui")
+	sos.expect(`Waiting for admin`)
+	q := queueOf(t, tech, false)
+	if d := q[0].Device; d == nil || len(d.Displays) != 2 || d.Displays[1].Width != 1024 || d.Displays[1].Height != 768 {
+		t.Fatalf("displays in the queue: %+v", q[0].Device)
+	}
+	dir := t.TempDir()
+	scr := filepath.Join(dir, "script.txt")
+	os.WriteFile(scr, []byte("snapshot "+filepath.Join(dir, "d0.png")+"\ndisplay 1\nwait 500ms\nsnapshot "+filepath.Join(dir, "d1.png")+"\n"), 0o644)
+	con := start(t, tech.env, "console", "connect", "--session", q[0].ID, "--input-script", scr)
+	sos.expect(`Allow\?`)
+	sos.say("y")
+	con.expect(`Input script done`)
+	for file, want := range map[string]*image.RGBA{"d0.png": left, "d1.png": right} {
+		mean, bad := compare(t, want, filepath.Join(dir, file))
+		if mean > maxMeanDiff || bad > maxBadShare {
+			t.Fatalf("%s does not show its display: %.2f, %.2f%%", file, mean, bad*100)
+		}
 	}
 }

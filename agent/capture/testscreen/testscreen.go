@@ -58,6 +58,25 @@ func StartXvfb(first, w, h int) (*Xvfb, error) {
 	return nil, errors.New("testscreen: no free display for Xvfb")
 }
 
+// SetMonitors splits the screen into monitors (RandR 1.5, with xrandr), as
+// a desktop with several displays has. Xvfb's own +xinerama cannot: it
+// stacks its screens at 0,0.
+func (x *Xvfb) SetMonitors(rects ...image.Rectangle) error {
+	for i, r := range rects {
+		output := "none"
+		if i == 0 {
+			output = "screen" // Xvfb's one output: replaces its automatic monitor
+		}
+		geom := fmt.Sprintf("%d/%dx%d/%d+%d+%d", r.Dx(), r.Dx()/4, r.Dy(), r.Dy()/4, r.Min.X, r.Min.Y)
+		cmd := exec.Command("xrandr", "--setmonitor", fmt.Sprintf("M%d", i), geom, output)
+		cmd.Env = append(os.Environ(), "DISPLAY="+x.Display)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("testscreen: xrandr --setmonitor: %v: %s", err, out)
+		}
+	}
+	return nil
+}
+
 // Close stops the server.
 func (x *Xvfb) Close() {
 	x.cmd.Process.Kill()

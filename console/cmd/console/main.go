@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +27,7 @@ import (
 	"github.com/relaydesk/relaydesk/console/remote"
 	"github.com/relaydesk/relaydesk/console/script"
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
@@ -33,7 +35,7 @@ const usage = `usage:
   console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m]
-  console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE]
+  console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE] [--turn-only]
 `
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -393,7 +395,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	if actions != nil {
 		wg.Go(func() {
 			defer cancel()
-			scriptErr = runScript(ctx, viewer, screen, actions)
+			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
 	err = sess.Run(ctx, opts, printer{viewer: viewer, turnOnly: *turnOnly, wg: &wg, log: log})
@@ -444,10 +446,27 @@ func (l *lastFrame) set(img *image.RGBA) {
 	copy(l.img.Pix, img.Pix)
 }
 
-// scriptRemote adapts the viewer and the last frame to script.Remote.
+// scriptRemote adapts the viewer, the session and the last frame to script.Remote.
 type scriptRemote struct {
 	*remote.Viewer
+	sess   *client.Session
 	screen *lastFrame
+}
+
+// ShowDisplay asks the agent for another display and waits for its first frame.
+func (r scriptRemote) ShowDisplay(n int) error {
+	before := r.Viewer.Stats().Frames
+	if err := r.sess.Signal(rtc.KindDisplay, []byte(strconv.Itoa(n))); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Viewer.Stats().Frames == before {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("display %d did not arrive (does the end user have it?)", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
 }
 
 func (r scriptRemote) Snapshot(file string) error {
@@ -464,7 +483,7 @@ func (r scriptRemote) Snapshot(file string) error {
 }
 
 // runScript waits for the screen and the input channel, then replays actions.
-func runScript(ctx context.Context, v *remote.Viewer, screen *lastFrame, actions []script.Action) error {
+func runScript(ctx context.Context, v *remote.Viewer, sess *client.Session, screen *lastFrame, actions []script.Action) error {
 	select {
 	case <-screen.first:
 	case <-ctx.Done():
@@ -484,7 +503,7 @@ func runScript(ctx context.Context, v *remote.Viewer, screen *lastFrame, actions
 		}
 	}
 	fmt.Println("Replaying the input script…")
-	if err := script.Run(ctx, scriptRemote{v, screen}, actions); err != nil {
+	if err := script.Run(ctx, scriptRemote{v, sess, screen}, actions); err != nil {
 		return err
 	}
 	fmt.Println("Input script done.")
