@@ -5,6 +5,7 @@ package rtc
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -83,6 +84,25 @@ func ICEServers(in []proto.ICEServer) []webrtc.ICEServer {
 	out := make([]webrtc.ICEServer, 0, len(in))
 	for _, s := range in {
 		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// OnlyTransport keeps the TURN URLs of one transport ("udp" or "tcp"), to
+// force TURN over TCP as on networks that block UDP.
+func OnlyTransport(in []proto.ICEServer, transport string) []proto.ICEServer {
+	var out []proto.ICEServer
+	for _, s := range in {
+		var urls []string
+		for _, u := range s.URLs {
+			if strings.HasSuffix(u, "?transport="+transport) {
+				urls = append(urls, u)
+			}
+		}
+		if len(urls) > 0 {
+			s.URLs = urls
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -60,17 +60,33 @@ func TestScreenSnapshot(t *testing.T) {
 
 // TestScreenThroughTURNOnly allows ICE no candidate but the relay's TURN
 // (on the relay's own UDP port) on both sides: the screen still arrives.
+// Then the same over TURN on the relay's TCP port, as behind a firewall
+// that blocks UDP.
 func TestScreenThroughTURNOnly(t *testing.T) {
+	for _, tcp := range []bool{false, true} {
+		name := "udp"
+		if tcp {
+			name = "tcp"
+		}
+		t.Run(name, func(t *testing.T) { screenThroughTURN(t, tcp) })
+	}
+}
+
+func screenThroughTURN(t *testing.T, tcp bool) {
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
 	want := testImage(1920, 1080, 3)
 	show(t, paint, want)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
-	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui", "--turn-only")
+	extra := []string{"--turn-only"}
+	if tcp {
+		extra = append(extra, "--turn-tcp")
+	}
+	sos := start(t, []string{"DISPLAY=" + disp}, "sos", append([]string{"--relay", r.addr, "--fingerprint", r.fp, "--no-gui"}, extra...)...)
 	code := sos.expect(codeLine)[1]
 	snap := filepath.Join(t.TempDir(), "turn.png")
-	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""), "--snapshot", snap, "--turn-only")
+	con := start(t, tech.env, "console", append([]string{"connect", strings.ReplaceAll(code, " ", ""), "--snapshot", snap}, extra...)...)
 	sos.expect(`Allow\?`)
 	sos.say("y")
 	con.expect(`Saved the screen \(1920x1080\)`)

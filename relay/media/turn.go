@@ -23,6 +23,7 @@ type TURN struct {
 	srv    *turn.Server
 	secret []byte
 	addr   string // host:port clients use
+	tcp    bool
 	now    func() time.Time
 }
 
@@ -30,6 +31,8 @@ type TURN struct {
 type Config struct {
 	// Conn is the TURN side of the demux.
 	Conn net.PacketConn
+	// TCP, when set, serves TURN over TCP (the TURN side of a TCPSplit).
+	TCP net.Listener
 	// PublicAddr is host:port clients reach the relay at; its IP is also
 	// the relayed address handed out.
 	PublicAddr string
@@ -68,8 +71,17 @@ func NewTURN(cfg Config) (*TURN, error) {
 		listen = ip.String()
 	}
 	log := cfg.Logger
+	var listeners []turn.ListenerConfig
+	if cfg.TCP != nil {
+		listeners = append(listeners, turn.ListenerConfig{
+			Listener:              cfg.TCP,
+			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: ip, Address: listen},
+		})
+	}
+	t.tcp = cfg.TCP != nil
 	t.srv, err = turn.NewServer(turn.ServerConfig{
-		Realm: Realm,
+		ListenerConfigs: listeners,
+		Realm:           Realm,
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			sessionID, ok := t.check(ra.Username)
 			if !ok || !cfg.Live(sessionID) {
@@ -113,7 +125,11 @@ func (t *TURN) check(user string) (string, bool) {
 // only while the session lives).
 func (t *TURN) Credentials(sessionID string, ttl time.Duration) (urls []string, user, password string) {
 	user = fmt.Sprintf("%d:%s", t.now().Add(ttl).Unix(), sessionID)
-	return []string{"turn:" + t.addr + "?transport=udp"}, user, t.password(user)
+	urls = []string{"turn:" + t.addr + "?transport=udp"}
+	if t.tcp {
+		urls = append(urls, "turn:"+t.addr+"?transport=tcp")
+	}
+	return urls, user, t.password(user)
 }
 
 // Close stops the server.

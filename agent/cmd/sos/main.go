@@ -26,6 +26,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
@@ -43,6 +44,9 @@ func run() int {
 	link := fs.String("link", "", "support link `URL` sent by the technician")
 	noGUI := fs.Bool("no-gui", false, "use the terminal instead of a window")
 	turnOnly := fs.Bool("turn-only", false, "send the screen only through the relay's TURN server (troubleshooting)")
+	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
+	maxFPS := fs.Int("max-fps", 30, "frame rate ceiling")
+	maxKbps := fs.Int("max-kbps", 8000, "bitrate ceiling in kbit/s")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -67,6 +71,10 @@ func run() int {
 	}
 	if cfg.Relay == "" || cfg.Fingerprint == "" {
 		fmt.Fprintln(os.Stderr, "Give the relay with --relay HOST:PORT (or --link URL) and its key with --fingerprint sha256:<hex>.")
+		return 2
+	}
+	if *maxFPS < 1 || *maxFPS > 60 || *maxKbps < 200 || *maxKbps > 100000 {
+		fmt.Fprintln(os.Stderr, "--max-fps must be 1 to 60 and --max-kbps 200 to 100000.")
 		return 2
 	}
 	if _, err := transport.ParseFingerprint(cfg.Fingerprint); err != nil {
@@ -101,6 +109,8 @@ func run() int {
 			Source:    src,
 			Injector:  input.Robotgo{},
 			RelayOnly: *turnOnly,
+			MaxFPS:    *maxFPS,
+			Bitrate:   *maxKbps,
 			Signal:    func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
 			Logger:    log,
 		})
@@ -118,7 +128,12 @@ func run() int {
 			}
 		})
 		cfg.OnSignal = sh.OnSignal
-		cfg.OnICE = sh.SetICEServers
+		cfg.OnICE = func(ice []proto.ICEServer) {
+			if *turnTCP {
+				ice = rtc.OnlyTransport(ice, "tcp")
+			}
+			sh.SetICEServers(ice)
+		}
 	}
 	cfg.UI = &mediaUI{terminal: term, sh: sh, wg: &wg, log: log}
 	ag = session.New(cfg)

@@ -253,6 +253,7 @@ func cmdLink(ctx context.Context, args []string) int {
 type printer struct {
 	viewer   *remote.Viewer
 	turnOnly bool
+	turnTCP  bool
 	wg       *sync.WaitGroup
 	log      *slog.Logger
 }
@@ -260,7 +261,11 @@ type printer struct {
 func (printer) Stage(text string) { fmt.Println(text) }
 
 func (p printer) Connected(c proto.Connected) {
-	p.viewer.SetICE(c.ICE, p.turnOnly)
+	ice := c.ICE
+	if p.turnTCP {
+		ice = rtc.OnlyTransport(ice, "tcp")
+	}
+	p.viewer.SetICE(ice, p.turnOnly)
 	if c.Resumed {
 		fmt.Printf("Resumed session %s.\n", c.Session.ID)
 		return
@@ -298,6 +303,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
 	scriptFile := fs.String("input-script", "", "replay the input actions in `file`, then end the session")
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
+	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	// Accept the code before or after the flags.
 	var code string
@@ -398,7 +404,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{viewer: viewer, turnOnly: *turnOnly, wg: &wg, log: log})
+	err = sess.Run(ctx, opts, printer{viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
 	cancel()
 	viewer.Close()
 	wg.Wait()

@@ -181,7 +181,7 @@ func loadIdentity(data, cert, key string, create bool) (tlsCert tls.Certificate,
 func serve(args []string) error {
 	fs := flag.NewFlagSet("relay serve", flag.ContinueOnError)
 	data := fs.String("data", "relay-data", "data `directory` (database, TLS identity)")
-	addr := fs.String("addr", "127.0.0.1:4433", "UDP `host:port` for QUIC; the TCP port of the same number is reserved for HTTPS")
+	addr := fs.String("addr", "127.0.0.1:4433", "`host:port`: UDP for QUIC and TURN, TCP for TURN (and HTTPS later)")
 	public := fs.String("public", "", "`host:port` clients use to reach the relay, for link URLs (default: --addr)")
 	cert := fs.String("cert", "", "TLS certificate `file` (default: generated in the data directory)")
 	key := fs.String("key", "", "TLS key `file`")
@@ -245,10 +245,17 @@ func serve(args []string) error {
 	if h, _, err := net.SplitHostPort(pub); err != nil || h == "" || net.ParseIP(h).IsUnspecified() {
 		return fmt.Errorf("clients cannot reach %q; give the address they use with --public HOST:PORT", pub)
 	}
-	// QUIC and TURN share the UDP port.
+	// QUIC and TURN share the UDP port; the TCP port of the same number
+	// carries TURN over TCP (and, later, HTTPS).
+	tcpLn, err := net.Listen("tcp", udp.LocalAddr().String())
+	if err != nil {
+		return fmt.Errorf("listen on TCP %s: %w", *addr, err)
+	}
+	tcp := media.NewTCPSplit(tcpLn)
+	defer tcp.Close()
 	demux := media.NewDemux(udp)
 	var q *queue.Manager
-	turnSrv, err := media.NewTURN(media.Config{Conn: demux.TURN(), PublicAddr: pub, Live: func(id string) bool { return q.Live(id) }, Logger: log})
+	turnSrv, err := media.NewTURN(media.Config{Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string) bool { return q.Live(id) }, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -273,7 +280,7 @@ func serve(args []string) error {
 	}
 	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log})
 
-	fmt.Printf("Relay listening on %s (UDP: QUIC control and TURN media relay)\n", udp.LocalAddr())
+	fmt.Printf("Relay listening on %s (UDP: QUIC control and TURN; TCP: TURN)\n", udp.LocalAddr())
 	fmt.Printf("Key fingerprint: %s\n", fp)
 	fmt.Printf("Connect an SOS app:  sos --relay %s --fingerprint %s --no-gui\n", pub, fp)
 	os.Stdout.Sync()

@@ -1,0 +1,104 @@
+package media
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"time"
+)
+
+// TCPSplit shares the relay's TCP port: connections that open with a STUN
+// message (first byte 0x00 or 0x01) are TURN over TCP, for networks that
+// block UDP; anything else (TLS starts with 0x16) is handed to Other, the
+// HTTPS side. Until that side exists Other is nil and such connections are
+// closed.
+type TCPSplit struct {
+	ln    net.Listener
+	turn  *chanListener
+	Other func(net.Conn)
+	wg    sync.WaitGroup
+}
+
+// NewTCPSplit starts accepting on ln.
+func NewTCPSplit(ln net.Listener) *TCPSplit {
+	s := &TCPSplit{ln: ln, turn: &chanListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
+	s.wg.Go(s.loop)
+	return s
+}
+
+// TURN is the listener for the TURN server.
+func (s *TCPSplit) TURN() net.Listener { return s.turn }
+
+func (s *TCPSplit) loop() {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			s.turn.close()
+			return
+		}
+		s.wg.Go(func() { s.route(c) })
+	}
+}
+
+// route peeks at the first byte (waiting at most 10s for it).
+func (s *TCPSplit) route(c net.Conn) {
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	b, err := br.Peek(1)
+	c.SetReadDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+		return
+	}
+	pc := &peekedConn{Conn: c, r: br}
+	if b[0] <= 0x01 {
+		select {
+		case s.turn.conns <- pc:
+		case <-s.turn.done:
+			c.Close()
+		}
+		return
+	}
+	if s.Other != nil {
+		s.Other(pc)
+		return
+	}
+	c.Close()
+}
+
+// Close stops accepting and waits for routing to finish.
+func (s *TCPSplit) Close() error {
+	err := s.ln.Close()
+	s.wg.Wait()
+	return err
+}
+
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// chanListener is a net.Listener fed by TCPSplit.
+type chanListener struct {
+	addr  net.Addr
+	conns chan net.Conn
+	once  sync.Once
+	done  chan struct{}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) close() { l.once.Do(func() { close(l.done) }) }
+
+func (l *chanListener) Close() error { l.close(); return nil }
+
+func (l *chanListener) Addr() net.Addr { return l.addr }
