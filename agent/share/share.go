@@ -376,6 +376,8 @@ func (s *Sharer) OnSignal(sig proto.Signal) {
 		}
 	case rtc.KindKeyframe:
 		s.RequestKeyframe()
+	case rtc.KindControl:
+		s.SetViewOnly(sig.Peer, string(sig.Payload) == "view")
 	case rtc.KindDisplay:
 		n, err := strconv.Atoi(string(sig.Payload))
 		ds, derr := s.cfg.Source.Displays()

@@ -23,6 +23,7 @@ const (
 	KindAnswer   = "answer"   // technician -> agent: SDP answer with its candidates
 	KindKeyframe = "keyframe" // technician -> agent: send a keyframe
 	KindDisplay  = "display"  // technician -> agent: capture display N (payload: decimal index)
+	KindControl  = "control"  // technician -> agent: payload "view" (view only: the agent refuses input) or "control"
 )
 
 // NewAPI returns the WebRTC stack both sides use: VP8 only, loopback
