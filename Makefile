@@ -19,11 +19,11 @@ deps:
 	./installers/deps.sh
 
 # The relay on localhost with its defaults, plus a local demo (installers/run.sh).
-run: build
+run: deps build
 	DATA=$(DATA) ADDR=$(ADDR) ./installers/run.sh
 
 # Only the relay.
-serve: build
+serve: deps build
 	./$(BIN)/relay serve --data $(DATA) --addr $(ADDR)
 
 # Every test, the end-to-end ones included (they build and run the binaries).
