@@ -13,6 +13,7 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/relay ./relay/cmd/relay
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sos ./agent/cmd/sos
+	mkdir -p $(BIN)/downloads && cp $(BIN)/sos $(BIN)/downloads/sos-linux-$$($(GO) env GOARCH)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/console ./console/cmd/console
 
 deps:
@@ -24,7 +25,7 @@ run: deps build
 
 # Only the relay.
 serve: deps build
-	./$(BIN)/relay serve --data $(DATA) --addr $(ADDR)
+	./$(BIN)/relay serve --data $(DATA) --addr $(ADDR) --downloads $(BIN)/downloads
 
 # Every test, the end-to-end ones included (they build and run the binaries).
 test: deps build

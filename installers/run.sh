@@ -11,7 +11,7 @@ mkdir -p "$DATA"
 LOG="$DATA/relay.out"
 : >"$LOG"
 
-./bin/relay serve --data "$DATA" --addr "$ADDR" > >(tee -a "$LOG") 2>>"$DATA/relay.log" &
+./bin/relay serve --data "$DATA" --addr "$ADDR" --downloads bin/downloads > >(tee -a "$LOG") 2>>"$DATA/relay.log" &
 RELAY=$!
 trap 'kill $RELAY 2>/dev/null; wait $RELAY 2>/dev/null' EXIT INT TERM
 

@@ -2,14 +2,25 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
@@ -312,4 +323,101 @@ func TestAgentNetworkDrop(t *testing.T) {
 	if c := sos.wait(); c != 0 {
 		t.Fatalf("sos exit %d", c)
 	}
+}
+
+// TestDownloadedAppJoinsTheLink fetches the link's page over HTTPS (on the
+// relay's TCP port, its key pinned), downloads the app it offers, and runs
+// the download with no arguments: the session becomes Ready.
+func TestDownloadedAppJoinsTheLink(t *testing.T) {
+	dl := t.TempDir()
+	sosBin, err := os.ReadFile(filepath.Join(bin, "sos"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dl, "sos-linux-amd64"), sosBin, 0o755)
+	r := startRelay(t, "--downloads", dl, "--org", "Acme IT")
+	r.addUser(t, "tina", "technician", "tina-password-1")
+	tech := r.login(t, "tina", "tina-password-1")
+	out, code := run(t, tech.env, "", "console", "link", "create", "--name", "Ann")
+	if code != 0 {
+		t.Fatal(out)
+	}
+	link := strings.Fields(out)[0]
+
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, r.fp)}}
+	req, _ := http.NewRequest("GET", link, nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), "tina von Acme IT möchte Ihnen") {
+		t.Fatalf("page: %d %s", res.StatusCode, page)
+	}
+	m := regexp.MustCompile(`id="download" href="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no download offered: %s", page)
+	}
+	res, err = hc.Get("https://" + r.addr + html.UnescapeString(string(m[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, params, err := mime.ParseMediaType(res.Header.Get("Content-Disposition"))
+	if err != nil || params["filename"] == "" {
+		t.Fatalf("Content-Disposition %q", res.Header.Get("Content-Disposition"))
+	}
+	// Saved as a browser would, with a " (1)" for a second copy.
+	dst := filepath.Join(t.TempDir(), params["filename"]+" (1)")
+	f, _ := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	io.Copy(f, res.Body)
+	f.Close()
+	res.Body.Close()
+
+	app := exec.Command(dst) // no arguments: the name says it all
+	app.Stdin = strings.NewReader("")
+	outb := &strings.Builder{}
+	app.Stdout, app.Stderr = outb, outb
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { app.Process.Kill(); app.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		q := queueOf(t, tech, false)
+		if len(q) == 1 && q[0].Status == "Ready" && q[0].CustomerName == "Ann" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the downloaded app did not make the session Ready: %+v\n%s", q, outb.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The link is used now: the page says so and offers nothing.
+	res, err = hc.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusConflict || strings.Contains(string(page), "/download/") {
+		t.Fatalf("used link page: %d", res.StatusCode)
+	}
+}
+
+// pinned is a TLS client configuration that trusts exactly the relay's key.
+func pinned(t *testing.T, fp string) *tls.Config {
+	t.Helper()
+	return &tls.Config{InsecureSkipVerify: true, VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+		c, err := x509.ParseCertificate(raw[0])
+		if err != nil {
+			return err
+		}
+		if transport.Fingerprint(c) != fp {
+			return fmt.Errorf("fingerprint %s, want %s", transport.Fingerprint(c), fp)
+		}
+		return nil
+	}}
 }

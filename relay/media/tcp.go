@@ -9,19 +9,20 @@ import (
 
 // TCPSplit shares the relay's TCP port: connections that open with a STUN
 // message (first byte 0x00 or 0x01) are TURN over TCP, for networks that
-// block UDP; anything else (TLS starts with 0x16) is handed to Other, the
-// HTTPS side. Until that side exists Other is nil and such connections are
-// closed.
+// block UDP; anything else (TLS starts with 0x16) goes to the HTTPS side.
 type TCPSplit struct {
 	ln    net.Listener
 	turn  *chanListener
-	Other func(net.Conn)
+	other *chanListener
 	wg    sync.WaitGroup
 }
 
 // NewTCPSplit starts accepting on ln.
 func NewTCPSplit(ln net.Listener) *TCPSplit {
-	s := &TCPSplit{ln: ln, turn: &chanListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}}
+	mk := func() *chanListener {
+		return &chanListener{addr: ln.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	}
+	s := &TCPSplit{ln: ln, turn: mk(), other: mk()}
 	s.wg.Go(s.loop)
 	return s
 }
@@ -29,11 +30,15 @@ func NewTCPSplit(ln net.Listener) *TCPSplit {
 // TURN is the listener for the TURN server.
 func (s *TCPSplit) TURN() net.Listener { return s.turn }
 
+// HTTPS is the listener for everything else.
+func (s *TCPSplit) HTTPS() net.Listener { return s.other }
+
 func (s *TCPSplit) loop() {
 	for {
 		c, err := s.ln.Accept()
 		if err != nil {
 			s.turn.close()
+			s.other.close()
 			return
 		}
 		s.wg.Go(func() { s.route(c) })
@@ -50,20 +55,15 @@ func (s *TCPSplit) route(c net.Conn) {
 		c.Close()
 		return
 	}
-	pc := &peekedConn{Conn: c, r: br}
+	to := s.other
 	if b[0] <= 0x01 {
-		select {
-		case s.turn.conns <- pc:
-		case <-s.turn.done:
-			c.Close()
-		}
-		return
+		to = s.turn
 	}
-	if s.Other != nil {
-		s.Other(pc)
-		return
+	select {
+	case to.conns <- &peekedConn{Conn: c, r: br}:
+	case <-to.done:
+		c.Close()
 	}
-	c.Close()
 }
 
 // Close stops accepting and waits for routing to finish.

@@ -25,6 +25,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
+	"github.com/relaydesk/relaydesk/pkg/download"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
@@ -58,6 +59,17 @@ func run() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log}
+	// Downloaded from a relay's page, the file name carries everything.
+	if *relay == "" && *fp == "" && *link == "" {
+		if exe, err := os.Executable(); err == nil {
+			if t, err := download.ParseFileName(exe); err == nil {
+				cfg.Relay, cfg.Fingerprint, cfg.LinkToken = t.Addr(), t.Fingerprint, t.Token
+			}
+		}
+		if t, err := download.ParseFileName(os.Args[0]); cfg.Relay == "" && err == nil {
+			cfg.Relay, cfg.Fingerprint, cfg.LinkToken = t.Addr(), t.Fingerprint, t.Token
+		}
+	}
 	if *link != "" {
 		addr, tok, err := parseLink(*link)
 		if err != nil {
@@ -70,7 +82,7 @@ func run() int {
 		cfg.LinkToken = tok
 	}
 	if cfg.Relay == "" || cfg.Fingerprint == "" {
-		fmt.Fprintln(os.Stderr, "Give the relay with --relay HOST:PORT (or --link URL) and its key with --fingerprint sha256:<hex>.")
+		fmt.Fprintln(os.Stderr, "This app does not know which support server to use: download it again from your technician's link, or give --relay HOST:PORT and --fingerprint sha256:<hex>.")
 		return 2
 	}
 	if *maxFPS < 1 || *maxFPS > 60 || *maxKbps < 200 || *maxKbps > 100000 {

@@ -13,10 +13,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +31,7 @@ import (
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/web"
 )
 
 const usage = `usage:
@@ -192,6 +195,7 @@ func serve(args []string) error {
 	consent := fs.Duration("consent-timeout", def.ConsentTimeout, "how long the end user has to allow a connection")
 	grace := fs.Duration("grace", def.Grace, "how long a session waits for a dropped app or console to come back")
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long a technician's sign-in lasts")
+	downloads := fs.String("downloads", "", "`directory` with the SOS builds offered on the download pages (sos-<os>-<arch>[.exe])")
 	logLevel := fs.String("log-level", "info", "`level`: debug, info, warn or error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the relay stops (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
@@ -280,7 +284,39 @@ func serve(args []string) error {
 	}
 	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log})
 
-	fmt.Printf("Relay listening on %s (UDP: QUIC control and TURN; TCP: TURN)\n", udp.LocalAddr())
+	// HTTPS on the TCP port: download pages for end users.
+	pubHost, pubPortStr, _ := net.SplitHostPort(pub)
+	pubPort, _ := strconv.Atoi(pubPortStr)
+	if *downloads != "" {
+		if fi, err := os.Stat(*downloads); err != nil || !fi.IsDir() {
+			return fmt.Errorf("--downloads %s is not a directory", *downloads)
+		}
+	}
+	httpsSrv := &http.Server{
+		Handler: web.New(web.Config{
+			Store: st, Organisation: *org, PublicHost: pubHost, PublicPort: pubPort,
+			Fingerprint: fp, Downloads: *downloads, Logger: log,
+		}),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	httpsDone := make(chan struct{})
+	go func() {
+		defer close(httpsDone)
+		if err := httpsSrv.ServeTLS(tcp.HTTPS(), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTPS stopped", "err", err)
+		}
+	}()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		httpsSrv.Shutdown(sctx)
+		<-httpsDone
+	}()
+
+	fmt.Printf("Relay listening on %s (UDP: QUIC control and TURN; TCP: HTTPS and TURN)\n", udp.LocalAddr())
+	fmt.Printf("End users without a link: https://%s/sos\n", pub)
 	fmt.Printf("Key fingerprint: %s\n", fp)
 	fmt.Printf("Connect an SOS app:  sos --relay %s --fingerprint %s --no-gui\n", pub, fp)
 	os.Stdout.Sync()

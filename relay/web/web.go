@@ -1,0 +1,246 @@
+// Package web is the relay's HTTPS side: the support-link page an end user
+// opens (/s/<token>), the attended-support download page (/sos), and the
+// SOS app downloads, whose file names carry the relay's address, key
+// fingerprint and the link's token. Pages work without JavaScript, in
+// English, German and Dutch, and are built for screen readers and keyboards.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/token"
+)
+
+// Config configures the web side.
+type Config struct {
+	Store        store.Store
+	Organisation string
+	PublicHost   string // host clients use (for download names)
+	PublicPort   int
+	Fingerprint  string // sha256:<hex> of the relay's key, shown for comparison
+	// Downloads holds the SOS binaries: sos-<goos>-<goarch>[.exe].
+	Downloads string
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Handler serves the pages.
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// New returns the HTTP handler.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /s/{token}", h.linkPage)
+	h.mux.HandleFunc("GET /sos", h.sosPage)
+	h.mux.HandleFunc("GET /download/{file}", h.download)
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	h.mux.HandleFunc("GET /{$}", h.sosPage)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'none'; frame-ancestors 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the link token is in the URL
+	w.Header().Set("Cache-Control", "no-store")
+	h.mux.ServeHTTP(w, r)
+}
+
+// platform is one downloadable build.
+type platform struct {
+	GOOS, GOARCH, Label, File string
+}
+
+var platformLabels = map[string]string{"windows": "Windows", "darwin": "macOS", "linux": "Linux"}
+
+// platforms lists the SOS builds in the downloads directory.
+func (h *Handler) platforms() []platform {
+	entries, err := os.ReadDir(h.cfg.Downloads)
+	if err != nil {
+		return nil
+	}
+	var out []platform
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".exe")
+		parts := strings.Split(name, "-")
+		if len(parts) != 3 || parts[0] != "sos" || platformLabels[parts[1]] == "" || e.IsDir() {
+			continue
+		}
+		out = append(out, platform{GOOS: parts[1], GOARCH: parts[2], Label: platformLabels[parts[1]] + " (" + parts[2] + ")", File: e.Name()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
+	return out
+}
+
+// detectOS guesses the visitor's OS from the User-Agent.
+func detectOS(ua string) string {
+	ua = strings.ToLower(ua)
+	switch {
+	case strings.Contains(ua, "windows"):
+		return "windows"
+	case strings.Contains(ua, "mac os") || strings.Contains(ua, "macintosh"):
+		return "darwin"
+	case strings.Contains(ua, "android") || strings.Contains(ua, "iphone") || strings.Contains(ua, "ipad"):
+		return "" // no app for these yet
+	case strings.Contains(ua, "linux") || strings.Contains(ua, "x11"):
+		return "linux"
+	}
+	return ""
+}
+
+type pageData struct {
+	T           texts
+	Lang        string
+	Langs       []langLink
+	Title       string
+	Problem     string // set: the link cannot be used; nothing to download
+	Technician  string
+	Org         string
+	Primary     *platform
+	Others      []platform
+	Fingerprint string
+	Expires     string
+	Query       string // ?token for download links
+	NoBuilds    bool
+}
+
+type langLink struct {
+	Code, Name, Href string
+	Current          bool
+}
+
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, d pageData) {
+	lang := chooseLang(r)
+	d.T, d.Lang = catalog[lang], lang
+	for _, l := range langOrder {
+		d.Langs = append(d.Langs, langLink{Code: l, Name: catalog[l].LangName, Href: r.URL.Path + "?lang=" + l, Current: l == lang})
+	}
+	d.Fingerprint = h.cfg.Fingerprint
+	d.Org = h.cfg.Organisation
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", lang)
+	w.WriteHeader(status)
+	if err := pageTmpl.Execute(w, d); err != nil {
+		h.cfg.Logger.Error("render page", "err", err)
+	}
+}
+
+// offer fills the download choices for the visitor's OS.
+func (h *Handler) offer(r *http.Request, d *pageData) {
+	ps := h.platforms()
+	if len(ps) == 0 {
+		d.NoBuilds = true
+		return
+	}
+	os := detectOS(r.UserAgent())
+	for i := range ps {
+		if d.Primary == nil && ps[i].GOOS == os {
+			p := ps[i]
+			d.Primary = &p
+			continue
+		}
+		d.Others = append(d.Others, ps[i])
+	}
+}
+
+func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	t := catalog[chooseLang(r)]
+	s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
+	d := pageData{Title: t.LinkTitle}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		d.Problem = t.LinkUnknown
+		h.render(w, r, http.StatusNotFound, d)
+		return
+	case err != nil:
+		h.cfg.Logger.Error("look up link", "err", err)
+		d.Problem = t.Failure
+		h.render(w, r, http.StatusInternalServerError, d)
+		return
+	case s.Status == store.StatusExpired || (s.Status == store.StatusWaiting && !h.cfg.Now().Before(s.LinkExpiresAt)):
+		d.Problem = t.LinkExpired
+		h.render(w, r, http.StatusGone, d)
+		return
+	case s.Status == store.StatusClosed:
+		d.Problem = t.LinkClosed
+		h.render(w, r, http.StatusGone, d)
+		return
+	case s.Status != store.StatusWaiting:
+		d.Problem = t.LinkUsed
+		h.render(w, r, http.StatusConflict, d)
+		return
+	}
+	if u, err := h.cfg.Store.UserByID(r.Context(), s.OwnerID); err == nil {
+		d.Technician = u.Name
+	}
+	d.Expires = s.LinkExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
+	d.Query = "?t=" + tok
+	h.offer(r, &d)
+	h.render(w, r, http.StatusOK, d)
+}
+
+func (h *Handler) sosPage(w http.ResponseWriter, r *http.Request) {
+	d := pageData{Title: catalog[chooseLang(r)].SOSTitle}
+	h.offer(r, &d)
+	h.render(w, r, http.StatusOK, d)
+}
+
+// download serves a build under a name that carries the connection details
+// (and the link's token, given as ?t=, after checking it is still usable).
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	var found *platform
+	for _, p := range h.platforms() {
+		if p.File == file {
+			found = &p
+			break
+		}
+	}
+	if found == nil {
+		http.Error(w, "No such download.", http.StatusNotFound)
+		return
+	}
+	t := download.Target{Host: h.cfg.PublicHost, Port: h.cfg.PublicPort, Fingerprint: h.cfg.Fingerprint}
+	if tok := r.URL.Query().Get("t"); tok != "" {
+		s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
+		if err != nil || s.Status != store.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {
+			http.Error(w, catalog[chooseLang(r)].LinkExpired, http.StatusGone)
+			return
+		}
+		t.Token = tok
+	}
+	f, err := os.Open(filepath.Join(h.cfg.Downloads, found.File))
+	if err != nil {
+		http.Error(w, "The download is not available.", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, "The download is not available.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+download.FileName(t, found.GOOS)+`"`)
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
