@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"image"
-	"image/png"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -48,15 +47,7 @@ func testImage(w, h, variant int) *image.RGBA { return testscreen.Image(w, h, va
 // pixels with any channel off by more than 48.
 func compare(t *testing.T, want *image.RGBA, path string) (mean, bad float64) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, path)
 	if img.Bounds() != want.Bounds() {
 		t.Fatalf("snapshot is %v, screen is %v", img.Bounds(), want.Bounds())
 	}

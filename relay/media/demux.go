@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -144,3 +145,26 @@ func (h *half) SetReadDeadline(t time.Time) error {
 }
 
 func (h *half) SetWriteDeadline(time.Time) error { return nil }
+
+// SetReadBuffer and SetWriteBuffer size the shared socket's buffers (quic-go
+// asks for ~7 MiB); SyscallConn lets it check what it got.
+func (h *half) SetReadBuffer(n int) error {
+	if u, ok := h.d.pc.(*net.UDPConn); ok {
+		return u.SetReadBuffer(n)
+	}
+	return errors.New("media: not a UDP socket")
+}
+
+func (h *half) SetWriteBuffer(n int) error {
+	if u, ok := h.d.pc.(*net.UDPConn); ok {
+		return u.SetWriteBuffer(n)
+	}
+	return errors.New("media: not a UDP socket")
+}
+
+func (h *half) SyscallConn() (syscall.RawConn, error) {
+	if u, ok := h.d.pc.(*net.UDPConn); ok {
+		return u.SyscallConn()
+	}
+	return nil, errors.New("media: not a UDP socket")
+}

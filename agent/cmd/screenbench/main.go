@@ -33,6 +33,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/console/remote"
+	"github.com/relaydesk/relaydesk/pkg/procstat"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -58,14 +59,8 @@ func main() {
 }
 
 func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / 100
+	d, _ := procstat.CPU(pid)
+	return d
 }
 
 // lines feeds a process's output lines to a channel.

@@ -18,14 +18,13 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/relaydesk/relaydesk/pkg/procstat"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -104,37 +103,6 @@ func startRelay(bin string) (*relayProc, func(), error) {
 	return r, stop, nil
 }
 
-// cpuTime reads a process's user+system CPU time.
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / clkTck, nil
-}
-
-// rssKiB reads a process's resident memory.
-func rssKiB(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			return strconv.Atoi(strings.Fields(f)[0])
-		}
-	}
-	return 0, errors.New("no VmRSS")
-}
-
 // client is one control connection from the bench.
 type client struct {
 	conn *quic.Conn
@@ -177,7 +145,7 @@ func run(bin string, n, conc, runs int, out string) error {
 	var results []result
 
 	time.Sleep(200 * time.Millisecond)
-	before, err := rssKiB(r.cmd.Process.Pid)
+	before, err := procstat.RSSKiB(r.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -189,7 +157,7 @@ func run(bin string, n, conc, runs int, out string) error {
 	var mu sync.Mutex
 	var failures, retries int
 	var firstErr error
-	cpu0, err := cpuTime(r.cmd.Process.Pid)
+	cpu0, err := procstat.CPU(r.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -231,7 +199,7 @@ func run(bin string, n, conc, runs int, out string) error {
 	if failures > 0 {
 		return fmt.Errorf("%d of %d registrations failed, first: %v", failures, n, firstErr)
 	}
-	cpu1, err := cpuTime(r.cmd.Process.Pid)
+	cpu1, err := procstat.CPU(r.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -244,7 +212,7 @@ func run(bin string, n, conc, runs int, out string) error {
 
 	time.Sleep(2 * time.Second) // settle
 	runtime.GC()
-	after, err := rssKiB(r.cmd.Process.Pid)
+	after, err := procstat.RSSKiB(r.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
