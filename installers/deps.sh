@@ -7,7 +7,8 @@ set -euo pipefail
 # colour conversion; X11 and XTest for input); the relay needs none of it.
 build_pkgs=(gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-dev)
 # Tests: an X server for capture and input tests, and tools to check it.
-test_pkgs=(xvfb x11-utils x11-xserver-utils xdotool xterm xclip)
+# Debian's Chromium for the download page's browser tests.
+test_pkgs=(xvfb x11-utils x11-xserver-utils xdotool xterm xclip chromium)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 missing=()
