@@ -69,6 +69,7 @@ type Agent struct {
 	sessionID string
 	resumeKey string
 	ended     *proto.SessionEnded
+	consent   context.CancelFunc // withdraws the pending consent question
 }
 
 // New returns an Agent for cfg.
@@ -237,16 +238,31 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	}
 	switch m := body.(type) {
 	case *proto.ConsentRequest:
+		var cctx context.Context
+		var cancel context.CancelFunc
+		if m.Timeout > 0 {
+			cctx, cancel = context.WithTimeout(ctx, m.Timeout)
+		} else {
+			cctx, cancel = context.WithCancel(ctx)
+		}
+		a.mu.Lock()
+		if a.consent != nil {
+			a.consent() // one question at a time: the relay allows no more
+		}
+		a.consent = cancel
+		a.mu.Unlock()
 		wg.Go(func() {
-			cctx := ctx
-			if m.Timeout > 0 {
-				var cancel context.CancelFunc
-				cctx, cancel = context.WithTimeout(ctx, m.Timeout)
-				defer cancel()
-			}
+			defer cancel()
 			allow := a.cfg.UI.Consent(cctx, *m)
 			peer.Reply(env.ID, proto.TypeConsentAnswer, &proto.ConsentAnswer{Allow: allow && cctx.Err() == nil})
 		})
+	case *proto.ConsentGone:
+		a.mu.Lock()
+		if a.consent != nil {
+			a.consent()
+			a.consent = nil
+		}
+		a.mu.Unlock()
 	case *proto.AgentRegistered: // TypeCodeRenewed
 		a.show(*m)
 	case *proto.PeerJoined:

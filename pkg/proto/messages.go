@@ -51,6 +51,7 @@ const (
 	TypePeerJoined   Type = 43 // PeerJoined, relay -> agent, event
 	TypePeerLeft     Type = 44 // PeerLeft, relay -> agent, event
 	TypePeerState    Type = 45 // PeerState, relay -> participants: the other side dropped or came back
+	TypeConsentGone  Type = 46 // ConsentGone, relay -> agent: withdraw a pending consent request
 )
 
 // Hello opens every connection.
@@ -126,6 +127,14 @@ type ConsentRequest struct {
 	Permissions  []string `cbor:"4,keyasint,omitempty"` // e.g. "view", "control", "clipboard"
 	// Timeout is how long the relay waits for an answer.
 	Timeout time.Duration `cbor:"5,keyasint,omitempty"`
+}
+
+// ConsentGone withdraws a consent request the end user has not answered
+// (the technician gave up, or the relay timed out), so the question goes away.
+type ConsentGone struct {
+	SessionID  string `cbor:"1,keyasint"`
+	Technician string `cbor:"2,keyasint"`
+	Reason     string `cbor:"3,keyasint,omitempty"`
 }
 
 // ConsentAnswer is the end user's decision.
@@ -327,6 +336,8 @@ func NewBody(t Type) any {
 		return new(PeerLeft)
 	case TypePeerState:
 		return new(PeerState)
+	case TypeConsentGone:
+		return new(ConsentGone)
 	}
 	return nil
 }

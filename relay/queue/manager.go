@@ -697,10 +697,15 @@ func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, 
 		Permissions: []string{"view", "control", "clipboard"}, Timeout: m.cfg.ConsentTimeout,
 	})
 	var ans proto.ConsentAnswer
+	withdraw := func(reason string) {
+		a.Conn.Send(proto.TypeConsentGone, &proto.ConsentGone{SessionID: id, Technician: t.User.Name, Reason: reason})
+	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		withdraw("no answer in time")
 		return false, proto.Errorf(proto.ErrConsentTimeout, "The end user did not answer the request to connect within %s.", m.cfg.ConsentTimeout)
 	case ctx.Err() != nil:
+		withdraw("the technician cancelled")
 		return false, proto.Errorf(proto.ErrSessionState, "The connect attempt was cancelled.")
 	case err != nil:
 		return false, proto.Errorf(proto.ErrAgentOffline, "The end user's app disconnected while being asked for permission.")

@@ -213,6 +213,10 @@ func TestConsentDeniedAndTimeout(t *testing.T) {
 		if last := evs[len(evs)-1]; last.Actor != "aaron" || last.Detail == "" {
 			t.Fatalf("refusal not recorded: %+v", last)
 		}
+		var gone proto.ConsentGone
+		if withdrawn := a.Conn.(*fakeConn).last(proto.TypeConsentGone, &gone); withdrawn != (tc.allow == nil) {
+			t.Fatalf("consent question withdrawn: %v (answer %v)", withdrawn, tc.allow)
+		}
 	}
 }
 

@@ -245,6 +245,14 @@ func (t *terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 	if req.Organisation != "" {
 		who += " (" + req.Organisation + ")"
 	}
+	// A line typed after an earlier question was withdrawn must not answer this one.
+	for drained := false; !drained; {
+		select {
+		case <-t.lines:
+		default:
+			drained = true
+		}
+	}
 	t.say("%s wants to view and control this computer. Allow? [y/N]", who)
 	select {
 	case line, ok := <-t.lines:
@@ -257,7 +265,7 @@ func (t *terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 		}
 		return allow
 	case <-ctx.Done():
-		t.say("No answer in time; the request was declined.")
+		t.say("The request to connect was withdrawn.")
 		return false
 	}
 }
