@@ -474,6 +474,8 @@ func (s *Sharer) Run(ctx context.Context) error {
 		refineDue  bool
 		grabErrs   int
 		bitrate    = s.cfg.Bitrate
+		lastKey    time.Time
+		keyTimer   <-chan time.Time
 	)
 	defer func() {
 		if enc != nil {
@@ -489,6 +491,8 @@ func (s *Sharer) Run(ctx context.Context) error {
 		case <-s.wake:
 		case <-refineC:
 			refineC, refineDue = nil, true
+		case <-keyTimer:
+			keyTimer = nil
 		}
 		s.mu.Lock()
 		n := 0
@@ -498,6 +502,15 @@ func (s *Sharer) Run(ctx context.Context) error {
 			}
 		}
 		display, key := s.display, s.keyReq
+		// Keyframes are big: on a lossy link every loss asks for one, and a
+		// stream of nothing but keyframes would never get through. At most
+		// one a second (the rest of the time, NACK repairs losses).
+		if key && time.Since(lastKey) < time.Second && enc != nil {
+			key = false
+			if keyTimer == nil {
+				keyTimer = time.After(time.Second - time.Since(lastKey))
+			}
+		}
 		target := s.cfg.Bitrate
 		for _, p := range s.peers {
 			if p.connected && p.est != nil {
@@ -510,6 +523,12 @@ func (s *Sharer) Run(ctx context.Context) error {
 		}
 		// The slowest connected viewer sets the bitrate (one encoder feeds all).
 		if enc != nil && target != bitrate {
+			// Below the ceiling the network is the limit: cap keyframes too.
+			capPct := 0
+			if target < s.cfg.Bitrate {
+				capPct = 600
+			}
+			enc.SetKeyframeCap(capPct)
 			if err := enc.SetBitrate(target); err == nil {
 				s.log.Debug("bitrate", "kbps", target)
 				bitrate = target
@@ -573,6 +592,7 @@ func (s *Sharer) Run(ctx context.Context) error {
 			s.mu.Lock()
 			s.keyReq = false
 			s.mu.Unlock()
+			lastKey = now
 		}
 		if err := s.track.WriteSample(media.Sample{Data: data, Duration: now.Sub(lastSample)}); err != nil {
 			s.log.Debug("write sample", "err", err)

@@ -171,44 +171,48 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
-		data := asm.push(pkt)
+		frames := asm.push(pkt)
 		if asm.dropped {
 			asm.dropped = false
 			needKey = true
 			pli()
 		}
-		if data == nil {
-			continue
+		for _, data := range frames {
+			v.deliver(dec, &img, data, &needKey, pli)
 		}
-		key := data[0]&0x01 == 0 // VP8 frame tag: bit 0 clear = keyframe
-		if needKey && !key {
-			continue
-		}
-		out, err := dec.Decode(data, img)
-		v.statsMu.Lock()
-		v.stats.Bytes += int64(len(data))
-		if err != nil {
-			v.stats.Errors++
-		}
-		v.statsMu.Unlock()
-		if err != nil {
-			needKey = true
-			pli()
-			continue
-		}
-		needKey = false
-		if out == nil {
-			continue
-		}
-		img = out
-		v.mu.Lock()
-		v.size = img.Rect.Size()
-		v.mu.Unlock()
-		v.statsMu.Lock()
-		v.stats.Frames++
-		v.statsMu.Unlock()
-		v.onFrame(img)
 	}
+}
+
+// deliver decodes one frame and hands it on.
+func (v *Viewer) deliver(dec *codec.VP8Decoder, img **image.RGBA, data []byte, needKey *bool, pli func()) {
+	key := data[0]&0x01 == 0 // VP8 frame tag: bit 0 clear = keyframe
+	if *needKey && !key {
+		return
+	}
+	out, err := dec.Decode(data, *img)
+	v.statsMu.Lock()
+	v.stats.Bytes += int64(len(data))
+	if err != nil {
+		v.stats.Errors++
+	}
+	v.statsMu.Unlock()
+	if err != nil {
+		*needKey = true
+		pli()
+		return
+	}
+	*needKey = false
+	if out == nil {
+		return
+	}
+	*img = out
+	v.mu.Lock()
+	v.size = out.Rect.Size()
+	v.mu.Unlock()
+	v.statsMu.Lock()
+	v.stats.Frames++
+	v.statsMu.Unlock()
+	v.onFrame(out)
 }
 
 // SetICE sets the session's ICE servers (from Connected); relayOnly

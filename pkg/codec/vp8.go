@@ -42,6 +42,7 @@ static int enc_open(enc_t *e, int w, int h, int kbps, int fps, int threads) {
 	vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1);
 	vpx_codec_control(&e->ctx, VP8E_SET_SCREEN_CONTENT_MODE, 1);
 	vpx_codec_control(&e->ctx, VP8E_SET_TOKEN_PARTITIONS, 2);
+
 	if (!vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, w, h, 16)) { vpx_codec_destroy(&e->ctx); return -3; }
 	return 0;
 }
@@ -75,6 +76,10 @@ static int enc_encode(enc_t *e, const uint8_t *bgra, int stride, int force_key, 
 static int enc_set_bitrate(enc_t *e, int kbps) {
 	e->cfg.rc_target_bitrate = kbps;
 	return vpx_codec_enc_config_set(&e->ctx, &e->cfg) ? -1 : 0;
+}
+
+static int enc_set_intra_cap(enc_t *e, int pct) {
+	return vpx_codec_control(&e->ctx, VP8E_SET_MAX_INTRA_BITRATE_PCT, pct) ? -1 : 0;
 }
 
 static void enc_close(enc_t *e) { vpx_img_free(&e->img); vpx_codec_destroy(&e->ctx); }
@@ -170,6 +175,18 @@ func (v *VP8Encoder) SetBitrate(kbps int) error {
 	defer v.mu.Unlock()
 	if C.enc_set_bitrate(v.e, C.int(kbps)) != 0 {
 		return fmt.Errorf("codec: set bitrate %d kbit/s failed", kbps)
+	}
+	return nil
+}
+
+// SetKeyframeCap limits a keyframe to pct percent of an average frame's
+// bits (0: no limit). On a slow link an uncapped keyframe would not get
+// through before the next one is asked for.
+func (v *VP8Encoder) SetKeyframeCap(pct int) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if C.enc_set_intra_cap(v.e, C.int(pct)) != 0 {
+		return fmt.Errorf("codec: keyframe cap %d%% refused", pct)
 	}
 	return nil
 }

@@ -52,6 +52,7 @@ type proc struct {
 	stdin io.WriteCloser
 	mu    sync.Mutex
 	lines []string
+	seen  int // lines already consumed by expect
 	wake  chan struct{}
 	done  chan struct{}
 	err   error
@@ -104,18 +105,20 @@ func (p *proc) output() string {
 	return strings.Join(p.lines, "\n")
 }
 
-// expect waits for a line matching re and returns its submatches.
+// expect waits for a line matching re after the lines earlier expects
+// consumed, and returns its submatches.
 func (p *proc) expect(re string) []string {
 	p.t.Helper()
 	rx := regexp.MustCompile(re)
 	deadline := time.After(60 * time.Second)
-	seen := 0
 	for {
 		p.mu.Lock()
-		lines := p.lines[seen:]
+		lines := p.lines[p.seen:]
 		p.mu.Unlock()
 		for _, l := range lines {
-			seen++
+			p.mu.Lock()
+			p.seen++
+			p.mu.Unlock()
 			if m := rx.FindStringSubmatch(l); m != nil {
 				return m
 			}
@@ -124,7 +127,7 @@ func (p *proc) expect(re string) []string {
 		case <-p.wake:
 		case <-p.done:
 			p.mu.Lock()
-			more := len(p.lines) > seen
+			more := len(p.lines) > p.seen
 			p.mu.Unlock()
 			if !more {
 				p.t.Fatalf("%s exited (%v) without printing %q", p.name, p.err, re)
@@ -273,9 +276,13 @@ type udpProxy struct {
 	pc     net.PacketConn
 	target *net.UDPAddr
 	drop   atomic.Bool
-	mu     sync.Mutex
-	ups    map[string]*net.UDPConn
-	wg     sync.WaitGroup
+	// limit, when set, shapes traffic to this many bytes per second in each
+	// direction, as a slow line with a 200 ms buffer does.
+	limit atomic.Int64
+	links [2]link
+	mu    sync.Mutex
+	ups   map[string]*net.UDPConn
+	wg    sync.WaitGroup
 }
 
 func newUDPProxy(t *testing.T, target string) *udpProxy {
@@ -304,6 +311,50 @@ func newUDPProxy(t *testing.T, target string) *udpProxy {
 
 func (p *udpProxy) addr() string { return p.pc.LocalAddr().String() }
 
+// link shapes one direction like a slow line with a buffer: packets leave
+// at the limit's rate, and a packet that would wait more than 200 ms in
+// the buffer is dropped.
+type link struct {
+	mu   sync.Mutex
+	next time.Time // when the line is free again
+}
+
+// delay returns how long a packet of n bytes waits, or false to drop it.
+func (p *udpProxy) delay(dir, n int) (time.Duration, bool) {
+	rate := float64(p.limit.Load())
+	if rate == 0 {
+		return 0, true
+	}
+	l := &p.links[dir]
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	start := l.next
+	if start.Before(now) {
+		start = now
+	}
+	if start.Sub(now) > 200*time.Millisecond {
+		return 0, false
+	}
+	l.next = start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
+	return l.next.Sub(now), true
+}
+
+// send forwards a packet after its shaping delay (in order: delays grow).
+func (p *udpProxy) send(dir int, b []byte, write func([]byte)) {
+	d, ok := p.delay(dir, len(b))
+	if !ok {
+		return
+	}
+	if d <= 0 {
+		write(b)
+		return
+	}
+	b = append([]byte(nil), b...)
+	p.wg.Add(1)
+	time.AfterFunc(d, func() { defer p.wg.Done(); write(b) })
+}
+
 func (p *udpProxy) loop() {
 	buf := make([]byte, 65536)
 	for {
@@ -331,12 +382,12 @@ func (p *udpProxy) loop() {
 						return
 					}
 					if !p.drop.Load() {
-						p.pc.WriteTo(b[:n], from)
+						p.send(1, b[:n], func(b []byte) { p.pc.WriteTo(b, from) })
 					}
 				}
 			})
 		}
 		p.mu.Unlock()
-		up.Write(buf[:n])
+		p.send(0, buf[:n], func(b []byte) { up.Write(b) })
 	}
 }

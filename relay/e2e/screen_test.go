@@ -4,8 +4,10 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 )
@@ -150,4 +152,63 @@ func TestDisplaySwitch(t *testing.T) {
 			t.Fatalf("%s does not show its display: %.2f, %.2f%%", file, mean, bad*100)
 		}
 	}
+}
+
+// TestBitrateFollowsTheNetwork streams a screen with motion over a link
+// shaped to 1 Mbit/s (through the relay's TURN): congestion control brings
+// the encoder's bitrate down from its 8 Mbit/s ceiling below the link's.
+func TestBitrateFollowsTheNetwork(t *testing.T) {
+	disp := xvfb(t, 1280, 720)
+	show(t, newPainter(t, disp), testImage(1280, 720, 0))
+	// A window of motion (like a video or a dragged window), 10 changes a second.
+	motion, err := testscreen.NewWindow(disp, image.Rect(400, 200, 880, 560))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(motion.Close)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			motion.Show(testImage(480, 360, i))
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+
+	// Everyone reaches the relay, its TURN included, through a link policed
+	// to 1 Mbit/s each way (200 ms of buffer): the relay announces the proxy as its address.
+	r := &relay{data: t.TempDir(), addr: freeUDPAddr(t)}
+	px := newUDPProxy(t, r.addr)
+	px.limit.Store(1_000_000 / 8)
+	r.extra = []string{"--public", px.addr()}
+	r.launch(t)
+	tech := r.login(t, "admin", r.adminPW)
+	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", px.addr(), "--fingerprint", r.fp, "--no-gui", "--turn-only", "-v")
+	code := sos.expect(codeLine)[1]
+	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""), "--turn-only", "-v")
+	sos.expect(`Allow\?`)
+	sos.say("y")
+	con.expect(`Connected to session`)
+	var seen []int
+	for deadline := time.Now().Add(45 * time.Second); ; {
+		kbps, _ := strconv.Atoi(sos.expect(`msg=bitrate kbps=([0-9]+)`)[1])
+		seen = append(seen, kbps)
+		if kbps < 900 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bitrate did not come down below the link's 1000 kbit/s in 45 s: %v", seen)
+		}
+	}
+	t.Logf("bitrate steps (kbit/s): %v", seen)
+	// TODO: once the link is congested the picture does not recover yet:
+	// keyframes lose packets in the full queue and the viewer keeps asking
+	// for new ones. This test asserts the adaptation only (see the note on
+	// the remote-view issue).
 }
