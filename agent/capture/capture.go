@@ -44,6 +44,7 @@ type Cursor struct {
 // CursorSource is a Source that can report the pointer, which screen
 // grabs do not contain.
 type CursorSource interface {
-	// Cursor reports the pointer; the shape only when withShape.
+	// Cursor reports the pointer; the shape only when withShape. Without
+	// it, Serial is that of the last shape read.
 	Cursor(withShape bool) (Cursor, error)
 }

@@ -34,10 +34,11 @@ type X11 struct {
 	shmBuf []byte
 
 	// Damage: the X server tells us when the screen changed.
-	xfixes  bool
-	dmg     damage.Damage
-	damaged chan struct{} // nil without the Damage extension
-	events  sync.WaitGroup
+	xfixes       bool
+	cursorSerial uint32 // of the last shape read
+	dmg          damage.Damage
+	damaged      chan struct{} // nil without the Damage extension
+	events       sync.WaitGroup
 }
 
 var quietXGB sync.Once
@@ -227,10 +228,19 @@ func (x *X11) Cursor(withShape bool) (Cursor, error) {
 	if !x.xfixes {
 		return Cursor{}, errors.New("capture: the X server has no XFIXES extension")
 	}
+	if !withShape {
+		// The position alone is a cheap request; the image is ~4 KiB a time.
+		q, err := xproto.QueryPointer(x.c, x.root).Reply()
+		if err != nil {
+			return Cursor{}, fmt.Errorf("capture: pointer: %w", err)
+		}
+		return Cursor{X: int(q.RootX), Y: int(q.RootY), Serial: x.cursorSerial}, nil
+	}
 	r, err := xfixes.GetCursorImage(x.c).Reply()
 	if err != nil {
 		return Cursor{}, fmt.Errorf("capture: cursor: %w", err)
 	}
+	x.cursorSerial = r.CursorSerial
 	cur := Cursor{X: int(r.X), Y: int(r.Y), Serial: r.CursorSerial, Hot: image.Pt(int(r.Xhot), int(r.Yhot))}
 	if withShape && r.Width > 0 && r.Height > 0 && r.Width <= 256 && r.Height <= 256 {
 		img := image.NewRGBA(image.Rect(0, 0, int(r.Width), int(r.Height)))

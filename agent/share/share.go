@@ -282,6 +282,7 @@ func (s *Sharer) shareCursor(ctx context.Context, src capture.CursorSource) {
 	defer t.Stop()
 	var last proto.Cursor
 	var lastSerial uint32
+	var ticks uint
 	var shape *image.RGBA
 	var hot image.Point
 	for {
@@ -302,14 +303,19 @@ func (s *Sharer) shareCursor(ctx context.Context, src capture.CursorSource) {
 		if len(peers) == 0 || b.Empty() {
 			continue
 		}
+		// The position every tick; the shape (a bigger request) twice a second.
+		ticks++
 		c, err := src.Cursor(false)
+		if ticks%uint(max(1, s.cfg.MaxFPS/2)) == 1 || shape == nil {
+			if full, ferr := src.Cursor(true); ferr == nil && full.Shape != nil {
+				c, err = full, nil
+				if full.Serial != lastSerial {
+					shape, hot, lastSerial = full.Shape, full.Hot, full.Serial
+				}
+			}
+		}
 		if err != nil {
 			continue
-		}
-		if c.Serial != lastSerial {
-			if full, err := src.Cursor(true); err == nil && full.Shape != nil {
-				c, shape, hot, lastSerial = full, full.Shape, full.Hot, full.Serial
-			}
 		}
 		msg := proto.Cursor{
 			X: float64(c.X-b.Min.X) / float64(max(1, b.Dx()-1)), Y: float64(c.Y-b.Min.Y) / float64(max(1, b.Dy()-1)),
