@@ -134,35 +134,35 @@ func (s *Sharer) Join(id int64) error {
 		return fmt.Errorf("share: add track: %w", err)
 	}
 	p := &peer{id: id, pc: pc, est: est}
-	if s.cfg.Injector != nil {
-		p.input = input.NewHandler(s.cfg.Injector)
-		ordered := true
-		dc, err := pc.CreateDataChannel(proto.InputChannel, &webrtc.DataChannelInit{Ordered: &ordered})
+	// Reliable, ordered data channels beside the video.
+	ordered := true
+	channel := func(label string) (*webrtc.DataChannel, error) {
+		dc, err := pc.CreateDataChannel(label, &webrtc.DataChannelInit{Ordered: &ordered})
 		if err != nil {
 			pc.Close()
-			return fmt.Errorf("share: input channel: %w", err)
+			return nil, fmt.Errorf("share: %s channel: %w", label, err)
+		}
+		return dc, nil
+	}
+	if s.cfg.Injector != nil {
+		p.input = input.NewHandler(s.cfg.Injector)
+		dc, err := channel(proto.InputChannel)
+		if err != nil {
+			return err
 		}
 		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onInput(p, m.Data) })
 		dc.OnClose(p.input.ReleaseAll)
 	}
 	if _, ok := s.cfg.Source.(capture.CursorSource); ok {
-		ordered := true
-		dc, err := pc.CreateDataChannel(proto.CursorChannel, &webrtc.DataChannelInit{Ordered: &ordered})
-		if err != nil {
-			pc.Close()
-			return fmt.Errorf("share: cursor channel: %w", err)
+		if p.cursor, err = channel(proto.CursorChannel); err != nil {
+			return err
 		}
-		p.cursor = dc
 	}
 	if s.cfg.Clipboard != nil {
-		ordered := true
-		dc, err := pc.CreateDataChannel(proto.ClipboardChannel, &webrtc.DataChannelInit{Ordered: &ordered})
-		if err != nil {
-			pc.Close()
-			return fmt.Errorf("share: clipboard channel: %w", err)
+		if p.clip, err = channel(proto.ClipboardChannel); err != nil {
+			return err
 		}
-		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onClipboard(p, m.Data) })
-		p.clip = dc
+		p.clip.OnMessage(func(m webrtc.DataChannelMessage) { s.onClipboard(p, m.Data) })
 	}
 	s.mu.Lock()
 	if old := s.peers[id]; old != nil {
