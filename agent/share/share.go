@@ -482,6 +482,7 @@ func (s *Sharer) Run(ctx context.Context) error {
 		bitrate    = s.cfg.Bitrate
 		lastKey    time.Time
 		keyTimer   <-chan time.Time
+		boundsOf   = -1 // display whose bounds s.bounds holds
 	)
 	defer func() {
 		if enc != nil {
@@ -563,10 +564,17 @@ func (s *Sharer) Run(ctx context.Context) error {
 			continue
 		}
 		grabErrs = 0
-		if ds, err := s.cfg.Source.Displays(); err == nil && display < len(ds) {
-			s.mu.Lock()
-			s.bounds = ds[display]
-			s.mu.Unlock()
+		// The display's place on the desktop (for input and the pointer):
+		// asked again only when the display or its size changed.
+		s.mu.Lock()
+		stale := display != boundsOf || f.Rect.Size() != s.bounds.Size()
+		s.mu.Unlock()
+		if stale {
+			if ds, err := s.cfg.Source.Displays(); err == nil && display < len(ds) {
+				s.mu.Lock()
+				s.bounds, boundsOf = ds[display], display
+				s.mu.Unlock()
+			}
 		}
 		w, h := f.Rect.Dx()&^1, f.Rect.Dy()&^1
 		if enc == nil || func() bool { ew, eh := enc.Size(); return ew != w || eh != h }() {
