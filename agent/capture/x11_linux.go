@@ -41,13 +41,12 @@ type X11 struct {
 	events       sync.WaitGroup
 }
 
-var quietXGB sync.Once
+// xgb logs to stderr by default (e.g. a missing .Xauthority), also for
+// kbinani/screenshot's connections; the end user's terminal is no place for that.
+func init() { xgb.Logger = log.New(io.Discard, "", 0) }
 
 // OpenX11 connects to display ("" means $DISPLAY).
 func OpenX11(display string) (*X11, error) {
-	// xgb logs to stderr by default (e.g. a missing .Xauthority); the end
-	// user's terminal is no place for that.
-	quietXGB.Do(func() { xgb.Logger = log.New(io.Discard, "", 0) })
 	if display == "" && os.Getenv("DISPLAY") == "" {
 		return nil, ErrNoDisplay
 	}

@@ -327,7 +327,8 @@ func TestAgentNetworkDrop(t *testing.T) {
 
 // TestDownloadedAppJoinsTheLink fetches the link's page over HTTPS (on the
 // relay's TCP port, its key pinned), downloads the app it offers, and runs
-// the download with no arguments: the session becomes Ready.
+// the download with no arguments under Xvfb (its window opens): the
+// session becomes Ready.
 func TestDownloadedAppJoinsTheLink(t *testing.T) {
 	dl := t.TempDir()
 	sosBin, err := os.ReadFile(filepath.Join(bin, "sos"))
@@ -376,7 +377,9 @@ func TestDownloadedAppJoinsTheLink(t *testing.T) {
 	f.Close()
 	res.Body.Close()
 
-	app := exec.Command(dst) // no arguments: the name says it all
+	// No arguments (the name says it all), and a display: the SOS window opens.
+	app := exec.Command(dst)
+	app.Env = append(os.Environ(), "DISPLAY="+xvfb(t, 1280, 720))
 	app.Stdin = strings.NewReader("")
 	outb := &strings.Builder{}
 	app.Stdout, app.Stderr = outb, outb

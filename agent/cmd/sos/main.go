@@ -14,10 +14,15 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/clipboard"
@@ -25,6 +30,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
+	sosui "github.com/relaydesk/relaydesk/agent/ui"
 	"github.com/relaydesk/relaydesk/pkg/download"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
@@ -93,11 +99,11 @@ func run() int {
 		fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
 		return 2
 	}
-	if !*noGUI {
-		fmt.Fprintln(os.Stderr, "The SOS window is not available in this build yet; using the terminal.")
+	gui := !*noGUI && (runtime.GOOS != "linux" || os.Getenv("DISPLAY") != "")
+	if !*noGUI && !gui {
+		fmt.Fprintln(os.Stderr, "There is no display for the SOS window; using the terminal.")
 	}
 	cfg.Device = device.Describe(version)
-	term := newTerminal(os.Stdin, os.Stdout)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -147,9 +153,14 @@ func run() int {
 			sh.SetICEServers(ice)
 		}
 	}
-	cfg.UI = &mediaUI{terminal: term, sh: sh, wg: &wg, log: log}
-	ag = session.New(cfg)
-	err := ag.Run(ctx)
+	var err error
+	if gui {
+		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag)
+	} else {
+		cfg.UI = &mediaUI{UI: newTerminal(os.Stdin, os.Stdout), sh: sh, wg: &wg, log: log}
+		ag = session.New(cfg)
+		err = ag.Run(ctx)
+	}
 	switch {
 	case err == nil:
 		return 0
@@ -161,16 +172,48 @@ func run() int {
 	return 1
 }
 
+// runWindow runs the session behind the SOS window until the end user
+// closes it. Fyne wants the main goroutine; the session runs beside it.
+func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent) error {
+	a := app.NewWithID("dev.relaydesk.sos")
+	var over atomic.Bool
+	win := sosui.New(a, func() {
+		if over.Load() {
+			a.Quit()
+			return
+		}
+		stop() // the end user ends the session
+	})
+	cfg.UI = &mediaUI{UI: win, sh: sh, wg: wg, log: log}
+	*ag = session.New(cfg)
+	result := make(chan error, 1)
+	go func() { // owned: main waits on result below
+		err := (*ag).Run(ctx)
+		over.Store(true)
+		result <- err
+		switch {
+		case ctx.Err() != nil:
+			fyne.Do(a.Quit) // ended from the window: nothing more to show
+		case err != nil:
+			win.Status(transport.Describe(err, cfg.Relay))
+		}
+	}()
+	win.Show()
+	a.Run()
+	stop() // the window is gone: end the session if it still runs
+	return <-result
+}
+
 // mediaUI starts and stops a technician's screen stream as they join and leave.
 type mediaUI struct {
-	*terminal
+	session.UI
 	sh  *share.Sharer
 	wg  *sync.WaitGroup
 	log *slog.Logger
 }
 
 func (u *mediaUI) Joined(p proto.Peer) {
-	u.terminal.Joined(p)
+	u.UI.Joined(p)
 	if u.sh == nil {
 		return
 	}
@@ -182,7 +225,7 @@ func (u *mediaUI) Joined(p proto.Peer) {
 }
 
 func (u *mediaUI) Left(p proto.Peer, reason string) {
-	u.terminal.Left(p, reason)
+	u.UI.Left(p, reason)
 	if u.sh != nil {
 		u.sh.Leave(p.ID)
 	}

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+func newTestWindow(t *testing.T) (*Window, *bool) {
+	t.Helper()
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	ended := false
+	w := New(a, func() { ended = true })
+	w.Show()
+	testApp = a
+	return w, &ended
+}
+
+var testApp interface{ Clipboard() fyne.Clipboard }
+
+func TestCodeIsShownGrouped(t *testing.T) {
+	w, _ := newTestWindow(t)
+	w.Code("012345678", time.Now().Add(10*time.Minute))
+	if w.code.Text != "012 345 678" || w.copyCode.Hidden {
+		t.Fatalf("code %q, copy button hidden %v", w.code.Text, w.copyCode.Hidden)
+	}
+	test.Tap(w.copyCode)
+	if got := testApp.Clipboard().Content(); got != "012345678" {
+		t.Fatalf("clipboard %q", got)
+	}
+	w.Waiting("Tina")
+	if w.heading.Text != "Waiting for Tina" || w.code.Text != "" {
+		t.Fatalf("waiting: %q %q", w.heading.Text, w.code.Text)
+	}
+}
+
+func TestConsentAllowAndDeny(t *testing.T) {
+	w, _ := newTestWindow(t)
+	req := proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT", Permissions: []string{"view", "control", "clipboard"}}
+	for _, allow := range []bool{true, false} {
+		got := make(chan bool, 1)
+		go func() { got <- w.Consent(context.Background(), req) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for w.consentBox.Hidden {
+			if time.Now().After(deadline) {
+				t.Fatal("the consent question was not shown")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		text := w.consentText.Text
+		for _, want := range []string{"Tina (Acme IT)", "see your screen", "use your mouse and keyboard", "clipboard", "Nothing is shared until you click Allow"} {
+			if !strings.Contains(text, want) {
+				t.Fatalf("question %q lacks %q", text, want)
+			}
+		}
+		if allow {
+			test.Tap(w.allow)
+		} else {
+			test.Tap(w.deny)
+		}
+		select {
+		case a := <-got:
+			if a != allow {
+				t.Fatalf("answer %v, want %v", a, allow)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no answer")
+		}
+	}
+	// A withdrawn question answers no.
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan bool, 1)
+	go func() { got <- w.Consent(ctx, req) }()
+	cancel()
+	if <-got {
+		t.Fatal("a withdrawn question answered yes")
+	}
+}
+
+func TestConnectedIndicatorAndEnd(t *testing.T) {
+	w, ended := newTestWindow(t)
+	w.Joined(proto.Peer{ID: 1, Name: "Tina"})
+	w.Joined(proto.Peer{ID: 2, Name: "Bob"})
+	if w.viewed.Hidden || w.viewed.Text != "Your screen is being viewed and controlled by Bob, Tina." {
+		t.Fatalf("indicator %q hidden=%v", w.viewed.Text, w.viewed.Hidden)
+	}
+	w.Left(proto.Peer{ID: 2, Name: "Bob"}, "")
+	if w.people.Text != "Connected: Tina" {
+		t.Fatalf("people %q", w.people.Text)
+	}
+	test.Tap(w.end)
+	if !*ended {
+		t.Fatal("End session did nothing")
+	}
+	w.Ended(proto.SessionEnded{By: "Tina"})
+	if !w.viewed.Hidden || w.status.Text != "The session was ended by Tina." {
+		t.Fatalf("after end: %q hidden=%v", w.status.Text, w.viewed.Hidden)
+	}
+}
