@@ -68,7 +68,8 @@ func (l Login) Save() error {
 	return nil
 }
 
-// LoadLogin reads the saved login; ErrNoLogin when there is none.
+// LoadLogin reads the saved login; ErrNoLogin when there is none, or when
+// the technician signed out (then the relay and user name are returned).
 func LoadLogin() (Login, error) {
 	p, err := LoginPath()
 	if err != nil {
@@ -82,8 +83,11 @@ func LoadLogin() (Login, error) {
 		return Login{}, fmt.Errorf("read login: %w", err)
 	}
 	var l Login
-	if err := json.Unmarshal(b, &l); err != nil || l.Token == "" || l.Relay == "" {
+	if err := json.Unmarshal(b, &l); err != nil || l.Relay == "" {
 		return Login{}, fmt.Errorf("the saved login in %s is damaged; sign in again", p)
+	}
+	if l.Token == "" { // signed out: the relay and user name are kept for the next sign-in
+		return l, ErrNoLogin
 	}
 	return l, nil
 }

@@ -1,12 +1,18 @@
 package transport
 
 import (
+	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // ErrBadFingerprint means a fingerprint string is not of the form sha256:<64 hex digits>.
@@ -34,4 +40,34 @@ func ParseFingerprint(s string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrBadFingerprint, s)
 	}
 	return "sha256:" + rest, nil
+}
+
+// Probe connects to the relay at addr without trusting anything and returns
+// the fingerprint of the key it presents, so that a person can compare it
+// with the one the relay's operator gave them before trusting it. Nothing is
+// sent over the connection.
+func Probe(ctx context.Context, addr string) (string, error) {
+	var got string
+	conf := &tls.Config{
+		MinVersion:         tls.VersionTLS13,
+		NextProtos:         []string{proto.ALPN},
+		InsecureSkipVerify: true, // we only read the key; nothing is trusted here
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				return ErrFingerprintMismatch
+			}
+			cert, err := x509.ParseCertificate(raw[0])
+			if err != nil {
+				return fmt.Errorf("parse relay certificate: %w", err)
+			}
+			got = Fingerprint(cert)
+			return nil
+		},
+	}
+	conn, err := quic.DialAddr(ctx, addr, conf, QUICConfig())
+	if err != nil {
+		return "", err
+	}
+	conn.CloseWithError(quic.ApplicationErrorCode(proto.ErrNone), "probe")
+	return got, nil
 }

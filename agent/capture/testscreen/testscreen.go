@@ -248,3 +248,32 @@ func Image(w, h, variant int) *image.RGBA {
 	}
 	return img
 }
+
+// Grab reads the whole screen of display, as a test's screenshot of what
+// a person would see there.
+func Grab(display string) (*image.RGBA, error) {
+	c, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		return nil, fmt.Errorf("testscreen: connect: %w", err)
+	}
+	defer c.Close()
+	scr := xproto.Setup(c).DefaultScreen(c)
+	w, h := int(scr.WidthInPixels), int(scr.HeightInPixels)
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	const band = 64 // rows per request, well under the request size limit
+	for y := 0; y < h; y += band {
+		bh := min(band, h-y)
+		r, err := xproto.GetImage(c, xproto.ImageFormatZPixmap, xproto.Drawable(scr.Root), 0, int16(y), uint16(w), uint16(bh), 0xffffffff).Reply()
+		if err != nil {
+			return nil, fmt.Errorf("testscreen: get image: %w", err)
+		}
+		if len(r.Data) < w*bh*4 {
+			return nil, fmt.Errorf("testscreen: short image (%d bytes; is the depth 24?)", len(r.Data))
+		}
+		for i := 0; i < w*bh; i++ {
+			o := (y*w + i) * 4
+			img.Pix[o], img.Pix[o+1], img.Pix[o+2], img.Pix[o+3] = r.Data[i*4+2], r.Data[i*4+1], r.Data[i*4], 0xff
+		}
+	}
+	return img, nil
+}

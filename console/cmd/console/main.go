@@ -1,5 +1,6 @@
-// Command console is the technician's console. This build offers the
-// headless commands: login, queue, link create and connect.
+// Command console is the technician's console: with no command (or
+// --connect CODE, or open sosconsole://connect/CODE) the desktop app, else
+// the headless commands login, queue, link create and connect.
 package main
 
 import (
@@ -32,6 +33,8 @@ import (
 )
 
 const usage = `usage:
+  console [--connect CODE | --session ID]          the desktop console (Fyne)
+  console open sosconsole://connect/CODE           the desktop console, straight into that session
   console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m]
@@ -56,13 +59,23 @@ func fail(err error, relay string) int {
 }
 
 func run(args []string) int {
-	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
-		return 2
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return cmdGUI(ctx, args, nil)
+	}
 	switch args[0] {
+	case "open":
+		if len(args) != 2 {
+			fmt.Fprint(os.Stderr, usage)
+			return 2
+		}
+		t, err := parseOpenURL(args[1])
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "Cannot open %s.\n", strings.TrimSuffix(err.Error(), "."))
+			return 2
+		}
+		return cmdGUI(ctx, nil, &t)
 	case "login":
 		return cmdLogin(ctx, args[1:])
 	case "queue":
@@ -121,6 +134,12 @@ func cmdLogin(ctx context.Context, args []string) int {
 		return fail(err, *relay)
 	}
 	l := client.Login{Relay: *relay, Fingerprint: norm, User: ok.User, Role: ok.Role, Token: ok.Token, ExpiresAt: ok.ExpiresAt}
+	// The key given here is the one the desktop console trusts too.
+	if known, err := client.LoadKnownRelays(""); err == nil {
+		if err := known.Trust(*relay, norm); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
 	if err := l.Save(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

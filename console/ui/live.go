@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/console/remote"
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/rtc"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// Live is the Backend on a real relay: console/client for the control
+// plane, console/remote for the screen. Call Wait after the UI stopped.
+type Live struct {
+	// TurnOnly and TurnTCP restrict the media path (troubleshooting).
+	TurnOnly, TurnTCP bool
+	Logger            *slog.Logger
+	wg                sync.WaitGroup
+}
+
+func (b *Live) log() *slog.Logger {
+	if b.Logger == nil {
+		return slog.Default()
+	}
+	return b.Logger
+}
+
+// Probe implements Backend.
+func (b *Live) Probe(ctx context.Context, relay string) (string, error) {
+	return transport.Probe(ctx, relay)
+}
+
+// SignIn implements Backend.
+func (b *Live) SignIn(ctx context.Context, relay, fingerprint, user, password string) (client.Login, error) {
+	c, err := client.Dial(ctx, relay, fingerprint, nil)
+	if err != nil {
+		return client.Login{}, err
+	}
+	defer c.Close()
+	ok, err := c.Login(ctx, user, password)
+	if err != nil {
+		return client.Login{}, err
+	}
+	return client.Login{Relay: relay, Fingerprint: fingerprint, User: ok.User, Role: ok.Role, Token: ok.Token, ExpiresAt: ok.ExpiresAt}, nil
+}
+
+// Watch implements Backend: every session the technician may see.
+func (b *Live) Watch(ctx context.Context, l client.Login, h client.QueueHandler) error {
+	return client.Watch(ctx, l, true, h)
+}
+
+// CreateLink implements Backend.
+func (b *Live) CreateLink(ctx context.Context, l client.Login, name string, expires time.Duration) (proto.LinkCreated, error) {
+	c, err := l.Open(ctx, nil)
+	if err != nil {
+		return proto.LinkCreated{}, err
+	}
+	defer c.Close()
+	return c.CreateLink(ctx, name, expires)
+}
+
+// Open implements Backend.
+func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &liveSession{cancel: cancel, v: v, b: b}
+	s.viewer = remote.NewViewer(s.sess.Signal, v.Frame, b.log())
+	s.viewer.OnClipboard(v.RemoteClipboard)
+	b.wg.Go(func() {
+		err := s.sess.Run(ctx, client.SessionOptions{Login: l, Target: target, Logger: b.log()}, s)
+		s.viewer.Close()
+		s.wg.Wait()
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		v.Ended(err)
+	})
+	return s
+}
+
+// Wait waits for every session's goroutines.
+func (b *Live) Wait() { b.wg.Wait() }
+
+// liveSession is one attached session: it implements Remote for the tab and
+// client.Handler for the session.
+type liveSession struct {
+	b      *Live
+	v      SessionView
+	sess   client.Session
+	viewer *remote.Viewer
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // signalling work
+}
+
+func (s *liveSession) Stage(text string) { s.v.Stage(text) }
+
+func (s *liveSession) Connected(c proto.Connected) {
+	ice := c.ICE
+	if s.b.TurnTCP {
+		ice = rtc.OnlyTransport(ice, "tcp")
+	}
+	s.viewer.SetICE(ice, s.b.TurnOnly)
+	s.v.Connected(c)
+}
+
+func (s *liveSession) Event(env proto.Envelope) {
+	switch env.Type {
+	case proto.TypeSignal:
+		var sig proto.Signal
+		if env.Decode(&sig) == nil {
+			// Answering waits for ICE gathering: not on the reading goroutine.
+			s.wg.Go(func() {
+				if err := s.viewer.HandleSignal(sig); err != nil {
+					s.b.log().Warn("signalling", "err", err)
+				}
+			})
+		}
+	case proto.TypePeerState:
+		var ps proto.PeerState
+		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
+			s.v.AgentOnline(ps.Online)
+		}
+	}
+}
+
+func (s *liveSession) SendInput(in proto.Input) error { return s.viewer.SendInput(in) }
+
+func (s *liveSession) SendClipboard(text string) error { return s.viewer.SendClipboard(text) }
+
+func (s *liveSession) ShowDisplay(n int) error {
+	return s.sess.Signal(rtc.KindDisplay, []byte(strconv.Itoa(n)))
+}
+
+func (s *liveSession) SetViewOnly(viewOnly bool) error {
+	mode := "control"
+	if viewOnly {
+		mode = "view"
+	}
+	return s.sess.Signal(rtc.KindControl, []byte(mode))
+}
+
+func (s *liveSession) Chat(text string) error {
+	return errors.New("chat is not available on this relay yet")
+}
+
+func (s *liveSession) Sample() remote.Report { return s.viewer.Sample() }
+
+func (s *liveSession) End() { s.cancel() }

@@ -1,0 +1,483 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/console/remote"
+	"github.com/relaydesk/relaydesk/console/viewer"
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+// sessionTab is one session: the remote screen, its toolbar, chat and
+// status bar. Its SessionView methods may run on any goroutine; everything
+// else runs on the UI goroutine.
+type sessionTab struct {
+	c      *Console
+	target proto.Connect
+	item   *container.TabItem
+	remote Remote // set right after Open
+
+	screen   *viewer.Screen
+	scroller *container.Scroll
+	overlay  *widget.Label // "Asking the end user for permission…" over the screen
+	status   *widget.Label
+	stats    *widget.Label
+
+	viewOnly   *widget.Check
+	fit        *widget.Check
+	display    *widget.Select
+	keys       *widget.Select
+	sendClip   *widget.Button
+	fetchClip  *widget.Button
+	shot       *widget.Button
+	chatToggle *widget.Button
+	end        *widget.Button
+
+	chatBox   *fyne.Container
+	chatLog   *widget.Label
+	chatEntry *widget.Entry
+	split      *container.Split
+	screenArea *fyne.Container
+	body       *fyne.Container
+	chatShown  bool
+	chatLines []ChatLine
+
+	mu         sync.Mutex
+	sessionID  string
+	title      string
+	remoteClip string
+	ended      bool
+	online     bool
+	info       proto.SessionInfo
+	shots      []string // screenshots taken, newest last
+}
+
+func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
+	t := &sessionTab{c: c, target: target, title: title, sessionID: target.SessionID}
+	t.screen = viewer.NewScreen(inputFunc(t.sendInput))
+	t.screen.OnInputError = func(err error) {
+		t.setStatus("Input was not delivered: " + sentence(err))
+	}
+	t.scroller = container.NewScroll(t.screen)
+	t.overlay = widget.NewLabelWithStyle("Connecting…", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	t.overlay.Wrapping = fyne.TextWrapWord
+	t.status = widget.NewLabel("Connecting…")
+	t.status.Truncation = fyne.TextTruncateEllipsis
+	t.stats = widget.NewLabel("")
+
+	t.viewOnly = widget.NewCheck("View only", func(on bool) {
+		t.screen.SetViewOnly(on)
+		if t.remote == nil {
+			return
+		}
+		if err := t.remote.SetViewOnly(on); err != nil {
+			t.setStatus("Could not switch to " + map[bool]string{true: "view only", false: "control"}[on] + ": " + sentence(err))
+		}
+	})
+	t.fit = widget.NewCheck("Scale to fit", func(on bool) { t.setFit(on) })
+	t.fit.SetChecked(true)
+	t.display = widget.NewSelect([]string{"Display 1"}, func(s string) {
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "Display "))
+		if err != nil || t.remote == nil {
+			return
+		}
+		if err := t.remote.ShowDisplay(n - 1); err != nil {
+			t.setStatus("Could not switch the display: " + sentence(err))
+		}
+	})
+	t.display.SetSelectedIndex(0)
+	var labels []string
+	for _, k := range viewer.SpecialKeys {
+		labels = append(labels, k.Label)
+	}
+	t.keys = widget.NewSelect(labels, func(s string) {
+		for _, k := range viewer.SpecialKeys {
+			if k.Label == s {
+				t.screen.SendKeys(k.Keys)
+				t.setStatus("Sent " + s + ".")
+			}
+		}
+		t.keys.ClearSelected()
+	})
+	t.keys.PlaceHolder = "Send keys…"
+	t.sendClip = widget.NewButtonWithIcon("Send clipboard", theme.ContentPasteIcon(), t.sendClipboard)
+	t.fetchClip = widget.NewButtonWithIcon("Fetch clipboard", theme.ContentCopyIcon(), t.fetchClipboard)
+	t.shot = widget.NewButtonWithIcon("Screenshot", theme.MediaPhotoIcon(), t.screenshot)
+	t.chatToggle = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { t.showChat(!t.chatShown) })
+	t.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), t.endSession)
+	t.end.Importance = widget.DangerImportance
+
+	t.chatLog = widget.NewLabel("")
+	t.chatLog.Wrapping = fyne.TextWrapWord
+	t.chatEntry = widget.NewEntry()
+	t.chatEntry.SetPlaceHolder("Message to the end user")
+	t.chatEntry.OnSubmitted = func(string) { t.sendChat() }
+	send := widget.NewButtonWithIcon("", theme.MailSendIcon(), t.sendChat)
+	t.chatBox = container.NewBorder(
+		widget.NewLabelWithStyle("Chat", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewBorder(nil, nil, nil, send, t.chatEntry), nil, nil,
+		container.NewVScroll(t.chatLog))
+
+	toolbar := container.NewHBox(t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle, layout.NewSpacer(), t.end)
+	t.screenArea = container.NewStack(t.scroller, container.NewCenter(t.overlay))
+	t.split = container.NewHSplit(t.screenArea, t.chatBox)
+	t.split.Offset = 0.75
+	t.body = container.NewStack(t.screenArea)
+	t.item = container.NewTabItem(title, container.NewBorder(
+		container.NewHScroll(toolbar),
+		container.NewBorder(nil, nil, nil, t.stats, t.status),
+		nil, nil, t.body))
+	t.setControls(false)
+	return t
+}
+
+// inputFunc adapts a function to viewer.Input.
+type inputFunc func(proto.Input) error
+
+func (f inputFunc) SendInput(in proto.Input) error { return f(in) }
+
+func (t *sessionTab) sendInput(in proto.Input) error {
+	if t.remote == nil {
+		return errors.New("not connected yet")
+	}
+	return t.remote.SendInput(in)
+}
+
+// setControls enables the toolbar while connected.
+func (t *sessionTab) setControls(on bool) {
+	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
+		if on {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+}
+
+func (t *sessionTab) setFit(on bool) {
+	t.screen.SetFit(on)
+	if on {
+		t.scroller.Direction = container.ScrollNone
+	} else {
+		t.scroller.Direction = container.ScrollBoth
+	}
+	t.scroller.Refresh()
+}
+
+func (t *sessionTab) showChat(on bool) {
+	t.chatShown = on
+	if on {
+		t.body.Objects = []fyne.CanvasObject{t.split}
+	} else {
+		t.body.Objects = []fyne.CanvasObject{t.screenArea}
+	}
+	t.body.Refresh()
+	if on {
+		t.c.win.Canvas().Focus(t.chatEntry)
+	}
+}
+
+func (t *sessionTab) sendChat() {
+	text := strings.TrimSpace(t.chatEntry.Text)
+	if text == "" || t.remote == nil {
+		return
+	}
+	if err := t.remote.Chat(text); err != nil {
+		t.setStatus("The message was not sent: " + sentence(err))
+		return
+	}
+	t.chatEntry.SetText("")
+}
+
+func (t *sessionTab) sendClipboard() {
+	text := t.c.app.Clipboard().Content()
+	if text == "" {
+		t.setStatus("Your clipboard holds no text to send.")
+		return
+	}
+	if err := t.remote.SendClipboard(text); err != nil {
+		t.setStatus("Could not send the clipboard: " + sentence(err))
+		return
+	}
+	t.setStatus(fmt.Sprintf("Sent %d characters to the end user's clipboard.", len([]rune(text))))
+}
+
+func (t *sessionTab) fetchClipboard() {
+	t.mu.Lock()
+	text := t.remoteClip
+	t.mu.Unlock()
+	if text == "" {
+		t.setStatus("The end user's clipboard holds no text (yet).")
+		return
+	}
+	t.c.app.Clipboard().SetContent(text)
+	t.setStatus(fmt.Sprintf("Copied the end user's clipboard (%d characters) to yours.", len([]rune(text))))
+}
+
+// screenshot saves the picture on screen as a PNG kept with the session.
+func (t *sessionTab) screenshot() {
+	img := t.screen.Frame()
+	if img == nil {
+		t.setStatus("No picture to save yet.")
+		return
+	}
+	t.mu.Lock()
+	id := t.sessionID
+	t.mu.Unlock()
+	dir := filepath.Join(t.c.opts.DataDir, "sessions", id)
+	name := filepath.Join(dir, "screenshot-"+t.c.now().Format("20060102-150405.000")+".png")
+	go func() { // encoding 1080p takes a moment: not on the UI goroutine
+		err := writePNG(name, img)
+		fyne.Do(func() {
+			if err != nil {
+				t.setStatus("The screenshot was not saved: " + sentence(err))
+				return
+			}
+			t.mu.Lock()
+			t.shots = append(t.shots, name)
+			t.mu.Unlock()
+			t.setStatus("Screenshot saved to " + name + ".")
+		})
+	}()
+}
+
+// writePNG saves img atomically, creating the directory.
+func writePNG(path string, img image.Image) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (t *sessionTab) endSession() {
+	t.mu.Lock()
+	ended := t.ended
+	t.mu.Unlock()
+	if ended || t.remote == nil {
+		t.c.closeTab(t)
+		return
+	}
+	t.setStatus("Ending the session…")
+	t.end.Disable()
+	t.remote.End()
+}
+
+func (t *sessionTab) setStatus(s string) {
+	t.status.SetText(s)
+}
+
+func (t *sessionTab) setTitle(prefix string) {
+	t.mu.Lock()
+	title := t.title
+	t.mu.Unlock()
+	t.item.Text = prefix + title
+	t.c.tabs.Refresh()
+}
+
+// SessionView, from any goroutine.
+
+func (t *sessionTab) Stage(text string) {
+	fyne.Do(func() {
+		t.setStatus(text)
+		if strings.HasPrefix(text, "Connection lost") {
+			t.overlay.SetText("Reconnecting…\n" + text)
+			t.overlay.Show()
+			t.setTitle("⟳ ")
+			return
+		}
+		if t.screen.Frame() == nil {
+			t.overlay.SetText(text)
+		}
+	})
+}
+
+func (t *sessionTab) Connected(c proto.Connected) {
+	t.mu.Lock()
+	t.sessionID, t.info, t.online = c.Session.ID, c.Session, true
+	if name := sessionTitle(c.Session); name != "" {
+		t.title = name
+	}
+	t.mu.Unlock()
+	fyne.Do(func() {
+		t.setTitle("")
+		t.setControls(true)
+		if c.Resumed {
+			t.setStatus("Connected again; the session resumed.")
+		} else {
+			t.setStatus("Connected. Click into the screen to control it; the end user sees who is connected.")
+		}
+		if t.screen.Frame() == nil {
+			t.overlay.SetText("Waiting for the end user's screen…")
+		} else {
+			t.overlay.Hide()
+		}
+		var opts []string
+		if d := c.Session.Device; d != nil {
+			for i := range d.Displays {
+				opts = append(opts, "Display "+strconv.Itoa(i+1))
+			}
+		}
+		if len(opts) > 1 {
+			sel := t.display.Selected
+			t.display.SetOptions(opts)
+			t.display.Selected = sel
+			t.display.Refresh()
+		}
+	})
+}
+
+func (t *sessionTab) Frame(img *image.RGBA) {
+	first := t.screen.Frame() == nil
+	t.screen.SetFrame(img)
+	if first {
+		fyne.Do(t.overlay.Hide)
+	}
+}
+
+func (t *sessionTab) RemoteClipboard(text string) {
+	t.mu.Lock()
+	t.remoteClip = text
+	t.mu.Unlock()
+	fyne.Do(func() {
+		t.setStatus(fmt.Sprintf("The end user copied %d characters; Fetch clipboard takes them.", len([]rune(text))))
+	})
+}
+
+func (t *sessionTab) Chat(m ChatLine) {
+	fyne.Do(func() {
+		t.chatLines = append(t.chatLines, m)
+		var b strings.Builder
+		for _, l := range t.chatLines {
+			fmt.Fprintf(&b, "%s  %s: %s\n", l.At.Local().Format("15:04"), l.From, l.Text)
+		}
+		t.chatLog.SetText(strings.TrimRight(b.String(), "\n"))
+		if !m.Mine {
+			if !t.chatShown {
+				t.showChat(true)
+			}
+			t.setStatus("New message from " + m.From + ".")
+		}
+	})
+}
+
+func (t *sessionTab) AgentOnline(online bool) {
+	t.mu.Lock()
+	t.online = online
+	t.mu.Unlock()
+	fyne.Do(func() {
+		if online {
+			t.setStatus("The end user's app is back.")
+			t.overlay.Hide()
+			t.setTitle("")
+			return
+		}
+		t.setStatus("The end user's app lost its connection; waiting for it to come back…")
+		t.overlay.SetText("Reconnecting…\nThe end user's app lost its connection.")
+		t.overlay.Show()
+		t.setTitle("⟳ ")
+	})
+}
+
+func (t *sessionTab) Ended(err error) {
+	t.mu.Lock()
+	t.ended = true
+	t.mu.Unlock()
+	var text string
+	var ended *client.ErrEnded
+	switch {
+	case err == nil:
+		text = "You ended the session."
+	case errors.As(err, &ended):
+		if ended.By == "end user" || ended.By == "agent" {
+			text = "The end user ended the session."
+		} else {
+			text = ended.Error()
+		}
+	default:
+		text = "The session could not continue: " + sentence(err)
+	}
+	fyne.Do(func() {
+		t.setControls(false)
+		t.screen.SetViewOnly(true)
+		t.setStatus(text)
+		t.overlay.SetText(text)
+		t.overlay.Show()
+		t.end.SetText("Close tab")
+		t.end.Importance = widget.MediumImportance
+		t.end.Enable()
+		t.end.Refresh()
+		t.setTitle("✕ ")
+		if t.c.opts.OnSessionEnded != nil {
+			t.c.opts.OnSessionEnded(text)
+		}
+	})
+}
+
+// sampleStats updates the status bar's figures (UI goroutine, every second).
+func (t *sessionTab) sampleStats(prevPainted *int64, every time.Duration) {
+	if t.remote == nil {
+		return
+	}
+	r := t.remote.Sample()
+	_, painted := t.screen.Counts()
+	shown := float64(painted-*prevPainted) / every.Seconds()
+	*prevPainted = painted
+	t.stats.SetText(Figures(r, shown))
+	if t.c.opts.StatsLog != nil && r.Path != "" {
+		t.c.opts.StatsLog(t.title, r, shown)
+	}
+}
+
+// Figures writes the status bar's stream figures.
+func Figures(r remote.Report, shownFPS float64) string {
+	if r.Path == "" {
+		return "no media yet"
+	}
+	return fmt.Sprintf("%.0f fps received · %.0f fps shown · %.0f kbit/s · RTT %.1f ms · %s",
+		r.FPS, shownFPS, r.Kbps, float64(r.RTT.Microseconds())/1000, r.Path)
+}
+
+func sessionTitle(s proto.SessionInfo) string {
+	if s.CustomerName != "" {
+		return s.CustomerName
+	}
+	if d := s.Device; d != nil {
+		if d.Username != "" && d.Hostname != "" {
+			return d.Username + "@" + d.Hostname
+		}
+		if d.Hostname != "" {
+			return d.Hostname
+		}
+	}
+	return ""
+}
