@@ -49,14 +49,14 @@ type sessionTab struct {
 	chatToggle *widget.Button
 	end        *widget.Button
 
-	chatBox   *fyne.Container
-	chatLog   *widget.Label
-	chatEntry *widget.Entry
+	chatBox    *fyne.Container
+	chatLog    *widget.Label
+	chatEntry  *widget.Entry
 	split      *container.Split
 	screenArea *fyne.Container
 	body       *fyne.Container
 	chatShown  bool
-	chatLines []ChatLine
+	chatLines  []ChatLine
 
 	mu         sync.Mutex
 	sessionID  string
@@ -107,6 +107,9 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		labels = append(labels, k.Label)
 	}
 	t.keys = widget.NewSelect(labels, func(s string) {
+		if s == "" {
+			return // ClearSelected below
+		}
 		for _, k := range viewer.SpecialKeys {
 			if k.Label == s {
 				t.screen.SendKeys(k.Keys)

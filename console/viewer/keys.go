@@ -16,7 +16,7 @@ var keysyms = map[fyne.KeyName]string{
 	fyne.KeyRight: "Right", fyne.KeyLeft: "Left", fyne.KeyDown: "Down", fyne.KeyUp: "Up",
 	fyne.KeyPageUp: "Prior", fyne.KeyPageDown: "Next", fyne.KeyHome: "Home", fyne.KeyEnd: "End",
 	fyne.KeySpace: "space",
-	fyne.KeyF1: "F1", fyne.KeyF2: "F2", fyne.KeyF3: "F3", fyne.KeyF4: "F4", fyne.KeyF5: "F5", fyne.KeyF6: "F6",
+	fyne.KeyF1:    "F1", fyne.KeyF2: "F2", fyne.KeyF3: "F3", fyne.KeyF4: "F4", fyne.KeyF5: "F5", fyne.KeyF6: "F6",
 	fyne.KeyF7: "F7", fyne.KeyF8: "F8", fyne.KeyF9: "F9", fyne.KeyF10: "F10", fyne.KeyF11: "F11", fyne.KeyF12: "F12",
 	desktop.KeyShiftLeft: "Shift_L", desktop.KeyShiftRight: "Shift_R",
 	desktop.KeyControlLeft: "Control_L", desktop.KeyControlRight: "Control_R",

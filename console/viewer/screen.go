@@ -382,6 +382,9 @@ func (s *Screen) AcceptsTab() bool { return true }
 
 // KeyDown implements desktop.Keyable.
 func (s *Screen) KeyDown(e *fyne.KeyEvent) {
+	if !s.focused {
+		return
+	}
 	k, ok := Keysym(e.Name)
 	if !ok {
 		s.textNext = true
