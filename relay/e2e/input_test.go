@@ -154,10 +154,10 @@ func ev(press bool, button, x, y int) testscreen.ButtonEvent {
 // waitFor polls cond for up to 10 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %s", what)
+			t.Fatalf("waited 20s for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
