@@ -35,7 +35,10 @@ cat <<INFO
 
 Demo: the technician "demo" created the support link
   $URL
-The SOS app joins it below; you are the end user. In a second terminal, be the technician:
+The SOS app joins it below; you are the end user. In a second terminal, be the technician,
+with the desktop console (needs a display; the session is Ready in its queue: double-click it)
+  env $DEMO_ENV ./bin/console
+or in the terminal:
   env $DEMO_ENV ./bin/console queue
   env $DEMO_ENV ./bin/console connect --session $SESSION
 Then answer y here. Ctrl+C here ends the session; Ctrl+C again stops the relay.
