@@ -67,7 +67,8 @@ CREATE TABLE audit_events (
 	session_id TEXT NOT NULL DEFAULT '',
 	detail     TEXT
 );
-`,	// 2: chat transcripts; the end user's rating of a session.
+`,
+	// 2: chat transcripts; the end user's rating of a session.
 	`
 CREATE TABLE chat_messages (
 	id           INTEGER PRIMARY KEY AUTOINCREMENT,
