@@ -51,11 +51,36 @@
 //
 //	either side, while attached
 //	  Signal{SessionID, Peer, Kind, Payload} -> relayed, in order, to the other side
+//	  Chat{SessionID, Text}           ->    stored by the relay, then
+//	                                   <-   OK, and to the agent and every attached technician
+//	                                        (the sender too) Chat{SessionID, From, FromPeer, Text, At}
 //	  End{SessionID, Reason}          ->    both sides receive SessionEnded{By, Reason}
 //
+//	agent, after the session ended (on any connection, within the relay's rating window)
+//	  Rate{SessionID, Stars, Comment, ResumeKey} ->
+//	                                   <-   OK; subscribers who may see the session get
+//	                                        QueueUpdate{Session with Rating, RatingComment}
+//
+//	technician
+//	  SessionDetailsRequest{SessionID} ->
+//	                                   <-   SessionDetails{Session, Chat, History}
+//
 // Requests (Hello, AgentRegister, Login, Auth, QueueSubscribe, LinkCreate,
-// Connect, ConsentRequest, End) carry an ID; the answer carries ReplyTo with
-// that ID and is either the named reply type, OK, or Error. Everything else is
-// a one-way event. A peer that receives a malformed frame closes the
-// connection with the QUIC application error code ErrProtocol.
+// Connect, ConsentRequest, End, Chat, Rate, SessionDetailsRequest) carry an
+// ID; the answer carries ReplyTo with that ID and is either the named reply
+// type, OK, or Error. Everything else is a one-way event (Chat is both: a
+// request to the relay, an event from it). A peer that receives a malformed
+// frame, or a message type it does not know, closes the connection with the
+// QUIC application error code ErrProtocol; this is why a new message type
+// bumps Version (2 added Chat, Rate and SessionDetails).
+//
+// # Chat and rating records
+//
+// The relay stores every chat message before it delivers it, with its own
+// time and the sender's identity (the session's agent, or a technician
+// attached to the session), so the stored transcript is the one every
+// participant saw, in the same order. A rating is accepted once per
+// session, from whoever holds the session's resume key (the SOS app that
+// ran it), only after the session ended and only if a technician had
+// joined it.
 package proto

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -153,4 +154,18 @@ func mustMarshal(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestNewBodyMatchesSeeds checks that every seed message's type decodes
+// into the body type it was sent as (NewBody knows every type).
+func TestNewBodyMatchesSeeds(t *testing.T) {
+	for _, m := range seedMessages() {
+		got := NewBody(m.t)
+		if got == nil || reflect.TypeOf(got) != reflect.TypeOf(m.body) {
+			t.Errorf("type %d: NewBody gives %T, want %T", m.t, got, m.body)
+		}
+	}
+	if NewBody(TypeSessionDetails) == nil || NewBody(TypeSessionDetailsReply) == nil {
+		t.Fatal("session details types are unknown")
+	}
 }

@@ -3,6 +3,7 @@ package proto
 import (
 	"bytes"
 	"testing"
+	"time"
 )
 
 // FuzzReadFrame feeds arbitrary bytes to the frame reader: it must never
@@ -91,6 +92,13 @@ func seedMessages() []seed {
 		{TypeSignal, &Signal{SessionID: "s", Peer: 2, Kind: "candidate", Payload: []byte("candidate:1 1 udp 1 127.0.0.1 9 typ host")}},
 		{TypeQueueSnapshot, &QueueSnapshot{Sessions: []SessionInfo{{ID: "s", Kind: "link", Status: "Ready", Technicians: []string{"a"}}}}},
 		{TypeError, &Error{Code: ErrWrongCode, Message: "No session has that code."}},
+		{TypeChat, &Chat{SessionID: "s", From: "Tina", FromPeer: 2, Text: "Bitte klicken Sie auf Start ✓", At: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}},
+		{TypeRate, &Rate{SessionID: "s", Stars: 5, Comment: "Quick and friendly.", ResumeKey: "key"}},
+		{TypeSessionDetailsReply, &SessionDetails{
+			Session: SessionInfo{ID: "s", Kind: "code", Status: "Closed", Rating: 4, RatingComment: "ok"},
+			Chat:    []Chat{{SessionID: "s", From: "End user", Text: "hi"}},
+			History: []SessionEvent{{Status: "Ready", Actor: "end user"}, {Status: "Closed", Actor: "Tina", Detail: "ended by the technician"}},
+		}},
 	}
 }
 

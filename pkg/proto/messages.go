@@ -3,10 +3,20 @@ package proto
 import "time"
 
 // Version is the protocol version; it is bumped on every incompatible wire change.
-const Version = 1
+//
+// Version 2 added Chat, Rate and SessionDetails: a version-1 app closes its
+// connection on a message type it does not know (and a version-1 relay
+// closes a client's), so new message types are not compatible in this scheme.
+const Version = 2
 
 // ALPN is the TLS application protocol that names the protocol version.
-const ALPN = "relaydesk/1"
+const ALPN = "relaydesk/2"
+
+// Limits of the chat and rating texts, in bytes of UTF-8.
+const (
+	MaxChat          = 4000
+	MaxRatingComment = 2000
+)
 
 // Role says which kind of client a connection belongs to.
 type Role string
@@ -52,6 +62,11 @@ const (
 	TypePeerLeft     Type = 44 // PeerLeft, relay -> agent, event
 	TypePeerState    Type = 45 // PeerState, relay -> participants: the other side dropped or came back
 	TypeConsentGone  Type = 46 // ConsentGone, relay -> agent: withdraw a pending consent request
+
+	TypeChat                Type = 47 // Chat, agent or technician -> relay, request; relay -> participants, event
+	TypeRate                Type = 48 // Rate, agent -> relay after the session ended, request
+	TypeSessionDetails      Type = 49 // SessionDetailsRequest, technician -> relay, request
+	TypeSessionDetailsReply Type = 50 // SessionDetails, reply to SessionDetailsRequest
 )
 
 // Hello opens every connection.
@@ -185,6 +200,9 @@ type SessionInfo struct {
 	EndReason    string      `cbor:"13,keyasint,omitempty" json:"end_reason,omitempty"`
 	Technicians  []string    `cbor:"14,keyasint,omitempty" json:"technicians,omitempty"`
 	AgentOnline  bool        `cbor:"15,keyasint,omitempty" json:"agent_online"`
+	// Rating is the end user's 1-5 stars after the session (0: none yet).
+	Rating        int    `cbor:"16,keyasint,omitempty" json:"rating,omitempty"`
+	RatingComment string `cbor:"17,keyasint,omitempty" json:"rating_comment,omitempty"`
 }
 
 // QueueSnapshot answers QueueSubscribe with the live sessions.
@@ -282,6 +300,56 @@ type PeerState struct {
 	Online    bool   `cbor:"3,keyasint"`
 }
 
+// Chat is one chat message of a session. As a request (agent or attached
+// technician -> relay) only SessionID and Text count; the relay answers OK
+// and then pushes the message, stamped with From, FromPeer and At, as an
+// event to the agent and every attached technician, the sender included, in
+// the order it stored them. Text is non-empty after trimming spaces, valid
+// UTF-8 and at most MaxChat bytes.
+type Chat struct {
+	SessionID string `cbor:"1,keyasint" json:"session_id"`
+	// From is the sender's display name, set by the relay.
+	From string `cbor:"2,keyasint,omitempty" json:"from"`
+	// FromPeer is 0 for the end user, else the technician's peer (user) ID; set by the relay.
+	FromPeer int64     `cbor:"3,keyasint,omitempty" json:"from_peer"`
+	Text     string    `cbor:"4,keyasint" json:"text"`
+	At       time.Time `cbor:"5,keyasint,omitempty" json:"at"`
+}
+
+// Rate is the end user's rating of a session that ended, sent once by the
+// agent that belonged to it (proven by the session's ResumeKey) within the
+// relay's rating window after the end. Stars is 1 to 5; Comment is optional,
+// at most MaxRatingComment bytes.
+type Rate struct {
+	SessionID string `cbor:"1,keyasint"`
+	Stars     int    `cbor:"2,keyasint"`
+	Comment   string `cbor:"3,keyasint,omitempty"`
+	ResumeKey string `cbor:"4,keyasint"`
+}
+
+// SessionDetailsRequest asks for one session's details. The technician must
+// be allowed to see the session: managers see every session, everyone else
+// the sessions they own or were attached to.
+type SessionDetailsRequest struct {
+	SessionID string `cbor:"1,keyasint"`
+}
+
+// SessionEvent is one step of a session's status history.
+type SessionEvent struct {
+	At     time.Time `cbor:"1,keyasint" json:"at"`
+	Status string    `cbor:"2,keyasint" json:"status"`
+	Actor  string    `cbor:"3,keyasint,omitempty" json:"actor,omitempty"`
+	Detail string    `cbor:"4,keyasint,omitempty" json:"detail,omitempty"`
+}
+
+// SessionDetails answers SessionDetailsRequest: the session (with its
+// rating), its chat transcript and its status history, oldest first.
+type SessionDetails struct {
+	Session SessionInfo    `cbor:"1,keyasint" json:"session"`
+	Chat    []Chat         `cbor:"2,keyasint,omitempty" json:"chat"`
+	History []SessionEvent `cbor:"3,keyasint,omitempty" json:"history"`
+}
+
 // NewBody returns a pointer to a zero value of the body that type t carries,
 // or nil for an unknown type.
 func NewBody(t Type) any {
@@ -338,6 +406,14 @@ func NewBody(t Type) any {
 		return new(PeerState)
 	case TypeConsentGone:
 		return new(ConsentGone)
+	case TypeChat:
+		return new(Chat)
+	case TypeRate:
+		return new(Rate)
+	case TypeSessionDetails:
+		return new(SessionDetailsRequest)
+	case TypeSessionDetailsReply:
+		return new(SessionDetails)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package queue runs the life of support sessions on the relay: attended
 // codes and support links, the Waiting -> Ready -> Active -> Closed/Expired
-// lifecycle, end-user consent, technicians attaching and resuming, the
+// lifecycle, end-user consent, chat and the end user's rating, technicians attaching and resuming, the
 // grace period after a dropped connection, signalling between the agent and
 // each technician, and the live queue pushed to subscribed technicians.
 // Every change is written to the store before anyone is told of it, so a
@@ -27,6 +27,8 @@ type Config struct {
 	ConsentTimeout time.Duration
 	// Grace is how long a session waits for a dropped agent or technician to come back.
 	Grace time.Duration
+	// RatingWindow is how long after a session's end the end user may rate it.
+	RatingWindow time.Duration
 	// LinkBase is the start of support-link URLs, e.g. "https://relay.example.com:4433".
 	LinkBase string
 	// Organisation is shown to end users in consent requests.
@@ -49,6 +51,7 @@ func DefaultConfig() Config {
 		LinkMaxTTL:     30 * 24 * time.Hour,
 		ConsentTimeout: 60 * time.Second,
 		Grace:          2 * time.Minute,
+		RatingWindow:   10 * time.Minute,
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
 	}
@@ -70,6 +73,9 @@ func (c *Config) fill() {
 	}
 	if c.Grace == 0 {
 		c.Grace = d.Grace
+	}
+	if c.RatingWindow == 0 {
+		c.RatingWindow = d.RatingWindow
 	}
 	if c.LinkBase == "" {
 		c.LinkBase = d.LinkBase
@@ -100,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.Grace < time.Second {
 		errs = append(errs, fmt.Errorf("grace period %v is shorter than a second", c.Grace))
+	}
+	if c.RatingWindow < time.Minute {
+		errs = append(errs, fmt.Errorf("rating window %v is shorter than a minute", c.RatingWindow))
 	}
 	if err := c.CodeThrottle.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("code throttle: %w", err))

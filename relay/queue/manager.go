@@ -449,23 +449,37 @@ func seesAll(r store.Role) bool {
 	return r == store.RoleAdmin || r == store.RoleTechnicianManager
 }
 
+// sees is the visibility rule of the queue and of session details: with
+// all, managers see every session; everyone sees the sessions they own or
+// are (or were) attached to.
+func sees(u store.User, all bool, owner int64, attached bool) bool {
+	return (all && seesAll(u.Role)) || owner == u.ID || attached
+}
+
 func (m *Manager) visible(u store.User, l *live) bool {
-	return seesAll(u.Role) || l.s.OwnerID == u.ID || l.techs[u.ID] != nil
+	return sees(u, true, l.s.OwnerID, l.techs[u.ID] != nil)
 }
 
 func (m *Manager) info(l *live) proto.SessionInfo {
+	var techs []string
+	for _, at := range l.techs {
+		techs = append(techs, at.user.Name)
+	}
+	return m.sessionInfo(&l.s, techs, l.agent != nil)
+}
+
+// sessionInfo is s as technicians see it. Callers hold m.mu.
+func (m *Manager) sessionInfo(s *store.Session, techs []string, agentOnline bool) proto.SessionInfo {
 	ctx := context.Background()
 	in := proto.SessionInfo{
-		ID: l.s.ID, Kind: string(l.s.Kind), Status: string(l.s.Status),
-		Owner: m.userName(ctx, l.s.OwnerID), CustomerName: l.s.CustomerName, Device: l.s.Device,
-		CreatedAt: l.s.CreatedAt, ReadyAt: l.s.ReadyAt, StartedAt: l.s.StartedAt, EndedAt: l.s.EndedAt,
-		EndedBy: l.s.EndedBy, EndReason: l.s.EndReason, AgentOnline: l.agent != nil,
+		ID: s.ID, Kind: string(s.Kind), Status: string(s.Status),
+		Owner: m.userName(ctx, s.OwnerID), CustomerName: s.CustomerName, Device: s.Device,
+		CreatedAt: s.CreatedAt, ReadyAt: s.ReadyAt, StartedAt: s.StartedAt, EndedAt: s.EndedAt,
+		EndedBy: s.EndedBy, EndReason: s.EndReason, AgentOnline: agentOnline,
+		Rating: s.Rating, RatingComment: s.RatingComment, Technicians: techs,
 	}
-	if l.s.Status == store.StatusWaiting {
-		in.ExpiresAt = l.s.LinkExpiresAt
-	}
-	for _, at := range l.techs {
-		in.Technicians = append(in.Technicians, at.user.Name)
+	if s.Status == store.StatusWaiting {
+		in.ExpiresAt = s.LinkExpiresAt
 	}
 	sort.Strings(in.Technicians)
 	return in
@@ -478,7 +492,7 @@ func (m *Manager) announce(l *live) {
 	}
 	var msg *proto.QueueUpdate
 	for t, all := range m.subs {
-		if !(all && seesAll(t.User.Role)) && l.s.OwnerID != t.User.ID && l.techs[t.User.ID] == nil {
+		if !sees(t.User, all, l.s.OwnerID, l.techs[t.User.ID] != nil) {
 			continue
 		}
 		if msg == nil {
@@ -497,7 +511,7 @@ func (m *Manager) Subscribe(t *Tech, all bool) proto.QueueSnapshot {
 	m.subs[t] = all
 	snap := proto.QueueSnapshot{Sessions: []proto.SessionInfo{}}
 	for _, l := range m.sessions {
-		if (all && seesAll(t.User.Role)) || l.s.OwnerID == t.User.ID || l.techs[t.User.ID] != nil {
+		if sees(t.User, all, l.s.OwnerID, l.techs[t.User.ID] != nil) {
 			snap.Sessions = append(snap.Sessions, m.info(l))
 		}
 	}

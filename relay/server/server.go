@@ -247,8 +247,12 @@ func (c *client) hello(id uint64, h *proto.Hello) {
 	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.cfg.Organisation, ServerTime: c.srv.cfg.Now()})
 }
 
-// answer replies to request id with t and body, or with err.
+// answer replies to request id with t and body, or with err. A message
+// sent without an ID gets no answer.
 func (c *client) answer(id uint64, t proto.Type, body any, err error) {
+	if id == 0 {
+		return
+	}
 	if err != nil {
 		c.peer.ReplyError(id, err)
 		return
@@ -286,6 +290,12 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 		if a := c.registered(env.ID); a != nil {
 			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentEnd(ctx, a, m.Reason))
 		}
+	case *proto.Chat:
+		if a := c.registered(env.ID); a != nil {
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentChat(ctx, a, *m))
+		}
+	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Rate(ctx, c.ip, *m))
 	default:
 		c.violation("message type %d is not for agents", env.Type)
 	}
@@ -338,6 +348,11 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		}
 	case *proto.End:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechEnd(ctx, t, *m))
+	case *proto.Chat:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechChat(ctx, t, *m))
+	case *proto.SessionDetailsRequest:
+		d, err := q.Details(ctx, t, m.SessionID)
+		c.answer(env.ID, proto.TypeSessionDetailsReply, &d, err)
 	default:
 		c.violation("message type %d is not for technicians", env.Type)
 	}

@@ -68,4 +68,19 @@ CREATE TABLE audit_events (
 	detail     TEXT
 );
 `,
+	// 2: chat transcripts; the end user's rating of a session.
+	`
+CREATE TABLE chat_messages (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	session_id   TEXT NOT NULL REFERENCES sessions(id),
+	at           INTEGER NOT NULL,
+	from_user_id INTEGER REFERENCES users(id),
+	from_name    TEXT NOT NULL,
+	body         TEXT NOT NULL
+);
+CREATE INDEX chat_messages_session ON chat_messages(session_id, id);
+ALTER TABLE sessions ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN rating_comment TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN rated_at INTEGER NOT NULL DEFAULT 0;
+`,
 }

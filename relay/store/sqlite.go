@@ -215,19 +215,24 @@ func (s *SQLite) DeleteToken(ctx context.Context, hash []byte) error {
 const sessionCols = `id, kind, status, owner_id, customer_name, code, code_expires_at, link_token_hash, link_expires_at,
 	agent_key_hash, device, created_at, ready_at, started_at, ended_at, ended_by, end_reason`
 
+// sessionReadCols adds what only RateSession writes.
+const sessionReadCols = sessionCols + `, rating, rating_comment, rated_at`
+
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var ss Session
 	var owner sql.NullInt64
 	var code, device sql.NullString
-	var codeExp, linkExp, created, ready, started, ended int64
+	var codeExp, linkExp, created, ready, started, ended, rated int64
 	err := row.Scan(&ss.ID, &ss.Kind, &ss.Status, &owner, &ss.CustomerName, &code, &codeExp, &ss.LinkTokenHash, &linkExp,
-		&ss.AgentKeyHash, &device, &created, &ready, &started, &ended, &ss.EndedBy, &ss.EndReason)
+		&ss.AgentKeyHash, &device, &created, &ready, &started, &ended, &ss.EndedBy, &ss.EndReason,
+		&ss.Rating, &ss.RatingComment, &rated)
 	if err != nil {
 		return ss, err
 	}
 	ss.OwnerID, ss.Code = owner.Int64, code.String
 	ss.CodeExpiresAt, ss.LinkExpiresAt = fromNano(codeExp), fromNano(linkExp)
 	ss.CreatedAt, ss.ReadyAt, ss.StartedAt, ss.EndedAt = fromNano(created), fromNano(ready), fromNano(started), fromNano(ended)
+	ss.RatedAt = fromNano(rated)
 	if device.Valid {
 		ss.Device = new(proto.DeviceInfo)
 		if err := json.Unmarshal([]byte(device.String), ss.Device); err != nil {
@@ -305,7 +310,7 @@ func (s *SQLite) UpdateSession(ctx context.Context, ss *Session, ev *StatusEvent
 }
 
 func (s *SQLite) sessionWhere(ctx context.Context, step, where string, arg any) (Session, error) {
-	ss, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE `+where, arg))
+	ss, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionReadCols+` FROM sessions WHERE `+where, arg))
 	return ss, classify(step, err)
 }
 
@@ -331,7 +336,7 @@ func (s *SQLite) SessionByAgentKey(ctx context.Context, hash []byte) (Session, e
 
 // LiveSessions implements Store.
 func (s *SQLite) LiveSessions(ctx context.Context) ([]Session, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE status IN (?, ?, ?) ORDER BY created_at, id`,
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionReadCols+` FROM sessions WHERE status IN (?, ?, ?) ORDER BY created_at, id`,
 		StatusWaiting, StatusReady, StatusActive)
 	if err != nil {
 		return nil, classify("live sessions", err)
@@ -400,20 +405,96 @@ func (s *SQLite) Detach(ctx context.Context, sessionID string, userID int64, at 
 
 // Attached implements Store.
 func (s *SQLite) Attached(ctx context.Context, sessionID string) ([]int64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT user_id FROM attachments WHERE session_id = ? AND detached_at IS NULL ORDER BY user_id`, sessionID)
+	return s.userIDs(ctx, "attached", `SELECT DISTINCT user_id FROM attachments WHERE session_id = ? AND detached_at IS NULL ORDER BY user_id`, sessionID)
+}
+
+// userIDs runs a query that lists user IDs.
+func (s *SQLite) userIDs(ctx context.Context, step, query string, args ...any) ([]int64, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, classify("attached", err)
+		return nil, classify(step, err)
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, classify("attached", err)
+			return nil, classify(step, err)
 		}
 		out = append(out, id)
 	}
-	return out, classify("attached", rows.Err())
+	return out, classify(step, rows.Err())
+}
+
+// Participants implements Store.
+func (s *SQLite) Participants(ctx context.Context, sessionID string) ([]int64, error) {
+	return s.userIDs(ctx, "participants", `SELECT DISTINCT user_id FROM attachments WHERE session_id = ? ORDER BY user_id`, sessionID)
+}
+
+// ---- chat and rating ----
+
+// AddChat implements Store.
+func (s *SQLite) AddChat(ctx context.Context, m *ChatMessage) error {
+	var found int
+	err := s.tx(ctx, "add chat", func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE id = ?`, m.SessionID).Scan(&found); err != nil {
+			return err
+		}
+		if found == 0 {
+			return sql.ErrNoRows
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(session_id, at, from_user_id, from_name, body) VALUES (?, ?, ?, ?, ?)`,
+			m.SessionID, unixNano(m.At), nullID(m.FromUser), m.From, m.Text)
+		if err != nil {
+			return err
+		}
+		m.ID, err = res.LastInsertId()
+		return err
+	})
+	return err
+}
+
+// ChatMessages implements Store.
+func (s *SQLite) ChatMessages(ctx context.Context, sessionID string) ([]ChatMessage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, session_id, at, from_user_id, from_name, body FROM chat_messages WHERE session_id = ? ORDER BY id`, sessionID)
+	if err != nil {
+		return nil, classify("chat messages", err)
+	}
+	defer rows.Close()
+	var out []ChatMessage
+	for rows.Next() {
+		var m ChatMessage
+		var at int64
+		var from sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.SessionID, &at, &from, &m.From, &m.Text); err != nil {
+			return nil, classify("chat messages", err)
+		}
+		m.At, m.FromUser = fromNano(at), from.Int64
+		out = append(out, m)
+	}
+	return out, classify("chat messages", rows.Err())
+}
+
+// errRated makes the rating transaction report ErrExists.
+var errRated = errors.New("already rated")
+
+// RateSession implements Store.
+func (s *SQLite) RateSession(ctx context.Context, id string, stars int, comment string, at time.Time) error {
+	err := s.tx(ctx, "rate session", func(tx *sql.Tx) error {
+		var rating int
+		if err := tx.QueryRowContext(ctx, `SELECT rating FROM sessions WHERE id = ?`, id).Scan(&rating); err != nil {
+			return err
+		}
+		if rating != 0 {
+			return errRated
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET rating = ?, rating_comment = ?, rated_at = ? WHERE id = ?`, stars, comment, unixNano(at), id)
+		return err
+	})
+	if errors.Is(err, errRated) {
+		return fmt.Errorf("rate session: %w", ErrExists)
+	}
+	return err
 }
 
 // ---- audit ----

@@ -232,3 +232,111 @@ func BenchmarkCreateSession(b *testing.B) {
 		}
 	})
 }
+
+func TestChatTranscriptAndRating(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	u := User{Name: "tina", Role: RoleTechnician, PasswordHash: "h"}
+	st.CreateUser(ctx, &u)
+	s := newSession("a", "")
+	if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: "a", At: t0, Status: StatusReady}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := []ChatMessage{
+		{SessionID: "a", At: t0.Add(time.Second), From: "Ann", Text: "Hallo, mein Drucker ✓"},
+		{SessionID: "a", At: t0.Add(time.Second), FromUser: u.ID, From: "tina", Text: "Ich schaue es mir an."},
+		{SessionID: "a", At: t0.Add(2 * time.Second), From: "Ann", Text: "Danke"},
+	}
+	for i := range msgs {
+		if err := st.AddChat(ctx, &msgs[i]); err != nil || msgs[i].ID == 0 {
+			t.Fatalf("add chat %d: %v (id %d)", i, err, msgs[i].ID)
+		}
+	}
+	if err := st.AddChat(ctx, &ChatMessage{SessionID: "nope", At: t0, From: "x", Text: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("chat of an unknown session: %v", err)
+	}
+	got, err := st.ChatMessages(ctx, "a")
+	if err != nil || len(got) != 3 {
+		t.Fatalf("chat %+v %v", got, err)
+	}
+	for i := range got {
+		if got[i] != msgs[i] {
+			t.Fatalf("message %d: %+v, want %+v", i, got[i], msgs[i])
+		}
+	}
+	if got, _ := st.ChatMessages(ctx, "other"); len(got) != 0 {
+		t.Fatalf("chat of another session: %+v", got)
+	}
+
+	if err := st.RateSession(ctx, "a", 4, "Schnell geholfen", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RateSession(ctx, "a", 1, "again", t0.Add(time.Hour)); !errors.Is(err, ErrExists) {
+		t.Fatalf("second rating: %v", err)
+	}
+	if err := st.RateSession(ctx, "nope", 5, "", t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("rating an unknown session: %v", err)
+	}
+	// Later updates of the session keep the rating.
+	s.Status = StatusClosed
+	if err := st.UpdateSession(ctx, &s, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Session(ctx, "a")
+	if err != nil || r.Rating != 4 || r.RatingComment != "Schnell geholfen" || !r.RatedAt.Equal(t0.Add(time.Hour)) || r.Status != StatusClosed {
+		t.Fatalf("rated session %+v %v", r, err)
+	}
+}
+
+func TestParticipantsIncludeDetached(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "r.db"))
+	a, b := User{Name: "a", Role: RoleTechnician, PasswordHash: "h"}, User{Name: "b", Role: RoleTechnician, PasswordHash: "h"}
+	st.CreateUser(ctx, &a)
+	st.CreateUser(ctx, &b)
+	s := newSession("s", "")
+	st.CreateSession(ctx, &s, StatusEvent{SessionID: "s", At: t0, Status: StatusReady})
+	st.Attach(ctx, "s", a.ID, t0)
+	st.Attach(ctx, "s", b.ID, t0)
+	st.Detach(ctx, "s", a.ID, t0.Add(time.Minute))
+	st.Attach(ctx, "s", b.ID, t0) // idempotent
+	if ids, _ := st.Attached(ctx, "s"); len(ids) != 1 || ids[0] != b.ID {
+		t.Fatalf("attached %v", ids)
+	}
+	if ids, err := st.Participants(ctx, "s"); err != nil || len(ids) != 2 || ids[0] != a.ID || ids[1] != b.ID {
+		t.Fatalf("participants %v %v", ids, err)
+	}
+}
+
+// TestMigrationKeepsVersion1Data opens a database made by a relay that knew
+// only the first migration: its sessions survive and gain the new columns.
+func TestMigrationKeepsVersion1Data(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+		migrations[0],
+		`INSERT INTO schema_migrations(version, applied_at) VALUES (1, 0)`,
+		`INSERT INTO sessions(id, kind, status, created_at, ended_by) VALUES ('old', 'code', 'Closed', 1, 'tina')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	st := open(t, path)
+	s, err := st.Session(ctx, "old")
+	if err != nil || s.EndedBy != "tina" || s.Rating != 0 {
+		t.Fatalf("old session %+v %v", s, err)
+	}
+	if err := st.RateSession(ctx, "old", 5, "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddChat(ctx, &ChatMessage{SessionID: "old", At: t0, From: "x", Text: "y"}); err != nil {
+		t.Fatal(err)
+	}
+}

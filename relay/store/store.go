@@ -1,6 +1,7 @@
 // Package store keeps everything the relay must not lose: users and their
 // roles, login tokens, sessions with their status history, support links,
-// attended codes, technician attachments and audit events. Store is the one
+// attended codes, technician attachments, chat transcripts, ratings and
+// audit events. Store is the one
 // interface the rest of the relay uses; SQLite (pure Go) is the embedded
 // default, and a PostgreSQL implementation can follow behind the same
 // interface.
@@ -109,6 +110,24 @@ type Session struct {
 	EndedAt   time.Time // zero until Closed or Expired
 	EndedBy   string    // display name of who ended it, or "relay"
 	EndReason string
+
+	// Rating is the end user's 1-5 stars after the end (0: none), with an
+	// optional comment. Only RateSession sets them; UpdateSession leaves
+	// them alone.
+	Rating        int
+	RatingComment string
+	RatedAt       time.Time
+}
+
+// ChatMessage is one chat message of a session as the relay stamped it:
+// its time, the sender and the text, in the order the relay received them.
+type ChatMessage struct {
+	ID        int64
+	SessionID string
+	At        time.Time
+	FromUser  int64  // the technician's user ID; 0: the end user
+	From      string // the sender's display name at the time
+	Text      string
 }
 
 // StatusEvent records one change of a session's status (or another notable
@@ -176,6 +195,16 @@ type Store interface {
 	Detach(ctx context.Context, sessionID string, userID int64, at time.Time) error
 	// Attached lists the users currently attached to sessionID.
 	Attached(ctx context.Context, sessionID string) ([]int64, error)
+	// Participants lists every user ever attached to sessionID, by ID.
+	Participants(ctx context.Context, sessionID string) ([]int64, error)
+
+	// AddChat appends a chat message and sets m.ID. An unknown session gives ErrNotFound.
+	AddChat(ctx context.Context, m *ChatMessage) error
+	// ChatMessages lists a session's chat, oldest first.
+	ChatMessages(ctx context.Context, sessionID string) ([]ChatMessage, error)
+	// RateSession records the end user's rating of session id. A session
+	// rated before gives ErrExists, an unknown one ErrNotFound.
+	RateSession(ctx context.Context, id string, stars int, comment string, at time.Time) error
 
 	// Audit appends an audit event and sets e.ID.
 	Audit(ctx context.Context, e *AuditEvent) error

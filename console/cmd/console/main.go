@@ -88,6 +88,8 @@ func run(args []string) int {
 		return cmdLink(ctx, args[2:])
 	case "connect":
 		return cmdConnect(ctx, args[1:])
+	case "session":
+		return cmdSession(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -304,6 +306,8 @@ func (p printer) Event(env proto.Envelope) {
 				}
 			})
 		}
+	case proto.TypeChat:
+		printChat(os.Stdout, env)
 	case proto.TypePeerState:
 		var ps proto.PeerState
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+const sessionUsage = `usage: console session ID [--json] [--chat TEXT]
+  prints the session with the end user's rating, the chat and the status history;
+  --chat first sends TEXT to the session's chat (you must be attached to it)
+`
+
+// cmdSession prints one session's details, after sending a chat message if asked.
+func cmdSession(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("console session", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	chat := fs.String("chat", "", "send this `text` to the session's chat first")
+	var id string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	}
+	if id == "" || (fs.NArg() > 0 && fs.Arg(0) != id) {
+		fmt.Fprint(os.Stderr, sessionUsage)
+		return 2
+	}
+	c, l, code := open(ctx, nil)
+	if c == nil {
+		return code
+	}
+	defer c.Close()
+	if *chat != "" {
+		if err := c.Chat(ctx, id, *chat); err != nil {
+			return fail(err, l.Relay)
+		}
+	}
+	d, err := c.SessionDetails(ctx, id)
+	if err != nil {
+		return fail(err, l.Relay)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(d)
+		return 0
+	}
+	printDetails(os.Stdout, d)
+	return 0
+}
+
+// printDetails writes a session's details for a person.
+func printDetails(w io.Writer, d proto.SessionDetails) {
+	s := d.Session
+	fmt.Fprintf(w, "Session %s (%s), %s\n", s.ID, s.Kind, s.Status)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	field := func(name, value string) {
+		if value != "" {
+			fmt.Fprintf(tw, "  %s:\t%s\n", name, value)
+		}
+	}
+	field("Owner", s.Owner)
+	field("End user", describe(s))
+	field("Technicians", strings.Join(s.Technicians, ", "))
+	field("Created", stamp(s.CreatedAt))
+	field("Started", stamp(s.StartedAt))
+	if !s.EndedAt.IsZero() {
+		ended := stamp(s.EndedAt) + " by " + s.EndedBy
+		if s.EndReason != "" {
+			ended += " (" + s.EndReason + ")"
+		}
+		field("Ended", ended)
+	}
+	if s.Rating > 0 {
+		r := fmt.Sprintf("%s %d of 5", strings.Repeat("★", s.Rating)+strings.Repeat("☆", 5-s.Rating), s.Rating)
+		if s.RatingComment != "" {
+			r += fmt.Sprintf(": %q", s.RatingComment)
+		}
+		field("Rating", r)
+	}
+	tw.Flush()
+	if len(d.Chat) > 0 {
+		fmt.Fprintln(w, "Chat:")
+		for _, c := range d.Chat {
+			fmt.Fprintf(w, "  %s %s: %s\n", c.At.Local().Format("15:04:05"), c.From, indent(c.Text))
+		}
+	}
+	if len(d.History) > 0 {
+		fmt.Fprintln(w, "History:")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, e := range d.History {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Status, e.Actor, e.Detail)
+		}
+		tw.Flush()
+	}
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}
+
+// indent keeps a multi-line chat message under its sender.
+func indent(text string) string { return strings.ReplaceAll(text, "\n", "\n    ") }
+
+// printChat prints an incoming chat message as "Chat from NAME: text".
+func printChat(w io.Writer, env proto.Envelope) {
+	var c proto.Chat
+	if env.Decode(&c) == nil {
+		fmt.Fprintf(w, "Chat from %s: %s\n", c.From, indent(c.Text))
+	}
+}

@@ -1,0 +1,225 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/token"
+)
+
+// endUserName is how the end user appears in the chat when the link gave no name.
+const endUserName = "End user"
+
+// checkText trims a chat text or rating comment and checks it is valid
+// UTF-8 of at most limit bytes; what names the text in the sentence.
+func checkText(s, what string, limit int) (string, error) {
+	t := strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(t):
+		return "", proto.Errorf(proto.ErrBadRequest, "The %s is not valid text (UTF-8).", what)
+	case len(t) > limit:
+		return "", proto.Errorf(proto.ErrBadRequest, "The %s has %d bytes; at most %d are allowed.", what, len(t), limit)
+	}
+	return t, nil
+}
+
+// AgentChat stores a chat message from the session's agent and delivers it
+// to every participant.
+func (m *Manager) AgentChat(ctx context.Context, a *Agent, c proto.Chat) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[a.SessionID]
+	if l == nil || l.agent != a || c.SessionID != l.s.ID {
+		return proto.Errorf(proto.ErrSessionUnknown, "This session has ended or is not yours.")
+	}
+	from := l.s.CustomerName
+	if from == "" {
+		from = endUserName
+	}
+	return m.chat(ctx, l, 0, from, c.Text, a.Conn)
+}
+
+// TechChat stores a chat message from a technician attached to the session
+// (on any of their connections) and delivers it to every participant.
+func (m *Manager) TechChat(ctx context.Context, t *Tech, c proto.Chat) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[c.SessionID]
+	if l == nil || l.techs[t.User.ID] == nil {
+		return proto.Errorf(proto.ErrSessionUnknown, "You are not connected to session %s.", c.SessionID)
+	}
+	m.userNames[t.User.ID] = t.User.Name
+	return m.chat(ctx, l, t.User.ID, t.User.Name, c.Text, t.Conn)
+}
+
+// chat checks, stores and delivers one message: to the agent, every
+// attached technician and the sender, in the order stored. Callers hold m.mu.
+func (m *Manager) chat(ctx context.Context, l *live, fromUser int64, from, text string, sender Conn) error {
+	text, err := checkText(text, "chat message", proto.MaxChat)
+	if err != nil {
+		return err
+	}
+	if text == "" {
+		return proto.Errorf(proto.ErrBadRequest, "A chat message cannot be empty.")
+	}
+	msg := store.ChatMessage{SessionID: l.s.ID, At: m.cfg.Now(), FromUser: fromUser, From: from, Text: text}
+	if err := m.st.AddChat(ctx, &msg); err != nil {
+		return m.internal("store the chat message", err)
+	}
+	ev := &proto.Chat{SessionID: l.s.ID, From: from, FromPeer: fromUser, Text: text, At: msg.At}
+	toSender := true
+	send := func(c Conn) {
+		if c == sender {
+			toSender = false
+		}
+		c.Send(proto.TypeChat, ev)
+	}
+	if l.agent != nil {
+		send(l.agent.Conn)
+	}
+	for _, at := range l.techs {
+		if at.tech != nil {
+			send(at.tech.Conn)
+		}
+	}
+	if toSender {
+		sender.Send(proto.TypeChat, ev)
+	}
+	return nil
+}
+
+// Rate records the end user's rating of a session that ended. Only the app
+// that ran the session can rate it (it proves so with the session's resume
+// key), once, within RatingWindow after the end, and only if a technician
+// had joined. Subscribers who may see the session are told.
+func (m *Manager) Rate(ctx context.Context, ip string, r proto.Rate) error {
+	if r.Stars < 1 || r.Stars > 5 {
+		return proto.Errorf(proto.ErrBadRequest, "A rating has 1 to 5 stars.")
+	}
+	comment, err := checkText(r.Comment, "rating comment", proto.MaxRatingComment)
+	if err != nil {
+		return err
+	}
+	notYours := proto.Errorf(proto.ErrSessionUnknown, "Only the app that took part in this session can rate it.")
+	if r.ResumeKey == "" {
+		return notYours
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.st.SessionByAgentKey(ctx, token.Hash(r.ResumeKey))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		m.audit(ctx, "session.rating.refused", actorEndUser, ip, r.SessionID, map[string]string{"reason": "unknown resume key"})
+		return notYours
+	case err != nil:
+		return m.internal("look up the session", err)
+	case s.ID != r.SessionID:
+		m.audit(ctx, "session.rating.refused", actorEndUser, ip, r.SessionID, map[string]string{"reason": "resume key of another session"})
+		return notYours
+	case s.Status.Live():
+		return proto.Errorf(proto.ErrSessionState, "The session can be rated once it has ended.")
+	case s.StartedAt.IsZero():
+		return proto.Errorf(proto.ErrSessionState, "No technician joined this session, so there is nothing to rate.")
+	case s.Rating != 0:
+		return proto.Errorf(proto.ErrSessionState, "This session was already rated.")
+	case m.cfg.Now().Sub(s.EndedAt) > m.cfg.RatingWindow:
+		return proto.Errorf(proto.ErrSessionState, "A session can be rated only within %s after it ended.", roundUp(m.cfg.RatingWindow))
+	}
+	now := m.cfg.Now()
+	if err := m.st.RateSession(ctx, s.ID, r.Stars, comment, now); errors.Is(err, store.ErrExists) {
+		return proto.Errorf(proto.ErrSessionState, "This session was already rated.")
+	} else if err != nil {
+		return m.internal("store the rating", err)
+	}
+	s.Rating, s.RatingComment, s.RatedAt = r.Stars, comment, now
+	ev := store.StatusEvent{SessionID: s.ID, At: now, Status: s.Status, Actor: actorEndUser, Detail: fmt.Sprintf("rated the session %d of 5 stars", r.Stars)}
+	if err := m.st.AddEvent(ctx, ev); err != nil {
+		m.log.Error("record rating", "session", s.ID, "err", err)
+	}
+	m.audit(ctx, "session.rated", actorEndUser, ip, s.ID, map[string]string{"stars": fmt.Sprint(r.Stars)})
+	m.announceStored(ctx, &s)
+	return nil
+}
+
+// announceStored pushes a session that is no longer live to the
+// subscribers who may see it. Callers hold m.mu.
+func (m *Manager) announceStored(ctx context.Context, s *store.Session) {
+	if len(m.subs) == 0 {
+		return
+	}
+	ids, err := m.st.Participants(ctx, s.ID)
+	if err != nil {
+		m.log.Error("announce session", "session", s.ID, "err", err)
+		return
+	}
+	msg := &proto.QueueUpdate{Session: m.sessionInfo(s, m.names(ctx, ids), false)}
+	for t, all := range m.subs {
+		if sees(t.User, all, s.OwnerID, slices.Contains(ids, t.User.ID)) {
+			t.Conn.Send(proto.TypeQueueUpdate, msg)
+		}
+	}
+}
+
+// names maps user IDs to names. Callers hold m.mu.
+func (m *Manager) names(ctx context.Context, ids []int64) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, m.userName(ctx, id))
+	}
+	return out
+}
+
+// Details returns a session with its rating, chat transcript and status
+// history, if t may see it: managers see every session, everyone else the
+// sessions they own or were attached to.
+func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.SessionDetails, error) {
+	if id == "" {
+		return proto.SessionDetails{}, proto.Errorf(proto.ErrBadRequest, "Give the ID of a session.")
+	}
+	unknown := proto.Errorf(proto.ErrSessionUnknown, "There is no session %s that you may see.", id)
+	s, err := m.st.Session(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return proto.SessionDetails{}, unknown
+	} else if err != nil {
+		return proto.SessionDetails{}, m.internal("look up the session", err)
+	}
+	ids, err := m.st.Participants(ctx, id)
+	if err != nil {
+		return proto.SessionDetails{}, m.internal("look up the session", err)
+	}
+	if !sees(t.User, true, s.OwnerID, slices.Contains(ids, t.User.ID)) {
+		return proto.SessionDetails{}, unknown
+	}
+	chat, err := m.st.ChatMessages(ctx, id)
+	if err != nil {
+		return proto.SessionDetails{}, m.internal("read the chat", err)
+	}
+	evs, err := m.st.SessionEvents(ctx, id)
+	if err != nil {
+		return proto.SessionDetails{}, m.internal("read the session's history", err)
+	}
+	var d proto.SessionDetails
+	m.mu.Lock()
+	if l := m.sessions[id]; l != nil {
+		d.Session = m.info(l)
+	} else {
+		d.Session = m.sessionInfo(&s, m.names(ctx, ids), false)
+	}
+	m.mu.Unlock()
+	d.Session.Rating, d.Session.RatingComment = s.Rating, s.RatingComment
+	d.Chat = make([]proto.Chat, 0, len(chat))
+	for _, c := range chat {
+		d.Chat = append(d.Chat, proto.Chat{SessionID: c.SessionID, From: c.From, FromPeer: c.FromUser, Text: c.Text, At: c.At})
+	}
+	d.History = make([]proto.SessionEvent, 0, len(evs))
+	for _, e := range evs {
+		d.History = append(d.History, proto.SessionEvent{At: e.At, Status: string(e.Status), Actor: e.Actor, Detail: e.Detail})
+	}
+	return d, nil
+}
