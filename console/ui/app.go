@@ -490,6 +490,12 @@ func Details(s proto.SessionInfo, now time.Time) string {
 	if s.EndedBy != "" {
 		fmt.Fprintf(&b, "; ended by %s", s.EndedBy)
 	}
+	if s.Rating > 0 {
+		fmt.Fprintf(&b, "; the end user rated it %s (%d of 5)", strings.Repeat("★", s.Rating)+strings.Repeat("☆", 5-s.Rating), s.Rating)
+		if s.RatingComment != "" {
+			fmt.Fprintf(&b, ": %q", s.RatingComment)
+		}
+	}
 	b.WriteString(".")
 	if d := s.Device; d != nil {
 		fmt.Fprintf(&b, "\nDevice: %s", strings.Join(nonEmpty(d.Hostname, strings.TrimSpace(d.OS+" "+d.OSVersion), "user "+d.Username), ", "))

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -94,7 +95,10 @@ type liveSession struct {
 	sess   client.Session
 	viewer *remote.Viewer
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // signalling work
+	wg     sync.WaitGroup // signalling work and chat sends
+
+	mu     sync.Mutex
+	peerID int64 // ours, to recognise our own chat messages
 }
 
 func (s *liveSession) Stage(text string) { s.v.Stage(text) }
@@ -105,6 +109,9 @@ func (s *liveSession) Connected(c proto.Connected) {
 		ice = rtc.OnlyTransport(ice, "tcp")
 	}
 	s.viewer.SetICE(ice, s.b.TurnOnly)
+	s.mu.Lock()
+	s.peerID = c.PeerID
+	s.mu.Unlock()
 	s.v.Connected(c)
 }
 
@@ -119,6 +126,14 @@ func (s *liveSession) Event(env proto.Envelope) {
 					s.b.log().Warn("signalling", "err", err)
 				}
 			})
+		}
+	case proto.TypeChat:
+		var m proto.Chat
+		if env.Decode(&m) == nil {
+			s.mu.Lock()
+			me := s.peerID
+			s.mu.Unlock()
+			s.v.Chat(ChatLine{From: m.From, Mine: m.FromPeer != 0 && m.FromPeer == me, Text: m.Text, At: m.At})
 		}
 	case proto.TypePeerState:
 		var ps proto.PeerState
@@ -144,8 +159,21 @@ func (s *liveSession) SetViewOnly(viewOnly bool) error {
 	return s.sess.Signal(rtc.KindControl, []byte(mode))
 }
 
+// Chat sends a message; the relay echoes it to everyone in the session
+// (us included), which is when it appears in the chat. A failure is
+// reported as a stage.
 func (s *liveSession) Chat(text string) error {
-	return errors.New("chat is not available on this relay yet")
+	if len(text) > proto.MaxChat {
+		return fmt.Errorf("the message is too long (%d bytes; at most %d)", len(text), proto.MaxChat)
+	}
+	s.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.sess.Chat(ctx, text); err != nil {
+			s.v.Stage("The message was not sent: " + sentence(err))
+		}
+	})
+	return nil
 }
 
 func (s *liveSession) Sample() remote.Report { return s.viewer.Sample() }

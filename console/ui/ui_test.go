@@ -442,3 +442,18 @@ func TestFigures(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestDetailsShowDeviceAndRating(t *testing.T) {
+	now := time.Now()
+	s := proto.SessionInfo{ID: "x", Kind: "link", Status: "Closed", Owner: "tina", CustomerName: "Aaron", CreatedAt: now, EndedBy: "end user",
+		Rating: 4, RatingComment: "quick, thanks",
+		Device: &proto.DeviceInfo{OS: "linux", OSVersion: "Debian 12", Hostname: "pc-7", Username: "aaron", PublicIP: "203.0.113.9",
+			LocalIPs: []string{"10.0.0.7"}, Displays: []proto.Display{{Width: 1920, Height: 1080, Primary: true}}}}
+	got := Details(s, now)
+	for _, want := range []string{"for Aaron", "by tina", "ended by end user", "★★★★☆ (4 of 5)", `"quick, thanks"`,
+		"pc-7", "linux Debian 12", "user aaron", "IP 203.0.113.9, local 10.0.0.7", "displays 1920x1080 (primary)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("details %q lack %q", got, want)
+		}
+	}
+}
