@@ -42,6 +42,18 @@ func ParseFingerprint(s string) (string, error) {
 	return "sha256:" + rest, nil
 }
 
+// presentedKey is the fingerprint of the leaf certificate the relay presented.
+func presentedKey(raw [][]byte) (string, error) {
+	if len(raw) == 0 {
+		return "", ErrFingerprintMismatch
+	}
+	cert, err := x509.ParseCertificate(raw[0])
+	if err != nil {
+		return "", fmt.Errorf("parse relay certificate: %w", err)
+	}
+	return Fingerprint(cert), nil
+}
+
 // Probe connects to the relay at addr without trusting anything and returns
 // the fingerprint of the key it presents, so that a person can compare it
 // with the one the relay's operator gave them before trusting it. Nothing is
@@ -53,15 +65,9 @@ func Probe(ctx context.Context, addr string) (string, error) {
 		NextProtos:         []string{proto.ALPN},
 		InsecureSkipVerify: true, // we only read the key; nothing is trusted here
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return ErrFingerprintMismatch
-			}
-			cert, err := x509.ParseCertificate(raw[0])
-			if err != nil {
-				return fmt.Errorf("parse relay certificate: %w", err)
-			}
-			got = Fingerprint(cert)
-			return nil
+			var err error
+			got, err = presentedKey(raw)
+			return err
 		},
 	}
 	conn, err := quic.DialAddr(ctx, addr, conf, QUICConfig())

@@ -59,14 +59,11 @@ func ClientTLS(fingerprint string) (*tls.Config, error) {
 		NextProtos:         []string{proto.ALPN},
 		InsecureSkipVerify: true, // replaced by the pin check below
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return ErrFingerprintMismatch
-			}
-			cert, err := x509.ParseCertificate(raw[0])
+			got, err := presentedKey(raw)
 			if err != nil {
-				return fmt.Errorf("parse relay certificate: %w", err)
+				return err
 			}
-			if got := Fingerprint(cert); got != fp {
+			if got != fp {
 				return fmt.Errorf("%w (got %s)", ErrFingerprintMismatch, got)
 			}
 			return nil

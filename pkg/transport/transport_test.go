@@ -196,3 +196,23 @@ func TestPeerClosesOnMalformedFrame(t *testing.T) {
 	}
 	b.Close()
 }
+
+func TestProbeReadsTheRelayKey(t *testing.T) {
+	cert := selfSigned(t)
+	addr := echoServer(t, cert)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fp, err := Probe(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp != Fingerprint(cert.Leaf) || fp == Fingerprint(selfSigned(t).Leaf) {
+		t.Fatalf("probed %s, want %s", fp, Fingerprint(cert.Leaf))
+	}
+	// The probed key is the one a pinned dial accepts.
+	conn, _, err := Dial(ctx, addr, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.CloseWithError(0, "")
+}
