@@ -44,6 +44,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// baseEnv is the environment of the binaries under test. Fyne (linked into
+// sos and console) logs a warning on standard error at start when the
+// locale is "C" (not a language tag); a real language keeps the output
+// the tests read free of it.
+func baseEnv() []string {
+	return append(os.Environ(), "LANG=en_US.UTF-8", "LC_ALL=", "LANGUAGE=")
+}
+
 // proc is a running binary whose output lines are collected.
 type proc struct {
 	t     *testing.T
@@ -62,7 +70,7 @@ func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(bin, name), args...)
-	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Env = append(baseEnv(), env...)
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -164,7 +172,7 @@ func run(t *testing.T, env []string, stdin, name string, args ...string) (string
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(bin, name), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(baseEnv(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, _ := cmd.CombinedOutput()
 	return string(out), cmd.ProcessState.ExitCode()
