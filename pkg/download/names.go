@@ -16,7 +16,7 @@ import (
 //
 //	RelayDesk-SOS__<host>__<port>__<fingerprint hex>[__<link token>][.exe]
 //
-// Browsers may add " (1)" and the like; Parse ignores that.
+// Browsers may add " (1)" and the like; ParseFileName ignores that.
 const namePrefix = "RelayDesk-SOS__"
 
 // Target is what a download name carries.
@@ -41,7 +41,6 @@ func joinHostPort(h string, p int) string {
 var ErrNoTarget = errors.New("download: the file name carries no connection details")
 
 var (
-	hexRe   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	tokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22,}`)
 	hostRe  = regexp.MustCompile(`^[A-Za-z0-9.\-]+$|^[0-9a-fA-F:]+$`)
 )
@@ -60,10 +59,16 @@ func FileName(t Target, goos string) string {
 	return n
 }
 
-// ParseFileName reads the connection details from a program's path.
+// TokenLen is the length of the relay's link tokens (256 bits, base64url).
+const TokenLen = 43
+
+// ParseFileName reads the connection details from a program's path. It
+// tolerates what browsers and file managers do to a name: a different case
+// of the prefix or the fingerprint, and suffixes such as " (1)", "(2)",
+// "-1", " - Copy" or ".exe".
 func ParseFileName(path string) (Target, error) {
 	base := filepath.Base(path)
-	i := strings.Index(base, namePrefix)
+	i := indexFold(base, namePrefix)
 	if i < 0 {
 		return Target{}, ErrNoTarget
 	}
@@ -72,23 +77,26 @@ func ParseFileName(path string) (Target, error) {
 		return Target{}, ErrNoTarget
 	}
 	host := parts[0]
-	if strings.Count(host, "-") > 1 && !strings.Contains(host, ".") && regexp.MustCompile(`^[0-9a-fA-F-]+$`).MatchString(host) {
+	if strings.Count(host, "-") > 1 && !strings.Contains(host, ".") && v6DashRe.MatchString(host) {
 		host = strings.ReplaceAll(host, "-", ":") // an IPv6 address
 	}
 	port, err := strconv.Atoi(parts[1])
 	if err != nil || port < 1 || port > 65535 || !hostRe.MatchString(host) {
 		return Target{}, ErrNoTarget
 	}
-	fp := parts[2]
-	if len(parts) == 3 {
-		fp = trimSuffixes(fp)
-	}
-	if !hexRe.MatchString(fp) {
+	// The fingerprint is exactly 64 hex digits; after it (in a name without
+	// a token) comes only what a rename added, never another hex digit.
+	fp := hexRunRe.FindString(parts[2])
+	if len(fp) != 64 || (len(parts) == 4 && len(parts[2]) != 64) {
 		return Target{}, ErrNoTarget
 	}
-	t := Target{Host: host, Port: port, Fingerprint: "sha256:" + fp}
+	t := Target{Host: host, Port: port, Fingerprint: "sha256:" + strings.ToLower(fp)}
 	if len(parts) == 4 {
 		tok := tokenRe.FindString(parts[3])
+		// "<token>-1": a rename's counter glued to a relay token.
+		if len(tok) > TokenLen && renameCountRe.MatchString(tok[TokenLen:]) {
+			tok = tok[:TokenLen]
+		}
 		if tok == "" {
 			return Target{}, ErrNoTarget
 		}
@@ -97,10 +105,18 @@ func ParseFileName(path string) (Target, error) {
 	return t, nil
 }
 
-// trimSuffixes drops ".exe", " (1)", "(2)" and such from the end of the name.
-func trimSuffixes(s string) string {
-	if i := strings.IndexAny(s, " .("); i >= 0 {
-		return s[:i]
+// indexFold is strings.Index ignoring ASCII case, in byte offsets of s.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
 	}
-	return s
+	return -1
 }
+
+var (
+	v6DashRe      = regexp.MustCompile(`^[0-9a-fA-F-]+$`)
+	hexRunRe      = regexp.MustCompile(`^[0-9a-fA-F]*`)
+	renameCountRe = regexp.MustCompile(`^[-_]+\d{0,3}$`)
+)

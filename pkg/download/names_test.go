@@ -44,3 +44,115 @@ func TestFileNameRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserRenames feeds the names browsers and file managers make of a
+// download; every one must give back exactly the target it was made for.
+func TestBrowserRenames(t *testing.T) {
+	fp := "sha256:" + strings.Repeat("9e", 32)
+	tok := "Zx9-_abcdefghijklmnopqrstuvwxyz0123456789-1" // a relay token (43) that itself ends in -1
+	if len(tok) != TokenLen {
+		t.Fatalf("test token has %d characters", len(tok))
+	}
+	link := Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: tok}
+	code := Target{Host: "10.0.0.5", Port: 443, Fingerprint: fp}
+	cases := map[string]Target{}
+	for _, tg := range []Target{link, code} {
+		n := FileName(tg, "linux")
+		w := FileName(tg, "windows")
+		for _, v := range []string{
+			n + " (1)", n + "(2)", n + "-1", n + "_2", n + " - Copy", n + " copy 3",
+			strings.TrimSuffix(w, ".exe") + " (1).exe", strings.TrimSuffix(w, ".exe") + "(12).exe", strings.TrimSuffix(w, ".exe") + "-1.exe",
+			strings.TrimSuffix(w, ".exe") + ".EXE", strings.TrimSuffix(w, ".exe") + " - Kopie.exe",
+			"Copy of " + w, strings.Replace(n, "RelayDesk-SOS", "relaydesk-sos", 1),
+			strings.Replace(n, strings.TrimPrefix(fp, "sha256:"), strings.ToUpper(strings.TrimPrefix(fp, "sha256:")), 1),
+			`C:\Users\Ann\Downloads\` + w, "/Users/ann/Downloads/" + n + " 2",
+		} {
+			cases[v] = tg
+		}
+	}
+	for name, want := range cases {
+		got, err := ParseFileName(name)
+		if err != nil || got != want {
+			t.Errorf("%q: %+v %v, want %+v", name, got, err, want)
+		}
+	}
+	// What cannot be recovered is refused, never half-read: a cut-off token
+	// must not turn a link download into an attended one.
+	for _, bad := range []string{
+		"Unconfirmed 123456.crdownload", "sos-linux-amd64", "download",
+		FileName(code, "linux")[:60],
+		FileName(link, "linux")[:len(FileName(link, "linux"))-30],
+		strings.Replace(FileName(code, "linux"), "9e9e", "9e9", 1),                          // 63 hex digits
+		FileName(code, "linux") + "a",                                                       // 65 hex digits
+		strings.Replace(FileName(link, "linux"), "__"+tok, "_"+tok, 1) + "__" + "short",     // token too short
+		strings.Replace(FileName(link, "linux"), strings.TrimPrefix(fp, "sha256:"), "x", 1), // no fingerprint
+	} {
+		if got, err := ParseFileName(bad); !errors.Is(err, ErrNoTarget) {
+			t.Errorf("%q accepted as %+v", bad, got)
+		}
+	}
+}
+
+func TestConnectionLine(t *testing.T) {
+	fp := "sha256:" + strings.Repeat("ab", 32)
+	for _, tg := range []Target{
+		{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
+		{Host: "127.0.0.1", Port: 4433, Fingerprint: fp},
+		{Host: "2001:db8::1", Port: 443, Fingerprint: fp, Token: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
+	} {
+		line := ConnectionLine(tg)
+		for _, v := range []string{line, "  " + line + "\n", `"` + line + `"`, "<" + line + ">"} {
+			got, err := ParseConnection(v)
+			if err != nil || got != tg {
+				t.Errorf("%q: %+v %v, want %+v", v, got, err, tg)
+			}
+		}
+		// The download's name is accepted too.
+		if got, err := ParseConnection(FileName(tg, "windows") + " (1)"); err != nil || got != tg {
+			t.Errorf("file name: %+v %v", got, err)
+		}
+	}
+	if !strings.HasPrefix(ConnectionLine(Target{Host: "2001:db8::1", Port: 443, Fingerprint: fp}), "https://[2001:db8::1]:443/sos#sha256:abab") {
+		t.Fatalf("IPv6 line %q", ConnectionLine(Target{Host: "2001:db8::1", Port: 443, Fingerprint: fp}))
+	}
+	// Colons between byte pairs and upper case, as people copy fingerprints.
+	got, err := ParseConnection("https://r.example:4433/sos#SHA256:" + strings.TrimSuffix(strings.Repeat("AB:", 32), ":"))
+	if err != nil || got.Fingerprint != fp || got.Token != "" {
+		t.Fatalf("fingerprint with colons: %+v %v", got, err)
+	}
+	if got, err := ParseConnection("https://r.example/s/Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE#" + fp); err != nil || got.Port != 443 {
+		t.Fatalf("default port: %+v %v", got, err)
+	}
+	if _, err := ParseConnection("https://r.example:4433/s/Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"); !errors.Is(err, ErrNoFingerprint) {
+		t.Fatalf("link without fingerprint: %v", err)
+	}
+	for _, bad := range []string{
+		"", "hello", "123 456 789", "http://r.example:4433/sos#" + fp, "https://r.example:4433/other#" + fp,
+		"https://r.example:99999/sos#" + fp, "https://r.example:4433/sos#sha256:abcd", "https://r.example:4433/s/short#" + fp,
+		"https://user@r.example:4433/sos#" + fp, "https://r.example:4433/s/Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE/x#" + fp,
+	} {
+		if got, err := ParseConnection(bad); !errors.Is(err, ErrNotConnection) {
+			t.Errorf("%q: %+v %v, want ErrNotConnection", bad, got, err)
+		}
+	}
+}
+
+func FuzzParseConnection(f *testing.F) {
+	fp := "sha256:" + strings.Repeat("ab", 32)
+	f.Add(ConnectionLine(Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: "abcdefghijklmnopqrstuv_-0123"}))
+	f.Add(ConnectionLine(Target{Host: "::1", Port: 1, Fingerprint: fp}))
+	f.Add("https://x/s/y")
+	f.Fuzz(func(t *testing.T, s string) {
+		tg, err := ParseConnection(s)
+		if err != nil {
+			return
+		}
+		if tg.Port < 1 || tg.Port > 65535 || len(tg.Fingerprint) != 7+64 || tg.Host == "" {
+			t.Fatalf("%q parsed to %+v", s, tg)
+		}
+		// What is accepted survives the way back.
+		if again, err := ParseConnection(ConnectionLine(tg)); err != nil || again != tg {
+			t.Fatalf("%q: %+v does not round-trip: %+v %v", s, tg, again, err)
+		}
+	})
+}

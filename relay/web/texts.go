@@ -24,6 +24,7 @@ type texts struct {
 	NoBuilds    string
 	NoApp       string
 	Fingerprint string
+	Connection  string // above the connection line
 	Expires     string
 	Privacy     string
 	LinkUnknown string
@@ -52,6 +53,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "The support app cannot be downloaded from this server yet. Please tell your technician.",
 		NoApp:       "There is no support app for your device. Please use a Windows, macOS or Linux computer.",
 		Fingerprint: "Security check for your technician: this server's key is", Expires: "This link can be used until",
+		Connection:  "If the app asks for connection details (this can happen when the browser renamed the download), copy this line into it:",
 		Privacy:     "Nobody can see or control your computer until you click Allow.",
 		LinkUnknown: "This support link is not valid. Please check the address or ask your technician for a new link.",
 		LinkExpired: "This support link has expired. Please ask your technician for a new link.",
@@ -75,6 +77,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "Die Support-App kann von diesem Server noch nicht heruntergeladen werden. Bitte sagen Sie es Ihrem Techniker.",
 		NoApp:       "Für Ihr Gerät gibt es keine Support-App. Bitte verwenden Sie einen Windows-, macOS- oder Linux-Computer.",
 		Fingerprint: "Sicherheitsprüfung für Ihren Techniker: Der Schlüssel dieses Servers ist", Expires: "Dieser Link ist gültig bis",
+		Connection:  "Falls die App nach Verbindungsdaten fragt (das kann passieren, wenn der Browser die Datei umbenannt hat), kopieren Sie diese Zeile hinein:",
 		Privacy:     "Niemand kann Ihren Computer sehen oder bedienen, bevor Sie auf Zulassen klicken.",
 		LinkUnknown: "Dieser Support-Link ist ungültig. Bitte prüfen Sie die Adresse oder bitten Sie Ihren Techniker um einen neuen Link.",
 		LinkExpired: "Dieser Support-Link ist abgelaufen. Bitte bitten Sie Ihren Techniker um einen neuen Link.",
@@ -98,6 +101,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "De support-app kan nog niet van deze server worden gedownload. Laat het uw medewerker weten.",
 		NoApp:       "Er is geen support-app voor uw apparaat. Gebruik een Windows-, macOS- of Linux-computer.",
 		Fingerprint: "Veiligheidscontrole voor uw medewerker: de sleutel van deze server is", Expires: "Deze link is geldig tot",
+		Connection:  "Vraagt de app om verbindingsgegevens (dat kan gebeuren als de browser het bestand hernoemde), kopieer dan deze regel erin:",
 		Privacy:     "Niemand kan uw computer zien of bedienen voordat u op Toestaan klikt.",
 		LinkUnknown: "Deze supportlink is niet geldig. Controleer het adres of vraag uw medewerker om een nieuwe link.",
 		LinkExpired: "Deze supportlink is verlopen. Vraag uw medewerker om een nieuwe link.",
@@ -170,6 +174,8 @@ a{color:#0b4f9c}a:focus,.button:focus{outline:3px solid #c25e00;outline-offset:2
 {{if .NoBuilds}}<p class="problem" role="alert">{{.T.NoBuilds}}</p>{{else}}
 {{with .Primary}}<p><a class="button" id="download" href="/download/{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></p>{{else}}<p>{{.T.NoApp}}</p>{{end}}
 {{if .Others}}<h2>{{.T.OtherOS}}</h2><ul>{{range .Others}}<li><a href="/download/{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></li>{{end}}</ul>{{end}}
+{{if .Connection}}<p class="note" id="connection-help">{{.T.Connection}}</p>
+<p><code id="connection" aria-describedby="connection-help">{{.Connection}}</code></p>{{end}}
 {{end}}
 {{if .Expires}}<p class="note">{{.T.Expires}} {{.Expires}}.</p>{{end}}
 {{end}}

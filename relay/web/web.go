@@ -120,6 +120,7 @@ type pageData struct {
 	Fingerprint string
 	Expires     string
 	Query       string // ?token for download links
+	Connection  string // the line the app accepts when its name was changed
 	NoBuilds    bool
 }
 
@@ -195,14 +196,20 @@ func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Expires = s.LinkExpiresAt.UTC().Format("2006-01-02 15:04 UTC")
 	d.Query = "?t=" + tok
+	d.Connection = download.ConnectionLine(h.target(tok))
 	h.offer(r, &d)
 	h.render(w, r, http.StatusOK, d)
 }
 
 func (h *Handler) sosPage(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: catalog[chooseLang(r)].SOSTitle}
+	d := pageData{Title: catalog[chooseLang(r)].SOSTitle, Connection: download.ConnectionLine(h.target(""))}
 	h.offer(r, &d)
 	h.render(w, r, http.StatusOK, d)
+}
+
+// target is where the app connects to, for the link token tok ("": attended).
+func (h *Handler) target(tok string) download.Target {
+	return download.Target{Host: h.cfg.PublicHost, Port: h.cfg.PublicPort, Fingerprint: h.cfg.Fingerprint, Token: tok}
 }
 
 // download serves a build under a name that carries the connection details
@@ -220,7 +227,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "No such download.", http.StatusNotFound)
 		return
 	}
-	t := download.Target{Host: h.cfg.PublicHost, Port: h.cfg.PublicPort, Fingerprint: h.cfg.Fingerprint}
+	t := h.target("")
 	if tok := r.URL.Query().Get("t"); tok != "" {
 		s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
 		if err != nil || s.Status != store.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {

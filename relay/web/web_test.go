@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -175,5 +176,30 @@ func TestDownloadNameCarriesTheLink(t *testing.T) {
 	}
 	if res.Header.Get("Referrer-Policy") != "no-referrer" {
 		t.Fatal("the link token could leak through Referer")
+	}
+}
+
+var connectionLine = regexp.MustCompile(`<code id="connection"[^>]*>([^<]+)</code>`)
+
+// TestPagesShowTheConnectionLine: the line the app asks for when its name
+// was changed leads where the download's name does; unusable links show none.
+func TestPagesShowTheConnectionLine(t *testing.T) {
+	f := newFixture(t)
+	tok := f.link(t, store.StatusWaiting)
+	for _, page := range []struct{ path, token string }{{"/s/" + tok, tok}, {"/sos", ""}} {
+		res, body := f.get(t, page.path, linuxUA, "de")
+		m := connectionLine.FindStringSubmatch(body)
+		if res.StatusCode != 200 || m == nil || !strings.Contains(body, "Verbindungsdaten") {
+			t.Fatalf("%s: %d, connection line %v", page.path, res.StatusCode, m)
+		}
+		got, err := download.ParseConnection(html.UnescapeString(m[1]))
+		want := download.Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: page.token}
+		if err != nil || got != want {
+			t.Fatalf("%s: line %q gives %+v %v, want %+v", page.path, m[1], got, err, want)
+		}
+	}
+	used := f.link(t, store.StatusReady)
+	if _, body := f.get(t, "/s/"+used, linuxUA, ""); connectionLine.MatchString(body) {
+		t.Fatal("a used link's page shows a connection line")
 	}
 }
