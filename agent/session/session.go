@@ -1,7 +1,10 @@
 // Package session runs the SOS app's side of a support session: it connects
 // to the relay, registers (attended code, support link, or resume), asks the
-// end user for consent through a UI, keeps the session through dropped
-// connections and relay restarts, and ends it when either side asks.
+// end user for consent through a UI, carries the chat, keeps the session
+// through dropped connections and relay restarts, ends it when either side
+// asks, and sends the end user's rating afterwards. Serve adds what a
+// window needs before the session starts: asking for the connection
+// details and offering a retry.
 package session
 
 import (
@@ -33,6 +36,8 @@ type UI interface {
 	Left(p proto.Peer, reason string)
 	// Ended reports the end of the session and who ended it.
 	Ended(e proto.SessionEnded)
+	// Chat shows a chat message, stamped by the relay (FromPeer 0: this end user).
+	Chat(c proto.Chat)
 }
 
 // Config says where and how to connect.
@@ -51,7 +56,12 @@ type Config struct {
 	// GiveUp ends the session when the relay stays unreachable this long
 	// (it should exceed the relay's grace period a little).
 	GiveUp time.Duration
-	Logger *slog.Logger
+	// StartGiveUp is the same before the first registration: nothing to
+	// keep yet, so the end user hears sooner that the relay is unreachable.
+	StartGiveUp time.Duration
+	// DialTimeout bounds one connection attempt.
+	DialTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // Session errors.
@@ -82,6 +92,12 @@ func New(cfg Config) *Agent {
 	}
 	if cfg.GiveUp == 0 {
 		cfg.GiveUp = 3 * time.Minute
+	}
+	if cfg.StartGiveUp == 0 {
+		cfg.StartGiveUp = 15 * time.Second
+	}
+	if cfg.DialTimeout == 0 {
+		cfg.DialTimeout = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -116,22 +132,26 @@ func (a *Agent) Run(ctx context.Context) error {
 		ended := a.ended
 		a.mu.Unlock()
 		switch {
-		case ended != nil:
-			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case ended != nil:
+			return nil
 		case permanent(err):
 			return err
 		}
 		if lostSince.IsZero() {
 			lostSince = time.Now()
 		}
-		if time.Since(lostSince) > a.cfg.GiveUp {
-			return fmt.Errorf("%w for %s: %v", ErrGaveUp, a.cfg.GiveUp, err)
+		limit, say := a.cfg.GiveUp, "Connection lost (%s). Reconnecting in %s…"
+		if a.SessionID() == "" {
+			limit, say = a.cfg.StartGiveUp, "Cannot reach the support server yet (%s). Trying again in %s…"
+		}
+		if time.Since(lostSince) > limit {
+			return fmt.Errorf("%w for %s: %w", ErrGaveUp, limit, err)
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		a.log.Info("connection lost", "err", err, "retry_in", wait)
-		a.cfg.UI.Status(fmt.Sprintf("Connection lost (%s). Reconnecting in %s…", transport.Describe(err, a.cfg.Relay), wait.Round(10*time.Millisecond)))
+		a.cfg.UI.Status(fmt.Sprintf(say, transport.Describe(err, a.relay()), wait.Round(10*time.Millisecond)))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -143,8 +163,11 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // runOnce runs one connection; registered is called once the relay accepted us.
 func (a *Agent) runOnce(ctx context.Context, registered func()) error {
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, st, err := transport.Dial(dctx, a.cfg.Relay, a.cfg.Fingerprint)
+	dctx, cancel := context.WithTimeout(ctx, a.cfg.DialTimeout)
+	a.mu.Lock()
+	relay, fp := a.cfg.Relay, a.cfg.Fingerprint
+	a.mu.Unlock()
+	conn, st, err := transport.Dial(dctx, relay, fp)
 	cancel()
 	if err != nil {
 		return err
@@ -186,15 +209,15 @@ func (a *Agent) runOnce(ctx context.Context, registered func()) error {
 func (a *Agent) register(ctx context.Context, peer *transport.Peer) error {
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := peer.Call(rctx, proto.TypeHello, &proto.Hello{Version: proto.Version, Role: proto.RoleAgent, Client: "sos/" + a.cfg.Device.AgentVersion}, proto.TypeWelcome, nil); err != nil {
+	if err := a.hello(rctx, peer); err != nil {
 		return err
 	}
 	a.mu.Lock()
 	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device}
-	a.mu.Unlock()
 	if req.ResumeKey == "" {
 		req.LinkToken = a.cfg.LinkToken
 	}
+	a.mu.Unlock()
 	var reg proto.AgentRegistered
 	if err := peer.Call(rctx, proto.TypeAgentRegister, &req, proto.TypeAgentRegistered, &reg); err != nil {
 		return err
@@ -279,6 +302,8 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		if a.cfg.OnSignal != nil {
 			a.cfg.OnSignal(*m)
 		}
+	case *proto.Chat:
+		a.cfg.UI.Chat(*m)
 	case *proto.SessionEnded:
 		a.mu.Lock()
 		a.ended = m
@@ -322,6 +347,18 @@ func (a *Agent) Signal(peer int64, kind string, payload []byte) error {
 		return transport.ErrClosed
 	}
 	return p.Send(proto.TypeSignal, &proto.Signal{SessionID: id, Peer: peer, Kind: kind, Payload: payload})
+}
+
+// hello opens the protocol on peer as an agent.
+func (a *Agent) hello(ctx context.Context, peer *transport.Peer) error {
+	return peer.Call(ctx, proto.TypeHello, &proto.Hello{Version: proto.Version, Role: proto.RoleAgent, Client: "sos/" + a.cfg.Device.AgentVersion}, proto.TypeWelcome, nil)
+}
+
+// relay is the relay's address.
+func (a *Agent) relay() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.Relay
 }
 
 // SessionID is the current session's ID, or "" before registration.

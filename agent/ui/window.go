@@ -1,8 +1,11 @@
-// Package ui is the SOS app's window: the session code in large grouped
-// digits (or whom the app waits for), the connection status in words, the
-// end user's consent question, who is connected, and an always-visible End
-// session button. It implements session.UI on an injected fyne.App and
-// holds no protocol logic.
+// Package ui is the SOS window: the session code in large grouped digits
+// (or whom the app waits for), the connection status in words, the end
+// user's consent question, who is connected, the chat with the
+// technicians, an always-visible End session button, the rating after the
+// end, and before the start the connection details prompt and problems
+// with a Retry. It implements session.UI and session.Prompter on an
+// injected fyne.App and holds no protocol logic: what the end user does
+// goes to the Actions it is given.
 package ui
 
 import (
@@ -24,9 +27,23 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
+// Actions are what the end user can do. They run on the UI goroutine and
+// must return at once: slow work (the network) belongs elsewhere.
+type Actions struct {
+	// End runs on the End session (later: Close) button.
+	End func()
+	// Close runs when the end user closes the window; nil: End.
+	Close func()
+	// Chat sends a chat message; the relay's echo comes back through Chat.
+	Chat func(text string)
+	// Rate sends the rating; the outcome comes back through Rated.
+	Rate func(stars int, comment string)
+}
+
 // Window is the SOS window.
 type Window struct {
 	win fyne.Window
+	act Actions
 
 	code     *canvas.Text
 	copyCode *widget.Button
@@ -35,21 +52,32 @@ type Window struct {
 	viewed   *widget.Label // "Your screen is being viewed and controlled by …"
 	people   *widget.Label
 	end      *widget.Button
+	retry    *widget.Button
 
 	consentBox  *fyne.Container
 	consentText *widget.Label
 	allow, deny *widget.Button
 
-	mu      sync.Mutex
-	answer  chan bool // the pending consent question's answer
-	peers   map[int64]string
-	rawCode string
+	chat   chatPanel
+	rating ratingPanel
+	prompt connectPrompt
+
+	mu          sync.Mutex
+	answer      chan bool // the pending consent question's answer
+	retried     chan struct{}
+	peers       map[int64]string
+	rawCode     string
+	hadPeers    bool // a technician joined at some point: the session can be rated
+	rateOffered bool
+	shown       string // the question on screen: "consent", "connect", "problem" or ""
 }
 
-// New builds the window on app; onEnd runs when the end user ends the
-// session (button or closing the window).
-func New(app fyne.App, onEnd func()) *Window {
-	w := &Window{win: app.NewWindow("Remote support"), peers: map[int64]string{}}
+// New builds the window on app.
+func New(app fyne.App, act Actions) *Window {
+	if act.Close == nil {
+		act.Close = act.End
+	}
+	w := &Window{win: app.NewWindow("Remote support"), act: act, peers: map[int64]string{}}
 	w.code = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	w.code.TextSize = 40
 	w.code.TextStyle = fyne.TextStyle{Bold: true}
@@ -82,19 +110,30 @@ func New(app fyne.App, onEnd func()) *Window {
 	)
 	w.consentBox.Hide()
 
-	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), onEnd)
+	w.chat.build(w)
+	w.rating.build(w)
+	w.prompt.build(w)
+
+	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
+	w.retry = widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), w.doRetry)
+	w.retry.Importance = widget.HighImportance
+	w.retry.Hide()
 	bar := canvas.NewRectangle(color.NRGBA{R: 0xb0, G: 0x00, B: 0x20, A: 0xff})
 	bar.SetMinSize(fyne.NewSize(0, 4))
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
 		container.NewVBox(bar, w.heading),
-		w.end, // always visible, at the bottom
+		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
-		container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox),
+		container.NewBorder(
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.rating.box),
+			nil, nil, nil,
+			w.chat.box, // takes the room that is left
+		),
 	))
-	w.win.SetCloseIntercept(onEnd)
-	w.win.Resize(fyne.NewSize(420, 360))
+	w.win.SetCloseIntercept(func() { w.act.Close() })
+	w.win.Resize(fyne.NewSize(460, 520))
 	return w
 }
 
@@ -135,6 +174,36 @@ func (w *Window) Waiting(technician string) {
 // Runs on the UI goroutine.
 func (w *Window) relayout() { w.win.Content().Refresh() }
 
+// ask puts a question on screen: publish registers its answer channel
+// (before the end user can answer), show runs on the UI goroutine, and
+// then the question counts as shown. The answer's handler (on the UI
+// goroutine) takes the channel back with take, hides the question and
+// wakes the asker; if ctx ends first, the asker withdraws it with hide,
+// unless a newer question replaced it.
+func (w *Window) ask(name string, publish func(), show func()) {
+	w.mu.Lock()
+	publish()
+	w.mu.Unlock()
+	fyne.DoAndWait(show)
+	w.mu.Lock()
+	w.shown = name
+	w.mu.Unlock()
+}
+
+// withdraw hides a question the end user did not answer, if mine (under
+// w.mu) says it is still the one on screen.
+func (w *Window) withdraw(mine func() bool, hide func()) {
+	w.mu.Lock()
+	still := mine()
+	if still {
+		w.shown = ""
+	}
+	w.mu.Unlock()
+	if still {
+		fyne.DoAndWait(hide)
+	}
+}
+
 // Status implements session.UI.
 func (w *Window) Status(text string) { fyne.Do(func() { w.status.SetText(text) }) }
 
@@ -142,9 +211,6 @@ func (w *Window) Status(text string) { fyne.Do(func() { w.status.SetText(text) }
 // Allow, Deny or ctx.
 func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 	ch := make(chan bool, 1)
-	w.mu.Lock()
-	w.answer = ch
-	w.mu.Unlock()
 	who := req.Technician
 	if req.Organisation != "" {
 		who += " (" + req.Organisation + ")"
@@ -153,20 +219,28 @@ func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 	if len(req.Permissions) > 0 {
 		can = describe(req.Permissions)
 	}
-	fyne.Do(func() {
+	w.ask("consent", func() { w.answer = ch }, func() {
 		w.consentText.SetText(fmt.Sprintf("%s wants to connect to this computer. They will be able to %s. Nothing is shared until you click Allow.", who, can))
 		w.consentBox.Show()
 		w.relayout()
 		w.win.RequestFocus()
 	})
-	defer fyne.Do(func() { w.consentBox.Hide(); w.relayout() })
 	select {
 	case a := <-ch:
 		return a
 	case <-ctx.Done():
+		w.withdraw(func() bool {
+			mine := w.answer == ch
+			if mine {
+				w.answer = nil
+			}
+			return mine
+		}, w.hideConsent)
 		return false
 	}
 }
+
+func (w *Window) hideConsent() { w.consentBox.Hide(); w.relayout() }
 
 func describe(perms []string) string {
 	words := map[string]string{"view": "see your screen", "control": "use your mouse and keyboard", "clipboard": "copy text to and from your clipboard"}
@@ -185,12 +259,14 @@ func describe(perms []string) string {
 	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
 }
 
+// decide answers the consent question (UI goroutine).
 func (w *Window) decide(allow bool) {
 	w.mu.Lock()
 	ch := w.answer
-	w.answer = nil
+	w.answer, w.shown = nil, ""
 	w.mu.Unlock()
 	if ch != nil {
+		w.hideConsent()
 		ch <- allow
 	}
 }
@@ -199,6 +275,7 @@ func (w *Window) decide(allow bool) {
 func (w *Window) Joined(p proto.Peer) {
 	w.mu.Lock()
 	w.peers[p.ID] = p.Name
+	w.hadPeers = true
 	w.mu.Unlock()
 	w.showPeers()
 }
@@ -224,12 +301,14 @@ func (w *Window) showPeers() {
 		if len(names) == 0 {
 			w.viewed.Hide()
 			w.people.Hide()
+			w.chat.box.Hide()
 			return
 		}
 		w.viewed.SetText("Your screen is being viewed and controlled by " + strings.Join(names, ", ") + ".")
 		w.viewed.Show()
 		w.people.SetText("Connected: " + strings.Join(names, ", "))
 		w.people.Show()
+		w.chat.box.Show()
 		w.code.Text = ""
 		w.copyCode.Hide()
 		w.heading.SetText("Remote support in progress")
@@ -237,10 +316,13 @@ func (w *Window) showPeers() {
 	})
 }
 
-// Ended implements session.UI.
+// Ended implements session.UI. When a technician had joined, the end user
+// is offered to rate the session.
 func (w *Window) Ended(e proto.SessionEnded) {
 	w.mu.Lock()
 	clear(w.peers)
+	offer := w.hadPeers
+	w.rateOffered = offer
 	w.mu.Unlock()
 	w.showPeers()
 	text := "The session was ended by " + e.By + "."
@@ -248,5 +330,17 @@ func (w *Window) Ended(e proto.SessionEnded) {
 		w.heading.SetText("Session ended")
 		w.status.SetText(text)
 		w.end.SetText("Close")
+		if offer {
+			w.rating.open()
+		}
+		w.relayout()
 	})
+}
+
+// OffersRating reports whether the window offers (or sent) a rating: then
+// it stays open after the end until the end user closes it.
+func (w *Window) OffersRating() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rateOffered
 }

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,15 +14,54 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
-func newTestWindow(t *testing.T) (*Window, *bool) {
+// recorder records what the end user did.
+type recorder struct {
+	mu    sync.Mutex
+	ended bool
+	chats []string
+	rates []string
+}
+
+func (r *recorder) actions() Actions {
+	return Actions{
+		End:  func() { r.mu.Lock(); r.ended = true; r.mu.Unlock() },
+		Chat: func(text string) { r.mu.Lock(); r.chats = append(r.chats, text); r.mu.Unlock() },
+		Rate: func(stars int, comment string) {
+			r.mu.Lock()
+			r.rates = append(r.rates, fmt.Sprintf("%d %s", stars, comment))
+			r.mu.Unlock()
+		},
+	}
+}
+
+func newTestWindow(t *testing.T) (*Window, *recorder) {
 	t.Helper()
 	a := test.NewApp()
 	t.Cleanup(a.Quit)
-	ended := false
-	w := New(a, func() { ended = true })
+	rec := &recorder{}
+	w := New(a, rec.actions())
 	w.Show()
 	testApp = a
-	return w, &ended
+	return w, rec
+}
+
+// waitShown waits up to 5 s until the question is on screen (asked from
+// another goroutine, which then only waits for the answer).
+func (w *Window) waitShown(t *testing.T, question string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		shown := w.shown
+		w.mu.Unlock()
+		if shown == question {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not shown (showing %q)", question, shown)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 var testApp interface{ Clipboard() fyne.Clipboard }
@@ -47,13 +88,7 @@ func TestConsentAllowAndDeny(t *testing.T) {
 	for _, allow := range []bool{true, false} {
 		got := make(chan bool, 1)
 		go func() { got <- w.Consent(context.Background(), req) }()
-		deadline := time.Now().Add(5 * time.Second)
-		for w.consentBox.Hidden {
-			if time.Now().After(deadline) {
-				t.Fatal("the consent question was not shown")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		w.waitShown(t, "consent")
 		text := w.consentText.Text
 		for _, want := range []string{"Tina (Acme IT)", "see your screen", "use your mouse and keyboard", "clipboard", "Nothing is shared until you click Allow"} {
 			if !strings.Contains(text, want) {
@@ -85,7 +120,7 @@ func TestConsentAllowAndDeny(t *testing.T) {
 }
 
 func TestConnectedIndicatorAndEnd(t *testing.T) {
-	w, ended := newTestWindow(t)
+	w, rec := newTestWindow(t)
 	w.Joined(proto.Peer{ID: 1, Name: "Tina"})
 	w.Joined(proto.Peer{ID: 2, Name: "Bob"})
 	if w.viewed.Hidden || w.viewed.Text != "Your screen is being viewed and controlled by Bob, Tina." {
@@ -96,7 +131,7 @@ func TestConnectedIndicatorAndEnd(t *testing.T) {
 		t.Fatalf("people %q", w.people.Text)
 	}
 	test.Tap(w.end)
-	if !*ended {
+	if !rec.ended {
 		t.Fatal("End session did nothing")
 	}
 	w.Ended(proto.SessionEnded{By: "Tina"})

@@ -75,6 +75,7 @@ func (u *recordingUI) Consent(context.Context, proto.ConsentRequest) bool { retu
 func (u *recordingUI) Joined(p proto.Peer)                                { u.joined <- p }
 func (u *recordingUI) Left(proto.Peer, string)                            {}
 func (u *recordingUI) Ended(proto.SessionEnded)                           {}
+func (u *recordingUI) Chat(proto.Chat)                                    {}
 
 // techHandler collects signals for the technician.
 type techHandler struct {

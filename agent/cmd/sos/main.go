@@ -4,18 +4,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,6 +26,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
+	"github.com/relaydesk/relaydesk/agent/terminal"
 	sosui "github.com/relaydesk/relaydesk/agent/ui"
 	"github.com/relaydesk/relaydesk/pkg/download"
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -54,6 +51,7 @@ func run() int {
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
 	maxFPS := fs.Int("max-fps", 30, "frame rate ceiling")
 	maxKbps := fs.Int("max-kbps", 8000, "bitrate ceiling in kbit/s")
+	askRating := fs.Bool("ask-rating", false, "with --no-gui: ask for a rating after the session even when standard input is not a terminal")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -67,39 +65,40 @@ func run() int {
 	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log}
 	// Downloaded from a relay's page, the file name carries everything.
 	if *relay == "" && *fp == "" && *link == "" {
-		if exe, err := os.Executable(); err == nil {
-			if t, err := download.ParseFileName(exe); err == nil {
+		for _, name := range []string{executable(), os.Args[0]} {
+			if t, err := download.ParseFileName(name); err == nil {
 				cfg.Relay, cfg.Fingerprint, cfg.LinkToken = t.Addr(), t.Fingerprint, t.Token
+				break
 			}
-		}
-		if t, err := download.ParseFileName(os.Args[0]); cfg.Relay == "" && err == nil {
-			cfg.Relay, cfg.Fingerprint, cfg.LinkToken = t.Addr(), t.Fingerprint, t.Token
 		}
 	}
 	if *link != "" {
-		addr, tok, err := parseLink(*link)
+		t, err := linkTarget(*link, *fp)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
+		cfg.LinkToken, cfg.Fingerprint = t.Token, t.Fingerprint
 		if cfg.Relay == "" {
-			cfg.Relay = addr
+			cfg.Relay = t.Addr()
 		}
-		cfg.LinkToken = tok
 	}
-	if cfg.Relay == "" || cfg.Fingerprint == "" {
-		fmt.Fprintln(os.Stderr, "This app does not know which support server to use: download it again from your technician's link, or give --relay HOST:PORT and --fingerprint sha256:<hex>.")
+	gui := !*noGUI && (runtime.GOOS != "linux" || os.Getenv("DISPLAY") != "")
+	// Without details the window asks for them; the terminal cannot.
+	if !gui && (cfg.Relay == "" || cfg.Fingerprint == "") {
+		fmt.Fprintln(os.Stderr, "This app does not know which support server to use: download it again from your technician's link, or give --link with the connection details the download page shows (https://HOST:PORT/s/TOKEN#sha256:…), or --relay HOST:PORT and --fingerprint sha256:<hex>.")
 		return 2
 	}
 	if *maxFPS < 1 || *maxFPS > 60 || *maxKbps < 200 || *maxKbps > 100000 {
 		fmt.Fprintln(os.Stderr, "--max-fps must be 1 to 60 and --max-kbps 200 to 100000.")
 		return 2
 	}
-	if _, err := transport.ParseFingerprint(cfg.Fingerprint); err != nil {
-		fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
-		return 2
+	if cfg.Fingerprint != "" {
+		if _, err := transport.ParseFingerprint(cfg.Fingerprint); err != nil {
+			fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
+			return 2
+		}
 	}
-	gui := !*noGUI && (runtime.GOOS != "linux" || os.Getenv("DISPLAY") != "")
 	if !*noGUI && !gui {
 		fmt.Fprintln(os.Stderr, "There is no display for the SOS window; using the terminal.")
 	}
@@ -157,9 +156,7 @@ func run() int {
 	if gui {
 		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag)
 	} else {
-		cfg.UI = &mediaUI{UI: newTerminal(os.Stdin, os.Stdout), sh: sh, wg: &wg, log: log}
-		ag = session.New(cfg)
-		err = ag.Run(ctx)
+		err = runTerminal(ctx, cfg, sh, &wg, log, &ag, *askRating)
 	}
 	switch {
 	case err == nil:
@@ -167,35 +164,131 @@ func run() int {
 	case errors.Is(err, context.Canceled):
 		fmt.Println("Session ended.")
 		return 0
+	case errors.Is(err, session.ErrNoTarget):
+		fmt.Fprintln(os.Stderr, "No connection details were given.")
+		return 1
 	}
-	fmt.Fprintln(os.Stderr, transport.Describe(err, cfg.Relay))
+	fmt.Fprintln(os.Stderr, ag.Explain(err))
 	return 1
+}
+
+func executable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return exe
+}
+
+// linkTarget reads --link: the connection line of the download page, or a
+// support link whose fingerprint is given with --fingerprint.
+func linkTarget(link, fp string) (download.Target, error) {
+	t, err := download.ParseConnection(link)
+	if errors.Is(err, download.ErrNoFingerprint) && fp != "" {
+		t, err = download.ParseConnection(link + "#" + fp)
+	}
+	switch {
+	case errors.Is(err, download.ErrNoFingerprint):
+		return t, fmt.Errorf("%q lacks the support server's key: give --fingerprint sha256:<hex>, or the whole line the download page shows (…#sha256:…)", link)
+	case err != nil || t.Token == "":
+		return t, fmt.Errorf("%q is not a support link; it should look like https://relay.example.com:4433/s/<token>", link)
+	}
+	return t, nil
+}
+
+// chatSender sends the end user's chat messages on goroutines wg owns and
+// reports a failure with failed.
+func chatSender(ctx context.Context, ag *session.Agent, wg *sync.WaitGroup, failed func(text, why string)) func(string) {
+	return func(text string) {
+		wg.Go(func() {
+			if err := ag.Chat(ctx, text); err != nil {
+				failed(text, ag.Explain(err))
+			}
+		})
+	}
+}
+
+// runTerminal runs the session in the terminal; after a session a
+// technician joined it asks for a rating when asked to (or on a terminal).
+func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool) error {
+	term := terminal.New(os.Stdin, os.Stdout)
+	cfg.UI = &mediaUI{UI: term, sh: sh, wg: wg, log: log}
+	*ag = session.New(cfg)
+	term.SetChat(chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) }))
+	err := (*ag).Run(ctx)
+	term.SetChat(nil)
+	if err == nil && term.HadTechnician() && (askRating || isTerminal(os.Stdin)) {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // the relay's rating window
+		defer cancel()
+		term.Rate(rctx, func(stars int, comment string) error {
+			if err := (*ag).Rate(rctx, stars, comment); err != nil {
+				return errors.New((*ag).Explain(err))
+			}
+			return nil
+		})
+	}
+	return err
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // runWindow runs the session behind the SOS window until the end user
 // closes it. Fyne wants the main goroutine; the session runs beside it.
+// End session ends the session and keeps the window for the rating (when
+// a technician had joined); closing the window ends everything.
 func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent) error {
 	a := app.NewWithID("dev.relaydesk.sos")
-	var over atomic.Bool
-	win := sosui.New(a, func() {
-		if over.Load() {
-			a.Quit()
-			return
-		}
-		stop() // the end user ends the session
+	sessCtx, endSession := context.WithCancel(ctx)
+	defer endSession()
+	var over, closing atomic.Bool
+	var win *sosui.Window
+	var chatSend func(string) // set below, before the window can be used
+	win = sosui.New(a, sosui.Actions{
+		End: func() {
+			if over.Load() {
+				a.Quit()
+				return
+			}
+			endSession()
+		},
+		Close: func() {
+			closing.Store(true)
+			if over.Load() {
+				a.Quit()
+				return
+			}
+			endSession()
+		},
+		Chat: func(text string) { chatSend(text) },
+		Rate: func(stars int, comment string) {
+			wg.Go(func() {
+				err := (*ag).Rate(ctx, stars, comment)
+				if err != nil {
+					log.Warn("rating not sent", "err", err)
+					win.Rated(false, (*ag).Explain(err))
+					return
+				}
+				win.Rated(true, "")
+			})
+		},
 	})
 	cfg.UI = &mediaUI{UI: win, sh: sh, wg: wg, log: log}
 	*ag = session.New(cfg)
+	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)
 	result := make(chan error, 1)
 	go func() { // owned: main waits on result below
-		err := (*ag).Run(ctx)
+		err := (*ag).Serve(sessCtx, win)
 		over.Store(true)
 		result <- err
-		switch {
-		case ctx.Err() != nil:
-			fyne.Do(a.Quit) // ended from the window: nothing more to show
-		case err != nil:
-			win.Status(transport.Describe(err, cfg.Relay))
+		// Stay to show how it ended and for the rating; leave when the end
+		// user closed the window, pressed Ctrl+C, gave up before the
+		// session started, or ended a session there is nothing to rate for.
+		endedHere := errors.Is(err, context.Canceled) && ctx.Err() == nil
+		if ctx.Err() != nil || closing.Load() || (err != nil && !(endedHere && win.OffersRating())) {
+			fyne.Do(a.Quit)
 		}
 	}()
 	win.Show()
@@ -229,100 +322,4 @@ func (u *mediaUI) Left(p proto.Peer, reason string) {
 	if u.sh != nil {
 		u.sh.Leave(p.ID)
 	}
-}
-
-// parseLink takes https://HOST:PORT/s/<token> apart.
-func parseLink(s string) (addr, tok string, err error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err == nil && u.Host != "" {
-		if t, ok := strings.CutPrefix(u.Path, "/s/"); ok && t != "" && !strings.Contains(t, "/") {
-			return u.Host, t, nil
-		}
-	}
-	return "", "", fmt.Errorf("%q is not a support link; it should look like https://relay.example.com:4433/s/<token>", s)
-}
-
-// terminal is the --no-gui UI: lines on stdout, answers on stdin.
-type terminal struct {
-	out   io.Writer
-	mu    sync.Mutex
-	lines chan string
-}
-
-func newTerminal(in io.Reader, out io.Writer) *terminal {
-	t := &terminal{out: out, lines: make(chan string)}
-	// Reads stdin for the life of the process; it cannot be interrupted, and
-	// it owns nothing but the channel it feeds.
-	go func() {
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			t.lines <- sc.Text()
-		}
-		close(t.lines)
-	}()
-	return t
-}
-
-func (t *terminal) say(format string, args ...any) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	fmt.Fprintf(t.out, format+"\n", args...)
-}
-
-func (t *terminal) Code(code string, expires time.Time) {
-	t.say("Session code: %s %s %s", code[0:3], code[3:6], code[6:9])
-	t.say("Read this code to your technician. It is valid until %s.", expires.Local().Format("15:04"))
-}
-
-func (t *terminal) Waiting(technician string) {
-	if technician == "" {
-		technician = "your technician"
-	}
-	t.say("Waiting for %s to connect.", technician)
-}
-
-func (t *terminal) Status(text string) { t.say("%s", text) }
-
-func (t *terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
-	who := req.Technician
-	if req.Organisation != "" {
-		who += " (" + req.Organisation + ")"
-	}
-	// A line typed after an earlier question was withdrawn must not answer this one.
-	for drained := false; !drained; {
-		select {
-		case <-t.lines:
-		default:
-			drained = true
-		}
-	}
-	t.say("%s wants to view and control this computer. Allow? [y/N]", who)
-	select {
-	case line, ok := <-t.lines:
-		a := strings.ToLower(strings.TrimSpace(line))
-		allow := ok && (a == "y" || a == "yes")
-		if allow {
-			t.say("You allowed %s to connect.", req.Technician)
-		} else {
-			t.say("You declined.")
-		}
-		return allow
-	case <-ctx.Done():
-		t.say("The request to connect was withdrawn.")
-		return false
-	}
-}
-
-func (t *terminal) Joined(p proto.Peer) { t.say("%s is now connected to this computer.", p.Name) }
-
-func (t *terminal) Left(p proto.Peer, reason string) {
-	t.say("%s left the session (%s).", p.Name, reason)
-}
-
-func (t *terminal) Ended(e proto.SessionEnded) {
-	if e.Reason != "" {
-		t.say("Session ended by %s: %s.", e.By, e.Reason)
-		return
-	}
-	t.say("Session ended by %s.", e.By)
 }

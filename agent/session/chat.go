@@ -1,0 +1,54 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// ErrNothingToRate means there was no session (yet) to rate.
+var ErrNothingToRate = errors.New("session: no session to rate")
+
+// Chat sends a chat message to the technicians. It returns once the relay
+// stored it; the relay then sends it back through UI.Chat, in the order
+// everyone sees. transport.ErrClosed while the app is not connected.
+func (a *Agent) Chat(ctx context.Context, text string) error {
+	a.mu.Lock()
+	p, id := a.peer, a.sessionID
+	a.mu.Unlock()
+	if p == nil {
+		return transport.ErrClosed
+	}
+	return p.Call(ctx, proto.TypeChat, &proto.Chat{SessionID: id, Text: text}, proto.TypeOK, nil)
+}
+
+// Rate sends the end user's rating of the session after it ended. The
+// session's connection is gone by then, so it connects once more; the
+// session's resume key proves that this app ran the session.
+func (a *Agent) Rate(ctx context.Context, stars int, comment string) error {
+	a.mu.Lock()
+	relay, fp, id, key := a.cfg.Relay, a.cfg.Fingerprint, a.sessionID, a.resumeKey
+	a.mu.Unlock()
+	if id == "" || key == "" {
+		return ErrNothingToRate
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.DialTimeout+5*time.Second)
+	defer cancel()
+	conn, st, err := transport.Dial(ctx, relay, fp)
+	if err != nil {
+		return err
+	}
+	peer := transport.PeerOn(conn, st)
+	var wg sync.WaitGroup
+	wg.Go(func() { peer.Run(context.Background(), func(proto.Envelope) {}) })
+	defer wg.Wait()
+	defer peer.Close()
+	if err := a.hello(ctx, peer); err != nil {
+		return err
+	}
+	return peer.Call(ctx, proto.TypeRate, &proto.Rate{SessionID: id, Stars: stars, Comment: comment, ResumeKey: key}, proto.TypeOK, nil)
+}

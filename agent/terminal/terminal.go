@@ -1,0 +1,215 @@
+// Package terminal is the SOS app's text interface (sos --no-gui): it
+// prints what the window would show and reads the end user's answers and
+// chat messages from standard input. While a question is asked (consent,
+// rating) the next line answers it; any other line typed is a chat message.
+package terminal
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+// Terminal implements session.UI on a line reader and writer.
+type Terminal struct {
+	out  io.Writer
+	eof  chan struct{} // closed when the input ended
+	mu   sync.Mutex
+	q    chan string       // the question waiting for a line; nil: lines are chat
+	chat func(text string) // receives lines typed while nothing is asked; nil: ignored
+	seen bool              // a technician joined at some point
+}
+
+// New returns a Terminal writing to out and reading in. The reading
+// goroutine lives as long as in gives lines (standard input cannot be
+// interrupted); it owns nothing but the Terminal's channels.
+func New(in io.Reader, out io.Writer) *Terminal {
+	t := &Terminal{out: out, eof: make(chan struct{})}
+	go t.read(in)
+	return t
+}
+
+func (t *Terminal) read(in io.Reader) {
+	defer close(t.eof)
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 4096), 1<<16)
+	for sc.Scan() {
+		line := sc.Text()
+		t.mu.Lock()
+		q := t.q
+		t.q = nil
+		if q == nil && t.chat != nil && strings.TrimSpace(line) != "" {
+			t.chat(line) // under t.mu: after SetChat(nil) returns, no more calls
+		}
+		t.mu.Unlock()
+		if q != nil {
+			q <- line // buffered
+		}
+	}
+}
+
+// SetChat sets what receives the lines typed while nothing is asked. It
+// must return at once and not call the Terminal (start a goroutine for
+// the network). nil stops the chat.
+func (t *Terminal) SetChat(send func(text string)) {
+	t.mu.Lock()
+	t.chat = send
+	t.mu.Unlock()
+}
+
+// ask prints prompt and waits for the next line, ctx's end or the end of input.
+func (t *Terminal) ask(ctx context.Context, prompt string) (string, bool) {
+	ch := make(chan string, 1)
+	t.mu.Lock()
+	t.q = ch
+	t.mu.Unlock()
+	t.Say("%s", prompt)
+	select {
+	case line := <-ch:
+		return line, true
+	case <-ctx.Done():
+	case <-t.eof:
+	}
+	t.mu.Lock()
+	if t.q == ch {
+		t.q = nil
+	}
+	t.mu.Unlock()
+	return "", false
+}
+
+// Say prints one line.
+func (t *Terminal) Say(format string, args ...any) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(t.out, format+"\n", args...)
+}
+
+// Code implements session.UI.
+func (t *Terminal) Code(code string, expires time.Time) {
+	t.Say("Session code: %s %s %s", code[0:3], code[3:6], code[6:9])
+	t.Say("Read this code to your technician. It is valid until %s.", expires.Local().Format("15:04"))
+}
+
+// Waiting implements session.UI.
+func (t *Terminal) Waiting(technician string) {
+	if technician == "" {
+		technician = "your technician"
+	}
+	t.Say("Waiting for %s to connect.", technician)
+}
+
+// Status implements session.UI.
+func (t *Terminal) Status(text string) { t.Say("%s", text) }
+
+// Consent implements session.UI: the next line typed answers; only y or yes allow.
+func (t *Terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
+	who := req.Technician
+	if req.Organisation != "" {
+		who += " (" + req.Organisation + ")"
+	}
+	line, ok := t.ask(ctx, fmt.Sprintf("%s wants to view and control this computer. Allow? [y/N]", who))
+	if !ok {
+		if ctx.Err() != nil {
+			t.Say("The request to connect was withdrawn.")
+		}
+		return false
+	}
+	a := strings.ToLower(strings.TrimSpace(line))
+	if a == "y" || a == "yes" {
+		t.Say("You allowed %s to connect.", req.Technician)
+		return true
+	}
+	t.Say("You declined.")
+	return false
+}
+
+// Joined implements session.UI.
+func (t *Terminal) Joined(p proto.Peer) {
+	t.mu.Lock()
+	t.seen = true
+	t.mu.Unlock()
+	t.Say("%s is now connected to this computer. Type a line to chat with them.", p.Name)
+}
+
+// Left implements session.UI.
+func (t *Terminal) Left(p proto.Peer, reason string) {
+	t.Say("%s left the session (%s).", p.Name, reason)
+}
+
+// Ended implements session.UI.
+func (t *Terminal) Ended(e proto.SessionEnded) {
+	if e.Reason != "" {
+		t.Say("Session ended by %s: %s.", e.By, e.Reason)
+		return
+	}
+	t.Say("Session ended by %s.", e.By)
+}
+
+// Chat implements session.UI.
+func (t *Terminal) Chat(c proto.Chat) {
+	text := strings.ReplaceAll(c.Text, "\n", "\n  ")
+	if c.FromPeer == 0 {
+		t.Say("You wrote: %s", text)
+		return
+	}
+	t.Say("Chat from %s: %s", c.From, text)
+}
+
+// HadTechnician reports whether a technician joined the session at some point.
+func (t *Terminal) HadTechnician() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seen
+}
+
+// ErrBadRating is a rating line that is not 1-5 stars.
+var ErrBadRating = errors.New("terminal: a rating is a number from 1 to 5, optionally followed by a comment")
+
+// ParseRating reads "4" or "4 Quick and friendly" (or "4/5 …", "4 stars").
+func ParseRating(line string) (stars int, comment string, err error) {
+	first, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	first = strings.TrimSuffix(first, "/5")
+	stars, err = strconv.Atoi(first)
+	if err != nil || stars < 1 || stars > 5 {
+		return 0, "", ErrBadRating
+	}
+	rest = strings.TrimSpace(rest)
+	if w, after, _ := strings.Cut(rest, " "); strings.EqualFold(w, "stars") || strings.EqualFold(w, "star") {
+		rest = strings.TrimSpace(after)
+	}
+	return stars, rest, nil
+}
+
+// Rate asks for a rating after the session and hands it to send, until it
+// was sent, the end user skipped (an empty line), the input ended or ctx ended.
+func (t *Terminal) Rate(ctx context.Context, send func(stars int, comment string) error) {
+	prompt := "How was the support? Type 1 to 5 stars, optionally followed by a comment (for example: 5 Thank you!), or press Enter to skip."
+	for {
+		line, ok := t.ask(ctx, prompt)
+		if !ok || strings.TrimSpace(line) == "" {
+			t.Say("No rating sent.")
+			return
+		}
+		stars, comment, err := ParseRating(line)
+		if err != nil {
+			prompt = "Please type a number from 1 to 5 (and a comment if you like), or press Enter to skip."
+			continue
+		}
+		if err := send(stars, comment); err != nil {
+			t.Say("Your rating was not sent: %v", err)
+			prompt = "Type the rating again to retry, or press Enter to skip."
+			continue
+		}
+		t.Say("Thank you for your rating.")
+		return
+	}
+}
