@@ -217,7 +217,12 @@ func TestWrongPasswordAndFingerprint(t *testing.T) {
 	if code == 0 || !strings.Contains(out, "not signed in") {
 		t.Fatalf("queue without login: %d %q", code, out)
 	}
+	// A malformed link is refused by the app; a well-formed unknown one by the relay.
 	out, code = run(t, nil, "", "sos", "--link", "https://"+r.addr+"/s/nonexistent", "--fingerprint", r.fp, "--no-gui")
+	if code == 0 || !strings.Contains(out, "is not a support link") {
+		t.Fatalf("malformed link: %d %q", code, out)
+	}
+	out, code = run(t, nil, "", "sos", "--link", "https://"+r.addr+"/s/"+strings.Repeat("A", 43), "--fingerprint", r.fp, "--no-gui")
 	if code == 0 || !strings.Contains(out, "This support link is not valid") {
 		t.Fatalf("unknown link: %d %q", code, out)
 	}
