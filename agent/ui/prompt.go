@@ -38,11 +38,7 @@ func (p *connectPrompt) submit(w *Window) {
 	if line == "" {
 		return
 	}
-	w.mu.Lock()
-	ch := p.answer
-	p.answer, w.shown = nil, ""
-	w.mu.Unlock()
-	if ch != nil {
+	if ch := take(w, &p.answer); ch != nil {
 		w.hidePrompt()
 		ch <- line
 	}
@@ -59,7 +55,7 @@ func (w *Window) hidePrompt() {
 // for the connection line, and waits for Connect (or Enter) or ctx.
 func (w *Window) AskConnection(ctx context.Context, problem string) (string, bool) {
 	ch := make(chan string, 1)
-	w.ask("connect", func() { w.prompt.answer = ch }, func() {
+	ask(w, "connect", &w.prompt.answer, ch, func() {
 		w.heading.SetText("Connect to your technician")
 		w.status.SetText("")
 		w.prompt.problem.SetText(problem)
@@ -71,13 +67,7 @@ func (w *Window) AskConnection(ctx context.Context, problem string) (string, boo
 	case line := <-ch:
 		return line, true
 	case <-ctx.Done():
-		w.withdraw(func() bool {
-			mine := w.prompt.answer == ch
-			if mine {
-				w.prompt.answer = nil
-			}
-			return mine
-		}, w.hidePrompt)
+		withdraw(w, &w.prompt.answer, ch, w.hidePrompt)
 		return "", false
 	}
 }
@@ -87,7 +77,7 @@ func (w *Window) AskConnection(ctx context.Context, problem string) (string, boo
 // chose it, false when ctx ended (they closed the window).
 func (w *Window) Problem(ctx context.Context, text string, retry bool) bool {
 	ch := make(chan struct{}, 1)
-	w.ask("problem", func() { w.retried = ch }, func() {
+	ask(w, "problem", &w.retried, ch, func() {
 		w.heading.SetText("Could not connect")
 		w.status.SetText(text)
 		w.end.SetText("Close")
@@ -100,23 +90,14 @@ func (w *Window) Problem(ctx context.Context, text string, retry bool) bool {
 	case <-ch:
 		return true
 	case <-ctx.Done():
-		w.withdraw(func() bool {
-			mine := w.retried == ch
-			if mine {
-				w.retried = nil
-			}
-			return mine
-		}, func() { w.retry.Hide(); w.relayout() })
+		withdraw(w, &w.retried, ch, func() { w.retry.Hide(); w.relayout() })
 		return false
 	}
 }
 
 // doRetry answers a problem with Retry (UI goroutine).
 func (w *Window) doRetry() {
-	w.mu.Lock()
-	ch := w.retried
-	w.retried, w.shown = nil, ""
-	w.mu.Unlock()
+	ch := take(w, &w.retried)
 	if ch == nil {
 		return
 	}

@@ -174,32 +174,43 @@ func (w *Window) Waiting(technician string) {
 // Runs on the UI goroutine.
 func (w *Window) relayout() { w.win.Content().Refresh() }
 
-// ask puts a question on screen: publish registers its answer channel
-// (before the end user can answer), show runs on the UI goroutine, and
-// then the question counts as shown. The answer's handler (on the UI
+// A question (consent, connection details, problem) waits for its answer
+// on a channel kept in one of the window's slots. ask registers the
+// channel (before the end user can answer), shows the question on the UI
+// goroutine and then counts it as shown. The answer's handler (UI
 // goroutine) takes the channel back with take, hides the question and
-// wakes the asker; if ctx ends first, the asker withdraws it with hide,
-// unless a newer question replaced it.
-func (w *Window) ask(name string, publish func(), show func()) {
+// wakes the asker; if the asker's ctx ends first, withdraw hides it, unless
+// it was answered or a newer question replaced it.
+func ask[T any](w *Window, name string, slot *chan T, ch chan T, show func()) {
 	w.mu.Lock()
-	publish()
+	*slot = ch
 	w.mu.Unlock()
 	fyne.DoAndWait(show)
 	w.mu.Lock()
-	w.shown = name
+	if *slot == ch {
+		w.shown = name
+	}
 	w.mu.Unlock()
 }
 
-// withdraw hides a question the end user did not answer, if mine (under
-// w.mu) says it is still the one on screen.
-func (w *Window) withdraw(mine func() bool, hide func()) {
+// take removes the pending question's channel from slot; nil when nothing is asked.
+func take[T any](w *Window, slot *chan T) chan T {
 	w.mu.Lock()
-	still := mine()
-	if still {
-		w.shown = ""
+	defer w.mu.Unlock()
+	ch := *slot
+	*slot, w.shown = nil, ""
+	return ch
+}
+
+// withdraw hides the question of ch if it is still the one in slot.
+func withdraw[T any](w *Window, slot *chan T, ch chan T, hide func()) {
+	w.mu.Lock()
+	mine := *slot == ch
+	if mine {
+		*slot, w.shown = nil, ""
 	}
 	w.mu.Unlock()
-	if still {
+	if mine {
 		fyne.DoAndWait(hide)
 	}
 }
@@ -219,7 +230,7 @@ func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 	if len(req.Permissions) > 0 {
 		can = describe(req.Permissions)
 	}
-	w.ask("consent", func() { w.answer = ch }, func() {
+	ask(w, "consent", &w.answer, ch, func() {
 		w.consentText.SetText(fmt.Sprintf("%s wants to connect to this computer. They will be able to %s. Nothing is shared until you click Allow.", who, can))
 		w.consentBox.Show()
 		w.relayout()
@@ -229,13 +240,7 @@ func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest) bool {
 	case a := <-ch:
 		return a
 	case <-ctx.Done():
-		w.withdraw(func() bool {
-			mine := w.answer == ch
-			if mine {
-				w.answer = nil
-			}
-			return mine
-		}, w.hideConsent)
+		withdraw(w, &w.answer, ch, w.hideConsent)
 		return false
 	}
 }
@@ -261,11 +266,7 @@ func describe(perms []string) string {
 
 // decide answers the consent question (UI goroutine).
 func (w *Window) decide(allow bool) {
-	w.mu.Lock()
-	ch := w.answer
-	w.answer, w.shown = nil, ""
-	w.mu.Unlock()
-	if ch != nil {
+	if ch := take(w, &w.answer); ch != nil {
 		w.hideConsent()
 		ch <- allow
 	}

@@ -65,13 +65,21 @@ func Attach(ctx context.Context, opts SessionOptions, h Handler) error {
 // Signal sends a signalling message to the session's agent on the current
 // connection; transport.ErrClosed while reconnecting.
 func (s *Session) Signal(kind string, payload []byte) error {
-	s.mu.Lock()
-	c, id := s.conn, s.id
-	s.mu.Unlock()
-	if c == nil {
-		return transport.ErrClosed
+	c, id, err := s.current()
+	if err != nil {
+		return err
 	}
 	return c.Signal(id, kind, payload)
+}
+
+// current is the session's connection and ID; transport.ErrClosed while reconnecting.
+func (s *Session) current() (*Conn, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return nil, "", transport.ErrClosed
+	}
+	return s.conn, s.id, nil
 }
 
 // Run is Attach on s, so that s can send signals while it runs.

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
 // Chat sends a chat message to a session the signed-in technician is
@@ -18,13 +17,11 @@ func (c *Conn) Chat(ctx context.Context, sessionID, text string) error {
 }
 
 // Chat sends a chat message to the session on its current connection;
-// transport.ErrClosed while reconnecting.
+// transport.ErrClosed (pkg/transport) while reconnecting.
 func (s *Session) Chat(ctx context.Context, text string) error {
-	s.mu.Lock()
-	c, id := s.conn, s.id
-	s.mu.Unlock()
-	if c == nil {
-		return transport.ErrClosed
+	c, id, err := s.current()
+	if err != nil {
+		return err
 	}
 	return c.Chat(ctx, id, text)
 }
