@@ -70,9 +70,10 @@
 // ID; the answer carries ReplyTo with that ID and is either the named reply
 // type, OK, or Error. Everything else is a one-way event (Chat is both: a
 // request to the relay, an event from it). A peer that receives a malformed
-// frame, or a message type it does not know, closes the connection with the
-// QUIC application error code ErrProtocol; this is why a new message type
-// bumps Version (2 added Chat, Rate and SessionDetails).
+// frame closes the connection with the QUIC application error code
+// ErrProtocol; the relay and the SOS app do the same for a message type they
+// do not know, which is why a new message type bumps Version (2 added Chat,
+// Rate and SessionDetails).
 //
 // # Chat and rating records
 //
