@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -25,8 +24,6 @@ var (
 	// ErrNotConnection means the text is neither a connection line nor a download name.
 	ErrNotConnection = errors.New("download: not a connection line")
 )
-
-var linkTokenRe = regexp.MustCompile(`^[A-Za-z0-9_-]+`)
 
 // ConnectionLine is the line the download pages show for t.
 func ConnectionLine(t Target) string {
@@ -62,8 +59,7 @@ func ParseConnection(s string) (Target, error) {
 		return Target{}, ErrNotConnection
 	}
 	if tok, ok := strings.CutPrefix(u.Path, "/s/"); ok {
-		// Any length: a cut-off token is the relay's to refuse, in a sentence.
-		if t.Token = linkTokenRe.FindString(tok); t.Token != tok || tok == "" {
+		if t.Token = tokenRe.FindString(tok); t.Token != tok {
 			return Target{}, ErrNotConnection
 		}
 	} else if u.Path != "/sos" && u.Path != "/" && u.Path != "" {

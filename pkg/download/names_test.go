@@ -128,7 +128,7 @@ func TestConnectionLine(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"", "hello", "123 456 789", "http://r.example:4433/sos#" + fp, "https://r.example:4433/other#" + fp,
-		"https://r.example:99999/sos#" + fp, "https://r.example:4433/sos#sha256:abcd", "https://r.example:4433/s/#" + fp,
+		"https://r.example:99999/sos#" + fp, "https://r.example:4433/sos#sha256:abcd", "https://r.example:4433/s/short#" + fp,
 		"https://user@r.example:4433/sos#" + fp, "https://r.example:4433/s/Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE/x#" + fp,
 	} {
 		if got, err := ParseConnection(bad); !errors.Is(err, ErrNotConnection) {
