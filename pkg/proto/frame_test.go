@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"testing"
@@ -167,5 +168,11 @@ func TestNewBodyMatchesSeeds(t *testing.T) {
 	}
 	if NewBody(TypeSessionDetails) == nil || NewBody(TypeSessionDetailsReply) == nil {
 		t.Fatal("session details types are unknown")
+	}
+}
+
+func TestALPNNamesTheVersion(t *testing.T) {
+	if want := fmt.Sprintf("relaydesk/%d", Version); ALPN != want {
+		t.Fatalf("ALPN %q, want %q", ALPN, want)
 	}
 }

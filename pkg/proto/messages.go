@@ -7,10 +7,15 @@ import "time"
 // Version 2 added Chat, Rate and SessionDetails: a version-1 app closes its
 // connection on a message type it does not know (and a version-1 relay
 // closes a client's), so new message types are not compatible in this scheme.
-const Version = 2
+//
+// Version 3 is the security hardening: TURN credentials only once a
+// technician joined (PeerJoined, ICERenewed), the technician's peer ID and
+// the asked permissions in ConsentRequest, Logout, and per-message size
+// limits.
+const Version = 3
 
 // ALPN is the TLS application protocol that names the protocol version.
-const ALPN = "relaydesk/2"
+const ALPN = "relaydesk/3"
 
 // Limits of the chat and rating texts, in bytes of UTF-8.
 const (
