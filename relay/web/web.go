@@ -95,12 +95,12 @@ func (h *Handler) platforms() []platform {
 func detectOS(ua string) string {
 	ua = strings.ToLower(ua)
 	switch {
+	case strings.Contains(ua, "android") || strings.Contains(ua, "iphone") || strings.Contains(ua, "ipad"):
+		return "" // no app for these yet (phones say "like Mac OS X" or "Linux" too)
 	case strings.Contains(ua, "windows"):
 		return "windows"
 	case strings.Contains(ua, "mac os") || strings.Contains(ua, "macintosh"):
 		return "darwin"
-	case strings.Contains(ua, "android") || strings.Contains(ua, "iphone") || strings.Contains(ua, "ipad"):
-		return "" // no app for these yet
 	case strings.Contains(ua, "linux") || strings.Contains(ua, "x11"):
 		return "linux"
 	}
@@ -122,6 +122,7 @@ type pageData struct {
 	Query       string // ?token for download links
 	Connection  string // the line the app accepts when its name was changed
 	NoBuilds    bool
+	Missing     string // the visitor's system when it is one we build for but this server has no build of
 }
 
 type langLink struct {
@@ -160,6 +161,9 @@ func (h *Handler) offer(r *http.Request, d *pageData) {
 			continue
 		}
 		d.Others = append(d.Others, ps[i])
+	}
+	if d.Primary == nil {
+		d.Missing = platformLabels[os]
 	}
 }
 

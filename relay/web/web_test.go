@@ -203,3 +203,23 @@ func TestPagesShowTheConnectionLine(t *testing.T) {
 		t.Fatal("a used link's page shows a connection line")
 	}
 }
+
+// TestVisitorWithoutABuild: a Windows visitor on a server that has only the
+// Linux app is told that the Windows app is not available here yet (not
+// that no app exists for Windows), and still sees the other systems; a
+// phone is told to use a computer.
+func TestVisitorWithoutABuild(t *testing.T) {
+	f := newFixture(t)
+	os.Remove(filepath.Join(f.h.cfg.Downloads, "sos-windows-amd64.exe"))
+	_, body := f.get(t, "/sos", winUA, "")
+	if !strings.Contains(body, "The support app for Windows is not available on this server yet.") || strings.Contains(body, "Please use a Windows") {
+		t.Fatalf("Windows visitor without a Windows build: %s", body)
+	}
+	if downloadHref.MatchString(body) || !strings.Contains(body, "/download/sos-linux-amd64") {
+		t.Fatalf("the Linux app should be offered under other systems only: %s", body)
+	}
+	_, body = f.get(t, "/sos", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)", "de")
+	if !strings.Contains(body, "Für Ihr Gerät gibt es keine Support-App") {
+		t.Fatalf("phone visitor: %s", body)
+	}
+}
