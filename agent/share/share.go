@@ -76,7 +76,8 @@ type Sharer struct {
 	ice      []proto.ICEServer
 	wake     chan struct{}
 	keyReq   bool
-	wg       sync.WaitGroup
+	closed   bool           // Close ran: Join adds no more peers
+	wg       sync.WaitGroup // RTCP readers and Run's loops; Add only under mu while !closed
 
 	stats Stats
 }
@@ -115,11 +116,17 @@ func New(cfg Config) (*Sharer, error) {
 	return s, nil
 }
 
+// ErrClosed is returned by Join after Close.
+var ErrClosed = errors.New("share: the sharer is closed")
+
 // Join opens a peer connection to technician id and sends the offer.
 func (s *Sharer) Join(id int64) error {
 	s.mu.Lock()
-	conf := rtc.Configuration(s.ice, s.cfg.RelayOnly)
+	conf, closed := rtc.Configuration(s.ice, s.cfg.RelayOnly), s.closed
 	s.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	s.joinMu.Lock()
 	s.estimator = nil
 	pc, err := s.api.NewPeerConnection(conf)
@@ -165,12 +172,17 @@ func (s *Sharer) Join(id int64) error {
 		p.clip.OnMessage(func(m webrtc.DataChannelMessage) { s.onClipboard(p, m.Data) })
 	}
 	s.mu.Lock()
+	if s.closed { // Close ran while this peer connection was being set up
+		s.mu.Unlock()
+		pc.Close()
+		return ErrClosed
+	}
 	if old := s.peers[id]; old != nil {
 		old.pc.Close()
 	}
 	s.peers[id] = p
-	s.mu.Unlock()
-	// Read RTCP for keyframe requests until the sender closes.
+	// Read RTCP for keyframe requests until the sender closes. Added under
+	// mu, so it cannot race Close's Wait.
 	s.wg.Go(func() {
 		for {
 			pkts, _, err := sender.ReadRTCP()
@@ -185,6 +197,7 @@ func (s *Sharer) Join(id int64) error {
 			}
 		}
 	})
+	s.mu.Unlock()
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		s.log.Info("peer connection", "peer", id, "state", st.String())
 		s.mu.Lock()
@@ -194,13 +207,22 @@ func (s *Sharer) Join(id int64) error {
 			s.RequestKeyframe()
 		}
 	})
+	// Close may close pc from here on: then the failure is ErrClosed.
+	fail := func(err error) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return ErrClosed
+		}
+		return err
+	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
-		return fmt.Errorf("share: offer: %w", err)
+		return fail(fmt.Errorf("share: offer: %w", err))
 	}
 	gathered := webrtc.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(offer); err != nil {
-		return fmt.Errorf("share: local description: %w", err)
+		return fail(fmt.Errorf("share: local description: %w", err))
 	}
 	select {
 	case <-gathered:
@@ -435,9 +457,11 @@ func (s *Sharer) Stats() Stats {
 	return s.stats
 }
 
-// Close closes every peer connection and waits for their readers.
+// Close closes every peer connection and waits for their readers. A Join
+// that is still setting up fails with ErrClosed and closes its own.
 func (s *Sharer) Close() {
 	s.mu.Lock()
+	s.closed = true
 	peers := s.peers
 	s.peers = map[int64]*peer{}
 	s.mu.Unlock()
@@ -454,12 +478,18 @@ func (s *Sharer) Run(ctx context.Context) error {
 	defer s.Close()
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
 	if s.cfg.Clipboard != nil {
 		s.wg.Go(func() { s.shareClipboard(cctx) })
 	}
 	if cs, ok := s.cfg.Source.(capture.CursorSource); ok {
 		s.wg.Go(func() { s.shareCursor(cctx, cs) })
 	}
+	s.mu.Unlock()
 	interval := time.Second / time.Duration(s.cfg.MaxFPS)
 	var damaged <-chan struct{}
 	if n, ok := s.cfg.Source.(capture.Notifier); ok {

@@ -1,10 +1,13 @@
 package share
 
 import (
+	"context"
+	"errors"
 	"image"
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/pkg/codec"
@@ -54,5 +57,52 @@ func TestChanged(t *testing.T) {
 	}
 	if !Changed(a, codec.NewFrame(32, 32)) {
 		t.Fatal("a size change was missed")
+	}
+}
+
+// TestJoinRacingClose runs Join and Close at the same time: a Join that
+// finishes after Close must not leave a peer connection behind, and the
+// RTCP reader it starts must not race Close's Wait (go test -race).
+func TestJoinRacingClose(t *testing.T) {
+	for i := range 20 {
+		s, err := New(Config{
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Signal: func(int64, string, []byte) error { return nil },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joined := make(chan error, 1)
+		go func() { joined <- s.Join(int64(i + 1)) }()
+		if i%2 == 0 {
+			time.Sleep(time.Duration(i) * time.Millisecond)
+		}
+		s.Close()
+		err = <-joined
+		s.mu.Lock()
+		left := len(s.peers)
+		s.mu.Unlock()
+		if left != 0 {
+			t.Fatalf("round %d: %d peer connections left after Close (Join: %v)", i, left, err)
+		}
+		if err != nil && !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Join: %v", i, err)
+		}
+	}
+}
+
+// TestJoinAfterCloseIsRefused: a technician joining after the sharer
+// stopped gets no peer connection.
+func TestJoinAfterCloseIsRefused(t *testing.T) {
+	s, err := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Signal: func(int64, string, []byte) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.Join(1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Join after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Run(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Run after Close: %v, want ErrClosed", err)
 	}
 }

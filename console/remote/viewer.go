@@ -35,8 +35,9 @@ type Viewer struct {
 	clip      *webrtc.DataChannel
 	onClip    func(string)
 	cursor    Cursor
-	size      image.Point // of the last decoded frame
-	wg        sync.WaitGroup
+	size      image.Point    // of the last decoded frame
+	closed    bool           // Close ran: no new peer connection
+	wg        sync.WaitGroup // receivers; Add only under mu while !closed
 
 	statsMu      sync.Mutex
 	stats        Stats
@@ -74,13 +75,21 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 		return err
 	}
 	v.mu.Lock()
-	conf := rtc.Configuration(v.ice, v.relayOnly)
+	conf, closed := rtc.Configuration(v.ice, v.relayOnly), v.closed
 	v.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
 	pc, err := api.NewPeerConnection(conf)
 	if err != nil {
 		return fmt.Errorf("remote: peer connection: %w", err)
 	}
 	v.mu.Lock()
+	if v.closed { // Close ran meanwhile: this connection would outlive the viewer
+		v.mu.Unlock()
+		pc.Close()
+		return ErrClosed
+	}
 	if v.pc != nil {
 		v.pc.Close()
 	}
@@ -131,7 +140,11 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 		if tr.Codec().MimeType != webrtc.MimeTypeVP8 {
 			return
 		}
-		v.wg.Go(func() { v.receive(pc, tr) })
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		if !v.closed {
+			v.wg.Go(func() { v.receive(pc, tr) })
+		}
 	})
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return fmt.Errorf("remote: remote description: %w", err)
@@ -348,9 +361,14 @@ func (v *Viewer) Stats() Stats {
 	return v.stats
 }
 
-// Close ends the media connection and waits for the receiver.
+// ErrClosed is returned by HandleSignal after Close.
+var ErrClosed = errors.New("remote: the viewer is closed")
+
+// Close ends the media connection and waits for the receiver. An offer
+// arriving afterwards is refused with ErrClosed.
 func (v *Viewer) Close() error {
 	v.mu.Lock()
+	v.closed = true
 	pc := v.pc
 	v.pc = nil
 	v.mu.Unlock()

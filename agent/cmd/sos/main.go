@@ -311,7 +311,7 @@ func (u *mediaUI) Joined(p proto.Peer) {
 		return
 	}
 	u.wg.Go(func() {
-		if err := u.sh.Join(p.ID); err != nil {
+		if err := u.sh.Join(p.ID); err != nil && !errors.Is(err, share.ErrClosed) {
 			u.log.Error("start screen stream", "peer", p.Name, "err", err)
 		}
 	})
