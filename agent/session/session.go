@@ -133,6 +133,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		switch {
 		case ctx.Err() != nil:
+			a.endAfterQuit() // runOnce could not tell the relay itself
 			return ctx.Err()
 		case ended != nil:
 			return nil
@@ -154,6 +155,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.cfg.UI.Status(fmt.Sprintf(say, transport.Describe(err, a.relay()), wait.Round(10*time.Millisecond)))
 		select {
 		case <-ctx.Done():
+			a.endAfterQuit()
 			return ctx.Err()
 		case <-time.After(wait):
 		}
