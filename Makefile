@@ -10,7 +10,8 @@ ADDR    ?= 127.0.0.1:4433
 
 all: build
 
-build:
+# Installs the Debian packages it needs first (libvpx, X11 and GL headers).
+build: deps
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/relay ./relay/cmd/relay
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sos ./agent/cmd/sos
 	mkdir -p $(BIN)/downloads && cp $(BIN)/sos $(BIN)/downloads/sos-linux-$$($(GO) env GOARCH)
@@ -27,10 +28,12 @@ run: deps build
 serve: deps build
 	./$(BIN)/relay serve --data $(DATA) --addr $(ADDR) --downloads $(BIN)/downloads
 
-# Every test, the end-to-end ones included (they build and run the binaries).
+# Every test, the end-to-end ones included (they build and run the binaries),
+# all with the race detector: the test binaries and the relay, sos and
+# console binaries the end-to-end tests run (a race they report fails the test).
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	RELAYDESK_E2E_RACE=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 # End-to-end figures, printed as tables and written as JSON: the control
 # plane (bench.json) and remote view and control on Xvfb (bench-screen.json).

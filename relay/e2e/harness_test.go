@@ -30,8 +30,14 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin = dir
+	// RELAYDESK_E2E_RACE=1 (make test) builds the binaries with the race
+	// detector; a race they report fails the test that ran them (see raced).
+	build := []string{"build"}
+	if os.Getenv("RELAYDESK_E2E_RACE") != "" {
+		build = append(build, "-race")
+	}
 	for name, pkg := range map[string]string{"relay": "./relay/cmd/relay", "sos": "./agent/cmd/sos", "console": "./console/cmd/console"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
+		cmd := exec.Command("go", append(build, "-o", filepath.Join(dir, name), pkg)...)
 		cmd.Dir = "../.."
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -100,11 +106,23 @@ func start(t *testing.T, env []string, name string, args ...string) *proc {
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.done
+		out := p.output()
+		raced(t, name, out)
 		if t.Failed() {
-			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), p.output())
+			t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), out)
 		}
 	})
 	return p
+}
+
+// raced fails t when a binary built with -race reported a data race.
+func raced(t *testing.T, name, out string) bool {
+	t.Helper()
+	if !strings.Contains(out, "WARNING: DATA RACE") {
+		return false
+	}
+	t.Errorf("%s reported a data race (its output follows)", name)
+	return true
 }
 
 func (p *proc) output() string {
@@ -175,6 +193,9 @@ func run(t *testing.T, env []string, stdin, name string, args ...string) (string
 	cmd.Env = append(baseEnv(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, _ := cmd.CombinedOutput()
+	if raced(t, name, string(out)) {
+		t.Logf("output of %s %s:\n%s", name, strings.Join(args, " "), out)
+	}
 	return string(out), cmd.ProcessState.ExitCode()
 }
 
