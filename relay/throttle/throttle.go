@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -339,4 +340,20 @@ func (t *Throttle) sweep() {
 			t.save(k, e)
 		}
 	}
+}
+
+// Source is the key part for a remote address: an IPv4 address as is, an
+// IPv6 address by its /64 (one subscriber usually holds a whole /64), and
+// anything unparsable as given.
+func Source(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.WithZone("").Prefix(64)
+	return p.String()
 }

@@ -267,3 +267,19 @@ func TestOpenRestoresFromSQLite(t *testing.T) {
 		t.Fatalf("scopes are separate: %v, %d keys", err, other.Len())
 	}
 }
+
+func TestSourceKeysIPv6ByPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":               "192.0.2.7",
+		"::ffff:192.0.2.7":        "192.0.2.7",
+		"2001:db8:1:2:aaaa::1":    "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:1:2:3": "2001:db8:1:2::/64",
+		"fe80::1%eth0":            "fe80::/64",
+		"2001:db8:1:3::1":         "2001:db8:1:3::/64",
+		"not an address":          "not an address",
+	} {
+		if got := Source(in); got != want {
+			t.Errorf("Source(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
