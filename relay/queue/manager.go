@@ -639,7 +639,10 @@ func roundUp(d time.Duration) string {
 	if d < time.Minute {
 		return fmt.Sprintf("%d seconds", int((d+time.Second-1)/time.Second))
 	}
-	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+	if d < 2*time.Hour {
+		return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+	}
+	return fmt.Sprintf("%d hours", int((d+time.Hour-1)/time.Hour)) // the daily ceiling
 }
 
 // Connect attaches t to a session after the end user's consent (or, for a
