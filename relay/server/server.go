@@ -217,10 +217,12 @@ func (c *client) deadline() {
 	}
 }
 
-// tooLate closes a connection that did not sign in or register in time. Callers hold c.mu.
+// tooLate closes a connection that did not sign in or register in time;
+// clients show the reason as "The relay closed the connection: it did not
+// sign in …" (transport.Describe). Callers hold c.mu.
 func (c *client) tooLate() {
 	c.log.Debug("closed: no sign-in or registration in time")
-	c.peer.CloseWith(proto.Errorf(proto.ErrSignInTimeout, "The relay closed this connection because it did not sign in or register within %s; connect again.", c.srv.cfg.HelloTimeout))
+	c.peer.CloseWith(proto.Errorf(proto.ErrSignInTimeout, "it did not sign in or register within %s", c.srv.cfg.HelloTimeout))
 }
 
 func (c *client) role() proto.Role {

@@ -374,6 +374,9 @@ func TestConnectionMustSignInOrRegister(t *testing.T) {
 		if err := context.Cause(c.qc.Context()); !errors.As(err, &ae) || ae.ErrorCode != quic.ApplicationErrorCode(proto.ErrSignInTimeout) || ae.ErrorMessage == "" {
 			t.Fatalf("%s closed with %v", name, err)
 		}
+		if got := transport.Describe(context.Cause(c.qc.Context()), r.addr); got != "The relay closed the connection: it did not sign in or register within 500ms." {
+			t.Fatalf("%s is told %q", name, got)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
