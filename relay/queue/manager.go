@@ -588,11 +588,8 @@ func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect
 	if err != nil {
 		return nil, proto.Errorf(proto.ErrBadRequest, "A session code has 9 digits.")
 	}
-	user, ip := codeKeys(t)
-	for _, k := range []struct {
-		t   *throttle.Throttle
-		key string
-	}{{m.codeT, user}, {m.codeT, ip}, {m.dayT, user}} {
+	keys := m.codeKeys(t)
+	for _, k := range keys {
 		if err := k.t.Allow(k.key); err != nil {
 			var d *throttle.Denied
 			errors.As(err, &d)
@@ -607,7 +604,7 @@ func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect
 	// A used or expired code is a failure too: it is no way into a session,
 	// and answering it for free would leak which codes were live.
 	r, recent := m.retired[code]
-	m.codeFailed(ctx, t, user, ip)
+	m.codeFailed(ctx, t, keys)
 	switch {
 	case recent && r.expired:
 		return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s has expired. Ask the end user for the new code shown in their app.", codes.Format(code))
@@ -617,18 +614,28 @@ func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect
 	return nil, proto.Errorf(proto.ErrWrongCode, "No session has code %s. Check the digits with the end user.", codes.Format(code))
 }
 
-// codeKeys are t's throttle keys for codes: its account and its source.
-func codeKeys(t *Tech) (user, ip string) {
-	return fmt.Sprintf("user:%d", t.User.ID), "ip:" + throttle.Source(t.IP)
+// codeKey is a throttle key that wrong codes count against; per names it in audit events.
+type codeKey struct {
+	t        *throttle.Throttle
+	key, per string
 }
 
-// codeFailed counts a wrong code against t and audits what it locked. Callers hold m.mu.
-func (m *Manager) codeFailed(ctx context.Context, t *Tech, user, ip string) {
+// codeKeys are t's keys: its account, its source, and its account's daily
+// ceiling. Only the first is ever reset.
+func (m *Manager) codeKeys(t *Tech) []codeKey {
+	return []codeKey{
+		{m.codeT, accountKey(t), "account"},
+		{m.codeT, "ip:" + throttle.Source(t.IP), "source"},
+		{m.dayT, accountKey(t), "account, daily"},
+	}
+}
+
+func accountKey(t *Tech) string { return fmt.Sprintf("user:%d", t.User.ID) }
+
+// codeFailed counts a wrong code on keys and audits the lockouts it caused. Callers hold m.mu.
+func (m *Manager) codeFailed(ctx context.Context, t *Tech, keys []codeKey) {
 	m.audit(ctx, "code.wrong", t.User.Name, t.IP, "", nil)
-	for _, k := range []struct {
-		t        *throttle.Throttle
-		key, per string
-	}{{m.codeT, user, "account"}, {m.codeT, ip, "source"}, {m.dayT, user, "account, daily"}} {
+	for _, k := range keys {
 		if k.t.Fail(k.key) {
 			m.audit(ctx, "code.locked", t.User.Name, t.IP, "", map[string]string{"key": k.key, "per": k.per})
 		}
@@ -719,8 +726,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if req.Code != "" {
 		// A consented success forgives this technician's wrong codes; the
 		// source's and the daily count stay (H1).
-		user, _ := codeKeys(t)
-		m.codeT.Reset(user)
+		m.codeT.Reset(accountKey(t))
 	}
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}})
