@@ -578,3 +578,25 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("a 1s code TTL was accepted")
 	}
 }
+
+// An IPv6 source is its /64: another address in it shares the lockout.
+func TestCodeSourceIsTheIPv6Slash64(t *testing.T) {
+	f := newFixture(t)
+	f.tech.IP = "2001:db8:5:6::1"
+	for i := range f.cfg.CodeThrottle.Max {
+		f.clk.Add(time.Minute)
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	same := f.user("dora", store.RoleTechnician)
+	same.IP = "2001:db8:5:6:ffff:1:2:3"
+	if _, err := f.m.Connect(f.ctx, same, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("same /64: %v", err)
+	}
+	next := f.user("erik", store.RoleTechnician)
+	next.IP = "2001:db8:5:7::1"
+	if _, err := f.m.Connect(f.ctx, next, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+		t.Fatalf("next /64: %v", err)
+	}
+}
