@@ -96,6 +96,24 @@ func refused(err error) error {
 	return f
 }
 
+// hashSlot waits for one of the password-check slots, or refuses at once
+// when cfg.LoginQueue logins are already waiting.
+func (s *Server) hashSlot(ctx context.Context) (release func(), err error) {
+	if s.waiting.Add(1) > int32(s.cfg.LoginQueue) {
+		s.waiting.Add(-1)
+		f := proto.Errorf(proto.ErrThrottled, "The relay is busy checking other sign-ins. Try again in 5 seconds.")
+		f.RetryAfter = 5 * time.Second
+		return nil, f
+	}
+	defer s.waiting.Add(-1)
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, proto.Errorf(proto.ErrShuttingDown, "The sign-in was cancelled.")
+	}
+}
+
 // login checks a password, throttling failures per source, per user name
 // and source, and per user name, and issues a token.
 func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.Login) (proto.LoginOK, *queue.Tech, error) {
@@ -103,16 +121,8 @@ func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.
 	if err != nil {
 		return proto.LoginOK{}, nil, refused(err)
 	}
-	if s.waiting.Add(1) > int32(s.cfg.LoginQueue) {
-		s.waiting.Add(-1)
-		la.cancel()
-		f := proto.Errorf(proto.ErrThrottled, "The relay is busy checking other sign-ins. Try again in 5 seconds.")
-		f.RetryAfter = 5 * time.Second
-		return proto.LoginOK{}, nil, f
-	}
 	u, err := s.st.UserByName(ctx, m.User)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.waiting.Add(-1)
 		la.cancel()
 		s.log.Error("look up user", "err", err)
 		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrInternal, "The relay could not check your sign-in; please try again.")
@@ -122,16 +132,13 @@ func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.
 	if known {
 		phc = u.PasswordHash
 	}
-	select {
-	case s.hashing <- struct{}{}:
-	case <-ctx.Done():
-		s.waiting.Add(-1)
+	release, err := s.hashSlot(ctx)
+	if err != nil {
 		la.cancel()
-		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrShuttingDown, "The sign-in was cancelled.")
+		return proto.LoginOK{}, nil, err
 	}
-	s.waiting.Add(-1)
 	ok, err := s.check(phc, m.Password)
-	<-s.hashing
+	release()
 	if err != nil {
 		s.log.Error("stored password hash unreadable", "user", m.User, "err", err)
 	}
