@@ -25,6 +25,9 @@
 //	client                                  relay
 //	  Hello{Version, Role}            ->
 //	                                   <-   Welcome{Version, Organisation}
+//	  (a connection that has not signed in or registered when the relay's
+//	  Hello timeout, 10 s by default, ends is closed with ErrSignInTimeout;
+//	  a Rate-only connection sends Rate at once and leaves)
 //
 //	agent (attended code)
 //	  AgentRegister{Device}           ->

@@ -35,6 +35,9 @@ type Config struct {
 	Organisation string
 	// CodeThrottle limits wrong codes per technician and per source IP.
 	CodeThrottle throttle.Config
+	// CodeDailyThrottle is the per-technician ceiling of wrong codes that
+	// no success resets.
+	CodeDailyThrottle throttle.Config
 	// ICE mints the ICE servers (TURN with credentials) for a session; nil: none.
 	ICE func(sessionID string) []proto.ICEServer
 	// Now is the clock; nil means time.Now.
@@ -54,6 +57,8 @@ func DefaultConfig() Config {
 		RatingWindow:   10 * time.Minute,
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
+
+		CodeDailyThrottle: throttle.DefaultCodesDaily,
 	}
 }
 
@@ -82,6 +87,9 @@ func (c *Config) fill() {
 	}
 	if c.CodeThrottle == (throttle.Config{}) {
 		c.CodeThrottle = d.CodeThrottle
+	}
+	if c.CodeDailyThrottle == (throttle.Config{}) {
+		c.CodeDailyThrottle = d.CodeDailyThrottle
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -112,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.CodeThrottle.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("code throttle: %w", err))
+	}
+	if err := c.CodeDailyThrottle.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("daily code throttle: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -71,7 +71,8 @@ type Manager struct {
 	cfg   Config
 	st    store.Store
 	log   *slog.Logger
-	codeT *throttle.Throttle
+	codeT *throttle.Throttle // per technician and per source
+	dayT  *throttle.Throttle // per technician, never reset
 
 	mu         sync.Mutex
 	sessions   map[string]*live
@@ -79,6 +80,7 @@ type Manager struct {
 	byLink     map[string]*live
 	byAgentKey map[string]*live
 	retired    map[string]retired
+	prunedAt   time.Time      // when the store last forgot old retired codes
 	subs       map[*Tech]bool // value: sees all sessions
 	techOf     map[*Tech]map[string]bool
 	userNames  map[int64]string
@@ -96,7 +98,6 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 		cfg:        cfg,
 		st:         st,
 		log:        cfg.Logger,
-		codeT:      throttle.New(cfg.CodeThrottle, cfg.Now),
 		sessions:   make(map[string]*live),
 		byCode:     make(map[string]*live),
 		byLink:     make(map[string]*live),
@@ -106,11 +107,25 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 		techOf:     make(map[*Tech]map[string]bool),
 		userNames:  make(map[int64]string),
 	}
+	var err error
+	if m.codeT, err = throttle.Open(ctx, cfg.CodeThrottle, cfg.Now, st, "codes", cfg.Logger); err != nil {
+		return nil, err
+	}
+	if m.dayT, err = throttle.Open(ctx, cfg.CodeDailyThrottle, cfg.Now, st, "codes.daily", cfg.Logger); err != nil {
+		return nil, err
+	}
+	now := cfg.Now()
+	old, err := st.RetiredCodes(ctx, now.Add(-retiredKeep))
+	if err != nil {
+		return nil, fmt.Errorf("load retired codes: %w", err)
+	}
+	for _, r := range old {
+		m.retired[r.Code] = retired{expired: r.Expired, at: r.At}
+	}
 	all, err := st.LiveSessions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load live sessions: %w", err)
 	}
-	now := cfg.Now()
 	for _, s := range all {
 		l := &live{s: s, agentLost: now, techs: make(map[int64]*attachment)}
 		ids, err := st.Attached(ctx, s.ID)
@@ -389,7 +404,7 @@ func (m *Manager) AgentEnd(ctx context.Context, a *Agent, reason string) error {
 func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, reason string, skip Conn) error {
 	now := m.cfg.Now()
 	if l.s.Code != "" {
-		m.retired[l.s.Code] = retired{expired: status == store.StatusExpired, at: now}
+		m.retire(ctx, l.s.Code, status == store.StatusExpired, now)
 		delete(m.byCode, l.s.Code)
 		l.s.Code = ""
 	}
@@ -419,6 +434,15 @@ func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, r
 	m.unindex(l)
 	m.log.Info("session ended", "session", l.s.ID, "status", status, "by", by, "reason", reason, "duration", dur)
 	return nil
+}
+
+// retire remembers a used or expired code, in the store too, so that
+// typing it counts as a failure even after a restart. Callers hold m.mu.
+func (m *Manager) retire(ctx context.Context, code string, expired bool, now time.Time) {
+	m.retired[code] = retired{expired: expired, at: now}
+	if err := m.st.RetireCode(ctx, store.RetiredCode{Code: code, Expired: expired, At: now}); err != nil {
+		m.log.Error("remember retired code", "err", err)
+	}
 }
 
 func (m *Manager) expireLink(ctx context.Context, l *live) {
@@ -564,41 +588,68 @@ func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect
 	if err != nil {
 		return nil, proto.Errorf(proto.ErrBadRequest, "A session code has 9 digits.")
 	}
-	keys := []string{fmt.Sprintf("user:%d", t.User.ID), "ip:" + t.IP}
+	keys := m.codeKeys(t)
 	for _, k := range keys {
-		if err := m.codeT.Allow(k); err != nil {
+		if err := k.t.Allow(k.key); err != nil {
 			var d *throttle.Denied
 			errors.As(err, &d)
-			m.audit(ctx, "code.throttled", t.User.Name, t.IP, "", map[string]string{"key": k})
 			f := proto.Errorf(proto.ErrThrottled, "Too many wrong session codes. Try again in %s.", roundUp(d.RetryAfter))
 			f.RetryAfter = d.RetryAfter
 			return nil, f
 		}
 	}
 	if l := m.byCode[code]; l != nil {
-		for _, k := range keys {
-			m.codeT.Reset(k)
-		}
-		return l, nil
+		return l, nil // counters are reset only after the end user's consent (Connect)
 	}
-	if r, ok := m.retired[code]; ok {
-		if r.expired {
-			return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s has expired. Ask the end user for the new code shown in their app.", codes.Format(code))
-		}
+	// A used or expired code is a failure too: it is no way into a session,
+	// and answering it for free would leak which codes were live.
+	r, recent := m.retired[code]
+	m.codeFailed(ctx, t, keys)
+	switch {
+	case recent && r.expired:
+		return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s has expired. Ask the end user for the new code shown in their app.", codes.Format(code))
+	case recent:
 		return nil, proto.Errorf(proto.ErrCodeExpired, "Session code %s was already used. Ask the end user for the code now shown in their app.", codes.Format(code))
 	}
-	for _, k := range keys {
-		m.codeT.Fail(k)
-	}
-	m.audit(ctx, "code.wrong", t.User.Name, t.IP, "", nil)
 	return nil, proto.Errorf(proto.ErrWrongCode, "No session has code %s. Check the digits with the end user.", codes.Format(code))
+}
+
+// codeKey is a throttle key that wrong codes count against; per names it in audit events.
+type codeKey struct {
+	t        *throttle.Throttle
+	key, per string
+}
+
+// codeKeys are t's keys: its account, its source, and its account's daily
+// ceiling. Only the first is ever reset.
+func (m *Manager) codeKeys(t *Tech) []codeKey {
+	return []codeKey{
+		{m.codeT, accountKey(t), "account"},
+		{m.codeT, "ip:" + throttle.Source(t.IP), "source"},
+		{m.dayT, accountKey(t), "account, daily"},
+	}
+}
+
+func accountKey(t *Tech) string { return fmt.Sprintf("user:%d", t.User.ID) }
+
+// codeFailed counts a wrong code on keys and audits the lockouts it caused. Callers hold m.mu.
+func (m *Manager) codeFailed(ctx context.Context, t *Tech, keys []codeKey) {
+	m.audit(ctx, "code.wrong", t.User.Name, t.IP, "", nil)
+	for _, k := range keys {
+		if k.t.Fail(k.key) {
+			m.audit(ctx, "code.locked", t.User.Name, t.IP, "", map[string]string{"key": k.key, "per": k.per})
+		}
+	}
 }
 
 func roundUp(d time.Duration) string {
 	if d < time.Minute {
 		return fmt.Sprintf("%d seconds", int((d+time.Second-1)/time.Second))
 	}
-	return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+	if d < 2*time.Hour {
+		return fmt.Sprintf("%d minutes", int((d+time.Minute-1)/time.Minute))
+	}
+	return fmt.Sprintf("%d hours", int((d+time.Hour-1)/time.Hour)) // the daily ceiling
 }
 
 // Connect attaches t to a session after the end user's consent (or, for a
@@ -654,7 +705,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	}
 	now := m.cfg.Now()
 	if l.s.Code != "" {
-		m.retired[l.s.Code] = retired{at: now}
+		m.retire(ctx, l.s.Code, false, now)
 		delete(m.byCode, l.s.Code)
 		l.s.Code = ""
 	}
@@ -672,6 +723,11 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		return proto.Connected{}, m.internal("start the session", err)
 	}
 	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, nil)
+	if req.Code != "" {
+		// A consented success forgives this technician's wrong codes; the
+		// source's and the daily count stay (H1).
+		m.codeT.Reset(accountKey(t))
+	}
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}})
 	}
@@ -800,6 +856,13 @@ func (m *Manager) Sweep(ctx context.Context) {
 			delete(m.retired, code)
 		}
 	}
+	if now.Sub(m.prunedAt) >= retiredKeep {
+		// Listing the recent codes forgets the older ones in the store.
+		if _, err := m.st.RetiredCodes(ctx, now.Add(-retiredKeep)); err != nil {
+			m.log.Error("forget old retired codes", "err", err)
+		}
+		m.prunedAt = now
+	}
 	for _, l := range m.sessions {
 		switch {
 		case l.s.Status == store.StatusWaiting:
@@ -823,7 +886,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 // renewCode retires an expired code and gives the agent a fresh one. Callers hold m.mu.
 func (m *Manager) renewCode(ctx context.Context, l *live, now time.Time) {
 	old := l.s.Code
-	m.retired[old] = retired{expired: true, at: now}
+	m.retire(ctx, old, true, now)
 	delete(m.byCode, old)
 	l.s.Code, l.s.CodeExpiresAt = m.newCode(now), now.Add(m.cfg.CodeTTL)
 	if l.agent == nil {

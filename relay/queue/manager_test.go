@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -348,8 +349,128 @@ func TestWrongCodesSlowDownThenLockOut(t *testing.T) {
 	for _, e := range evs {
 		kinds[e.Kind]++
 	}
-	if kinds["code.wrong"] < 5 || kinds["code.throttled"] < 2 {
+	// The lockout transitions are audited (account and source), not every refusal.
+	if kinds["code.wrong"] != 6 || kinds["code.locked"] != 2 || kinds["code.throttled"] != 0 {
 		t.Fatalf("audit %v", kinds)
+	}
+}
+
+// H1: entering a live code of one's own (here the end user never agrees)
+// does not reset the count, so wrong guesses in between still lock out.
+func TestAlternatingOwnLiveCodeStillLocksOut(t *testing.T) {
+	f := newFixture(t)
+	own, _ := f.m.RegisterAgent(f.ctx, f.agent(no()), proto.AgentRegister{})
+	wrongs := 0
+	for i := range 20 {
+		f.clk.Add(time.Minute) // past every delay: only the count matters
+		_, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage)
+		if proto.CodeOf(err) == proto.ErrThrottled {
+			break
+		}
+		if proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		wrongs++
+		f.clk.Add(time.Minute)
+		_, err = f.m.Connect(f.ctx, f.tech, proto.Connect{Code: own.Code}, noStage)
+		if proto.CodeOf(err) == proto.ErrThrottled {
+			break
+		}
+		if proto.CodeOf(err) != proto.ErrConsentDenied {
+			t.Fatalf("own code %d: %v", i, err)
+		}
+	}
+	if wrongs != f.cfg.CodeThrottle.Max {
+		t.Fatalf("%d wrong codes answered before the lockout, want %d", wrongs, f.cfg.CodeThrottle.Max)
+	}
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: own.Code}, noStage); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("own code while locked: %v", err)
+	}
+}
+
+// H1: a consented success forgives the technician's own count only; the
+// source address keeps its count, so a colleague behind it is locked out
+// too, and so is the guesser, whatever its successes.
+func TestConsentedSuccessNeverResetsTheSource(t *testing.T) {
+	f := newFixture(t)
+	for i := range f.cfg.CodeThrottle.Max - 1 {
+		f.clk.Add(time.Minute)
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		own, _ := f.m.RegisterAgent(f.ctx, f.agent(yes()), proto.AgentRegister{})
+		f.clk.Add(time.Minute)
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: own.Code}, noStage); err != nil {
+			t.Fatalf("own code %d: %v", i, err)
+		}
+	}
+	f.clk.Add(time.Minute)
+	colleague := f.user("dora", store.RoleTechnician) // same address
+	if _, err := f.m.Connect(f.ctx, colleague, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+		t.Fatalf("colleague's first guess: %v", err)
+	}
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: "000000998"}, noStage); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("the source should be locked: %v", err)
+	}
+}
+
+// H1: the daily ceiling per account holds across successes and addresses.
+func TestDailyCeilingIgnoresSuccesses(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.CodeDailyThrottle = throttle.Config{Free: 5, Max: 6, Window: 24 * time.Hour, BaseDelay: time.Second, MaxDelay: time.Second, Lockout: 24 * time.Hour}
+	f.restart()
+	for i := range 6 {
+		f.tech.IP = fmt.Sprintf("192.0.2.%d", 10+i) // a fresh source each time
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		own, _ := f.m.RegisterAgent(f.ctx, f.agent(yes()), proto.AgentRegister{})
+		_, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: own.Code}, noStage)
+		if i < 5 && err != nil {
+			t.Fatalf("own code %d: %v", i, err)
+		}
+		if i == 5 && proto.CodeOf(err) != proto.ErrThrottled {
+			t.Fatalf("after the daily ceiling: %v", err)
+		}
+	}
+	f.clk.Add(23 * time.Hour)
+	var fl *proto.Failure
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: "000000999"}, noStage); !errors.As(err, &fl) || fl.RetryAfter < 30*time.Minute {
+		t.Fatalf("a day's ceiling should still hold: %v", err)
+	}
+}
+
+// L9: failures, lockouts and retired codes survive a restart, and a
+// retired code costs a failure.
+func TestCountersAndRetiredCodesSurviveRestart(t *testing.T) {
+	f := newFixture(t)
+	a := f.agent(yes())
+	used, _ := f.m.RegisterAgent(f.ctx, a, proto.AgentRegister{})
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: used.Code}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	f.restart()
+	// The used code is remembered, and typing it is the 4th failure.
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: used.Code}, noStage); proto.CodeOf(err) != proto.ErrCodeExpired {
+		t.Fatalf("used code after a restart: %v", err)
+	}
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: "000000100"}, noStage); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("4 failures before the restart should throttle: %v", err)
+	}
+	f.clk.Add(time.Second)
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: "000000101"}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+		t.Fatalf("5th guess: %v", err)
+	}
+	f.restart()
+	f.clk.Add(time.Minute)
+	var fl *proto.Failure
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: "000000102"}, noStage); !errors.As(err, &fl) || fl.Code != proto.ErrThrottled || fl.RetryAfter < 10*time.Minute {
+		t.Fatalf("the lockout should survive a restart: %v", err)
 	}
 }
 
@@ -455,5 +576,27 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (Config{CodeTTL: time.Second}).Validate(); err == nil {
 		t.Fatal("a 1s code TTL was accepted")
+	}
+}
+
+// An IPv6 source is its /64: another address in it shares the lockout.
+func TestCodeSourceIsTheIPv6Slash64(t *testing.T) {
+	f := newFixture(t)
+	f.tech.IP = "2001:db8:5:6::1"
+	for i := range f.cfg.CodeThrottle.Max {
+		f.clk.Add(time.Minute)
+		if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: fmt.Sprintf("00000%04d", i)}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	same := f.user("dora", store.RoleTechnician)
+	same.IP = "2001:db8:5:6:ffff:1:2:3"
+	if _, err := f.m.Connect(f.ctx, same, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("same /64: %v", err)
+	}
+	next := f.user("erik", store.RoleTechnician)
+	next.IP = "2001:db8:5:7::1"
+	if _, err := f.m.Connect(f.ctx, next, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
+		t.Fatalf("next /64: %v", err)
 	}
 }

@@ -2,8 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/auth"
@@ -22,44 +26,136 @@ func (s *Server) audit(ctx context.Context, kind, actor, source string, detail m
 
 var errWrongLogin = proto.Errorf(proto.ErrBadCredentials, "Wrong user name or password.")
 
-// login checks a password, throttling failures per user name and per
-// source, and issues a token.
+// dummyHash costs what a stored hash costs (the same argon2id parameters)
+// and matches no password: unknown and disabled users are checked against
+// it, so the answer's timing does not tell which accounts exist (M4).
+var dummyHash = fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
+	auth.DefaultParams.Memory, auth.DefaultParams.Time, auth.DefaultParams.Threads,
+	base64.RawStdEncoding.EncodeToString(make([]byte, 16)), base64.RawStdEncoding.EncodeToString(make([]byte, 32)))
+
+// openThrottles loads the login throttles from the store, so that a restart
+// forgives no failure.
+func (s *Server) openThrottles(ctx context.Context) error {
+	var err error
+	if s.loginT, err = throttle.Open(ctx, s.cfg.LoginThrottle, s.cfg.Now, s.st, "logins", s.log); err != nil {
+		return err
+	}
+	s.userT, err = throttle.Open(ctx, s.cfg.LoginUserThrottle, s.cfg.Now, s.st, "logins.user", s.log)
+	return err
+}
+
+// loginAttempts are the attempts one login holds on its throttle keys: the
+// source and the user name with the source lock, the user name alone only
+// slows down (M4).
+type loginAttempts struct {
+	src, userSrc, user *throttle.Attempt
+	keys               [3]string
+}
+
+// maxNameKey is the longest user name (CreateUser) and so the most of a
+// name a throttle key holds.
+const maxNameKey = 100
+
+// beginLogin reserves an attempt on each key before anything is hashed, so
+// that logins sent in parallel all count (H2), or says which key refused.
+func (s *Server) beginLogin(ip, name string) (*loginAttempts, error) {
+	src := throttle.Source(ip)
+	if len(name) > maxNameKey { // no account has a longer name; keep keys small
+		name = name[:maxNameKey]
+	}
+	la := &loginAttempts{keys: [3]string{"ip:" + src, "user+ip:" + name + "|" + src, "user:" + name}}
+	var err error
+	if la.src, err = s.loginT.Begin(la.keys[0]); err != nil {
+		return nil, err
+	}
+	if la.userSrc, err = s.loginT.Begin(la.keys[1]); err != nil {
+		la.src.Cancel()
+		return nil, err
+	}
+	if la.user, err = s.userT.Begin(la.keys[2]); err != nil {
+		la.src.Cancel()
+		la.userSrc.Cancel()
+		return nil, err
+	}
+	return la, nil
+}
+
+// cancel ends the attempts as if they had not happened.
+func (la *loginAttempts) cancel() {
+	la.src.Cancel()
+	la.userSrc.Cancel()
+	la.user.Cancel()
+}
+
+// refused turns a throttle denial into the sentence for the person.
+func refused(err error) error {
+	var d *throttle.Denied
+	errors.As(err, &d)
+	f := proto.Errorf(proto.ErrThrottled, "Too many failed sign-ins. Try again in %s.", (d.RetryAfter + time.Second - 1).Truncate(time.Second))
+	f.RetryAfter = d.RetryAfter
+	return f
+}
+
+// hashSlot waits for one of the password-check slots, or refuses at once
+// when cfg.LoginQueue logins are already waiting.
+func (s *Server) hashSlot(ctx context.Context) (release func(), err error) {
+	if s.waiting.Add(1) > int32(s.cfg.LoginQueue) {
+		s.waiting.Add(-1)
+		f := proto.Errorf(proto.ErrThrottled, "The relay is busy checking other sign-ins. Try again in 5 seconds.")
+		f.RetryAfter = 5 * time.Second
+		return nil, f
+	}
+	defer s.waiting.Add(-1)
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, proto.Errorf(proto.ErrShuttingDown, "The sign-in was cancelled.")
+	}
+}
+
+// login checks a password, throttling failures per source, per user name
+// and source, and per user name, and issues a token.
 func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.Login) (proto.LoginOK, *queue.Tech, error) {
-	keys := []string{"user:" + m.User, "ip:" + ip}
-	for _, k := range keys {
-		if err := s.loginT.Allow(k); err != nil {
-			var d *throttle.Denied
-			errors.As(err, &d)
-			s.audit(ctx, "login.throttled", m.User, ip, map[string]string{"key": k})
-			f := proto.Errorf(proto.ErrThrottled, "Too many failed sign-ins. Try again in %s.", d.RetryAfter.Round(1e9))
-			f.RetryAfter = d.RetryAfter
-			return proto.LoginOK{}, nil, f
-		}
+	la, err := s.beginLogin(ip, m.User)
+	if err != nil {
+		return proto.LoginOK{}, nil, refused(err)
 	}
 	u, err := s.st.UserByName(ctx, m.User)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		la.cancel()
 		s.log.Error("look up user", "err", err)
 		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrInternal, "The relay could not check your sign-in; please try again.")
 	}
-	ok := false
-	if err == nil && !u.Disabled {
-		s.hashing <- struct{}{}
-		ok, err = auth.CheckPassword(u.PasswordHash, m.Password)
-		<-s.hashing
-		if err != nil {
-			s.log.Error("stored password hash unreadable", "user", u.Name, "err", err)
-		}
+	known := err == nil && !u.Disabled
+	phc := dummyHash
+	if known {
+		phc = u.PasswordHash
 	}
-	if !ok {
-		for _, k := range keys {
-			s.loginT.Fail(k)
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		la.cancel()
+		return proto.LoginOK{}, nil, err
+	}
+	ok, err := s.check(phc, m.Password)
+	release()
+	if err != nil {
+		s.log.Error("stored password hash unreadable", "user", m.User, "err", err)
+	}
+	if !ok || !known {
+		for i, a := range []*throttle.Attempt{la.src, la.userSrc, la.user} {
+			if a.Fail() {
+				s.audit(ctx, "login.locked", m.User, ip, map[string]string{"key": la.keys[i]})
+			}
 		}
 		s.audit(ctx, "login.failed", m.User, ip, nil)
 		return proto.LoginOK{}, nil, errWrongLogin
 	}
-	for _, k := range keys {
-		s.loginT.Reset(k)
-	}
+	// A success forgives the name, never the source: signing in to one's own
+	// account must not reset the count of guesses at another's.
+	la.src.Cancel()
+	la.userSrc.Succeed()
+	la.user.Succeed()
 	tok, hash := token.New()
 	exp := s.cfg.Now().Add(s.cfg.TokenTTL)
 	if err := s.st.CreateToken(ctx, hash, u.ID, exp); err != nil {

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/auth"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/throttle"
@@ -25,9 +27,17 @@ import (
 type Config struct {
 	// TokenTTL is how long a technician's login stays valid.
 	TokenTTL time.Duration
-	// LoginThrottle limits failed logins per user name and per source IP.
+	// LoginThrottle limits failed logins per source (IPv6 by /64) and per
+	// user name and source together; it locks.
 	LoginThrottle throttle.Config
-	// HelloTimeout bounds the time from connect to Hello.
+	// LoginUserThrottle limits failed logins per user name from anywhere; it
+	// only slows down, so that nobody can lock an account out.
+	LoginUserThrottle throttle.Config
+	// LoginQueue caps the logins waiting for a password check; more are
+	// refused with a sentence and a RetryAfter.
+	LoginQueue int
+	// HelloTimeout bounds the time from connect to Hello, and to signing in
+	// (technicians) or registering (apps).
 	HelloTimeout time.Duration
 	// Organisation is sent in Welcome.
 	Organisation string
@@ -43,6 +53,12 @@ func (c *Config) fill() {
 	}
 	if c.LoginThrottle == (throttle.Config{}) {
 		c.LoginThrottle = throttle.DefaultLogins
+	}
+	if c.LoginUserThrottle == (throttle.Config{}) {
+		c.LoginUserThrottle = throttle.DefaultLoginUser
+	}
+	if c.LoginQueue == 0 {
+		c.LoginQueue = 32
 	}
 	if c.HelloTimeout == 0 {
 		c.HelloTimeout = 10 * time.Second
@@ -61,9 +77,13 @@ type Server struct {
 	st     store.Store
 	q      *queue.Manager
 	log    *slog.Logger
-	loginT *throttle.Throttle
-	// hashing bounds concurrent argon2id checks (64 MiB each).
+	loginT *throttle.Throttle // per source and per user+source: locks
+	userT  *throttle.Throttle // per user name: slows down
+	// hashing bounds concurrent argon2id checks (64 MiB each); waiting
+	// counts the logins queued for it (at most cfg.LoginQueue).
 	hashing chan struct{}
+	waiting atomic.Int32
+	check   func(phc, password string) (bool, error)
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -75,8 +95,8 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 	cfg.fill()
 	return &Server{
 		cfg: cfg, st: st, q: q, log: cfg.Logger,
-		loginT:  throttle.New(cfg.LoginThrottle, cfg.Now),
 		hashing: make(chan struct{}, 2),
+		check:   auth.CheckPassword,
 		conns:   make(map[*quic.Conn]struct{}),
 	}
 }
@@ -85,6 +105,10 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
 // up to grace for their goroutines.
 func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Duration) error {
+	if err := s.openThrottles(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	var acceptErr error
 	accepted := make(chan struct{})
 	go func() {
@@ -149,11 +173,7 @@ func (s *Server) handle(conn *quic.Conn) {
 	}
 	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, log: s.log.With("remote", ip)}
 	ctx, stop := context.WithCancel(context.Background())
-	helloTimer := time.AfterFunc(s.cfg.HelloTimeout, func() {
-		if c.role() == "" {
-			c.peer.CloseWith(proto.Errorf(proto.ErrProtocol, "no hello in time"))
-		}
-	})
+	helloTimer := time.AfterFunc(s.cfg.HelloTimeout, c.deadline)
 	err = c.peer.Run(ctx, func(env proto.Envelope) { c.dispatch(ctx, env) })
 	helloTimer.Stop()
 	stop()
@@ -180,6 +200,29 @@ type client struct {
 	agent *queue.Agent
 	tech  *queue.Tech
 	busy  bool // a login is in progress
+	late  bool // the sign-in deadline passed during that login
+}
+
+// deadline closes the connection unless it signed in or registered within
+// the Hello timeout; a login still running decides when it ends.
+func (c *client) deadline() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.agent != nil || c.tech != nil:
+	case c.busy:
+		c.late = true
+	default:
+		c.tooLate()
+	}
+}
+
+// tooLate closes a connection that did not sign in or register in time;
+// clients show the reason as "The relay closed the connection: it did not
+// sign in …" (transport.Describe). Callers hold c.mu.
+func (c *client) tooLate() {
+	c.log.Debug("closed: no sign-in or registration in time")
+	c.peer.CloseWith(proto.Errorf(proto.ErrSignInTimeout, "it did not sign in or register within %s", c.srv.cfg.HelloTimeout))
 }
 
 func (c *client) role() proto.Role {
@@ -376,7 +419,13 @@ func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, er
 			c.tech = t
 			c.log = c.log.With("user", t.User.Name)
 		}
+		late := err != nil && c.late
 		c.mu.Unlock()
 		c.answer(id, proto.TypeLoginOK, &reply, err)
+		if late {
+			c.mu.Lock()
+			c.tooLate()
+			c.mu.Unlock()
+		}
 	})
 }

@@ -83,4 +83,21 @@ ALTER TABLE sessions ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN rating_comment TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN rated_at INTEGER NOT NULL DEFAULT 0;
 `,
+	// 3: throttle state (failures and lockouts per key) and retired attended
+	// codes, so that a restart forgives no failure.
+	`
+CREATE TABLE throttle_keys (
+	scope        TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	fails        TEXT NOT NULL,
+	locked_until INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (scope, key)
+);
+CREATE TABLE retired_codes (
+	code    TEXT PRIMARY KEY,
+	expired INTEGER NOT NULL,
+	at      INTEGER NOT NULL
+);
+CREATE INDEX retired_codes_at ON retired_codes(at);
+`,
 }

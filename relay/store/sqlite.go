@@ -543,3 +543,83 @@ func (s *SQLite) AuditEvents(ctx context.Context, afterID int64, limit int) ([]A
 	}
 	return out, classify("audit events", rows.Err())
 }
+
+// ---- throttles and retired codes ----
+
+// SaveThrottle implements Store.
+func (s *SQLite) SaveThrottle(ctx context.Context, scope, key string, e ThrottleEntry) error {
+	if e.Empty() {
+		_, err := s.w.ExecContext(ctx, `DELETE FROM throttle_keys WHERE scope = ? AND key = ?`, scope, key)
+		return classify("forget throttle key", err)
+	}
+	fails := make([]int64, len(e.Fails))
+	for i, f := range e.Fails {
+		fails[i] = unixNano(f)
+	}
+	b, err := json.Marshal(fails)
+	if err != nil {
+		return fmt.Errorf("save throttle key: %w", err)
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO throttle_keys(scope, key, fails, locked_until) VALUES (?, ?, ?, ?)
+		ON CONFLICT(scope, key) DO UPDATE SET fails = excluded.fails, locked_until = excluded.locked_until`,
+		scope, key, string(b), unixNano(e.LockedUntil))
+	return classify("save throttle key", err)
+}
+
+// ThrottleEntries implements Store.
+func (s *SQLite) ThrottleEntries(ctx context.Context, scope string) (map[string]ThrottleEntry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, fails, locked_until FROM throttle_keys WHERE scope = ?`, scope)
+	if err != nil {
+		return nil, classify("throttle keys", err)
+	}
+	defer rows.Close()
+	out := make(map[string]ThrottleEntry)
+	for rows.Next() {
+		var key, fails string
+		var locked int64
+		if err := rows.Scan(&key, &fails, &locked); err != nil {
+			return nil, classify("throttle keys", err)
+		}
+		var ns []int64
+		if err := json.Unmarshal([]byte(fails), &ns); err != nil {
+			return nil, fmt.Errorf("throttle key %s/%s: %w", scope, key, err)
+		}
+		e := ThrottleEntry{LockedUntil: fromNano(locked)}
+		for _, n := range ns {
+			e.Fails = append(e.Fails, fromNano(n))
+		}
+		out[key] = e
+	}
+	return out, classify("throttle keys", rows.Err())
+}
+
+// RetireCode implements Store.
+func (s *SQLite) RetireCode(ctx context.Context, c RetiredCode) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO retired_codes(code, expired, at) VALUES (?, ?, ?)
+		ON CONFLICT(code) DO UPDATE SET expired = excluded.expired, at = excluded.at`,
+		c.Code, c.Expired, unixNano(c.At))
+	return classify("retire code", err)
+}
+
+// RetiredCodes implements Store.
+func (s *SQLite) RetiredCodes(ctx context.Context, since time.Time) ([]RetiredCode, error) {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM retired_codes WHERE at < ?`, unixNano(since)); err != nil {
+		return nil, classify("forget old retired codes", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT code, expired, at FROM retired_codes WHERE at >= ? ORDER BY at`, unixNano(since))
+	if err != nil {
+		return nil, classify("retired codes", err)
+	}
+	defer rows.Close()
+	var out []RetiredCode
+	for rows.Next() {
+		var c RetiredCode
+		var at int64
+		if err := rows.Scan(&c.Code, &c.Expired, &at); err != nil {
+			return nil, classify("retired codes", err)
+		}
+		c.At = fromNano(at)
+		out = append(out, c)
+	}
+	return out, classify("retired codes", rows.Err())
+}

@@ -340,3 +340,59 @@ func TestMigrationKeepsVersion1Data(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestThrottleStateAndRetiredCodesSurviveReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	st := open(t, path)
+	e := ThrottleEntry{Fails: []time.Time{t0, t0.Add(time.Second)}, LockedUntil: t0.Add(time.Hour)}
+	if err := st.SaveThrottle(ctx, "logins", "ip:192.0.2.1", e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveThrottle(ctx, "logins", "user:ann", ThrottleEntry{Fails: []time.Time{t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveThrottle(ctx, "codes", "user:1", ThrottleEntry{Fails: []time.Time{t0}}); err != nil {
+		t.Fatal(err)
+	}
+	// An update replaces the row; an empty entry deletes it.
+	e.Fails = append(e.Fails, t0.Add(2*time.Second))
+	if err := st.SaveThrottle(ctx, "logins", "ip:192.0.2.1", e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveThrottle(ctx, "logins", "user:ann", ThrottleEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []RetiredCode{{Code: "111111111", At: t0}, {Code: "222222222", Expired: true, At: t0.Add(2 * time.Hour)}} {
+		if err := st.RetireCode(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	st = open(t, path)
+	got, err := st.ThrottleEntries(ctx, "logins")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("logins scope holds %d keys, want 1: %+v", len(got), got)
+	}
+	g := got["ip:192.0.2.1"]
+	if len(g.Fails) != 3 || !g.Fails[2].Equal(t0.Add(2*time.Second)) || !g.LockedUntil.Equal(e.LockedUntil) {
+		t.Fatalf("entry after reopen: %+v", g)
+	}
+	if codes, _ := st.ThrottleEntries(ctx, "codes"); len(codes["user:1"].Fails) != 1 {
+		t.Fatalf("codes scope: %+v", codes)
+	}
+	rc, err := st.RetiredCodes(ctx, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rc) != 1 || rc[0].Code != "222222222" || !rc[0].Expired || !rc[0].At.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("retired codes since an hour: %+v", rc)
+	}
+	if rc, _ := st.RetiredCodes(ctx, t0); len(rc) != 1 {
+		t.Fatalf("a code older than since was not forgotten: %+v", rc)
+	}
+}

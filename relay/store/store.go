@@ -151,6 +151,23 @@ type AuditEvent struct {
 	Detail    map[string]string
 }
 
+// ThrottleEntry is the state of one throttle key: the failures that still
+// count, oldest first, and the end of a lockout (zero: none).
+type ThrottleEntry struct {
+	Fails       []time.Time
+	LockedUntil time.Time
+}
+
+// Empty reports whether e holds nothing worth keeping.
+func (e ThrottleEntry) Empty() bool { return len(e.Fails) == 0 && e.LockedUntil.IsZero() }
+
+// RetiredCode is an attended code that was used or expired recently.
+type RetiredCode struct {
+	Code    string
+	Expired bool // false: used
+	At      time.Time
+}
+
 // Store is the relay's persistent state. Every method is safe for concurrent use.
 type Store interface {
 	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.
@@ -205,6 +222,15 @@ type Store interface {
 	// RateSession records the end user's rating of session id. A session
 	// rated before gives ErrExists, an unknown one ErrNotFound.
 	RateSession(ctx context.Context, id string, stars int, comment string, at time.Time) error
+
+	// SaveThrottle stores the state of key in scope (e.g. "logins"); an
+	// empty entry deletes it. ThrottleEntries lists what scope holds.
+	SaveThrottle(ctx context.Context, scope, key string, e ThrottleEntry) error
+	ThrottleEntries(ctx context.Context, scope string) (map[string]ThrottleEntry, error)
+	// RetireCode remembers a used or expired code; RetiredCodes lists the
+	// codes retired at or after since and forgets older ones.
+	RetireCode(ctx context.Context, c RetiredCode) error
+	RetiredCodes(ctx context.Context, since time.Time) ([]RetiredCode, error)
 
 	// Audit appends an audit event and sets e.ID.
 	Audit(ctx context.Context, e *AuditEvent) error

@@ -1,10 +1,15 @@
 package throttle
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/relaydesk/relaydesk/relay/store"
 )
 
 type clock struct{ now time.Time }
@@ -107,5 +112,174 @@ func TestValidate(t *testing.T) {
 	}
 	if (Config{Free: 3, Max: 3, Window: 1, Lockout: 1, BaseDelay: 1, MaxDelay: 1}).Validate() == nil {
 		t.Fatal("Max == Free accepted")
+	}
+	if DefaultCodesDaily.Validate() != nil || DefaultLoginUser.Validate() != nil {
+		t.Fatal("defaults invalid")
+	}
+	if (Config{Free: 3, Max: 4, Window: 1, BaseDelay: 1, MaxDelay: 1}).Validate() == nil {
+		t.Fatal("a lock without a Lockout accepted")
+	}
+}
+
+func TestParallelAttemptsCountWhileRunning(t *testing.T) {
+	c := &clock{now: time.Unix(1000, 0)}
+	th := New(cfg, c.Now) // Free 2
+	var (
+		mu       sync.Mutex
+		admitted []*Attempt
+		refused  int
+		wg       sync.WaitGroup
+	)
+	for range 200 {
+		wg.Go(func() {
+			a, err := th.Begin("k")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				denied(t, err)
+				refused++
+				return
+			}
+			admitted = append(admitted, a)
+		})
+	}
+	wg.Wait()
+	// Free failures are free; the next one must wait after the last start.
+	if len(admitted) != cfg.Free+1 || refused != 200-cfg.Free-1 {
+		t.Fatalf("%d admitted, %d refused; want %d admitted", len(admitted), refused, cfg.Free+1)
+	}
+	for _, a := range admitted {
+		a.Fail()
+		a.Fail() // a second end is ignored
+	}
+	th.mu.Lock()
+	n := len(th.keys["k"].fails)
+	th.mu.Unlock()
+	if n != cfg.Free+1 {
+		t.Fatalf("%d failures recorded, want %d", n, cfg.Free+1)
+	}
+	if d := denied(t, th.Allow("k")); d.RetryAfter != cfg.BaseDelay {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestAttemptOutcomes(t *testing.T) {
+	c := &clock{now: time.Unix(1000, 0)}
+	th := New(cfg, c.Now)
+	a, _ := th.Begin("k")
+	a.Cancel()
+	if th.Len() != 0 {
+		t.Fatal("a cancelled attempt left a key behind")
+	}
+	for range 4 {
+		th.Fail("k")
+	}
+	c.now = c.now.Add(time.Hour)
+	th.Fail("k")
+	th.Fail("k")
+	a, err := th.Begin("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fail() {
+		t.Fatal("3 failures locked")
+	}
+	c.now = c.now.Add(time.Second)
+	a, err = th.Begin("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Succeed()
+	if err := th.Allow("k"); err != nil || th.Len() != 0 {
+		t.Fatalf("after a success: %v, %d keys", err, th.Len())
+	}
+	for i := range 4 {
+		if th.Fail("k") {
+			t.Fatalf("failure %d locked", i+1)
+		}
+	}
+	if !th.Fail("k") {
+		t.Fatal("the 5th failure did not report the lock")
+	}
+}
+
+func TestSlowDownOnlyNeverLocks(t *testing.T) {
+	c := &clock{now: time.Unix(1000, 0)}
+	th := New(Config{Free: 1, Window: time.Hour, BaseDelay: time.Second, MaxDelay: 8 * time.Second}, c.Now)
+	for i := range 100 {
+		if th.Fail("user:admin") {
+			t.Fatalf("failure %d locked a slow-down-only key", i)
+		}
+	}
+	d := denied(t, th.Allow("user:admin"))
+	if d.Locked || d.RetryAfter != 8*time.Second {
+		t.Fatalf("%+v", d)
+	}
+	c.now = c.now.Add(8 * time.Second)
+	if err := th.Allow("user:admin"); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+}
+
+func TestOpenRestoresFromSQLite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "relay.db")
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{now: time.Unix(1000, 0)}
+	th, err := Open(ctx, cfg, c.Now, st, "logins", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cfg.Max {
+		th.Fail("ip:192.0.2.1")
+	}
+	th.Fail("ip:192.0.2.2")
+	th.Fail("gone")
+	th.Reset("gone")
+	st.Close()
+
+	st, err = store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c.now = c.now.Add(time.Minute)
+	th, err = Open(ctx, cfg, c.Now, st, "logins", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := denied(t, th.Allow("ip:192.0.2.1")); !d.Locked || d.RetryAfter != cfg.Lockout-time.Minute {
+		t.Fatalf("lock after restart: %+v", d)
+	}
+	th.Fail("ip:192.0.2.2")
+	th.Fail("ip:192.0.2.2") // 3 failures: the next waits
+	if d := denied(t, th.Allow("ip:192.0.2.2")); d.Locked {
+		t.Fatalf("%+v", d)
+	}
+	if th.Len() != 2 {
+		t.Fatalf("%d keys restored, want 2 (a reset key stays forgotten)", th.Len())
+	}
+	other, err := Open(ctx, cfg, c.Now, st, "codes", nil)
+	if err != nil || other.Len() != 0 {
+		t.Fatalf("scopes are separate: %v, %d keys", err, other.Len())
+	}
+}
+
+func TestSourceKeysIPv6ByPrefix(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.7":               "192.0.2.7",
+		"::ffff:192.0.2.7":        "192.0.2.7",
+		"2001:db8:1:2:aaaa::1":    "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:1:2:3": "2001:db8:1:2::/64",
+		"fe80::1%eth0":            "fe80::/64",
+		"2001:db8:1:3::1":         "2001:db8:1:3::/64",
+		"not an address":          "not an address",
+	} {
+		if got := Source(in); got != want {
+			t.Errorf("Source(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
