@@ -35,6 +35,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
 	Logger *slog.Logger
+	// AccountPoll is how often the relay looks for account changes made by
+	// another process (`relay user`); 0 means one second.
+	AccountPoll time.Duration
 }
 
 func (c *Config) fill() {
@@ -53,6 +56,9 @@ func (c *Config) fill() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.AccountPoll == 0 {
+		c.AccountPoll = time.Second
+	}
 }
 
 // Server serves control connections.
@@ -68,6 +74,7 @@ type Server struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns map[*quic.Conn]struct{}
+	techs map[*client]struct{} // signed-in technician connections
 }
 
 // New returns a Server on st and q.
@@ -78,6 +85,7 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 		loginT:  throttle.New(cfg.LoginThrottle, cfg.Now),
 		hashing: make(chan struct{}, 2),
 		conns:   make(map[*quic.Conn]struct{}),
+		techs:   make(map[*client]struct{}),
 	}
 }
 
@@ -85,6 +93,10 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
 // up to grace for their goroutines.
 func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Duration) error {
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); s.watchAccounts(watchCtx, s.cfg.AccountPoll) }()
+	defer func() { stopWatch(); <-watchDone }()
 	var acceptErr error
 	accepted := make(chan struct{})
 	go func() {
@@ -158,6 +170,7 @@ func (s *Server) handle(conn *quic.Conn) {
 	helloTimer.Stop()
 	stop()
 	c.wg.Wait()
+	s.forget(c)
 	if c.agent != nil {
 		s.q.AgentGone(c.agent)
 	}
@@ -180,6 +193,8 @@ type client struct {
 	agent *queue.Agent
 	tech  *queue.Tech
 	busy  bool // a login is in progress
+	// tokenHash is the hash of the token the technician signed in with.
+	tokenHash []byte
 }
 
 func (c *client) role() proto.Role {
@@ -315,10 +330,10 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	q := c.srv.q
 	switch m := body.(type) {
 	case *proto.Login:
-		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, "", func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
 		return
 	case *proto.Auth:
-		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, m.Token, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
 		return
 	}
 	t := c.techUser()
@@ -328,7 +343,13 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		}
 		return
 	}
+	if err := c.check(ctx); err != nil {
+		c.answer(env.ID, 0, nil, err)
+		return
+	}
 	switch m := body.(type) {
+	case *proto.Logout:
+		c.logout(ctx, env.ID, t)
 	case *proto.QueueSubscribe:
 		snap := q.Subscribe(t, m.All)
 		c.peer.Reply(env.ID, proto.TypeQueueSnapshot, &snap)
@@ -359,7 +380,8 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 }
 
 // startLogin runs a login on its own goroutine (argon2id is slow on purpose).
-func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, error)) {
+// tok is the token an Auth sent ("" for a password Login).
+func (c *client) startLogin(id uint64, tok string, fn func() (proto.LoginOK, *queue.Tech, error)) {
 	c.mu.Lock()
 	if c.tech != nil || c.busy {
 		c.mu.Unlock()
@@ -370,6 +392,9 @@ func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, er
 	c.mu.Unlock()
 	c.async(func() {
 		reply, t, err := fn()
+		if err == nil {
+			c.srv.signedIn(c, tokenHashOf(tok, reply))
+		}
 		c.mu.Lock()
 		c.busy = false
 		if err == nil {

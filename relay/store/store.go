@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -229,4 +230,18 @@ type Store interface {
 	AuditSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]AuditEvent, error)
 
 	Close() error
+}
+
+// MaxAuditActor is how many bytes of an audit event's actor are kept.
+const MaxAuditActor = 64
+
+// Clip cuts s to at most n bytes without splitting a UTF-8 character.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
