@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/relay/auth"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/token"
@@ -152,4 +153,29 @@ func tokenHashOf(sent string, reply proto.LoginOK) []byte {
 		sent = reply.Token
 	}
 	return token.Hash(sent)
+}
+
+// hashNew checks a new password and hashes it.
+func hashNew(password string) (string, error) {
+	if len(password) < 8 {
+		return "", fmt.Errorf("a password must have at least 8 characters")
+	}
+	h, err := auth.HashPassword(password)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// SetPassword gives user id a new password (used by `relay user passwd`).
+// Existing sign-ins stay; revoking them is a separate step.
+func SetPassword(ctx context.Context, st store.Store, id int64, password string) error {
+	h, err := hashNew(password)
+	if err != nil {
+		return err
+	}
+	if err := st.SetPassword(ctx, id, h); err != nil {
+		return fmt.Errorf("store the new password: %w", err)
+	}
+	return nil
 }

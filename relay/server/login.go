@@ -101,12 +101,9 @@ func CreateUser(ctx context.Context, st store.Store, name string, role store.Rol
 	if !role.Valid() {
 		return store.User{}, fmt.Errorf("unknown role %q (roles: admin, technician-manager, channel-manager, technician)", role)
 	}
-	if len(password) < 8 {
-		return store.User{}, fmt.Errorf("a password must have at least 8 characters")
-	}
-	h, err := auth.HashPassword(password)
+	h, err := hashNew(password)
 	if err != nil {
-		return store.User{}, fmt.Errorf("hash password: %w", err)
+		return store.User{}, err
 	}
 	u := store.User{Name: name, Role: role, PasswordHash: h}
 	if err := st.CreateUser(ctx, &u); err != nil {
