@@ -18,7 +18,7 @@ import (
 // wrong field) and is kept short.
 func (s *Server) audit(ctx context.Context, kind, actor, source string, detail map[string]string) {
 	e := &store.AuditEvent{At: s.cfg.Now(), Kind: kind, Actor: store.Clip(actor, store.MaxAuditActor), Source: source, Detail: detail}
-	if err := s.st.Audit(ctx, e); err != nil {
+	if err := s.st.Audit(context.WithoutCancel(ctx), e); err != nil {
 		s.log.Error("audit event not stored", "kind", kind, "err", err)
 	}
 }
