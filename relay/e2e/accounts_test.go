@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // watchQueue keeps a technician's connection open, as a console does.
@@ -187,3 +192,36 @@ func TestDataDirectoryIsPrivate(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// The console's sign-out (console/client Logout) revokes the token on the
+// relay: its other connections close and the saved token stops working.
+func TestConsoleLogoutRevokesToken(t *testing.T) {
+	r := startRelay(t)
+	r.addUser(t, "ann", "technician", "first-password")
+	ann := r.login(t, "ann", "first-password")
+	w := r.watchQueue(t, ann)
+
+	t.Setenv("XDG_CONFIG_HOME", strings.TrimPrefix(ann.env[0], "XDG_CONFIG_HOME="))
+	l, err := client.LoadLogin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := l.Open(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Logout(ctx); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	closedWith(t, w, "sign-in was revoked")
+	if _, err := l.Open(ctx, nil); proto.CodeOf(err) != proto.ErrUnauthenticated {
+		t.Fatalf("the token after logout: %v", err)
+	}
+	out, _ := run(t, nil, "", "relay", "audit", "--data", r.data)
+	if !regexpMatch(`(?m)^\S+ \S+\s+logout\s+ann\s+127\.0\.0\.1`, out) {
+		t.Fatalf("no logout in the audit:\n%s", out)
+	}
+}
