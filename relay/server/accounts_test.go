@@ -254,3 +254,29 @@ func TestFailedLoginNameIsClipped(t *testing.T) {
 		t.Fatalf("failed login audited as %+v", ev)
 	}
 }
+
+// BenchmarkRequestCheck is what every technician request pays to re-check
+// its sign-in: one indexed read of the token and its user.
+func BenchmarkRequestCheck(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "relay.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	u := store.User{Name: "ann", Role: store.RoleTechnician, PasswordHash: "x"}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		b.Fatal(err)
+	}
+	hash := []byte("0123456789abcdef0123456789abcdef")
+	if err := st.CreateToken(ctx, hash, u.ID, time.Now().Add(time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	s := New(st, nil, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t := &queue.Tech{User: u}
+	for b.Loop() {
+		if f, err := s.revoked(ctx, t, hash); f != nil || err != nil {
+			b.Fatal(f, err)
+		}
+	}
+}
