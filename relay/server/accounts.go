@@ -68,9 +68,12 @@ func (s *Server) revoked(ctx context.Context, t *queue.Tech, hash []byte) (*prot
 // closed with, or an ErrInternal one when the store could not tell.
 func (c *client) check(ctx context.Context) error {
 	c.mu.Lock()
-	t, hash := c.tech, c.tokenHash
+	t, hash, gone := c.tech, c.tokenHash, c.revokedBy
 	c.mu.Unlock()
-	if t == nil {
+	switch {
+	case gone != nil: // closed already: no second audit event
+		return gone
+	case t == nil:
 		return nil
 	}
 	f, err := c.srv.revoked(ctx, t, hash)
@@ -79,6 +82,15 @@ func (c *client) check(ctx context.Context) error {
 		return proto.Errorf(proto.ErrInternal, "The relay could not check your sign-in; please try again.")
 	}
 	if f != nil {
+		c.mu.Lock()
+		first := c.revokedBy == nil
+		if first {
+			c.revokedBy = f
+		}
+		c.mu.Unlock()
+		if !first { // a concurrent check closed it
+			return f
+		}
 		c.log.Info("closing a connection whose sign-in no longer holds", "why", f.Message)
 		c.srv.audit(ctx, "connection.revoked", t.User.Name, c.ip, map[string]string{"reason": f.Message})
 		c.peer.CloseWith(f)

@@ -193,8 +193,10 @@ type client struct {
 	agent *queue.Agent
 	tech  *queue.Tech
 	busy  bool // a login is in progress
-	// tokenHash is the hash of the token the technician signed in with.
+	// tokenHash is the hash of the token the technician signed in with;
+	// revokedBy is why the connection was closed when that sign-in ended.
 	tokenHash []byte
+	revokedBy *proto.Failure
 }
 
 func (c *client) role() proto.Role {
