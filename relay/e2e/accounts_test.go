@@ -110,6 +110,14 @@ func TestUserLifecycleCommands(t *testing.T) {
 			t.Errorf("%v: %d %q", c.args, code, out)
 		}
 	}
+	typo := filepath.Join(t.TempDir(), "relay-dat")
+	out, code = run(t, nil, "", "relay", "user", "list", "--data", typo)
+	if code != 1 || strings.TrimSpace(out) != "There is no relay database in "+typo+"; give the relay's data directory with --data." {
+		t.Errorf("mistyped --data: %d %q", code, out)
+	}
+	if _, err := os.Stat(typo); !os.IsNotExist(err) {
+		t.Errorf("a mistyped --data was created: %v", err)
+	}
 	r.login(t, "admin", r.adminPW)
 
 	// Every change is in the audit trail, as JSON lines and as a table.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -68,8 +69,12 @@ func userList(cmd string, args []string) error {
 	return withStore(*data, listUsers)
 }
 
-// withStore opens the data directory's store for fn and closes it after.
+// withStore opens the data directory's existing store for fn and closes it
+// after; a directory without one is a mistyped --data, not a new relay.
 func withStore(dir string, fn func(context.Context, store.Store) error) error {
+	if _, err := os.Stat(filepath.Join(dir, "relay.db")); os.IsNotExist(err) {
+		return fmt.Errorf("there is no relay database in %s; give the relay's data directory with --data", dir)
+	}
 	ctx := context.Background()
 	st, err := openStore(ctx, dir)
 	if err != nil {
