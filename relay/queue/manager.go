@@ -424,8 +424,9 @@ func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, r
 }
 
 func (m *Manager) expireLink(ctx context.Context, l *live) {
-	m.audit(ctx, "session.expired", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": "the link was not used before it expired"})
-	if err := m.close(ctx, l, store.StatusExpired, actorRelay, "the link was not used before it expired", nil); err != nil {
+	const reason = "the link was not used before it expired"
+	m.audit(ctx, "session.expired", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
+	if err := m.close(ctx, l, store.StatusExpired, actorRelay, reason, nil); err != nil {
 		m.log.Error("expire link", "session", l.s.ID, "err", err)
 	}
 }
@@ -815,8 +816,9 @@ func (m *Manager) Sweep(ctx context.Context) {
 			}
 			continue
 		case l.agent == nil && now.Sub(l.agentLost) >= m.cfg.Grace:
-			m.audit(ctx, "session.ended", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": "the end user's app did not reconnect in time"})
-			if err := m.close(ctx, l, store.StatusClosed, actorRelay, "the end user's app did not reconnect in time", nil); err != nil {
+			const reason = "the end user's app did not reconnect in time"
+			m.audit(ctx, "session.ended", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
+			if err := m.close(ctx, l, store.StatusClosed, actorRelay, reason, nil); err != nil {
 				m.log.Error("close abandoned session", "session", l.s.ID, "err", err)
 			}
 			continue
