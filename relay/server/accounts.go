@@ -18,9 +18,10 @@ import (
 // mints one). Before each request the relay reads that token's user again
 // (one indexed read): a deleted or expired token, a disabled account or a
 // changed role closes the connection with ErrRevoked and a sentence. A
-// connection that sends nothing is caught by watchAccounts, which polls
-// the store's change counter (moved by `relay user` in another process as
-// well) and re-checks every signed-in connection when it moved.
+// connection that sends no request (or only Signal events) is caught by
+// watchAccounts, which polls the store's change counter (moved by
+// `relay user` in another process as well) and re-checks every signed-in
+// connection when it moved.
 
 // signedIn records that c signed in with the token of hash as t.
 func (s *Server) signedIn(c *client, hash []byte) {

@@ -345,9 +345,13 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		}
 		return
 	}
-	if err := c.check(ctx); err != nil {
-		c.answer(env.ID, 0, nil, err)
-		return
+	// Every request re-checks the sign-in; Signal, a one-way event that
+	// comes in bursts while a session connects, is left to the poll.
+	if env.Type != proto.TypeSignal {
+		if err := c.check(ctx); err != nil {
+			c.answer(env.ID, 0, nil, err)
+			return
+		}
 	}
 	switch m := body.(type) {
 	case *proto.Logout:
