@@ -83,7 +83,8 @@ ALTER TABLE sessions ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN rating_comment TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN rated_at INTEGER NOT NULL DEFAULT 0;
 `,
-	// 3: account lifecycle. account_changes holds one counter that every
+	// Account lifecycle (its number is its place in this slice).
+	// account_changes holds one counter that every
 	// change of a user and every deleted token bumps (triggers, so that
 	// `relay user` in another process is seen too); the running relay polls
 	// it to re-check its signed-in connections.
