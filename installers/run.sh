@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-relay-data}
 ADDR=${ADDR:-127.0.0.1:4433}
+# The data directory holds password hashes, tokens and transcripts (and the
+# relay.out copy of the output): private to this user, or the relay refuses it.
+umask 077
 mkdir -p "$DATA"
+chmod -R go-rwx "$DATA" # a directory an older run.sh left open to others
 LOG="$DATA/relay.out"
 : >"$LOG"
 
@@ -17,7 +21,7 @@ trap 'kill $RELAY 2>/dev/null; wait $RELAY 2>/dev/null' EXIT INT TERM
 
 for _ in $(seq 100); do
 	grep -q '^Key fingerprint:' "$LOG" && break
-	kill -0 $RELAY 2>/dev/null || { echo "The relay did not start; see $DATA/relay.log."; exit 1; }
+	kill -0 $RELAY 2>/dev/null || { echo "The relay did not start:"; tail -n 3 "$DATA/relay.log"; exit 1; }
 	sleep 0.1
 done
 FP=$(sed -n 's/^Key fingerprint: //p' "$LOG")

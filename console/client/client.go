@@ -82,6 +82,13 @@ func (c *Conn) Auth(ctx context.Context, token string) (proto.LoginOK, error) {
 	return ok, err
 }
 
+// Logout asks the relay to revoke the token this connection signed in
+// with: every connection that used it is closed (this one too), and it no
+// longer signs in.
+func (c *Conn) Logout(ctx context.Context) error {
+	return c.peer.Call(ctx, proto.TypeLogout, &proto.Logout{}, proto.TypeOK, nil)
+}
+
 // Subscribe returns the queue; later changes arrive as TypeQueueUpdate events.
 func (c *Conn) Subscribe(ctx context.Context, all bool) (proto.QueueSnapshot, error) {
 	var snap proto.QueueSnapshot

@@ -621,6 +621,8 @@ func (c *Console) CreateLink(name string, expires time.Duration) {
 	})
 }
 
+// signOut ends the sessions, forgets the token on this computer at once and
+// asks the relay to revoke it, so that a copy of the saved login is worthless.
 func (c *Console) signOut() {
 	for _, t := range c.sessions {
 		t.mu.Lock()
@@ -631,12 +633,26 @@ func (c *Console) signOut() {
 		}
 	}
 	c.sessions = nil
+	old := c.login
+	c.login.Token = ""
 	if c.opts.SaveLogin != nil {
-		l := c.login
-		l.Token = ""
-		_ = c.opts.SaveLogin(l)
+		if err := c.opts.SaveLogin(c.login); err != nil {
+			c.log.Warn("forget the saved sign-in", "err", err)
+		}
 	}
-	c.ShowSignIn(c.login.Relay, c.login.User, "")
+	c.ShowSignIn(old.Relay, old.User, "")
+	note := c.signInErr
+	c.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := c.be.SignOut(ctx, old); err != nil {
+			c.log.Warn("the relay was not told about the sign-out", "err", err)
+			fyne.Do(func() {
+				note.SetText("Signed out on this computer, but the relay could not be told (" + transport.Describe(err, old.Relay) +
+					"); your sign-in stays valid there until it expires.")
+			})
+		}
+	})
 }
 
 // closeWindow ends every session before the console quits.

@@ -23,6 +23,9 @@ type Backend interface {
 	Probe(ctx context.Context, relay string) (string, error)
 	// SignIn signs in with a password, pinning fingerprint.
 	SignIn(ctx context.Context, relay, fingerprint, user, password string) (client.Login, error)
+	// SignOut asks the relay to revoke l's token (the console has already
+	// forgotten it).
+	SignOut(ctx context.Context, l client.Login) error
 	// Watch keeps the queue (see client.Watch).
 	Watch(ctx context.Context, l client.Login, h client.QueueHandler) error
 	// CreateLink creates a support link.

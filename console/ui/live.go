@@ -23,6 +23,9 @@ type Live struct {
 	TurnOnly, TurnTCP bool
 	Logger            *slog.Logger
 	wg                sync.WaitGroup
+
+	mu   sync.Mutex
+	open map[*liveSession]struct{} // sessions whose goroutine runs
 }
 
 func (b *Live) log() *slog.Logger {
@@ -69,7 +72,13 @@ func (b *Live) CreateLink(ctx context.Context, l client.Login, name string, expi
 // Open implements Backend.
 func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &liveSession{cancel: cancel, v: v, b: b}
+	s := &liveSession{cancel: cancel, v: v, b: b, done: make(chan struct{})}
+	b.mu.Lock()
+	if b.open == nil {
+		b.open = make(map[*liveSession]struct{})
+	}
+	b.open[s] = struct{}{}
+	b.mu.Unlock()
 	s.viewer = remote.NewViewer(s.sess.Signal, v.Frame, b.log())
 	s.viewer.OnClipboard(v.RemoteClipboard)
 	b.wg.Go(func() {
@@ -80,8 +89,39 @@ func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote 
 			err = nil
 		}
 		v.Ended(err)
+		b.mu.Lock()
+		delete(b.open, s)
+		b.mu.Unlock()
+		close(s.done)
 	})
 	return s
+}
+
+// SignOut implements Backend. It first waits for the sessions that are
+// ending (so that their End reaches the relay before the token is gone),
+// then asks the relay to revoke the token.
+func (b *Live) SignOut(ctx context.Context, l client.Login) error {
+	b.mu.Lock()
+	var ending []chan struct{}
+	for s := range b.open {
+		ending = append(ending, s.done)
+	}
+	b.mu.Unlock()
+	for _, done := range ending {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	c, err := l.Open(ctx, nil)
+	if proto.CodeOf(err) == proto.ErrUnauthenticated {
+		return nil // the relay no longer takes this token: nothing to revoke
+	} else if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Logout(ctx)
 }
 
 // Wait waits for every session's goroutines.
@@ -96,6 +136,7 @@ type liveSession struct {
 	viewer *remote.Viewer
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // signalling work and chat sends
+	done   chan struct{}  // closed when the session's goroutine ended
 
 	mu     sync.Mutex
 	peerID int64 // ours, to recognise our own chat messages

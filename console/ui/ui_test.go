@@ -32,6 +32,9 @@ type fakeBackend struct {
 	remotes  []*fakeRemote
 	views    []SessionView
 	watching chan struct{}
+
+	signOuts   []string // tokens the console asked the relay to revoke
+	signOutErr error
 }
 
 func (b *fakeBackend) Probe(context.Context, string) (string, error) { return b.fp, nil }
@@ -44,6 +47,13 @@ func (b *fakeBackend) SignIn(_ context.Context, relay, fp, user, pw string) (cli
 		return client.Login{}, &proto.Failure{Code: proto.ErrUnauthenticated, Message: "Wrong user name or password."}
 	}
 	return client.Login{Relay: relay, Fingerprint: fp, User: user, Role: "technician", Token: "t"}, nil
+}
+
+func (b *fakeBackend) SignOut(_ context.Context, l client.Login) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.signOuts = append(b.signOuts, l.Token)
+	return b.signOutErr
 }
 
 func (b *fakeBackend) Watch(ctx context.Context, _ client.Login, h client.QueueHandler) error {

@@ -67,9 +67,12 @@
 //	technician
 //	  SessionDetailsRequest{SessionID} ->
 //	                                   <-   SessionDetails{Session, Chat, History}
+//	  Logout                          ->    the relay deletes the token
+//	                                   <-   OK; then every connection that signed in with that
+//	                                        token is closed with ErrRevoked
 //
 // Requests (Hello, AgentRegister, Login, Auth, QueueSubscribe, LinkCreate,
-// Connect, ConsentRequest, End, Chat, Rate, SessionDetailsRequest) carry an
+// Connect, ConsentRequest, End, Chat, Rate, SessionDetailsRequest, Logout) carry an
 // ID; the answer carries ReplyTo with that ID and is either the named reply
 // type, OK, or Error. Everything else is a one-way event (Chat is both: a
 // request to the relay, an event from it). A peer that receives a malformed

@@ -34,6 +34,7 @@ const (
 	ErrResumeUnknown   ErrorCode = 19 // the session to resume is gone
 	ErrShuttingDown    ErrorCode = 20 // the relay is restarting; reconnect
 	ErrReplaced        ErrorCode = 21 // a newer connection took over this session
+	ErrRevoked         ErrorCode = 22 // the account was disabled, its role changed or its sign-in was revoked
 	ErrSignInTimeout   ErrorCode = 25 // neither signed in nor registered within the Hello timeout
 )
 

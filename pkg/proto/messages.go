@@ -72,6 +72,7 @@ const (
 	TypeRate                Type = 48 // Rate, agent -> relay after the session ended, request
 	TypeSessionDetails      Type = 49 // SessionDetailsRequest, technician -> relay, request
 	TypeSessionDetailsReply Type = 50 // SessionDetails, reply to SessionDetailsRequest
+	TypeLogout              Type = 51 // Logout, technician -> relay, request: revoke this connection's token
 )
 
 // Hello opens every connection.
@@ -172,6 +173,11 @@ type Login struct {
 type Auth struct {
 	Token string `cbor:"1,keyasint"`
 }
+
+// Logout ends the technician's sign-in: the relay deletes the token this
+// connection signed in with, answers OK and closes every connection that
+// used it (this one included) with ErrRevoked.
+type Logout struct{}
 
 // LoginOK answers Login and Auth.
 type LoginOK struct {
@@ -417,6 +423,8 @@ func NewBody(t Type) any {
 		return new(Rate)
 	case TypeSessionDetails:
 		return new(SessionDetailsRequest)
+	case TypeLogout:
+		return new(Logout)
 	case TypeSessionDetailsReply:
 		return new(SessionDetails)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -142,7 +143,7 @@ func Describe(err error, addr string) string {
 			return "The relay is restarting."
 		}
 		if appErr.ErrorMessage != "" {
-			return fmt.Sprintf("The relay closed the connection: %s.", appErr.ErrorMessage)
+			return fmt.Sprintf("The relay closed the connection: %s.", strings.TrimSuffix(appErr.ErrorMessage, "."))
 		}
 		return "The relay closed the connection."
 	case errors.As(err, &hs), errors.As(err, &idle):

@@ -35,7 +35,7 @@ func TestRelayCommands(t *testing.T) {
 		t.Fatalf("short password: %d %q", code, out)
 	}
 	// A second relay on the same port says so in a sentence.
-	out, code = run(t, nil, "", "relay", "serve", "--data", t.TempDir(), "--addr", r.addr)
+	out, code = run(t, nil, "", "relay", "serve", "--data", dataDir(t), "--addr", r.addr)
 	if code == 0 || !strings.Contains(out, "Listen on UDP "+r.addr) {
 		t.Fatalf("port in use: %d %q", code, out)
 	}

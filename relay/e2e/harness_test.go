@@ -216,9 +216,13 @@ func freeUDPAddr(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// dataDir is a data directory the relay creates itself (0700): the relay
+// refuses one that others may read, as t.TempDir() is.
+func dataDir(t *testing.T) string { return filepath.Join(t.TempDir(), "relay-data") }
+
 func startRelay(t *testing.T, extra ...string) *relay {
 	t.Helper()
-	r := &relay{data: t.TempDir(), addr: freeUDPAddr(t), extra: extra}
+	r := &relay{data: dataDir(t), addr: freeUDPAddr(t), extra: extra}
 	r.launch(t)
 	return r
 }
@@ -227,8 +231,13 @@ func (r *relay) launch(t *testing.T) {
 	t.Helper()
 	args := append([]string{"serve", "--data", r.data, "--addr", r.addr, "--log-level", "debug"}, r.extra...)
 	r.proc = start(t, nil, "relay", args...)
-	if r.adminPW == "" {
-		r.adminPW = r.expect(`administrator account "admin" with password: (\S+)`)[1]
+	if r.adminPW == "" { // the first start leaves it in a file, never in the output
+		path := r.expect(`administrator account "admin"; its password is in (\S+) \(readable only by you\)`)[1]
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("read the admin password: %v", err)
+		}
+		r.adminPW = strings.TrimSpace(string(b))
 	}
 	r.fp = r.expect(`Key fingerprint: (sha256:[0-9a-f]{64})`)[1]
 }

@@ -183,7 +183,7 @@ func TestBitrateFollowsTheNetwork(t *testing.T) {
 
 	// Everyone reaches the relay, its TURN included, through a link policed
 	// to 1 Mbit/s each way (200 ms of buffer): the relay announces the proxy as its address.
-	r := &relay{data: t.TempDir(), addr: freeUDPAddr(t)}
+	r := &relay{data: dataDir(t), addr: freeUDPAddr(t)}
 	px := newUDPProxy(t, r.addr)
 	px.limit.Store(1_000_000 / 8)
 	r.extra = []string{"--public", px.addr()}

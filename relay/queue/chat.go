@@ -204,6 +204,7 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	if err != nil {
 		return proto.SessionDetails{}, m.internal("read the session's history", err)
 	}
+	m.audit(ctx, "session.details.read", t.User.Name, t.IP, id, map[string]string{"chat_messages": fmt.Sprint(len(chat))})
 	var d proto.SessionDetails
 	m.mu.Lock()
 	if l := m.sessions[id]; l != nil {

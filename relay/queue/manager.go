@@ -201,9 +201,10 @@ func (m *Manager) event(l *live, status store.Status, actor, detail string) *sto
 	return &store.StatusEvent{SessionID: l.s.ID, At: m.cfg.Now(), Status: status, Actor: actor, Detail: detail}
 }
 
+// audit records an event, even when the request that caused it was cancelled.
 func (m *Manager) audit(ctx context.Context, kind, actor, source, sessionID string, detail map[string]string) {
 	e := &store.AuditEvent{At: m.cfg.Now(), Kind: kind, Actor: actor, Source: source, SessionID: sessionID, Detail: detail}
-	if err := m.st.Audit(ctx, e); err != nil {
+	if err := m.st.Audit(context.WithoutCancel(ctx), e); err != nil {
 		m.log.Error("audit event not stored", "kind", kind, "err", err)
 	}
 }
@@ -397,6 +398,7 @@ func (m *Manager) AgentEnd(ctx context.Context, a *Agent, reason string) error {
 	if reason == "" {
 		reason = "ended by the end user"
 	}
+	m.audit(ctx, "session.ended", by, a.IP, l.s.ID, map[string]string{"by": actorEndUser, "reason": reason})
 	return m.close(ctx, l, store.StatusClosed, by, reason, nil)
 }
 
@@ -446,7 +448,9 @@ func (m *Manager) retire(ctx context.Context, code string, expired bool, now tim
 }
 
 func (m *Manager) expireLink(ctx context.Context, l *live) {
-	if err := m.close(ctx, l, store.StatusExpired, actorRelay, "the link was not used before it expired", nil); err != nil {
+	const reason = "the link was not used before it expired"
+	m.audit(ctx, "session.expired", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
+	if err := m.close(ctx, l, store.StatusExpired, actorRelay, reason, nil); err != nil {
 		m.log.Error("expire link", "session", l.s.ID, "err", err)
 	}
 }
@@ -684,6 +688,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	agent := l.agent
 	id := l.s.ID
 	m.mu.Unlock()
+	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, nil)
 
 	allowed, why := m.askConsent(ctx, agent, id, t, stage)
 
@@ -700,6 +705,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.audit(ctx, "session.consent.refused", t.User.Name, t.IP, id, map[string]string{"reason": why.Message})
 		return proto.Connected{}, why
 	}
+	m.audit(ctx, "session.consent.given", t.User.Name, t.IP, id, nil)
 	if l.s.Status != store.StatusReady {
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The session changed while waiting for the end user.")
 	}
@@ -751,6 +757,7 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 	if err := m.st.AddEvent(ctx, *m.event(l, l.s.Status, t.User.Name, "technician reconnected")); err != nil {
 		m.log.Error("record technician resume", "err", err)
 	}
+	m.audit(ctx, "session.reattached", t.User.Name, t.IP, l.s.ID, map[string]string{"consent": "not asked again: attached before"})
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: true})
 	}
@@ -768,6 +775,7 @@ func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, 
 	})
 	var ans proto.ConsentAnswer
 	withdraw := func(reason string) {
+		m.audit(ctx, "session.consent.withdrawn", t.User.Name, t.IP, id, map[string]string{"reason": reason})
 		a.Conn.Send(proto.TypeConsentGone, &proto.ConsentGone{SessionID: id, Technician: t.User.Name, Reason: reason})
 	}
 	switch {
@@ -814,7 +822,7 @@ func (m *Manager) TechEnd(ctx context.Context, t *Tech, end proto.End) error {
 	if reason == "" {
 		reason = "ended by the technician"
 	}
-	m.audit(ctx, "session.ended", t.User.Name, t.IP, l.s.ID, map[string]string{"reason": reason})
+	m.audit(ctx, "session.ended", t.User.Name, t.IP, l.s.ID, map[string]string{"by": "technician", "reason": reason})
 	return m.close(ctx, l, store.StatusClosed, t.User.Name, reason, t.Conn)
 }
 
@@ -871,7 +879,9 @@ func (m *Manager) Sweep(ctx context.Context) {
 			}
 			continue
 		case l.agent == nil && now.Sub(l.agentLost) >= m.cfg.Grace:
-			if err := m.close(ctx, l, store.StatusClosed, actorRelay, "the end user's app did not reconnect in time", nil); err != nil {
+			const reason = "the end user's app did not reconnect in time"
+			m.audit(ctx, "session.ended", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
+			if err := m.close(ctx, l, store.StatusClosed, actorRelay, reason, nil); err != nil {
 				m.log.Error("close abandoned session", "session", l.s.ID, "err", err)
 			}
 			continue
@@ -911,6 +921,7 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 			continue
 		}
 		delete(l.techs, id)
+		m.audit(ctx, "session.detached", actorRelay, "", l.s.ID, map[string]string{"user": at.user.Name, "reason": "did not reconnect in time"})
 		if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
 			m.log.Error("detach technician", "session", l.s.ID, "err", err)
 		}

@@ -17,9 +17,12 @@ import (
 	"github.com/relaydesk/relaydesk/relay/token"
 )
 
+// audit records an event. The actor is cut to MaxAuditActor bytes: a failed
+// sign-in's user name is what the client typed (sometimes a password in the
+// wrong field) and is kept short.
 func (s *Server) audit(ctx context.Context, kind, actor, source string, detail map[string]string) {
-	e := &store.AuditEvent{At: s.cfg.Now(), Kind: kind, Actor: actor, Source: source, Detail: detail}
-	if err := s.st.Audit(ctx, e); err != nil {
+	e := &store.AuditEvent{At: s.cfg.Now(), Kind: kind, Actor: store.Clip(actor, store.MaxAuditActor), Source: source, Detail: detail}
+	if err := s.st.Audit(context.WithoutCancel(ctx), e); err != nil {
 		s.log.Error("audit event not stored", "kind", kind, "err", err)
 	}
 }
@@ -178,8 +181,10 @@ func (s *Server) auth(ctx context.Context, conn queue.Conn, ip string, m proto.A
 		s.log.Error("look up token", "err", err)
 		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrInternal, "The relay could not check your sign-in; please try again.")
 	case u.Disabled:
+		s.audit(ctx, "token.disabled", u.Name, ip, nil)
 		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrUnauthenticated, "Your account is disabled.")
 	}
+	s.audit(ctx, "login.token", u.Name, ip, nil)
 	return proto.LoginOK{UserID: u.ID, User: u.Name, Role: string(u.Role)}, &queue.Tech{User: u, IP: ip, Conn: conn}, nil
 }
 
@@ -192,12 +197,9 @@ func CreateUser(ctx context.Context, st store.Store, name string, role store.Rol
 	if !role.Valid() {
 		return store.User{}, fmt.Errorf("unknown role %q (roles: admin, technician-manager, channel-manager, technician)", role)
 	}
-	if len(password) < 8 {
-		return store.User{}, fmt.Errorf("a password must have at least 8 characters")
-	}
-	h, err := auth.HashPassword(password)
+	h, err := hashNew(password)
 	if err != nil {
-		return store.User{}, fmt.Errorf("hash password: %w", err)
+		return store.User{}, err
 	}
 	u := store.User{Name: name, Role: role, PasswordHash: h}
 	if err := st.CreateUser(ctx, &u); err != nil {

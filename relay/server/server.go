@@ -45,6 +45,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
 	Logger *slog.Logger
+	// AccountPoll is how often the relay looks for account changes made by
+	// another process (`relay user`); 0 means one second.
+	AccountPoll time.Duration
 }
 
 func (c *Config) fill() {
@@ -69,6 +72,9 @@ func (c *Config) fill() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.AccountPoll == 0 {
+		c.AccountPoll = time.Second
+	}
 }
 
 // Server serves control connections.
@@ -88,6 +94,7 @@ type Server struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns map[*quic.Conn]struct{}
+	techs map[*client]struct{} // signed-in technician connections
 }
 
 // New returns a Server on st and q.
@@ -98,6 +105,7 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 		hashing: make(chan struct{}, 2),
 		check:   auth.CheckPassword,
 		conns:   make(map[*quic.Conn]struct{}),
+		techs:   make(map[*client]struct{}),
 	}
 }
 
@@ -109,6 +117,10 @@ func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Durati
 		ln.Close()
 		return err
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); s.watchAccounts(watchCtx, s.cfg.AccountPoll) }()
+	defer func() { stopWatch(); <-watchDone }()
 	var acceptErr error
 	accepted := make(chan struct{})
 	go func() {
@@ -178,6 +190,7 @@ func (s *Server) handle(conn *quic.Conn) {
 	helloTimer.Stop()
 	stop()
 	c.wg.Wait()
+	s.forget(c)
 	if c.agent != nil {
 		s.q.AgentGone(c.agent)
 	}
@@ -201,6 +214,10 @@ type client struct {
 	tech  *queue.Tech
 	busy  bool // a login is in progress
 	late  bool // the sign-in deadline passed during that login
+	// tokenHash is the hash of the token the technician signed in with;
+	// revokedBy is why the connection was closed when that sign-in ended.
+	tokenHash []byte
+	revokedBy *proto.Failure
 }
 
 // deadline closes the connection unless it signed in or registered within
@@ -358,10 +375,10 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	q := c.srv.q
 	switch m := body.(type) {
 	case *proto.Login:
-		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, "", func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
 		return
 	case *proto.Auth:
-		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, m.Token, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
 		return
 	}
 	t := c.techUser()
@@ -371,7 +388,17 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		}
 		return
 	}
+	// Every request re-checks the sign-in; Signal, a one-way event that
+	// comes in bursts while a session connects, is left to the poll.
+	if env.Type != proto.TypeSignal {
+		if err := c.check(ctx); err != nil {
+			c.answer(env.ID, 0, nil, err)
+			return
+		}
+	}
 	switch m := body.(type) {
+	case *proto.Logout:
+		c.logout(ctx, env.ID, t)
 	case *proto.QueueSubscribe:
 		snap := q.Subscribe(t, m.All)
 		c.peer.Reply(env.ID, proto.TypeQueueSnapshot, &snap)
@@ -402,7 +429,8 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 }
 
 // startLogin runs a login on its own goroutine (argon2id is slow on purpose).
-func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, error)) {
+// tok is the token an Auth sent ("" for a password Login).
+func (c *client) startLogin(id uint64, tok string, fn func() (proto.LoginOK, *queue.Tech, error)) {
 	c.mu.Lock()
 	if c.tech != nil || c.busy {
 		c.mu.Unlock()
@@ -413,6 +441,9 @@ func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, er
 	c.mu.Unlock()
 	c.async(func() {
 		reply, t, err := fn()
+		if err == nil {
+			c.srv.signedIn(c, tokenHashOf(tok, reply))
+		}
 		c.mu.Lock()
 		c.busy = false
 		if err == nil {

@@ -100,4 +100,24 @@ CREATE TABLE retired_codes (
 );
 CREATE INDEX retired_codes_at ON retired_codes(at);
 `,
+	// 4: account lifecycle.
+	// account_changes holds one counter that every
+	// change of a user and every deleted token bumps (triggers, so that
+	// `relay user` in another process is seen too); the running relay polls
+	// it to re-check its signed-in connections.
+	`
+CREATE TABLE account_changes (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	n  INTEGER NOT NULL
+);
+INSERT INTO account_changes(id, n) VALUES (1, 0);
+CREATE TRIGGER account_user_updated AFTER UPDATE ON users
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER account_user_deleted AFTER DELETE ON users
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER account_token_deleted AFTER DELETE ON auth_tokens
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE INDEX auth_tokens_user ON auth_tokens(user_id);
+CREATE INDEX audit_events_at ON audit_events(at, id);
+`,
 }

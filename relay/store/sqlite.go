@@ -210,6 +210,74 @@ func (s *SQLite) DeleteToken(ctx context.Context, hash []byte) error {
 	return classify("delete token", err)
 }
 
+// ListUsers implements Store.
+func (s *SQLite) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, classify("list users", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, classify("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, classify("list users", rows.Err())
+}
+
+// updateUser runs one UPDATE of user id; no such user gives ErrNotFound.
+func updateUser(ctx context.Context, tx *sql.Tx, id int64, set string, arg any) error {
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+set+` = ? WHERE id = ?`, arg, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// SetDisabled implements Store.
+func (s *SQLite) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.tx(ctx, "set disabled", func(tx *sql.Tx) error {
+		if err := updateUser(ctx, tx, id, "disabled", disabled); err != nil || !disabled {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_tokens WHERE user_id = ?`, id)
+		return err
+	})
+}
+
+// SetRole implements Store.
+func (s *SQLite) SetRole(ctx context.Context, id int64, role Role) error {
+	return s.tx(ctx, "set role", func(tx *sql.Tx) error { return updateUser(ctx, tx, id, "role", role) })
+}
+
+// SetPassword implements Store.
+func (s *SQLite) SetPassword(ctx context.Context, id int64, hash string) error {
+	return s.tx(ctx, "set password", func(tx *sql.Tx) error { return updateUser(ctx, tx, id, "password_hash", hash) })
+}
+
+// DeleteTokens implements Store.
+func (s *SQLite) DeleteTokens(ctx context.Context, id int64) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM auth_tokens WHERE user_id = ?`, id)
+	if err != nil {
+		return 0, classify("delete tokens", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), classify("delete tokens", err)
+}
+
+// AccountChanges implements Store.
+func (s *SQLite) AccountChanges(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT n FROM account_changes WHERE id = 1`).Scan(&n)
+	return n, classify("account changes", err)
+}
+
 // ---- sessions ----
 
 const sessionCols = `id, kind, status, owner_id, customer_name, code, code_expires_at, link_token_hash, link_expires_at,
@@ -520,7 +588,13 @@ func (s *SQLite) Audit(ctx context.Context, e *AuditEvent) error {
 
 // AuditEvents implements Store.
 func (s *SQLite) AuditEvents(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, at, kind, actor, source, session_id, detail FROM audit_events WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit)
+	return s.AuditSince(ctx, time.Time{}, afterID, limit)
+}
+
+// AuditSince implements Store.
+func (s *SQLite) AuditSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]AuditEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, at, kind, actor, source, session_id, detail FROM audit_events WHERE id > ? AND at >= ? ORDER BY id LIMIT ?`,
+		afterID, unixNano(since), limit)
 	if err != nil {
 		return nil, classify("audit events", err)
 	}

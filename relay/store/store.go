@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -186,6 +187,20 @@ type Store interface {
 	// DeleteToken removes a token (logout).
 	DeleteToken(ctx context.Context, hash []byte) error
 
+	// ListUsers lists every user by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetDisabled disables or enables user id; disabling also deletes the
+	// user's tokens. SetRole and SetPassword change the role or the
+	// password hash. An unknown id gives ErrNotFound.
+	SetDisabled(ctx context.Context, id int64, disabled bool) error
+	SetRole(ctx context.Context, id int64, role Role) error
+	SetPassword(ctx context.Context, id int64, hash string) error
+	// DeleteTokens removes every token of user id (revoke) and counts them.
+	DeleteTokens(ctx context.Context, id int64) (int, error)
+	// AccountChanges is a counter that grows whenever a user changes or a
+	// token is deleted, by this process or another one on the same store.
+	AccountChanges(ctx context.Context) (int64, error)
+
 	// CreateSession inserts s and records ev in the same transaction. A
 	// duplicate ID, live code or link hash gives ErrExists.
 	CreateSession(ctx context.Context, s *Session, ev StatusEvent) error
@@ -236,6 +251,23 @@ type Store interface {
 	Audit(ctx context.Context, e *AuditEvent) error
 	// AuditEvents lists audit events with ID > afterID, oldest first, at most limit.
 	AuditEvents(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
+	// AuditSince lists audit events at or after since with ID > afterID,
+	// oldest first, at most limit.
+	AuditSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]AuditEvent, error)
 
 	Close() error
+}
+
+// MaxAuditActor is how many bytes of an audit event's actor are kept.
+const MaxAuditActor = 64
+
+// Clip cuts s to at most n bytes without splitting a UTF-8 character.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

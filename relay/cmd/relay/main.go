@@ -1,16 +1,15 @@
-// Command relay is the RelayDesk server: `relay serve` runs it, `relay user
-// add` creates accounts, `relay fingerprint` prints the key fingerprint that
-// apps and consoles pin.
+// Command relay is the RelayDesk server: `relay serve` runs it, `relay user`
+// manages accounts (also while the relay runs), `relay audit` prints the
+// audit trail, `relay fingerprint` prints the key fingerprint that apps and
+// consoles pin.
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,11 +36,19 @@ import (
 const usage = `usage:
   relay serve [--data DIR] [--addr HOST:PORT] [--cert FILE --key FILE] [flags]
   relay user add [--data DIR] --name NAME --role ROLE [--password-stdin]
+  relay user list [--data DIR]
+  relay user disable|enable|revoke [--data DIR] NAME
+  relay user role [--data DIR] NAME ROLE
+  relay user passwd [--data DIR] [--password-stdin] NAME
+  relay audit [--data DIR] [--since DURATION|TIME] [--json]
   relay fingerprint [--data DIR]
 Roles: admin, technician-manager, channel-manager, technician.
 `
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() {
+	restrictUmask()
+	os.Exit(run(os.Args[1:]))
+}
 
 func run(args []string) int {
 	if len(args) == 0 {
@@ -54,6 +61,10 @@ func run(args []string) int {
 		err = serve(args[1:])
 	case args[0] == "user" && len(args) > 1 && args[1] == "add":
 		err = userAdd(args[2:])
+	case args[0] == "user" && len(args) > 1 && userCommands[args[1]] != nil:
+		err = userCommands[args[1]](args[1], args[2:])
+	case args[0] == "audit":
+		err = auditCmd(args[1:])
 	case args[0] == "fingerprint":
 		err = fingerprint(args[1:])
 	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
@@ -89,8 +100,8 @@ func sentence(err error) string {
 }
 
 func openStore(ctx context.Context, dir string) (store.Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	if err := prepareDataDir(dir); err != nil {
+		return nil, err
 	}
 	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "relay.db"))
 	if err != nil {
@@ -132,15 +143,12 @@ func userAdd(args []string) error {
 		fmt.Fprintln(os.Stderr, "Give the user's name with --name.")
 		return errUsage
 	}
-	pw := ""
+	pw := auth.NewPassword()
 	if *stdin {
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("read the password from standard input: %w", err)
+		var err error
+		if pw, err = readPassword(); err != nil {
+			return err
 		}
-		pw = strings.TrimRight(line, "\r\n")
-	} else {
-		pw = auth.NewPassword()
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, *data)
@@ -220,6 +228,13 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	var extra []string
+	if *key != "" {
+		extra = append(extra, *key)
+	}
+	if err := prepareDataDir(*data, extra...); err != nil {
+		return err
+	}
 	tlsCert, err := loadIdentity(*data, *cert, *key, true)
 	if err != nil {
 		return err
@@ -238,7 +253,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer st.Close()
-	if err := firstAdmin(ctx, st); err != nil {
+	if err := firstAdmin(ctx, st, *data); err != nil {
 		return err
 	}
 
@@ -331,9 +346,10 @@ func serve(args []string) error {
 	return err
 }
 
-// firstAdmin creates the admin account on a fresh database and prints its
-// password once.
-func firstAdmin(ctx context.Context, st store.Store) error {
+// firstAdmin creates the admin account on a fresh database and leaves its
+// password in a file only the relay's user can read; the console line says
+// where.
+func firstAdmin(ctx context.Context, st store.Store, dir string) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("count users: %w", err)
@@ -342,11 +358,16 @@ func firstAdmin(ctx context.Context, st store.Store) error {
 		return nil
 	}
 	pw := auth.NewPassword()
+	path, err := writeAdminPassword(dir, pw)
+	if err != nil {
+		return err
+	}
 	if _, err := server.CreateUser(ctx, st, "admin", store.RoleAdmin, pw); err != nil {
+		os.Remove(path)
 		return err
 	}
 	st.Audit(ctx, &store.AuditEvent{At: time.Now(), Kind: "user.created", Actor: "relay", Detail: map[string]string{"user": "admin", "role": "admin"}})
-	fmt.Printf("Created the administrator account \"admin\" with password: %s\n", pw)
-	fmt.Println("This password is shown only once; keep it now.")
+	fmt.Printf("Created the administrator account \"admin\"; its password is in %s (readable only by you).\n", path)
+	fmt.Println("Sign in with it, then delete that file (relay user passwd admin sets a new one).")
 	return nil
 }
