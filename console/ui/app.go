@@ -41,6 +41,10 @@ type Options struct {
 	StatsLog func(title string, r remote.Report, shownFPS float64)
 	// OnSessionEnded, when set, hears how each session ended (UI goroutine).
 	OnSessionEnded func(text string)
+	// Do runs f on the UI goroutine; nil means fyne.Do. Tests give a loop
+	// of their own, because fyne's test driver runs f on the caller's
+	// goroutine, where it would race the test's reads of the widgets.
+	Do func(f func())
 }
 
 // Console is the technician's main window.
@@ -101,6 +105,9 @@ func New(app fyne.App, be Backend, opts Options) *Console {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Do == nil {
+		opts.Do = fyne.Do
+	}
 	c := &Console{app: app, be: be, opts: opts, log: opts.Logger, win: app.NewWindow("RelayDesk console")}
 	c.win.Resize(fyne.NewSize(1280, 800))
 	c.win.SetCloseIntercept(c.closeWindow)
@@ -111,6 +118,9 @@ func New(app fyne.App, be Backend, opts Options) *Console {
 func (c *Console) Window() fyne.Window { return c.win }
 
 func (c *Console) now() time.Time { return c.opts.Now() }
+
+// do runs f on the UI goroutine (Options.Do).
+func (c *Console) do(f func()) { c.opts.Do(f) }
 
 // sentence turns an error into a sentence for the technician.
 func sentence(err error) string {
@@ -205,7 +215,7 @@ func (c *Console) signIn() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		fp, err := c.be.Probe(ctx, relay)
-		fyne.Do(func() {
+		c.do(func() {
 			c.signInErr.Importance = widget.DangerImportance
 			if err != nil {
 				c.signInFailed(transport.Describe(err, relay))
@@ -275,7 +285,7 @@ func (c *Console) finishSignIn(relay, fp, user, pw string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		l, err := c.be.SignIn(ctx, relay, fp, user, pw)
-		fyne.Do(func() {
+		c.do(func() {
 			if err != nil {
 				c.signInFailed(transport.Describe(err, relay))
 				return
@@ -356,7 +366,7 @@ func (c *Console) ShowQueue(l client.Login) {
 		if err == nil || ctx.Err() != nil {
 			return
 		}
-		fyne.Do(func() {
+		c.do(func() {
 			if ctx.Err() != nil {
 				return
 			}
@@ -385,7 +395,7 @@ func (c *Console) tick(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fyne.Do(func() {
+			c.do(func() {
 				if ctx.Err() != nil {
 					return
 				}
@@ -412,15 +422,15 @@ func (c *Console) stopWatch() {
 type queueHandler struct{ c *Console }
 
 func (h queueHandler) Snapshot(ss []proto.SessionInfo) {
-	fyne.Do(func() { h.c.queue.Reset(ss); h.c.refreshQueue() })
+	h.c.do(func() { h.c.queue.Reset(ss); h.c.refreshQueue() })
 }
 
 func (h queueHandler) Update(s proto.SessionInfo) {
-	fyne.Do(func() { h.c.queue.Apply(s); h.c.refreshQueue() })
+	h.c.do(func() { h.c.queue.Apply(s); h.c.refreshQueue() })
 }
 
 func (h queueHandler) Online(err error) {
-	fyne.Do(func() {
+	h.c.do(func() {
 		if err == nil {
 			h.c.queueStatus.SetText("Connected to " + h.c.login.Relay + "; the queue is live.")
 			return
@@ -609,7 +619,7 @@ func (c *Console) CreateLink(name string, expires time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		link, err := c.be.CreateLink(ctx, l, strings.TrimSpace(name), expires)
-		fyne.Do(func() {
+		c.do(func() {
 			if err != nil {
 				c.queueStatus.SetText("The link was not created: " + transport.Describe(err, l.Relay))
 				return
@@ -647,7 +657,7 @@ func (c *Console) signOut() {
 		defer cancel()
 		if err := c.be.SignOut(ctx, old); err != nil {
 			c.log.Warn("the relay was not told about the sign-out", "err", err)
-			fyne.Do(func() {
+			c.do(func() {
 				note.SetText("Signed out on this computer, but the relay could not be told (" + transport.Describe(err, old.Relay) +
 					"); your sign-in stays valid there until it expires.")
 			})

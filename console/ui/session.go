@@ -247,7 +247,7 @@ func (t *sessionTab) screenshot() {
 	name := filepath.Join(dir, "screenshot-"+t.c.now().Format("20060102-150405.000")+".png")
 	go func() { // encoding 1080p takes a moment: not on the UI goroutine
 		err := writePNG(name, img)
-		fyne.Do(func() {
+		t.c.do(func() {
 			if err != nil {
 				t.setStatus("The screenshot was not saved: " + sentence(err))
 				return
@@ -310,7 +310,7 @@ func (t *sessionTab) setTitle(prefix string) {
 // SessionView, from any goroutine.
 
 func (t *sessionTab) Stage(text string) {
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.setStatus(text)
 		if strings.HasPrefix(text, "Connection lost") {
 			t.overlay.SetText("Reconnecting…\n" + text)
@@ -331,7 +331,7 @@ func (t *sessionTab) Connected(c proto.Connected) {
 		t.title = name
 	}
 	t.mu.Unlock()
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.setTitle("")
 		t.setControls(true)
 		if c.Resumed {
@@ -363,7 +363,7 @@ func (t *sessionTab) Frame(img *image.RGBA) {
 	first := t.screen.Frame() == nil
 	t.screen.SetFrame(img)
 	if first {
-		fyne.Do(t.overlay.Hide)
+		t.c.do(t.overlay.Hide)
 	}
 }
 
@@ -371,13 +371,13 @@ func (t *sessionTab) RemoteClipboard(text string) {
 	t.mu.Lock()
 	t.remoteClip = text
 	t.mu.Unlock()
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.setStatus(fmt.Sprintf("The end user copied %d characters; Fetch clipboard takes them.", len([]rune(text))))
 	})
 }
 
 func (t *sessionTab) Chat(m ChatLine) {
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.chatLines = append(t.chatLines, m)
 		var b strings.Builder
 		for _, l := range t.chatLines {
@@ -397,7 +397,7 @@ func (t *sessionTab) AgentOnline(online bool) {
 	t.mu.Lock()
 	t.online = online
 	t.mu.Unlock()
-	fyne.Do(func() {
+	t.c.do(func() {
 		if online {
 			t.setStatus("The end user's app is back.")
 			t.overlay.Hide()
@@ -429,7 +429,7 @@ func (t *sessionTab) Ended(err error) {
 	default:
 		text = "The session could not continue: " + sentence(err)
 	}
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.setControls(false)
 		t.screen.SetViewOnly(true)
 		t.setStatus(text)

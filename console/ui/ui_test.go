@@ -114,17 +114,65 @@ func newTestConsole(t *testing.T) (*Console, *fakeBackend, fyne.App) {
 		t.Fatal(err)
 	}
 	be := &fakeBackend{fp: "sha256:" + strings.Repeat("ab", 32), watching: make(chan struct{})}
-	c := New(a, be, Options{DataDir: t.TempDir(), Known: known})
-	t.Cleanup(func() { c.stopWatch(); c.wg.Wait() })
+	loop := &uiLoop{}
+	testLoop = loop
+	c := New(a, be, Options{DataDir: t.TempDir(), Known: known, Do: loop.do})
+	t.Cleanup(func() {
+		c.stopWatch()
+		done := make(chan struct{})
+		go func() { c.wg.Wait(); close(done) }()
+		for { // the console's goroutines may wait for the UI goroutine while they stop
+			loop.run()
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	})
 	c.win.Show()
 	return c, be, a
 }
 
-// eventually waits for cond, which the console's goroutines make true.
+// uiLoop stands in for Fyne's UI goroutine: the console's goroutines queue
+// their UI work (Options.Do) and the test's goroutine runs it, so the
+// widgets are only ever touched by one goroutine, as in the real app.
+type uiLoop struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (l *uiLoop) do(f func()) {
+	l.mu.Lock()
+	l.fns = append(l.fns, f)
+	l.mu.Unlock()
+}
+
+// run runs what was queued, and what that queued, until nothing is left.
+func (l *uiLoop) run() {
+	for {
+		l.mu.Lock()
+		fns := l.fns
+		l.fns = nil
+		l.mu.Unlock()
+		if len(fns) == 0 {
+			return
+		}
+		for _, f := range fns {
+			f()
+		}
+	}
+}
+
+// testLoop is the running test's UI loop (tests of this package run one at a time).
+var testLoop *uiLoop
+
+// eventually waits for cond, which the console's goroutines make true,
+// running their UI work meanwhile.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
+	for testLoop.run(); !cond(); testLoop.run() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -227,7 +275,9 @@ func TestQueueIsLiveFilteredSortedAndConnects(t *testing.T) {
 		session("c", "Ready", "tina", now.Add(-5*time.Minute)),
 		session("d", "Ready", "max", now.Add(-9*time.Minute)),
 	})
+	testLoop.run()
 	be.handler.Online(nil)
+	testLoop.run()
 	ids := func() string {
 		var s []string
 		for _, r := range c.rows {
@@ -247,6 +297,7 @@ func TestQueueIsLiveFilteredSortedAndConnects(t *testing.T) {
 	u := session("c", "Active", "tina", now.Add(-5*time.Minute))
 	u.StartedAt, u.Technicians = now, []string{"tina"}
 	be.handler.Update(u)
+	testLoop.run()
 	if got := ids(); got != "d,b,a,c" {
 		t.Fatalf("after update %s", got)
 	}
@@ -289,6 +340,7 @@ func TestQueueIsLiveFilteredSortedAndConnects(t *testing.T) {
 	e := session("d", "Closed", "max", now.Add(-9*time.Minute))
 	e.EndedAt = now
 	be.handler.Update(e)
+	testLoop.run()
 	if got := ids(); !strings.HasSuffix(got, ",d") {
 		t.Fatalf("after close %s", got)
 	}
@@ -336,12 +388,14 @@ func TestSessionToolbar(t *testing.T) {
 	c.Connect(proto.Connect{Code: "123456789"})
 	tab, r := c.sessions[0], be.remotes[0]
 	tab.Stage("Asking the end user for permission…")
+	testLoop.run()
 	if tab.overlay.Text != "Asking the end user for permission…" || !tab.sendClip.Disabled() {
 		t.Fatalf("before consent: overlay %q, toolbar enabled", tab.overlay.Text)
 	}
 	info := proto.SessionInfo{ID: "s1", Status: "Active", CustomerName: "Aaron",
 		Device: &proto.DeviceInfo{Displays: []proto.Display{{Width: 1920, Height: 1080}, {Width: 1280, Height: 1024}}}}
 	tab.Connected(proto.Connected{Session: info})
+	testLoop.run()
 	if tab.item.Text != "Aaron" || tab.sendClip.Disabled() || len(tab.display.Options) != 2 {
 		t.Fatalf("connected: title %q, displays %v", tab.item.Text, tab.display.Options)
 	}
@@ -350,6 +404,7 @@ func TestSessionToolbar(t *testing.T) {
 		img.Pix[i] = 0x80
 	}
 	tab.Frame(img)
+	testLoop.run()
 	if !tab.overlay.Hidden || tab.screen.Frame() == nil {
 		t.Fatal("the first frame did not replace the overlay")
 	}
@@ -393,6 +448,7 @@ func TestSessionToolbar(t *testing.T) {
 	}
 	// Chat: sending, and an incoming message opens the panel.
 	tab.Chat(ChatLine{From: "Aaron", Text: "hello?", At: time.Now()})
+	testLoop.run()
 	if !tab.chatShown || !strings.Contains(tab.chatLog.Text, "Aaron: hello?") {
 		t.Fatalf("chat %v %q", tab.chatShown, tab.chatLog.Text)
 	}
@@ -403,11 +459,14 @@ func TestSessionToolbar(t *testing.T) {
 	}
 	// Trouble: reconnecting, then the end user ends it.
 	tab.Stage("Connection lost (The relay is restarting.). Reconnecting in 250ms…")
+	testLoop.run()
 	if !strings.HasPrefix(tab.item.Text, "⟳") || !strings.Contains(tab.overlay.Text, "Reconnecting") {
 		t.Fatalf("reconnecting: %q %q", tab.item.Text, tab.overlay.Text)
 	}
 	tab.Connected(proto.Connected{Session: info, Resumed: true})
+	testLoop.run()
 	tab.Ended(&client.ErrEnded{SessionEnded: proto.SessionEnded{By: "end user"}})
+	testLoop.run()
 	if tab.status.Text != "The end user ended the session." || !tab.sendClip.Disabled() || tab.end.Text != "Close tab" {
 		t.Fatalf("ended: %q", tab.status.Text)
 	}
@@ -428,16 +487,19 @@ func TestEndSessionAndErrors(t *testing.T) {
 		t.Fatal("End session did not end it")
 	}
 	tab.Ended(nil)
+	testLoop.run()
 	if tab.status.Text != "You ended the session." {
 		t.Fatalf("status %q", tab.status.Text)
 	}
 	c.Connect(proto.Connect{Code: "111222333"})
 	tab = c.sessions[1]
 	tab.Ended(&proto.Failure{Code: proto.ErrWrongCode, Message: "No session has this code."})
+	testLoop.run()
 	if !strings.Contains(tab.status.Text, "No session has this code.") {
 		t.Fatalf("status %q", tab.status.Text)
 	}
 	tab.Ended(errors.New("boom"))
+	testLoop.run()
 	if !strings.HasSuffix(tab.status.Text, "boom.") {
 		t.Fatalf("status %q", tab.status.Text)
 	}
