@@ -1,0 +1,155 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/pion/turn/v5"
+)
+
+var (
+	errTCPAllocation = errors.New("media: TCP allocations (RFC 6062) are not offered")
+	errQuota         = errors.New("media: allocation quota of this peer reached")
+	errOwnAddress    = errors.New("media: refused to relay to the relay's own address")
+	errRefusedPeer   = errors.New("media: refused to relay to a private or special address")
+)
+
+// relays is the TURN server's RelayAddressGenerator. It opens UDP relayed
+// sockets only (TCP allocations are refused), counts them per peer for the
+// quota, and closes every socket of a session when the session ends: pion
+// then deletes the allocation at once instead of when its permissions
+// lapse. A relayed socket also refuses, on every send, the addresses the
+// filter refuses and the relay's own address on any port that is not a
+// relayed socket (two peers relayed through this relay reach each other).
+type relays struct {
+	ip     net.IP // the relayed address handed out
+	listen string // the address relayed sockets listen on
+	quota  int    // allocations per peer
+	filter *peerFilter
+
+	mu     sync.Mutex
+	byPeer map[string]map[*relayConn]bool // userID "session/peer" -> open sockets
+	ports  map[int]bool                   // ports of open relayed sockets
+}
+
+func newRelays(ip net.IP, listen string, quota int, f *peerFilter) *relays {
+	return &relays{ip: ip, listen: listen, quota: quota, filter: f,
+		byPeer: make(map[string]map[*relayConn]bool), ports: make(map[int]bool)}
+}
+
+var _ turn.RelayAddressGenerator = (*relays)(nil)
+
+func (r *relays) Validate() error { return nil }
+
+// allowed reports whether userID may make one more allocation (the
+// QuotaHandler; AllocatePacketConn checks again under the same lock).
+func (r *relays) allowed(userID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byPeer[userID]) < r.quota
+}
+
+func (r *relays) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.byPeer[c.UserID]) >= r.quota {
+		return nil, nil, errQuota
+	}
+	pc, err := net.ListenPacket(c.Network, net.JoinHostPort(r.listen, "0"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("media: open relayed socket: %w", err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	rc := &relayConn{PacketConn: pc, r: r, user: c.UserID, port: port}
+	if r.byPeer[c.UserID] == nil {
+		r.byPeer[c.UserID] = make(map[*relayConn]bool)
+	}
+	r.byPeer[c.UserID][rc] = true
+	r.ports[port] = true
+	return rc, &net.UDPAddr{IP: r.ip, Port: port}, nil
+}
+
+func (r *relays) AllocateListener(turn.AllocateListenerConfig) (net.Listener, net.Addr, error) {
+	return nil, nil, errTCPAllocation
+}
+
+func (r *relays) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
+	return nil, errTCPAllocation
+}
+
+// endSession closes the relayed sockets of every peer of a session.
+func (r *relays) endSession(sessionID string) int {
+	r.mu.Lock()
+	var conns []*relayConn
+	for user, set := range r.byPeer {
+		if s, _, _ := strings.Cut(user, "/"); s == sessionID {
+			for rc := range set {
+				conns = append(conns, rc)
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, rc := range conns {
+		rc.Close()
+	}
+	return len(conns)
+}
+
+// count is the number of open relayed sockets.
+func (r *relays) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ports)
+}
+
+func (r *relays) relayedPort(port int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ports[port]
+}
+
+// relayConn is one allocation's relayed socket.
+type relayConn struct {
+	net.PacketConn
+	r    *relays
+	user string
+	port int
+	once sync.Once
+}
+
+// WriteTo sends to a peer unless the filter refuses it or it is the relay's
+// own address on a port that is not a relayed socket (QUIC, TURN, HTTPS or
+// any other service of the relay's host).
+func (c *relayConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, fmt.Errorf("media: relay to %v: not a UDP address", addr)
+	}
+	switch {
+	case !c.r.filter.permits(ua.IP):
+		return 0, errRefusedPeer
+	case c.r.filter.isOwn(ua.IP) && !c.r.relayedPort(ua.Port):
+		return 0, errOwnAddress
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+// Close closes the socket and forgets it (pion closes it when the
+// allocation ends; endSession closes it first when the session ends).
+func (c *relayConn) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.r.mu.Lock()
+		delete(c.r.byPeer[c.user], c)
+		if len(c.r.byPeer[c.user]) == 0 {
+			delete(c.r.byPeer, c.user)
+		}
+		delete(c.r.ports, c.port)
+		c.r.mu.Unlock()
+		err = c.PacketConn.Close()
+	})
+	return err
+}
