@@ -48,11 +48,8 @@ func (f *fixture) client(t *testing.T, user, pass string) *turn.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: f.addr, TURNServerAddr: f.addr, Conn: conn, Username: user, Password: pass, Realm: Realm, RTO: 200 * time.Millisecond})
+	c, err := NewClient(f.addr, user, pass, conn)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Listen(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(); conn.Close() })
@@ -190,15 +187,11 @@ func TestTURNRefusesTCPAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tc.Close()
-	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: ln.Addr().String(), TURNServerAddr: ln.Addr().String(),
-		Conn: turn.NewSTUNConn(tc), Username: user, Password: pass, Realm: Realm})
+	c, err := NewClient(ln.Addr().String(), user, pass, turn.NewSTUNConn(tc))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Listen(); err != nil {
-		t.Fatal(err)
-	}
 	if alloc, err := c.AllocateTCP(); err == nil {
 		alloc.Close()
 		t.Fatal("a TCP allocation was granted")
