@@ -32,7 +32,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	f := &fixture{d: NewDemux(pc), addr: pc.LocalAddr().String(), live: &atomic.Bool{}}
 	f.live.Store(true)
 	cfg.Conn, cfg.PublicAddr = f.d.TURN(), f.addr
-	cfg.Live = func(id string) bool { return id == "live" && f.live.Load() }
+	cfg.Live = func(id string, peer int64) bool { return id == "live" && peer != 99 && f.live.Load() }
 	cfg.OnAllocated = func(a Allocation) { f.mu.Lock(); f.audit = append(f.audit, a); f.mu.Unlock() }
 	if f.tr, err = NewTURN(cfg); err != nil {
 		t.Fatal(err)
@@ -105,6 +105,10 @@ func TestTURNNeedsCurrentSessionCredentials(t *testing.T) {
 	_, other, otherPass := f.tr.Credentials("gone", 7, time.Hour)
 	if err := tryAllocate(t, f, other, otherPass); err == nil {
 		t.Fatal("credentials of an unknown session accepted")
+	}
+	_, left, leftPass := f.tr.Credentials("live", 99, time.Hour)
+	if err := tryAllocate(t, f, left, leftPass); err == nil {
+		t.Fatal("credentials of a peer no longer in the session accepted")
 	}
 	_, old, oldPass := f.tr.Credentials("live", 7, -time.Minute)
 	if err := tryAllocate(t, f, old, oldPass); err == nil {

@@ -37,7 +37,7 @@ type TURN struct {
 	addr   string // host:port clients use
 	tcp    bool
 	now    func() time.Time
-	live   func(string) bool
+	live   func(string, int64) bool
 	log    *slog.Logger
 }
 
@@ -58,9 +58,10 @@ type Config struct {
 	// PublicAddr is host:port clients reach the relay at; its IP is also
 	// the relayed address handed out.
 	PublicAddr string
-	// Live reports whether a session is still going; its credentials stop
-	// working when it ends (EndSession ends its allocations).
-	Live func(sessionID string) bool
+	// Live reports whether a peer of a session may still use TURN (the
+	// session goes on and the peer is part of it); its credentials stop
+	// working when not (EndSession ends a session's allocations).
+	Live func(sessionID string, peer int64) bool
 	// AllowPrivate lets TURN relay to RFC 1918, CGNAT and ULA peers, for a
 	// deployment where every end user and technician is on the LAN.
 	AllowPrivate bool
@@ -175,7 +176,7 @@ func (t *TURN) auth(ra *turn.RequestAttributes) (string, []byte, bool) {
 	case expired && ra.Method == methodAllocate:
 		ok = false
 	default:
-		ok = t.live(session)
+		ok = t.live(session, peer)
 	}
 	if !ok {
 		t.log.Debug("TURN request refused", "user", ra.Username, "from", ra.SrcAddr, "method", ra.Method)

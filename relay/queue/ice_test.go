@@ -126,3 +126,29 @@ func TestICERenewedWhileSessionLivesAndEndReported(t *testing.T) {
 		t.Fatal("messages after the session ended")
 	}
 }
+
+// TestTURNAllowedFollowsAttachments: TURN serves a technician while
+// attached, and the end user's app only while a technician is.
+func TestTURNAllowedFollowsAttachments(t *testing.T) {
+	f, _ := iceFixture(t)
+	reg, _ := f.m.RegisterAgent(f.ctx, f.agent(yes()), proto.AgentRegister{})
+	id := reg.SessionID
+	if f.m.TURNAllowed(id, AgentPeer) {
+		t.Fatal("TURN for an app no technician joined")
+	}
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: reg.Code}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	if !f.m.TURNAllowed(id, AgentPeer) || !f.m.TURNAllowed(id, f.tech.User.ID) {
+		t.Fatal("no TURN for the joined peers")
+	}
+	if f.m.TURNAllowed(id, f.admin.User.ID) || f.m.TURNAllowed("other", f.tech.User.ID) {
+		t.Fatal("TURN for a technician who is not attached")
+	}
+	f.m.TechGone(f.tech)
+	f.clk.Add(DefaultConfig().Grace + time.Second)
+	f.m.Sweep(f.ctx) // the technician did not come back: detached
+	if f.m.TURNAllowed(id, f.tech.User.ID) || f.m.TURNAllowed(id, AgentPeer) {
+		t.Fatal("TURN after the last technician left")
+	}
+}

@@ -235,6 +235,22 @@ func (m *Manager) Live(id string) bool {
 	return m.sessions[id] != nil
 }
 
+// TURNAllowed reports whether a peer of a session may use the relay's TURN:
+// a technician attached to it, or the end user's app while a technician
+// is attached.
+func (m *Manager) TURNAllowed(id string, peer int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[id]
+	switch {
+	case l == nil:
+		return false
+	case peer == AgentPeer:
+		return len(l.techs) > 0
+	}
+	return l.techs[peer] != nil
+}
+
 // ---- agents ----
 
 // RegisterAgent binds an SOS app connection to a session: a new attended-code

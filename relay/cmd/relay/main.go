@@ -274,7 +274,7 @@ func serve(args []string) error {
 		log.Warn("TEST MODE: TURN relays to loopback addresses (" + testTURNLoopback + "=1); never set this on a real relay")
 	}
 	turnSrv, err := media.NewTURN(media.Config{
-		Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string) bool { return q.Live(id) },
+		Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string, peer int64) bool { return q.TURNAllowed(id, peer) },
 		AllowPrivate: *turnPrivate, AllowLoopback: turnLoopback, Logger: log,
 		OnAllocated: func(a media.Allocation) {
 			ev := &store.AuditEvent{At: time.Now(), Kind: "turn.allocated", Actor: "technician " + strconv.FormatInt(a.Peer, 10),
