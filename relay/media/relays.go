@@ -13,8 +13,6 @@ import (
 var (
 	errTCPAllocation = errors.New("media: TCP allocations (RFC 6062) are not offered")
 	errQuota         = errors.New("media: allocation quota of this peer reached")
-	errOwnAddress    = errors.New("media: refused to relay to the relay's own address")
-	errRefusedPeer   = errors.New("media: refused to relay to a private or special address")
 )
 
 // relays is the TURN server's RelayAddressGenerator. It opens UDP relayed
@@ -122,17 +120,15 @@ type relayConn struct {
 
 // WriteTo sends to a peer unless the filter refuses it or it is the relay's
 // own address on a port that is not a relayed socket (QUIC, TURN, HTTPS or
-// any other service of the relay's host).
+// any other service of the relay's host). A refused datagram is dropped
+// silently, as a firewall would: an error would make pion log every one.
 func (c *relayConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok {
 		return 0, fmt.Errorf("media: relay to %v: not a UDP address", addr)
 	}
-	switch {
-	case !c.r.filter.permits(ua.IP):
-		return 0, errRefusedPeer
-	case c.r.filter.isOwn(ua.IP) && !c.r.relayedPort(ua.Port):
-		return 0, errOwnAddress
+	if !c.r.filter.permits(ua.IP) || c.r.filter.isOwn(ua.IP) && !c.r.relayedPort(ua.Port) {
+		return len(b), nil
 	}
 	return c.PacketConn.WriteTo(b, addr)
 }
