@@ -19,6 +19,7 @@ import (
 // joined is a session of the relay binary with its agent and technician,
 // as the agent's session package and the console's client see it.
 type joined struct {
+	id                string
 	agentICE, techICE []proto.ICEServer
 	end               func() // the technician ends the session
 }
@@ -54,7 +55,7 @@ func joinSession(t *testing.T, r *relay) joined {
 	if len(agentICE) == 0 || len(c.ICE) == 0 {
 		t.Fatalf("no TURN credentials once joined: agent %+v, technician %+v", agentICE, c.ICE)
 	}
-	return joined{agentICE: agentICE, techICE: c.ICE, end: func() { endTech(); <-techDone }}
+	return joined{id: c.Session.ID, agentICE: agentICE, techICE: c.ICE, end: func() { endTech(); <-techDone }}
 }
 
 // turnClient is a real pion TURN client with the first credentials of
@@ -132,6 +133,20 @@ func TestTURNStopsWithTheSession(t *testing.T) {
 	}
 	if !relays() && !relays() {
 		t.Fatal("no media relayed during the session")
+	}
+	// Both allocations are in the audit log, with the peer who made them.
+	evs, err := r.openStore(t).AuditEvents(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := map[string]bool{}
+	for _, e := range evs {
+		if e.Kind == "turn.allocated" && e.SessionID == s.id && e.Source == "127.0.0.1" {
+			actors[e.Actor] = true
+		}
+	}
+	if !actors["end user"] || len(actors) != 2 {
+		t.Fatalf("audited allocations by %v, want the end user and the technician", actors)
 	}
 	s.end()
 	ended := time.Now()

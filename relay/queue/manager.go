@@ -228,13 +228,6 @@ func (m *Manager) renewICE(l *live, now time.Time) {
 	}
 }
 
-// Live reports whether a session is still going (TURN credentials check this).
-func (m *Manager) Live(id string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.sessions[id] != nil
-}
-
 // TURNAllowed reports whether a peer of a session may use the relay's TURN:
 // a technician attached to it, or the end user's app while a technician
 // is attached.

@@ -277,8 +277,9 @@ func serve(args []string) error {
 		Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string, peer int64) bool { return q.TURNAllowed(id, peer) },
 		AllowPrivate: *turnPrivate, AllowLoopback: turnLoopback, Logger: log,
 		OnAllocated: func(a media.Allocation) {
+			src, _, _ := net.SplitHostPort(a.Source)
 			ev := &store.AuditEvent{At: time.Now(), Kind: "turn.allocated", Actor: "technician " + strconv.FormatInt(a.Peer, 10),
-				Source: a.Source, SessionID: a.SessionID, Detail: map[string]string{"relayed": a.Relayed}}
+				Source: src, SessionID: a.SessionID, Detail: map[string]string{"client": a.Source, "relayed": a.Relayed}}
 			if a.Peer == queue.AgentPeer {
 				ev.Actor = "end user"
 			}
