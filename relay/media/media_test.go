@@ -229,6 +229,9 @@ func TestTURNAllocationsEndWithTheSession(t *testing.T) {
 	if audited != 2 || f.audit[0].SessionID != "live" {
 		t.Fatalf("audited allocations: %+v", f.audit)
 	}
+	if n := f.tr.EndPeer("live", 8); n != 0 {
+		t.Fatalf("ending a peer without allocations ended %d", n)
+	}
 	f.live.Store(false)
 	start := time.Now()
 	if n := f.tr.EndSession("live"); n != 2 {
@@ -237,10 +240,13 @@ func TestTURNAllocationsEndWithTheSession(t *testing.T) {
 	if err := send(); err == nil {
 		t.Fatal("relaying goes on after the session ended")
 	}
-	if f.tr.relays.count() != 0 {
-		t.Fatalf("%d relayed sockets left open", f.tr.relays.count())
-	}
 	t.Logf("relaying stopped within %v of the session's end", time.Since(start))
+	for f.tr.relays.count() != 0 {
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("%d relayed sockets still open 3s after the session ended", f.tr.relays.count())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestTURNExpiredCredentialsKeepTheirAllocation: credentials that expired
@@ -261,6 +267,26 @@ func TestTURNExpiredCredentialsKeepTheirAllocation(t *testing.T) {
 	f.live.Store(false)
 	if err := c.CreatePermission(&net.UDPAddr{IP: net.ParseIP("203.0.113.10"), Port: 80}); err == nil {
 		t.Fatal("expired credentials still work after the session ended")
+	}
+}
+
+// TestTURNEndPeer: a technician who left loses its allocations; the other
+// peers of the session keep theirs.
+func TestTURNEndPeer(t *testing.T) {
+	f := newFixture(t, Config{AllowLoopback: true})
+	a, b := f.pair(t)
+	if n := f.tr.EndPeer("live", 7); n != 1 {
+		t.Fatalf("ended %d allocations of the technician, want 1", n)
+	}
+	if _, err := a.WriteTo([]byte("frame"), b.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recv(b, time.Second); err == nil {
+		t.Fatal("the technician's allocation still receives after it left")
+	}
+	time.Sleep(closeDelay + 500*time.Millisecond)
+	if f.tr.relays.count() != 1 {
+		t.Fatalf("%d relayed sockets open, want the agent's", f.tr.relays.count())
 	}
 }
 

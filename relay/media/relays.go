@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/turn/v5"
 )
@@ -17,11 +18,19 @@ var (
 
 // relays is the TURN server's RelayAddressGenerator. It opens UDP relayed
 // sockets only (TCP allocations are refused), counts them per peer for the
-// quota, and closes every socket of a session when the session ends: pion
-// then deletes the allocation at once instead of when its permissions
-// lapse. A relayed socket also refuses, on every send, the addresses the
-// filter refuses and the relay's own address on any port that is not a
-// relayed socket (two peers relayed through this relay reach each other).
+// quota, and ends a session's (or a peer's) sockets when told: they stop
+// relaying at once and close closeDelay later, and pion then deletes the
+// allocation instead of waiting for its permissions to lapse. A relayed
+// socket also refuses, on every send, the addresses the filter refuses and
+// the relay's own address on any port that is not a relayed socket (two
+// peers relayed through this relay reach each other).
+//
+// The delay and mu order pion's deletion of an allocation (on the
+// socket's reading goroutine) after any request TURN was still handling
+// for it: pion adds a permission's timer outside its lock, and a deletion
+// meeting that would race (and could panic). TURN's reading goroutines
+// pass through mu before each read (syncConn), the socket's reader after
+// its last.
 type relays struct {
 	ip     net.IP // the relayed address handed out
 	listen string // the address relayed sockets listen on
@@ -31,7 +40,12 @@ type relays struct {
 	mu     sync.Mutex
 	byPeer map[string]map[*relayConn]bool // userID "session/peer" -> open sockets
 	ports  map[int]bool                   // ports of open relayed sockets
+	wg     sync.WaitGroup                 // delayed closes
 }
+
+// closeDelay is how long an ended socket stays open, relaying nothing,
+// before it closes: longer than TURN takes to handle a request in flight.
+const closeDelay = time.Second
 
 func newRelays(ip net.IP, listen string, quota int, f *peerFilter) *relays {
 	return &relays{ip: ip, listen: listen, quota: quota, filter: f,
@@ -78,12 +92,13 @@ func (r *relays) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
 	return nil, errTCPAllocation
 }
 
-// endSession closes the relayed sockets of every peer of a session.
-func (r *relays) endSession(sessionID string) int {
+// end closes the relayed sockets of every user ID ("session/peer") that
+// match accepts.
+func (r *relays) end(match func(userID string) bool) int {
 	r.mu.Lock()
 	var conns []*relayConn
 	for user, set := range r.byPeer {
-		if s, _, _ := strings.Cut(user, "/"); s == sessionID {
+		if match(user) {
 			for rc := range set {
 				conns = append(conns, rc)
 			}
@@ -91,9 +106,27 @@ func (r *relays) endSession(sessionID string) int {
 	}
 	r.mu.Unlock()
 	for _, rc := range conns {
-		rc.Close()
+		rc.dead.Store(true)
+	}
+	if len(conns) > 0 {
+		r.wg.Add(1)
+		time.AfterFunc(closeDelay, func() {
+			defer r.wg.Done()
+			for _, rc := range conns {
+				rc.Close()
+			}
+		})
 	}
 	return len(conns)
+}
+
+// wait waits for the delayed closes.
+func (r *relays) wait() { r.wg.Wait() }
+
+// pass orders the caller after everything that went through mu before.
+func (r *relays) pass() {
+	r.mu.Lock()
+	r.mu.Unlock() //nolint:staticcheck // an empty critical section on purpose: see relays
 }
 
 // count is the number of open relayed sockets.
@@ -115,7 +148,22 @@ type relayConn struct {
 	r    *relays
 	user string
 	port int
+	dead atomic.Bool // the session or peer ended: relay nothing
 	once sync.Once
+}
+
+// ReadFrom passes on what peers send, nothing once the socket is dead.
+func (c *relayConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		if err != nil {
+			c.r.pass() // pion deletes the allocation next, on this goroutine
+			return n, addr, err
+		}
+		if !c.dead.Load() {
+			return n, addr, nil
+		}
+	}
 }
 
 // WriteTo sends to a peer unless the filter refuses it or it is the relay's
@@ -127,7 +175,7 @@ func (c *relayConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("media: relay to %v: not a UDP address", addr)
 	}
-	if !c.r.filter.permits(ua.IP) || c.r.filter.isOwn(ua.IP) && !c.r.relayedPort(ua.Port) {
+	if c.dead.Load() || !c.r.filter.permits(ua.IP) || c.r.filter.isOwn(ua.IP) && !c.r.relayedPort(ua.Port) {
 		return len(b), nil
 	}
 	return c.PacketConn.WriteTo(b, addr)
@@ -148,4 +196,41 @@ func (c *relayConn) Close() error {
 		err = c.PacketConn.Close()
 	})
 	return err
+}
+
+// syncConn is TURN's UDP socket; its reader passes through relays.mu
+// before each read, that is after handling each request.
+type syncConn struct {
+	net.PacketConn
+	r *relays
+}
+
+func (c syncConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	c.r.pass()
+	return c.PacketConn.ReadFrom(b)
+}
+
+// syncListener gives TURN over TCP connections whose readers pass through
+// relays.mu before each read.
+type syncListener struct {
+	net.Listener
+	r *relays
+}
+
+func (l syncListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return syncNetConn{Conn: c, r: l.r}, nil
+}
+
+type syncNetConn struct {
+	net.Conn
+	r *relays
+}
+
+func (c syncNetConn) Read(b []byte) (int, error) {
+	c.r.pass()
+	return c.Conn.Read(b)
 }

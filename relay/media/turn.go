@@ -125,7 +125,7 @@ func NewTURN(cfg Config) (*TURN, error) {
 	}
 	var listeners []turn.ListenerConfig
 	if cfg.TCP != nil {
-		listeners = append(listeners, turn.ListenerConfig{Listener: cfg.TCP, RelayAddressGenerator: t.relays, PermissionHandler: permit})
+		listeners = append(listeners, turn.ListenerConfig{Listener: syncListener{cfg.TCP, t.relays}, RelayAddressGenerator: t.relays, PermissionHandler: permit})
 	}
 	demux, _ := cfg.Conn.(*half)
 	t.srv, err = turn.NewServer(turn.ServerConfig{
@@ -155,7 +155,7 @@ func NewTURN(cfg Config) (*TURN, error) {
 				}
 			},
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: cfg.Conn, RelayAddressGenerator: t.relays, PermissionHandler: permit}},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: syncConn{cfg.Conn, t.relays}, RelayAddressGenerator: t.relays, PermissionHandler: permit}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("media: start TURN: %w", err)
@@ -182,7 +182,7 @@ func (t *TURN) auth(ra *turn.RequestAttributes) (string, []byte, bool) {
 		t.log.Debug("TURN request refused", "user", ra.Username, "from", ra.SrcAddr, "method", ra.Method)
 		return "", nil, false
 	}
-	return session + "/" + strconv.FormatInt(peer, 10), turn.GenerateAuthKey(ra.Username, Realm, t.password(ra.Username)), true
+	return userID(session, peer), turn.GenerateAuthKey(ra.Username, Realm, t.password(ra.Username)), true
 }
 
 func (t *TURN) password(user string) string {
@@ -205,6 +205,10 @@ func (t *TURN) check(user string) (expired bool, session string, peer int64, ok 
 	return t.now().Unix() > sec, parts[1], peer, true
 }
 
+// userID names one peer of a session to pion: quotas and allocations are
+// per peer.
+func userID(session string, peer int64) string { return session + "/" + strconv.FormatInt(peer, 10) }
+
 func splitUserID(userID string) (string, int64) {
 	session, p, _ := strings.Cut(userID, "/")
 	peer, _ := strconv.ParseInt(p, 10, 64)
@@ -223,16 +227,32 @@ func (t *TURN) Credentials(sessionID string, peer int64, ttl time.Duration) (url
 	return urls, user, t.password(user)
 }
 
-// EndSession ends every allocation of a session at once: their relayed
-// sockets close, so pion deletes the allocations and nothing more is
-// relayed for them. It reports how many it ended.
+// EndSession ends every allocation of a session: they relay nothing from
+// now on, and their relayed sockets close a second later, so pion deletes
+// the allocations. It reports how many it ended.
 func (t *TURN) EndSession(sessionID string) int {
-	n := t.relays.endSession(sessionID)
+	n := t.relays.end(func(userID string) bool { s, _ := splitUserID(userID); return s == sessionID })
 	if n > 0 {
 		t.log.Info("TURN allocations ended with the session", "session", sessionID, "allocations", n)
 	}
 	return n
 }
 
-// Close stops the server.
-func (t *TURN) Close() error { return t.srv.Close() }
+// EndPeer ends the allocations of one peer of a session (a technician who
+// left, or the app when no technician is left), as EndSession does.
+func (t *TURN) EndPeer(sessionID string, peer int64) int {
+	user := userID(sessionID, peer)
+	n := t.relays.end(func(userID string) bool { return userID == user })
+	if n > 0 {
+		t.log.Info("TURN allocations ended with the peer's part in the session", "session", sessionID, "peer", peer, "allocations", n)
+	}
+	return n
+}
+
+// Close stops the server and waits for the delayed closes of ended
+// allocations.
+func (t *TURN) Close() error {
+	err := t.srv.Close()
+	t.relays.wait()
+	return err
+}
