@@ -46,6 +46,10 @@ type Config struct {
 	// allocations). It runs with the manager's lock held: it must not call
 	// back into the manager.
 	SessionEnded func(sessionID string)
+	// PeerLeft, if set, is told when a technician left a session, and with
+	// AgentPeer when no technician is left (TURN ends that peer's
+	// allocations). Like SessionEnded, it runs with the manager's lock held.
+	PeerLeft func(sessionID string, peer int64)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().

@@ -145,10 +145,19 @@ func TestTURNAllowedFollowsAttachments(t *testing.T) {
 	if f.m.TURNAllowed(id, f.admin.User.ID) || f.m.TURNAllowed("other", f.tech.User.ID) {
 		t.Fatal("TURN for a technician who is not attached")
 	}
+	var left []int64
+	f.m.cfg.PeerLeft = func(sid string, peer int64) {
+		if sid == id {
+			left = append(left, peer)
+		}
+	}
 	f.m.TechGone(f.tech)
 	f.clk.Add(DefaultConfig().Grace + time.Second)
 	f.m.Sweep(f.ctx) // the technician did not come back: detached
 	if f.m.TURNAllowed(id, f.tech.User.ID) || f.m.TURNAllowed(id, AgentPeer) {
 		t.Fatal("TURN after the last technician left")
+	}
+	if len(left) != 2 || left[0] != f.tech.User.ID || left[1] != AgentPeer {
+		t.Fatalf("peers reported as gone from TURN: %v, want the technician, then the app", left)
 	}
 }

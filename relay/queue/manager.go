@@ -890,6 +890,12 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 			continue
 		}
 		delete(l.techs, id)
+		if m.cfg.PeerLeft != nil {
+			m.cfg.PeerLeft(l.s.ID, id)
+			if len(l.techs) == 0 {
+				m.cfg.PeerLeft(l.s.ID, AgentPeer) // TURN only while a technician is attached
+			}
+		}
 		if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
 			m.log.Error("detach technician", "session", l.s.ID, "err", err)
 		}

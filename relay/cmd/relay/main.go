@@ -301,6 +301,7 @@ func serve(args []string) error {
 		},
 		ICERenew:     turnCredentialTTL / 2,
 		SessionEnded: func(id string) { turnSrv.EndSession(id) },
+		PeerLeft:     func(id string, peer int64) { turnSrv.EndPeer(id, peer) },
 	}
 	if err := qcfg.Validate(); err != nil {
 		return fmt.Errorf("invalid setting: %w", err)
