@@ -1,7 +1,10 @@
 // Package media runs the relay's embedded TURN server (pion/turn) on the
 // same UDP port as QUIC, so that media needs no port of its own: a demux
 // sends STUN/TURN traffic to TURN and everything else to QUIC. TURN
-// credentials are minted per session and stop working when it ends.
+// credentials are minted per peer of a session and stop working when it
+// ends; TURN relays only to public internet addresses, never over TCP to
+// peers (RFC 6062), within a per-peer quota, and a session's allocations
+// end with it.
 package media
 
 import (
