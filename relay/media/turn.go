@@ -88,8 +88,11 @@ func NewTURN(cfg Config) (*TURN, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Quota == 0 {
+	if cfg.Quota <= 0 {
 		cfg.Quota = DefaultQuota
+	}
+	if cfg.Conn == nil || cfg.Live == nil {
+		return nil, fmt.Errorf("media: TURN needs a UDP socket (Conn) and a session check (Live)")
 	}
 	host, _, err := net.SplitHostPort(cfg.PublicAddr)
 	if err != nil {
