@@ -237,16 +237,19 @@ func TestTURNAllocationsEndWithTheSession(t *testing.T) {
 	if n := f.tr.EndSession("live"); n != 2 {
 		t.Fatalf("ended %d allocations, want 2", n)
 	}
-	if err := send(); err == nil {
+	if _, err := a.WriteTo([]byte("frame"), b.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recv(b, 300*time.Millisecond); err == nil { // the first datagram after the end
 		t.Fatal("relaying goes on after the session ended")
 	}
-	t.Logf("relaying stopped within %v of the session's end", time.Since(start))
 	for f.tr.relays.count() != 0 {
 		if time.Since(start) > 3*time.Second {
 			t.Fatalf("%d relayed sockets still open 3s after the session ended", f.tr.relays.count())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	t.Logf("relayed sockets closed %v after the session's end", time.Since(start).Round(10*time.Millisecond))
 }
 
 // TestTURNExpiredCredentialsKeepTheirAllocation: credentials that expired
