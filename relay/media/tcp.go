@@ -25,8 +25,9 @@ type TCPSplit struct {
 // TCPLimits bound TURN over TCP.
 type TCPLimits struct {
 	// TURNIdle closes a TURN connection that received nothing this long
-	// (DefaultTURNIdle). pion's client refreshes its permissions every
-	// two minutes, and media flows while a session is on screen.
+	// (DefaultTURNIdle): longer than pion's client waits between refreshes
+	// (permissions every 2 minutes, the allocation every 5), so only a
+	// connection whose client is gone or silent is closed.
 	TURNIdle time.Duration
 	// MaxTURN is the number of TURN connections open at once
 	// (DefaultMaxTURN); more are closed at once.
@@ -35,7 +36,7 @@ type TCPLimits struct {
 
 // Defaults of TCPLimits.
 const (
-	DefaultTURNIdle = 3 * time.Minute
+	DefaultTURNIdle = 6 * time.Minute
 	DefaultMaxTURN  = 1024
 )
 
