@@ -92,8 +92,8 @@ func (r *relays) AllocateConn(turn.AllocateConnConfig) (net.Conn, error) {
 	return nil, errTCPAllocation
 }
 
-// end closes the relayed sockets of every user ID ("session/peer") that
-// match accepts.
+// end stops the relayed sockets of every user ID ("session/peer") that
+// match accepts at once, and closes them closeDelay later.
 func (r *relays) end(match func(userID string) bool) int {
 	r.mu.Lock()
 	var conns []*relayConn
