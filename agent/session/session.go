@@ -49,7 +49,9 @@ type Config struct {
 	UI          UI
 	// OnSignal receives signalling messages from technicians (WebRTC); may be nil.
 	OnSignal func(proto.Signal)
-	// OnICE receives the session's ICE servers at every registration; may be nil.
+	// OnICE receives the session's ICE servers (TURN credentials, which the
+	// relay gives only once a technician joined) at every registration,
+	// with PeerJoined and when the relay renews them; may be nil.
 	OnICE func([]proto.ICEServer)
 	// MinBackoff and MaxBackoff bound the wait between reconnect attempts.
 	MinBackoff, MaxBackoff time.Duration
@@ -291,7 +293,10 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	case *proto.AgentRegistered: // TypeCodeRenewed
 		a.show(*m)
 	case *proto.PeerJoined:
+		a.onICE(m.ICE) // before Joined: the offer to this peer gathers with them
 		a.cfg.UI.Joined(m.Peer)
+	case *proto.ICERenewed:
+		a.onICE(m.ICE)
 	case *proto.PeerLeft:
 		a.cfg.UI.Left(m.Peer, m.Reason)
 	case *proto.PeerState:
@@ -312,6 +317,14 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		a.mu.Unlock()
 		a.cfg.UI.Ended(*m)
 		peer.Close()
+	}
+}
+
+// onICE hands newer ICE servers to the sharer; none (a message from an
+// older relay) keeps what it has.
+func (a *Agent) onICE(ice []proto.ICEServer) {
+	if a.cfg.OnICE != nil && len(ice) > 0 {
+		a.cfg.OnICE(ice)
 	}
 }
 

@@ -43,6 +43,17 @@ type Session struct {
 	id   string
 }
 
+// RenewedICE returns the fresh TURN credentials an ICERenewed event
+// carries (the relay renews them while the session lives); the viewer
+// gathers with the newest for any new peer connection.
+func RenewedICE(env proto.Envelope) ([]proto.ICEServer, bool) {
+	var r proto.ICERenewed
+	if env.Type != proto.TypeICERenewed || env.Decode(&r) != nil || len(r.ICE) == 0 {
+		return nil, false
+	}
+	return r.ICE, true
+}
+
 // ErrEnded carries how a session ended when the other side (or the relay) ended it.
 type ErrEnded struct{ proto.SessionEnded }
 

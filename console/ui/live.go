@@ -145,18 +145,25 @@ type liveSession struct {
 func (s *liveSession) Stage(text string) { s.v.Stage(text) }
 
 func (s *liveSession) Connected(c proto.Connected) {
-	ice := c.ICE
-	if s.b.TurnTCP {
-		ice = rtc.OnlyTransport(ice, "tcp")
-	}
-	s.viewer.SetICE(ice, s.b.TurnOnly)
+	s.setICE(c.ICE)
 	s.mu.Lock()
 	s.peerID = c.PeerID
 	s.mu.Unlock()
 	s.v.Connected(c)
 }
 
+// setICE gives the viewer the session's newest TURN credentials.
+func (s *liveSession) setICE(ice []proto.ICEServer) {
+	if s.b.TurnTCP {
+		ice = rtc.OnlyTransport(ice, "tcp")
+	}
+	s.viewer.SetICE(ice, s.b.TurnOnly)
+}
+
 func (s *liveSession) Event(env proto.Envelope) {
+	if ice, ok := client.RenewedICE(env); ok {
+		s.setICE(ice)
+	}
 	switch env.Type {
 	case proto.TypeSignal:
 		var sig proto.Signal

@@ -50,7 +50,12 @@
 //	                                        ConsentRequest{Technician} -> agent
 //	                                        agent -> ConsentAnswer{Allow}
 //	                                   <-   Connected{Session} or Error{CodeConsentDenied...}
-//	                                        agent receives PeerJoined{Peer, Name}
+//	                                        agent receives PeerJoined{Peer, Name, ICE}
+//	                                        (the agent's first TURN credentials: AgentRegistered
+//	                                        carries ICE only on a resume with technicians attached)
+//
+//	relay, while technicians are attached (before the credentials expire)
+//	                                   <-   ICERenewed{SessionID, ICE} to the agent and each technician
 //
 //	either side, while attached
 //	  Signal{SessionID, Peer, Kind, Payload} -> relayed, in order, to the other side

@@ -99,6 +99,8 @@ func seedMessages() []seed {
 			Chat:    []Chat{{SessionID: "s", From: "End user", Text: "hi"}},
 			History: []SessionEvent{{Status: "Ready", Actor: "end user"}, {Status: "Closed", Actor: "Tina", Detail: "ended by the technician"}},
 		}},
+		{TypePeerJoined, &PeerJoined{SessionID: "s", Peer: Peer{ID: 2, Name: "Tina"}, ICE: []ICEServer{{URLs: []string{"turn:relay.example:4433?transport=udp"}, Username: "1700000000:s:a", Credential: "c"}}}},
+		{TypeICERenewed, &ICERenewed{SessionID: "s", ICE: []ICEServer{{URLs: []string{"turn:relay.example:4433?transport=udp"}, Username: "1700000000:s:a", Credential: "c"}}}},
 	}
 }
 

@@ -73,6 +73,7 @@ const (
 	TypeSessionDetails      Type = 49 // SessionDetailsRequest, technician -> relay, request
 	TypeSessionDetailsReply Type = 50 // SessionDetails, reply to SessionDetailsRequest
 	TypeLogout              Type = 51 // Logout, technician -> relay, request: revoke this connection's token
+	TypeICERenewed          Type = 52 // ICERenewed, relay -> agent and technicians: fresh TURN credentials
 )
 
 // Hello opens every connection.
@@ -127,7 +128,8 @@ type AgentRegistered struct {
 }
 
 // ICEServer is a STUN or TURN server for WebRTC, with credentials that are
-// valid only while the session lives.
+// valid for minutes (ICERenewed brings new ones) and only while the session
+// lives.
 type ICEServer struct {
 	URLs       []string `cbor:"1,keyasint"`
 	Username   string   `cbor:"2,keyasint,omitempty"`
@@ -294,6 +296,18 @@ type SessionEnded struct {
 type PeerJoined struct {
 	SessionID string `cbor:"1,keyasint"`
 	Peer      Peer   `cbor:"2,keyasint"`
+	// ICE lists the relay's TURN servers with the agent's credentials: an
+	// agent gets none before a technician joined.
+	ICE []ICEServer `cbor:"3,keyasint,omitempty"`
+}
+
+// ICERenewed carries fresh TURN credentials for a session, sent before the
+// previous ones expire while technicians are attached. New ICE gathering
+// uses them; allocations made with older ones keep working while the
+// session lives and end with it.
+type ICERenewed struct {
+	SessionID string      `cbor:"1,keyasint"`
+	ICE       []ICEServer `cbor:"2,keyasint"`
 }
 
 // PeerLeft tells the agent that a technician left the session.
@@ -427,6 +441,8 @@ func NewBody(t Type) any {
 		return new(Logout)
 	case TypeSessionDetailsReply:
 		return new(SessionDetails)
+	case TypeICERenewed:
+		return new(ICERenewed)
 	}
 	return nil
 }

@@ -26,9 +26,10 @@ const (
 	KindControl  = "control"  // technician -> agent: payload "view" (view only: the agent refuses input) or "control"
 )
 
-// NewAPI returns the WebRTC stack both sides use: VP8 only, loopback
-// candidates allowed (a technician may sit at the same machine, and tests
-// do), no mDNS candidates.
+// NewAPI returns the WebRTC stack both sides use: VP8 only, no loopback
+// candidates (they would tell the other side where to send STUN on its own
+// machine; a technician at the same machine connects through the LAN
+// address or the relay's TURN), no mDNS candidates.
 func NewAPI() (*webrtc.API, error) { return newAPI(nil) }
 
 // NewSenderAPI is NewAPI for the side that sends the screen: it adds
@@ -75,7 +76,7 @@ func newAPI(extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webr
 		}
 	}
 	se := webrtc.SettingEngine{}
-	se.SetIncludeLoopbackCandidate(true)
+	se.SetIncludeLoopbackCandidate(false)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }

@@ -1,13 +1,17 @@
 // Package media runs the relay's embedded TURN server (pion/turn) on the
 // same UDP port as QUIC, so that media needs no port of its own: a demux
 // sends STUN/TURN traffic to TURN and everything else to QUIC. TURN
-// credentials are minted per session and stop working when it ends.
+// credentials are minted per peer of a session and stop working when it
+// ends; TURN relays only to public internet addresses, never over TCP to
+// peers (RFC 6062), within a per-peer quota, and a session's allocations
+// end with it.
 package media
 
 import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"syscall"
@@ -16,19 +20,40 @@ import (
 
 // Demux splits one UDP socket into a QUIC side and a TURN side. A datagram
 // goes to TURN when it is a STUN message (RFC 5389 magic cookie), or when it
-// comes from an address that spoke STUN before and looks like TURN
-// ChannelData (first byte 0x40-0x7F, whose range overlaps QUIC short
-// headers: the source address decides).
+// comes from a trusted TURN client and looks like TURN ChannelData (first
+// byte 0x40-0x7F, whose range overlaps QUIC short headers: the source
+// address decides). A source becomes trusted only when TURN authenticated a
+// request from it (a spoofed STUN packet cannot divert a QUIC client's
+// packets), stays trusted for PeerTTL after its last authenticated request,
+// and at most MaxPeers sources are trusted at once.
+//
+// quic-go's Transport.ReadNonQUICPacket is not enough to share the socket:
+// quic-go keeps every datagram whose first byte has the QUIC bit (0x40)
+// set, which includes all ChannelData, and drops it as an unknown
+// connection ID. So the demux decides, where TURN's authentication is known.
 type Demux struct {
 	pc   net.PacketConn
 	quic *half
 	turn *half
 
+	// PeerTTL and MaxPeers bound the trusted TURN sources (DefaultPeerTTL,
+	// DefaultMaxPeers); set them before traffic flows.
+	PeerTTL  time.Duration
+	MaxPeers int
+	now      func() time.Time
+
 	mu        sync.Mutex
-	turnPeers map[string]time.Time // source address -> last STUN seen
+	turnPeers map[netip.AddrPort]time.Time // trusted source -> last authenticated request
 	done      chan struct{}
 	wg        sync.WaitGroup
 }
+
+// Bounds of the trusted TURN sources. pion's client refreshes permissions
+// every few minutes, which renews its trust.
+const (
+	DefaultPeerTTL  = 10 * time.Minute
+	DefaultMaxPeers = 16384
+)
 
 type packet struct {
 	b    []byte
@@ -37,7 +62,8 @@ type packet struct {
 
 // NewDemux starts reading pc; Close stops it.
 func NewDemux(pc net.PacketConn) *Demux {
-	d := &Demux{pc: pc, turnPeers: make(map[string]time.Time), done: make(chan struct{})}
+	d := &Demux{pc: pc, PeerTTL: DefaultPeerTTL, MaxPeers: DefaultMaxPeers, now: time.Now,
+		turnPeers: make(map[netip.AddrPort]time.Time), done: make(chan struct{})}
 	d.quic = &half{d: d, in: make(chan packet, 1024)}
 	d.turn = &half{d: d, in: make(chan packet, 1024)}
 	d.wg.Go(d.loop)
@@ -65,19 +91,7 @@ func (d *Demux) loop() {
 			return
 		}
 		b := buf[:n]
-		toTURN := false
-		key := addr.String()
-		switch {
-		case isSTUN(b):
-			toTURN = true
-			d.mu.Lock()
-			d.turnPeers[key] = time.Now()
-			d.mu.Unlock()
-		case isChannelData(b):
-			d.mu.Lock()
-			_, toTURN = d.turnPeers[key]
-			d.mu.Unlock()
-		}
+		toTURN := isSTUN(b) || isChannelData(b) && d.trusted(addr)
 		h := d.quic
 		if toTURN {
 			h = d.turn
@@ -88,6 +102,54 @@ func (d *Demux) loop() {
 		default: // the reader is behind: drop, as a full socket buffer would
 		}
 	}
+}
+
+func addrPort(a net.Addr) (netip.AddrPort, bool) {
+	ua, ok := a.(*net.UDPAddr)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	ap := ua.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), true
+}
+
+// trust records a source TURN authenticated. When MaxPeers sources are
+// trusted, expired ones are dropped first; if none expired, the new source
+// is not recorded (its STUN still reaches TURN; only its ChannelData waits
+// for room).
+func (d *Demux) trust(a *net.UDPAddr) {
+	key, _ := addrPort(a)
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, known := d.turnPeers[key]; !known && len(d.turnPeers) >= d.MaxPeers {
+		for k, at := range d.turnPeers {
+			if now.Sub(at) > d.PeerTTL {
+				delete(d.turnPeers, k)
+			}
+		}
+		if len(d.turnPeers) >= d.MaxPeers {
+			return
+		}
+	}
+	d.turnPeers[key] = now
+}
+
+// trusted reports whether a is a trusted TURN source, forgetting it when
+// its trust expired.
+func (d *Demux) trusted(a net.Addr) bool {
+	key, ok := addrPort(a)
+	if !ok {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, ok := d.turnPeers[key]
+	if ok && d.now().Sub(at) > d.PeerTTL {
+		delete(d.turnPeers, key)
+		return false
+	}
+	return ok
 }
 
 // Close stops the demux (it closes the underlying socket).

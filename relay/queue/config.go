@@ -38,8 +38,21 @@ type Config struct {
 	// CodeDailyThrottle is the per-technician ceiling of wrong codes that
 	// no success resets.
 	CodeDailyThrottle throttle.Config
-	// ICE mints the ICE servers (TURN with credentials) for a session; nil: none.
-	ICE func(sessionID string) []proto.ICEServer
+	// ICE mints the ICE servers (TURN with credentials) for one peer of a
+	// session: a technician's user ID, or AgentPeer for the end user's app;
+	// nil: none. The agent gets them only once a technician joined.
+	ICE func(sessionID string, peer int64) []proto.ICEServer
+	// ICERenew is how often a session with technicians attached gets fresh
+	// ICE credentials (ICERenewed); shorter than the credentials' lifetime.
+	ICERenew time.Duration
+	// SessionEnded, if set, is told when a session ended (TURN ends its
+	// allocations). It runs with the manager's lock held: it must not call
+	// back into the manager.
+	SessionEnded func(sessionID string)
+	// PeerLeft, if set, is told when a technician left a session, and with
+	// AgentPeer when no technician is left (TURN ends that peer's
+	// allocations). Like SessionEnded, it runs with the manager's lock held.
+	PeerLeft func(sessionID string, peer int64)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
@@ -55,6 +68,7 @@ func DefaultConfig() Config {
 		ConsentTimeout: 60 * time.Second,
 		Grace:          2 * time.Minute,
 		RatingWindow:   10 * time.Minute,
+		ICERenew:       5 * time.Minute,
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
 
@@ -84,6 +98,9 @@ func (c *Config) fill() {
 	}
 	if c.LinkBase == "" {
 		c.LinkBase = d.LinkBase
+	}
+	if c.ICERenew == 0 {
+		c.ICERenew = d.ICERenew
 	}
 	if c.CodeThrottle == (throttle.Config{}) {
 		c.CodeThrottle = d.CodeThrottle
@@ -117,6 +134,9 @@ func (c Config) Validate() error {
 	}
 	if c.RatingWindow < time.Minute {
 		errs = append(errs, fmt.Errorf("rating window %v is shorter than a minute", c.RatingWindow))
+	}
+	if c.ICERenew < time.Second {
+		errs = append(errs, fmt.Errorf("ICE renewal interval %v is shorter than a second", c.ICERenew))
 	}
 	if err := c.CodeThrottle.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("code throttle: %w", err))

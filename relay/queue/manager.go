@@ -58,7 +58,8 @@ type live struct {
 	agent     *Agent
 	agentLost time.Time // when agent became nil
 	techs     map[int64]*attachment
-	consent   bool // a consent request is pending
+	consent   bool      // a consent request is pending
+	iceRenew  time.Time // when attached peers get fresh ICE credentials next
 }
 
 type retired struct {
@@ -215,19 +216,48 @@ func (m *Manager) internal(step string, err error) error {
 	return proto.Errorf(proto.ErrInternal, "The relay could not %s; please try again.", step)
 }
 
-// ice mints the session's ICE servers.
-func (m *Manager) ice(id string) []proto.ICEServer {
+// AgentPeer is the end user's app as a TURN peer of its session (Config.ICE).
+const AgentPeer int64 = 0
+
+// ice mints ICE servers for one peer of a session.
+func (m *Manager) ice(id string, peer int64) []proto.ICEServer {
 	if m.cfg.ICE == nil {
 		return nil
 	}
-	return m.cfg.ICE(id)
+	return m.cfg.ICE(id, peer)
 }
 
-// Live reports whether a session is still going (TURN credentials check this).
-func (m *Manager) Live(id string) bool {
+// renewICE gives the agent and every connected technician of l fresh ICE
+// credentials, before the ones they hold expire. Callers hold m.mu.
+func (m *Manager) renewICE(l *live, now time.Time) {
+	l.iceRenew = now.Add(m.cfg.ICERenew)
+	if m.cfg.ICE == nil {
+		return
+	}
+	if l.agent != nil {
+		l.agent.Conn.Send(proto.TypeICERenewed, &proto.ICERenewed{SessionID: l.s.ID, ICE: m.ice(l.s.ID, AgentPeer)})
+	}
+	for id, at := range l.techs {
+		if at.tech != nil {
+			at.tech.Conn.Send(proto.TypeICERenewed, &proto.ICERenewed{SessionID: l.s.ID, ICE: m.ice(l.s.ID, id)})
+		}
+	}
+}
+
+// TURNAllowed reports whether a peer of a session may use the relay's TURN:
+// a technician attached to it, or the end user's app while a technician
+// is attached.
+func (m *Manager) TURNAllowed(id string, peer int64) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sessions[id] != nil
+	l := m.sessions[id]
+	switch {
+	case l == nil:
+		return false
+	case peer == AgentPeer:
+		return len(l.techs) > 0
+	}
+	return l.techs[peer] != nil
 }
 
 // ---- agents ----
@@ -280,7 +310,7 @@ func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.Devic
 	m.announce(l)
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		ResumeKey: key, Status: string(l.s.Status), ICE: m.ice(l.s.ID),
+		ResumeKey: key, Status: string(l.s.Status),
 	}, nil
 }
 
@@ -320,7 +350,7 @@ func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto
 	l.agent, a.SessionID = a, l.s.ID
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, ResumeKey: key, Technician: m.userName(ctx, l.s.OwnerID),
-		Status: string(l.s.Status), ICE: m.ice(l.s.ID),
+		Status: string(l.s.Status),
 	}, nil
 }
 
@@ -339,7 +369,10 @@ func (m *Manager) resumeAgent(ctx context.Context, a *Agent, key string, dev *pr
 	}
 	reply := proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true, ICE: m.ice(l.s.ID),
+		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true,
+	}
+	if len(l.techs) > 0 { // TURN only while a technician is attached
+		reply.ICE = m.ice(l.s.ID, AgentPeer)
 	}
 	for id, at := range l.techs {
 		reply.Peers = append(reply.Peers, proto.Peer{ID: id, Name: at.user.Name})
@@ -434,6 +467,9 @@ func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, r
 		}
 	}
 	m.unindex(l)
+	if m.cfg.SessionEnded != nil {
+		m.cfg.SessionEnded(l.s.ID)
+	}
 	m.log.Info("session ended", "session", l.s.ID, "status", status, "by", by, "reason", reason, "duration", dur)
 	return nil
 }
@@ -735,9 +771,12 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.codeT.Reset(accountKey(t))
 	}
 	if l.agent != nil {
-		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}})
+		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, ICE: m.ice(id, AgentPeer)})
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id)}, nil
+	if l.iceRenew.IsZero() {
+		l.iceRenew = now.Add(m.cfg.ICERenew)
+	}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id, t.User.ID)}, nil
 }
 
 func (m *Manager) trackTech(t *Tech, id string) {
@@ -761,7 +800,7 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: true})
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true, ICE: m.ice(l.s.ID)}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true, ICE: m.ice(l.s.ID, t.User.ID)}
 }
 
 // askConsent asks the end user and reports whether they allowed t in, and if not, why.
@@ -890,6 +929,9 @@ func (m *Manager) Sweep(ctx context.Context) {
 			m.renewCode(ctx, l, now)
 		}
 		m.sweepTechs(ctx, l, now)
+		if len(l.techs) > 0 && !now.Before(l.iceRenew) {
+			m.renewICE(l, now)
+		}
 	}
 }
 
@@ -922,6 +964,12 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 		}
 		delete(l.techs, id)
 		m.audit(ctx, "session.detached", actorRelay, "", l.s.ID, map[string]string{"user": at.user.Name, "reason": "did not reconnect in time"})
+		if m.cfg.PeerLeft != nil {
+			m.cfg.PeerLeft(l.s.ID, id)
+			if len(l.techs) == 0 {
+				m.cfg.PeerLeft(l.s.ID, AgentPeer) // TURN only while a technician is attached
+			}
+		}
 		if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
 			m.log.Error("detach technician", "session", l.s.ID, "err", err)
 		}

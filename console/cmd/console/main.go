@@ -282,11 +282,7 @@ type printer struct {
 func (printer) Stage(text string) { fmt.Println(text) }
 
 func (p printer) Connected(c proto.Connected) {
-	ice := c.ICE
-	if p.turnTCP {
-		ice = rtc.OnlyTransport(ice, "tcp")
-	}
-	p.viewer.SetICE(ice, p.turnOnly)
+	p.setICE(c.ICE)
 	if c.Resumed {
 		fmt.Printf("Resumed session %s.\n", c.Session.ID)
 		return
@@ -294,7 +290,18 @@ func (p printer) Connected(c proto.Connected) {
 	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
 }
 
+// setICE gives the viewer the session's newest TURN credentials.
+func (p printer) setICE(ice []proto.ICEServer) {
+	if p.turnTCP {
+		ice = rtc.OnlyTransport(ice, "tcp")
+	}
+	p.viewer.SetICE(ice, p.turnOnly)
+}
+
 func (p printer) Event(env proto.Envelope) {
+	if ice, ok := client.RenewedICE(env); ok {
+		p.setICE(ice)
+	}
 	switch env.Type {
 	case proto.TypeSignal:
 		var sig proto.Signal

@@ -189,6 +189,15 @@ func loadIdentity(data, cert, key string, create bool) (tlsCert tls.Certificate,
 	return c, err
 }
 
+// turnCredentialTTL is how long TURN credentials allow new allocations;
+// sessions get fresh ones at half of it.
+const turnCredentialTTL = 10 * time.Minute
+
+// testTURNLoopback, set to 1 in the environment, lets TURN relay to
+// loopback peers: the end-to-end tests run every peer on 127.0.0.1. It is
+// not a user setting, and the relay warns loudly when it is set.
+const testTURNLoopback = "RELAYDESK_TEST_TURN_LOOPBACK"
+
 func serve(args []string) error {
 	fs := flag.NewFlagSet("relay serve", flag.ContinueOnError)
 	data := fs.String("data", "relay-data", "data `directory` (database, TLS identity)")
@@ -205,6 +214,7 @@ func serve(args []string) error {
 	tokenTTL := fs.Duration("token-ttl", 12*time.Hour, "how long a technician's sign-in lasts")
 	downloads := fs.String("downloads", "", "`directory` with the SOS builds offered on the download pages (sos-<os>-<arch>[.exe])")
 	logLevel := fs.String("log-level", "info", "`level`: debug, info, warn or error")
+	turnPrivate := fs.Bool("turn-allow-private", false, "let TURN relay to private addresses (RFC 1918, CGNAT, ULA), for a deployment where everyone is on the LAN")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the relay stops (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -270,11 +280,29 @@ func serve(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on TCP %s: %w", *addr, err)
 	}
-	tcp := media.NewTCPSplit(tcpLn)
+	tcp := media.NewTCPSplit(tcpLn, media.TCPLimits{})
 	defer tcp.Close()
 	demux := media.NewDemux(udp)
 	var q *queue.Manager
-	turnSrv, err := media.NewTURN(media.Config{Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string) bool { return q.Live(id) }, Logger: log})
+	turnLoopback := os.Getenv(testTURNLoopback) == "1"
+	if turnLoopback {
+		log.Warn("TEST MODE: TURN relays to loopback addresses (" + testTURNLoopback + "=1); never set this on a real relay")
+	}
+	turnSrv, err := media.NewTURN(media.Config{
+		Conn: demux.TURN(), TCP: tcp.TURN(), PublicAddr: pub, Live: func(id string, peer int64) bool { return q.TURNAllowed(id, peer) },
+		AllowPrivate: *turnPrivate, AllowLoopback: turnLoopback, Logger: log,
+		OnAllocated: func(a media.Allocation) {
+			src, _, _ := net.SplitHostPort(a.Source)
+			ev := &store.AuditEvent{At: time.Now(), Kind: "turn.allocated", Actor: "technician " + strconv.FormatInt(a.Peer, 10),
+				Source: src, SessionID: a.SessionID, Detail: map[string]string{"client": a.Source, "relayed": a.Relayed}}
+			if a.Peer == queue.AgentPeer {
+				ev.Actor = "end user"
+			}
+			if err := st.Audit(ctx, ev); err != nil {
+				log.Error("audit event not stored", "kind", ev.Kind, "err", err)
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -282,10 +310,13 @@ func serve(args []string) error {
 	qcfg := queue.Config{
 		CodeTTL: *codeTTL, LinkTTL: *linkTTL, ConsentTimeout: *consent, Grace: *grace,
 		LinkBase: "https://" + pub, Organisation: *org, Logger: log,
-		ICE: func(id string) []proto.ICEServer {
-			urls, user, pw := turnSrv.Credentials(id, 24*time.Hour)
+		ICE: func(id string, peer int64) []proto.ICEServer {
+			urls, user, pw := turnSrv.Credentials(id, peer, turnCredentialTTL)
 			return []proto.ICEServer{{URLs: urls, Username: user, Credential: pw}}
 		},
+		ICERenew:     turnCredentialTTL / 2,
+		SessionEnded: func(id string) { turnSrv.EndSession(id) },
+		PeerLeft:     func(id string, peer int64) { turnSrv.EndPeer(id, peer) },
 	}
 	if err := qcfg.Validate(); err != nil {
 		return fmt.Errorf("invalid setting: %w", err)
