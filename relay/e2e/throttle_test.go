@@ -30,7 +30,7 @@ func TestUsedCodesAndCountsSurviveARelayRestart(t *testing.T) {
 	if c == 0 || !strings.Contains(out, "was already used") {
 		t.Fatalf("the used code after a restart: %d %s", c, out)
 	}
-	saved, err := r.openStore(t).ThrottleEntries(context.Background(), "codes")
+	saved, err := r.openStore(t).ThrottleEntries(context.Background(), "codes.source")
 	if err != nil {
 		t.Fatal(err)
 	}

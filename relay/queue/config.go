@@ -33,8 +33,11 @@ type Config struct {
 	LinkBase string
 	// Organisation is shown to end users in consent requests.
 	Organisation string
-	// CodeThrottle limits wrong codes per technician and per source IP.
+	// CodeThrottle limits wrong codes per technician account.
 	CodeThrottle throttle.Config
+	// CodeSourceThrottle limits wrong codes per source address (IPv6 by
+	// /64), whichever account sends them.
+	CodeSourceThrottle throttle.Config
 	// CodeDailyThrottle is the per-technician ceiling of wrong codes that
 	// no success resets.
 	CodeDailyThrottle throttle.Config
@@ -72,6 +75,8 @@ func DefaultConfig() Config {
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
 
+		CodeSourceThrottle: throttle.DefaultCodeSources,
+
 		CodeDailyThrottle: throttle.DefaultCodesDaily,
 	}
 }
@@ -104,6 +109,9 @@ func (c *Config) fill() {
 	}
 	if c.CodeThrottle == (throttle.Config{}) {
 		c.CodeThrottle = d.CodeThrottle
+	}
+	if c.CodeSourceThrottle == (throttle.Config{}) {
+		c.CodeSourceThrottle = d.CodeSourceThrottle
 	}
 	if c.CodeDailyThrottle == (throttle.Config{}) {
 		c.CodeDailyThrottle = d.CodeDailyThrottle
@@ -140,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.CodeThrottle.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("code throttle: %w", err))
+	}
+	if err := c.CodeSourceThrottle.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("code source throttle: %w", err))
 	}
 	if err := c.CodeDailyThrottle.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("daily code throttle: %w", err))

@@ -72,7 +72,8 @@ type Manager struct {
 	cfg   Config
 	st    store.Store
 	log   *slog.Logger
-	codeT *throttle.Throttle // per technician and per source
+	codeT *throttle.Throttle // per technician
+	srcT  *throttle.Throttle // per source address, never reset
 	dayT  *throttle.Throttle // per technician, never reset
 
 	mu         sync.Mutex
@@ -110,6 +111,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 	}
 	var err error
 	if m.codeT, err = throttle.Open(ctx, cfg.CodeThrottle, cfg.Now, st, "codes", cfg.Logger); err != nil {
+		return nil, err
+	}
+	if m.srcT, err = throttle.Open(ctx, cfg.CodeSourceThrottle, cfg.Now, st, "codes.source", cfg.Logger); err != nil {
 		return nil, err
 	}
 	if m.dayT, err = throttle.Open(ctx, cfg.CodeDailyThrottle, cfg.Now, st, "codes.daily", cfg.Logger); err != nil {
@@ -665,7 +669,7 @@ type codeKey struct {
 func (m *Manager) codeKeys(t *Tech) []codeKey {
 	return []codeKey{
 		{m.codeT, accountKey(t), "account"},
-		{m.codeT, "ip:" + throttle.Source(t.IP), "source"},
+		{m.srcT, "ip:" + throttle.Source(t.IP), "source"},
 		{m.dayT, accountKey(t), "account, daily"},
 	}
 }

@@ -97,7 +97,8 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, ctx: ctx, st: st, clk: &clock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}}
 	f.cfg = Config{
 		Now: f.clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ConsentTimeout: time.Second,
-		CodeThrottle: throttle.Config{Free: 3, Max: 5, Window: 15 * time.Minute, BaseDelay: time.Second, MaxDelay: 30 * time.Second, Lockout: 15 * time.Minute},
+		CodeThrottle:       throttle.Config{Free: 3, Max: 5, Window: 15 * time.Minute, BaseDelay: time.Second, MaxDelay: 30 * time.Second, Lockout: 15 * time.Minute},
+		CodeSourceThrottle: throttle.Config{Free: 3, Max: 5, Window: 15 * time.Minute, BaseDelay: time.Second, MaxDelay: 30 * time.Second, Lockout: 15 * time.Minute},
 	}
 	f.tech = f.user("aaron", store.RoleTechnician)
 	f.admin = f.user("boss", store.RoleAdmin)
@@ -598,5 +599,55 @@ func TestCodeSourceIsTheIPv6Slash64(t *testing.T) {
 	next.IP = "2001:db8:5:7::1"
 	if _, err := f.m.Connect(f.ctx, next, proto.Connect{Code: "000000999"}, noStage); proto.CodeOf(err) != proto.ErrWrongCode {
 		t.Fatalf("next /64: %v", err)
+	}
+}
+
+// A service desk's technicians often share one office address: one of them
+// locked out by wrong codes does not lock out a colleague behind the same
+// address, until the source's own, wider limit is reached.
+func TestColleagueBehindTheSameAddressIsNotLockedOut(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.CodeSourceThrottle = throttle.DefaultCodeSources
+	f.restart()
+	colleague := f.user("carla", store.RoleTechnician)
+	guess := 0
+	wrong := func(tech *Tech) error {
+		// Past every delay (30 s per account, 10 s per source), and all
+		// inside the source's 15-minute window: only the counts matter.
+		if tech == f.tech {
+			f.clk.Add(31 * time.Second)
+		} else {
+			f.clk.Add(11 * time.Second)
+		}
+		guess++
+		_, err := f.m.Connect(f.ctx, tech, proto.Connect{Code: fmt.Sprintf("00000%04d", guess)}, noStage)
+		return err
+	}
+	for range f.cfg.CodeThrottle.Max {
+		if err := wrong(f.tech); proto.CodeOf(err) != proto.ErrWrongCode {
+			t.Fatalf("aaron's guess %d: %v", guess, err)
+		}
+	}
+	if err := wrong(f.tech); proto.CodeOf(err) != proto.ErrThrottled {
+		t.Fatalf("aaron after %d wrong codes: %v, want locked out", f.cfg.CodeThrottle.Max, err)
+	}
+	if err := wrong(colleague); proto.CodeOf(err) != proto.ErrWrongCode {
+		t.Fatalf("colleague on the same address: %v, want an answer", err)
+	}
+	// The address itself still has a ceiling: more accounts do not buy more guesses.
+	for i := 0; ; i++ {
+		u := f.user(fmt.Sprintf("extra%d", i), store.RoleTechnician)
+		err := wrong(u)
+		if proto.CodeOf(err) == proto.ErrThrottled {
+			break
+		}
+		if proto.CodeOf(err) != proto.ErrWrongCode || guess > throttle.DefaultCodeSources.Max+1 {
+			t.Fatalf("source not locked after %d wrong codes: %v", guess, err)
+		}
+	}
+	// Every guess but two was answered "wrong" and counted against the
+	// address: aaron's refused 11th and the last one are not.
+	if counted := guess - 2; counted != throttle.DefaultCodeSources.Max {
+		t.Fatalf("the address was locked after %d wrong codes, want %d", counted, throttle.DefaultCodeSources.Max)
 	}
 }

@@ -40,8 +40,12 @@ type Config struct {
 
 // Defaults for wrong session codes and failed logins.
 var (
-	// DefaultCodes applies per technician account and per source address.
+	// DefaultCodes applies per technician account.
 	DefaultCodes = Config{Free: 3, Max: 10, Window: 15 * time.Minute, BaseDelay: time.Second, MaxDelay: 30 * time.Second, Lockout: 15 * time.Minute}
+	// DefaultCodeSources applies per source address: wider than one
+	// account's, because a service desk's technicians often share one
+	// office address, and a success never resets it.
+	DefaultCodeSources = Config{Free: 10, Max: 30, Window: 15 * time.Minute, BaseDelay: time.Second, MaxDelay: 10 * time.Second, Lockout: 15 * time.Minute}
 	// DefaultCodesDaily is the per-account ceiling that no success resets:
 	// 30 wrong codes in a day lock the account out of codes for a day.
 	DefaultCodesDaily = Config{Free: 29, Max: 30, Window: 24 * time.Hour, BaseDelay: time.Second, MaxDelay: time.Second, Lockout: 24 * time.Hour}
