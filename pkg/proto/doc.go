@@ -44,10 +44,11 @@
 //	  LinkCreate{CustomerName, Expires} ->
 //	                                   <-   LinkCreated{SessionID, URL, ExpiresAt}
 //	  Connect{Code | SessionID}       ->    relay asks the agent:
-//	                                        ConsentRequest{Technician} -> agent
-//	                                        agent -> ConsentAnswer{Allow}
-//	                                   <-   Connected{Session} or Error{CodeConsentDenied...}
-//	                                        agent receives PeerJoined{Peer, Name}
+//	                                        ConsentRequest{Technician, PeerID, Permissions} -> agent
+//	                                        agent -> ConsentAnswer{Allow, Granted}
+//	                                   <-   Connected{Session, Granted} or Error{CodeConsentDenied...}
+//	                                        agent receives PeerJoined{Peer, Name}; it admits only a
+//	                                        peer its end user allowed, with only the granted channels
 //
 //	either side, while attached
 //	  Signal{SessionID, Peer, Kind, Payload} -> relayed, in order, to the other side
