@@ -292,6 +292,9 @@ func (p printer) Connected(c proto.Connected) {
 		return
 	}
 	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
+	if c.Granted.ViewOnly() {
+		fmt.Println("The end user allowed view only: no mouse, keyboard or clipboard.")
+	}
 }
 
 func (p printer) Event(env proto.Envelope) {
