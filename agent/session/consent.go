@@ -38,6 +38,16 @@ func (a *Agent) grantOf(id int64) proto.Grant {
 	return a.granted[id]
 }
 
+// revoke forgets what technician id was allowed (they left the session)
+// and returns it.
+func (a *Agent) revoke(id int64) proto.Grant {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g := a.granted[id]
+	delete(a.granted, id)
+	return g
+}
+
 // admit lets technician p in if the end user allowed them in this app
 // (why says which message named them): the UI shows them and the media
 // opens the granted channels on a goroutine wg owns. A peer the end user

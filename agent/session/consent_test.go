@@ -206,7 +206,7 @@ func TestAppEnforcesConsentItself(t *testing.T) {
 	r.peers = []proto.Peer{{ID: 9, Name: "stranger"}, {ID: 2, Name: "Tina"}}
 	r.mu.Unlock()
 	conn.Close()
-	next(t, ctx, r.conns)
+	conn = next(t, ctx, r.conns)
 	if got := next(t, ctx, r.offers); got != 2 {
 		t.Fatalf("offer after the resume for peer %d, want 2 (the grant survives a resume)", got)
 	}
@@ -220,9 +220,19 @@ func TestAppEnforcesConsentItself(t *testing.T) {
 			t.Fatalf("peer %d the end user did not allow got a connection", id)
 		}
 	}
+	// A technician who left needs a new consent to come back.
+	send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: "s1", Peer: proto.Peer{ID: 4}, Reason: "left"})
+	joined(4)
+	joined(2) // still allowed: its offer comes after 4's would have
+	if got := next(t, ctx, r.offers); got != 2 {
+		t.Fatalf("offer for peer %d after it left, want 2", got)
+	}
+	if sh.Channels(4) != nil {
+		t.Fatal("a technician who left came back without consent")
+	}
 	ui.mu.Lock()
 	defer ui.mu.Unlock()
-	if !slices.Equal(ui.joined, []int64{2, 4, 2}) || ui.hosts[0] != "127.0.0.1" {
+	if !slices.Equal(ui.joined, []int64{2, 4, 2, 2}) || ui.hosts[0] != "127.0.0.1" {
 		t.Fatalf("UI saw joins %v and relay hosts %v", ui.joined, ui.hosts)
 	}
 }

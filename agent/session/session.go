@@ -315,7 +315,7 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	case *proto.PeerJoined:
 		a.admit(wg, m.Peer, "peer joined")
 	case *proto.PeerLeft:
-		if a.grantOf(m.Peer.ID) != nil {
+		if a.revoke(m.Peer.ID) != nil { // coming back takes a new consent
 			if a.cfg.Media != nil {
 				a.cfg.Media.Leave(m.Peer.ID)
 			}
