@@ -69,6 +69,7 @@ type Window struct {
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
 	retried     chan struct{}
 	peers       map[int64]string
+	viewOnlyIDs map[int64]bool // technicians the end user allowed to view only
 	rawCode     string
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
@@ -80,7 +81,7 @@ func New(app fyne.App, act Actions) *Window {
 	if act.Close == nil {
 		act.Close = act.End
 	}
-	w := &Window{win: app.NewWindow("Remote support"), act: act, peers: map[int64]string{}}
+	w := &Window{win: app.NewWindow("Remote support"), act: act, peers: map[int64]string{}, viewOnlyIDs: map[int64]bool{}}
 	w.code = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	w.code.TextSize = 40
 	w.code.TextStyle = fyne.TextStyle{Bold: true}
@@ -242,6 +243,9 @@ func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest, relayHos
 	})
 	select {
 	case g := <-ch:
+		w.mu.Lock()
+		w.viewOnlyIDs[req.PeerID] = g.ViewOnly()
+		w.mu.Unlock()
 		return g
 	case <-ctx.Done():
 		withdraw(w, &w.answer, ch, w.hideConsent)
@@ -278,12 +282,26 @@ func (w *Window) Left(p proto.Peer, _ string) {
 
 func (w *Window) showPeers() {
 	w.mu.Lock()
-	var names []string
-	for _, n := range w.peers {
+	var names, control, view []string
+	for id, n := range w.peers {
 		names = append(names, n)
+		if w.viewOnlyIDs[id] {
+			view = append(view, n)
+		} else {
+			control = append(control, n)
+		}
 	}
 	w.mu.Unlock()
 	sort.Strings(names)
+	sort.Strings(control)
+	sort.Strings(view)
+	var viewed []string
+	if len(control) > 0 {
+		viewed = append(viewed, "Your screen is being viewed and controlled by "+strings.Join(control, ", ")+".")
+	}
+	if len(view) > 0 {
+		viewed = append(viewed, "Your screen is being viewed (not controlled) by "+strings.Join(view, ", ")+".")
+	}
 	fyne.Do(func() {
 		defer w.relayout()
 		if len(names) == 0 {
@@ -292,7 +310,7 @@ func (w *Window) showPeers() {
 			w.chat.box.Hide()
 			return
 		}
-		w.viewed.SetText("Your screen is being viewed and controlled by " + strings.Join(names, ", ") + ".")
+		w.viewed.SetText(strings.Join(viewed, " "))
 		w.viewed.Show()
 		w.people.SetText("Connected: " + strings.Join(names, ", "))
 		w.people.Show()

@@ -111,6 +111,13 @@ func TestConsentAllowViewOnlyAndDeny(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("no answer")
 		}
+		if tc.button == w.viewOnly { // the indicator tells what the technician may do
+			w.Joined(proto.Peer{ID: 7, Name: "Tina"})
+			if w.viewed.Text != "Your screen is being viewed (not controlled) by Tina." {
+				t.Fatalf("view-only indicator %q", w.viewed.Text)
+			}
+			w.Left(proto.Peer{ID: 7, Name: "Tina"}, "")
+		}
 	}
 	// A withdrawn question answers no.
 	ctx, cancel := context.WithCancel(context.Background())
