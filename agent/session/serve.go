@@ -20,6 +20,9 @@ type Prompter interface {
 	// AskConnection asks for the connection line the download page shows;
 	// problem says why in a sentence. ok is false when the end user gave up.
 	AskConnection(ctx context.Context, problem string) (line string, ok bool)
+	// ConfirmRelay shows the support server's host and asks whether to
+	// connect to it (dev builds, once); false: the end user declined.
+	ConfirmRelay(ctx context.Context, host string) bool
 	// Problem shows why the session could not start (or go on). With retry
 	// the end user may try again: it returns true when they asked to.
 	Problem(ctx context.Context, text string, retry bool) bool
@@ -59,8 +62,18 @@ func (a *Agent) Serve(ctx context.Context, p Prompter) error {
 				ask = askBadLine
 				continue
 			}
+			if err := a.cfg.Pin.Check(t.Addr(), t.Fingerprint); err != nil {
+				ask = err.Error()
+				continue
+			}
 			a.SetTarget(t.Addr(), t.Fingerprint, t.Token)
 			ask = ""
+		}
+		if err := a.CheckRelay(ctx, p.ConfirmRelay); err != nil {
+			if errors.Is(err, download.ErrOtherRelay) {
+				p.Problem(ctx, err.Error(), false)
+			}
+			return err
 		}
 		err := a.Run(ctx)
 		switch {
@@ -95,10 +108,41 @@ func (a *Agent) Explain(err error) string {
 		return fmt.Sprintf("The support server at %s could not prove it is the right one (its key differs from the connection details), so the app did not connect.", relay)
 	case errors.Is(err, transport.ErrClosed):
 		return "The app is not connected to the support server right now; it is reconnecting."
+	case errors.Is(err, download.ErrOtherRelay):
+		return err.Error()
+	case errors.Is(err, ErrNotConfirmed):
+		return fmt.Sprintf("You chose not to connect to the support server %s.", a.relayHost())
 	case errors.Is(err, ErrGaveUp):
 		return fmt.Sprintf("The support server at %s cannot be reached. Check that this computer is connected to the internet, then try again.", relay)
 	}
 	return transport.Describe(err, relay)
+}
+
+// ErrNotConfirmed means the end user declined to connect to the relay shown.
+var ErrNotConfirmed = errors.New("session: the end user did not confirm the support server")
+
+// CheckRelay checks the relay before the app connects to it. A release
+// build refuses a relay or key it was not built for (an error wrapping
+// download.ErrOtherRelay that reads as a sentence). A dev build shows the
+// relay's host and asks the end user with confirm, once per relay, unless
+// they gave the relay on the command line (ErrNotConfirmed if they decline).
+func (a *Agent) CheckRelay(ctx context.Context, confirm func(ctx context.Context, host string) bool) error {
+	a.mu.Lock()
+	relay, fp, pin, done := a.cfg.Relay, a.cfg.Fingerprint, a.cfg.Pin, a.cfg.Confirmed || a.confirmed == a.cfg.Relay
+	a.mu.Unlock()
+	if pin.Release() {
+		return pin.Check(relay, fp)
+	}
+	if done {
+		return nil
+	}
+	if !confirm(ctx, a.relayHost()) {
+		return ErrNotConfirmed
+	}
+	a.mu.Lock()
+	a.confirmed = relay
+	a.mu.Unlock()
+	return nil
 }
 
 // SetTarget points the agent at another relay or link, for a session not
@@ -108,6 +152,7 @@ func (a *Agent) SetTarget(relay, fingerprint, linkToken string) {
 	defer a.mu.Unlock()
 	a.cfg.Relay, a.cfg.Fingerprint, a.cfg.LinkToken = relay, fingerprint, linkToken
 	a.sessionID, a.resumeKey, a.ended = "", "", nil
+	clear(a.granted) // another session: earlier grants do not carry over
 }
 
 func (a *Agent) hasTarget() bool {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/download"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -29,8 +30,10 @@ type UI interface {
 	Waiting(technician string)
 	// Status describes the connection in words ("Connecting…", "Reconnecting in 2s…").
 	Status(text string)
-	// Consent asks whether req.Technician may connect.
-	Consent(ctx context.Context, req proto.ConsentRequest) bool
+	// Consent asks whether req.Technician may connect through the relay at
+	// relayHost, and returns what the end user granted (nil: denied). The
+	// session grants no more than req.Permissions, whatever it returns.
+	Consent(ctx context.Context, req proto.ConsentRequest, relayHost string) proto.Grant
 	// Joined and Left report technicians attached to or leaving the session.
 	Joined(p proto.Peer)
 	Left(p proto.Peer, reason string)
@@ -45,8 +48,17 @@ type Config struct {
 	Relay       string // host:port
 	Fingerprint string // sha256:<hex> of the relay's key
 	LinkToken   string // empty: attended code
-	Device      proto.DeviceInfo
-	UI          UI
+	// Pin is the relay a release build may use (download.ParsePin of the
+	// build-time values); the zero Pin (dev build) allows any, after asking.
+	Pin download.Pin
+	// Confirmed means the end user chose the relay on the command line:
+	// a dev build does not ask again.
+	Confirmed bool
+	Device    proto.DeviceInfo
+	UI        UI
+	// Media streams the screen to the technicians the end user allowed,
+	// with the channels granted; nil: no screen sharing.
+	Media Media
 	// OnSignal receives signalling messages from technicians (WebRTC); may be nil.
 	OnSignal func(proto.Signal)
 	// OnICE receives the session's ICE servers (TURN credentials, which the
@@ -66,6 +78,13 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
+// Media starts and stops a technician's screen stream (agent/share.Sharer).
+type Media interface {
+	// Join opens technician peer's stream with only the granted channels.
+	Join(peer int64, granted proto.Grant) error
+	Leave(peer int64)
+}
+
 // Session errors.
 var (
 	ErrGaveUp = errors.New("session: the relay stayed unreachable")
@@ -82,6 +101,12 @@ type Agent struct {
 	resumeKey string
 	ended     *proto.SessionEnded
 	consent   context.CancelFunc // withdraws the pending consent question
+	// granted is what the end user allowed, per technician peer ID, in this
+	// process: the app admits no one else, whatever the relay says. A
+	// resume keeps it; a new target clears it.
+	granted map[int64]proto.Grant
+	// confirmed is the relay address the end user confirmed (dev builds).
+	confirmed string
 }
 
 // New returns an Agent for cfg.
@@ -104,7 +129,7 @@ func New(cfg Config) *Agent {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger}
+	return &Agent{cfg: cfg, log: cfg.Logger, granted: make(map[int64]proto.Grant)}
 }
 
 // permanent reports whether a registration failure cannot be fixed by retrying.
@@ -184,7 +209,7 @@ func (a *Agent) runOnce(ctx context.Context, registered func()) error {
 	runErr := make(chan error, 1)
 	wg.Go(func() { runErr <- peer.Run(runCtx, func(env proto.Envelope) { a.handle(runCtx, &wg, peer, env) }) })
 
-	if err := a.register(ctx, peer); err != nil {
+	if err := a.register(ctx, &wg, peer); err != nil {
 		peer.Close()
 		<-runErr
 		return err
@@ -210,7 +235,7 @@ func (a *Agent) runOnce(ctx context.Context, registered func()) error {
 	}
 }
 
-func (a *Agent) register(ctx context.Context, peer *transport.Peer) error {
+func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transport.Peer) error {
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := a.hello(rctx, peer); err != nil {
@@ -238,7 +263,7 @@ func (a *Agent) register(ctx context.Context, peer *transport.Peer) error {
 	}
 	a.show(reg)
 	for _, p := range reg.Peers {
-		a.cfg.UI.Joined(p)
+		a.admit(wg, p, "resume")
 	}
 	return nil
 }
@@ -280,8 +305,7 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		a.mu.Unlock()
 		wg.Go(func() {
 			defer cancel()
-			allow := a.cfg.UI.Consent(cctx, *m)
-			peer.Reply(env.ID, proto.TypeConsentAnswer, &proto.ConsentAnswer{Allow: allow && cctx.Err() == nil})
+			peer.Reply(env.ID, proto.TypeConsentAnswer, a.ask(cctx, *m))
 		})
 	case *proto.ConsentGone:
 		a.mu.Lock()
@@ -293,12 +317,19 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	case *proto.AgentRegistered: // TypeCodeRenewed
 		a.show(*m)
 	case *proto.PeerJoined:
-		a.onICE(m.ICE) // before Joined: the offer to this peer gathers with them
-		a.cfg.UI.Joined(m.Peer)
+		if a.grantOf(m.Peer.ID) != nil { // credentials only with a peer the end user allowed
+			a.onICE(m.ICE) // before admitting: the offer to this peer gathers with them
+		}
+		a.admit(wg, m.Peer, "peer joined")
 	case *proto.ICERenewed:
 		a.onICE(m.ICE)
 	case *proto.PeerLeft:
-		a.cfg.UI.Left(m.Peer, m.Reason)
+		if a.revoke(m.Peer.ID) != nil { // coming back takes a new consent
+			if a.cfg.Media != nil {
+				a.cfg.Media.Leave(m.Peer.ID)
+			}
+			a.cfg.UI.Left(m.Peer, m.Reason)
+		}
 	case *proto.PeerState:
 		if m.Online {
 			a.cfg.UI.Status(fmt.Sprintf("%s is connected.", nameOr(m.Peer.Name, "The technician")))

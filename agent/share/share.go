@@ -50,7 +50,9 @@ type Config struct {
 type peer struct {
 	est       cc.BandwidthEstimator // nil until known
 	id        int64
-	connected bool // media flows: worth encoding for
+	granted   proto.Grant // what the end user allowed this technician
+	channels  []string    // labels of the data channels opened for it
+	connected bool        // media flows: worth encoding for
 	pc        *webrtc.PeerConnection
 	input     *input.Handler
 	clip      *webrtc.DataChannel
@@ -119,8 +121,14 @@ func New(cfg Config) (*Sharer, error) {
 // ErrClosed is returned by Join after Close.
 var ErrClosed = errors.New("share: the sharer is closed")
 
-// Join opens a peer connection to technician id and sends the offer.
-func (s *Sharer) Join(id int64) error {
+// Join opens a peer connection to technician id and sends the offer. It
+// opens only the channels the end user granted: the screen (and pointer)
+// for PermView, the input channel for PermControl, the clipboard channel
+// for PermClipboard. A grant without PermView opens nothing.
+func (s *Sharer) Join(id int64, granted proto.Grant) error {
+	if !granted.Has(proto.PermView) {
+		return fmt.Errorf("share: technician %d: %w", id, ErrNotGranted)
+	}
 	s.mu.Lock()
 	conf, closed := rtc.Configuration(s.ice, s.cfg.RelayOnly), s.closed
 	s.mu.Unlock()
@@ -140,7 +148,7 @@ func (s *Sharer) Join(id int64) error {
 		pc.Close()
 		return fmt.Errorf("share: add track: %w", err)
 	}
-	p := &peer{id: id, pc: pc, est: est}
+	p := &peer{id: id, pc: pc, est: est, granted: granted}
 	// Reliable, ordered data channels beside the video.
 	ordered := true
 	channel := func(label string) (*webrtc.DataChannel, error) {
@@ -149,9 +157,10 @@ func (s *Sharer) Join(id int64) error {
 			pc.Close()
 			return nil, fmt.Errorf("share: %s channel: %w", label, err)
 		}
+		p.channels = append(p.channels, label)
 		return dc, nil
 	}
-	if s.cfg.Injector != nil {
+	if s.cfg.Injector != nil && granted.Has(proto.PermControl) {
 		p.input = input.NewHandler(s.cfg.Injector)
 		dc, err := channel(proto.InputChannel)
 		if err != nil {
@@ -165,7 +174,7 @@ func (s *Sharer) Join(id int64) error {
 			return err
 		}
 	}
-	if s.cfg.Clipboard != nil {
+	if s.cfg.Clipboard != nil && granted.Has(proto.PermClipboard) {
 		if p.clip, err = channel(proto.ClipboardChannel); err != nil {
 			return err
 		}
@@ -358,7 +367,9 @@ func (s *Sharer) shareCursor(ctx context.Context, src capture.CursorSource) {
 	}
 }
 
-// SetViewOnly stops (or allows again) input from technician id.
+// SetViewOnly stops (or allows again) input from technician id (the
+// technician's own switch). It cannot give more than the end user granted:
+// without PermControl the technician has no input channel at all.
 func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
 	s.mu.Lock()
 	s.viewOnly[id] = viewOnly
@@ -367,6 +378,20 @@ func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
 	if viewOnly && p != nil && p.input != nil {
 		p.input.ReleaseAll()
 	}
+}
+
+// ErrNotGranted means the end user did not allow the technician to see the screen.
+var ErrNotGranted = errors.New("the end user did not allow this technician to see the screen")
+
+// Channels lists the data channels opened for technician id (nil when
+// none is connected): what the end user's grant let through.
+func (s *Sharer) Channels(id int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.peers[id]; p != nil {
+		return append([]string(nil), p.channels...)
+	}
+	return nil
 }
 
 // Leave closes technician id's peer connection.

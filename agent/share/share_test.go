@@ -73,7 +73,7 @@ func TestJoinRacingClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		joined := make(chan error, 1)
-		go func() { joined <- s.Join(int64(i + 1)) }()
+		go func() { joined <- s.Join(int64(i+1), proto.Grant{proto.PermView}) }()
 		if i%2 == 0 {
 			time.Sleep(time.Duration(i) * time.Millisecond)
 		}
@@ -99,7 +99,7 @@ func TestJoinAfterCloseIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if err := s.Join(1); !errors.Is(err, ErrClosed) {
+	if err := s.Join(1, proto.Grant{proto.PermView}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Join after Close: %v, want ErrClosed", err)
 	}
 	if err := s.Run(context.Background()); !errors.Is(err, ErrClosed) {

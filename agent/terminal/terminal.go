@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -86,11 +87,13 @@ func (t *Terminal) ask(ctx context.Context, prompt string) (string, bool) {
 	return "", false
 }
 
-// Say prints one line.
+// Say prints one line, without the control characters a chat text or a
+// name could carry (terminal escapes), but newlines and tabs.
 func (t *Terminal) Say(format string, args ...any) {
+	line := proto.CleanText(fmt.Sprintf(format, args...))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	fmt.Fprintf(t.out, format+"\n", args...)
+	fmt.Fprintln(t.out, line)
 }
 
 // Code implements session.UI.
@@ -110,26 +113,41 @@ func (t *Terminal) Waiting(technician string) {
 // Status implements session.UI.
 func (t *Terminal) Status(text string) { t.Say("%s", text) }
 
-// Consent implements session.UI: the next line typed answers; only y or yes allow.
-func (t *Terminal) Consent(ctx context.Context, req proto.ConsentRequest) bool {
-	who := req.Technician
-	if req.Organisation != "" {
-		who += " (" + req.Organisation + ")"
+// Consent implements session.UI: the next line typed answers; y or yes
+// allows what was asked, v or view allows seeing the screen only, anything
+// else declines.
+func (t *Terminal) Consent(ctx context.Context, req proto.ConsentRequest, relayHost string) proto.Grant {
+	choices := "[y = yes, v = view only, N = no]"
+	if proto.Grant(req.Permissions).ViewOnly() {
+		choices = "[y/N]"
 	}
-	line, ok := t.ask(ctx, fmt.Sprintf("%s wants to view and control this computer. Allow? [y/N]", who))
+	line, ok := t.ask(ctx, session.ConsentQuestion(req, relayHost)+" Allow? "+choices)
 	if !ok {
 		if ctx.Err() != nil {
 			t.Say("The request to connect was withdrawn.")
 		}
-		return false
+		return nil
 	}
-	a := strings.ToLower(strings.TrimSpace(line))
-	if a == "y" || a == "yes" {
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
 		t.Say("You allowed %s to connect.", req.Technician)
-		return true
+		return req.Permissions
+	case "v", "view":
+		if proto.Grant(req.Permissions).Has(proto.PermView) {
+			t.Say("You allowed %s to see your screen only.", req.Technician)
+			return proto.Grant{proto.PermView}
+		}
 	}
 	t.Say("You declined.")
-	return false
+	return nil
+}
+
+// ConfirmRelay asks whether to connect to the support server at host (a
+// dev build asks once before connecting); only y or yes connect.
+func (t *Terminal) ConfirmRelay(ctx context.Context, host string) bool {
+	line, ok := t.ask(ctx, session.RelayQuestion(host)+" Connect? [y/N]")
+	a := strings.ToLower(strings.TrimSpace(line))
+	return ok && (a == "y" || a == "yes")
 }
 
 // Joined implements session.UI.

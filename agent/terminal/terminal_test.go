@@ -69,14 +69,19 @@ func TestLinesAreChatUnlessAQuestionIsAsked(t *testing.T) {
 	term, in, out, chat := newTerm(t)
 	io.WriteString(in, "my printer is broken\n\n")
 	<-chat.ch
-	answer := make(chan bool, 1)
-	go func() {
-		answer <- term.Consent(context.Background(), proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT"})
-	}()
-	out.waitFor(t, "Tina (Acme IT) wants to view and control this computer. Allow? [y/N]")
+	answer := make(chan proto.Grant, 1)
+	req := proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT", PeerID: 7, Permissions: proto.AllPermissions}
+	go func() { answer <- term.Consent(context.Background(), req, "relay.example.com") }()
+	out.waitFor(t, "Tina (Acme IT) wants to connect to this computer through the support server relay.example.com. They will be able to see your screen, use your mouse and keyboard and copy text to and from your clipboard. Allow? [y = yes, v = view only, N = no]")
 	io.WriteString(in, "y\n")
-	if !<-answer {
-		t.Fatal("y did not allow")
+	if g := <-answer; g.String() != "view,control,clipboard" {
+		t.Fatalf("y granted %v", g)
+	}
+	go func() { answer <- term.Consent(context.Background(), req, "relay.example.com") }()
+	out.waitForN(t, "Allow? [y = yes, v = view only, N = no]", 2)
+	io.WriteString(in, " V \n")
+	if g := <-answer; g.String() != "view" {
+		t.Fatalf("v granted %v, want view only", g)
 	}
 	io.WriteString(in, "thanks\n")
 	<-chat.ch
@@ -85,17 +90,17 @@ func TestLinesAreChatUnlessAQuestionIsAsked(t *testing.T) {
 	}
 	// A withdrawn question takes no line; anything but y declines.
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { answer <- term.Consent(ctx, proto.ConsentRequest{Technician: "Tina"}) }()
-	out.waitFor(t, "Tina wants to view")
+	go func() { answer <- term.Consent(ctx, proto.ConsentRequest{Technician: "Tina"}, "r") }()
+	out.waitFor(t, "Tina wants to connect")
 	cancel()
-	if <-answer {
+	if g := <-answer; g != nil {
 		t.Fatal("a withdrawn question allowed")
 	}
 	out.waitFor(t, "The request to connect was withdrawn.")
-	go func() { answer <- term.Consent(context.Background(), proto.ConsentRequest{Technician: "Bob"}) }()
-	out.waitFor(t, "Bob wants to view")
+	go func() { answer <- term.Consent(context.Background(), proto.ConsentRequest{Technician: "Bob"}, "r") }()
+	out.waitFor(t, "Bob wants to connect")
 	io.WriteString(in, "yess\n")
-	if <-answer {
+	if g := <-answer; g != nil {
 		t.Fatal("yess allowed")
 	}
 	term.SetChat(nil)
@@ -112,6 +117,14 @@ func TestChatLines(t *testing.T) {
 	term.Chat(proto.Chat{From: "Tina", FromPeer: 3, Text: "two\nlines"})
 	term.Chat(proto.Chat{From: "Ann", Text: "hi"})
 	out.waitFor(t, "Chat from Tina: two\n  lines\nYou wrote: hi\n")
+	// Escape sequences in a name or text never reach the terminal.
+	term.Chat(proto.Chat{From: "Eve\x1b[2J", FromPeer: 4, Text: "\x1b]52;c;ZXZpbA==\x07pwned\u009b"})
+	out.waitFor(t, "Chat from Eve[2J: ]52;c;ZXZpbA==pwned\n")
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if strings.ContainsAny(out.b.String(), "\x1b\x07\u009b") {
+		t.Fatalf("control characters printed: %q", out.b.String())
+	}
 }
 
 func TestRatingInTheTerminal(t *testing.T) {
@@ -176,5 +189,24 @@ func TestParseRating(t *testing.T) {
 		if _, _, err := ParseRating(bad); !errors.Is(err, ErrBadRating) {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+func TestConfirmRelayInTheTerminal(t *testing.T) {
+	term, in, out, chat := newTerm(t)
+	for i, tc := range []struct {
+		line string
+		want bool
+	}{{"y", true}, {"", false}, {"no", false}} {
+		got := make(chan bool, 1)
+		go func() { got <- term.ConfirmRelay(context.Background(), "relay.example.com") }()
+		out.waitForN(t, "This app will connect to the support server relay.example.com. Connect only if your technician's organisation uses this server. Connect? [y/N]", i+1)
+		io.WriteString(in, tc.line+"\n")
+		if a := <-got; a != tc.want {
+			t.Fatalf("%q: %v, want %v", tc.line, a, tc.want)
+		}
+	}
+	if len(chat.got) != 0 {
+		t.Fatalf("answers went to the chat: %q", chat.got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -189,5 +190,35 @@ func TestProblemOffersRetry(t *testing.T) {
 	cancel()
 	if <-got || !rec.ended {
 		t.Fatal("Close did not give up")
+	}
+}
+
+func TestConfirmRelayNamesTheServer(t *testing.T) {
+	w, _ := newTestWindow(t)
+	for _, tc := range []struct {
+		tap  func() *widget.Button
+		want bool
+	}{{func() *widget.Button { return w.relay.connect }, true}, {func() *widget.Button { return w.relay.cancel }, false}} {
+		got := make(chan bool, 1)
+		go func() { got <- w.ConfirmRelay(context.Background(), "relay.example.com") }()
+		w.waitShown(t, "relay")
+		if !strings.Contains(w.relay.text.Text, "support server relay.example.com") {
+			t.Fatalf("question %q does not name the server", w.relay.text.Text)
+		}
+		test.Tap(tc.tap())
+		if a := <-got; a != tc.want {
+			t.Fatalf("answer %v, want %v", a, tc.want)
+		}
+		if !w.relay.box.Hidden {
+			t.Fatal("question still shown")
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan bool, 1)
+	go func() { got <- w.ConfirmRelay(ctx, "relay.example.com") }()
+	w.waitShown(t, "relay")
+	cancel()
+	if <-got {
+		t.Fatal("a withdrawn question confirmed")
 	}
 }

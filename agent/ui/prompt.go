@@ -6,8 +6,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/relaydesk/relaydesk/agent/session"
 )
 
 // connectPrompt asks for the connection details the download page shows,
@@ -107,4 +110,54 @@ func (w *Window) doRetry() {
 	w.end.SetText("End session")
 	w.relayout()
 	ch <- struct{}{}
+}
+
+// relayConfirm asks, in a dev build, whether to connect to the support
+// server the connection details name (a release build knows its server).
+type relayConfirm struct {
+	box             *fyne.Container
+	text            *widget.Label
+	connect, cancel *widget.Button
+	answer          chan bool // the pending question's answer
+}
+
+func (r *relayConfirm) build(w *Window) {
+	r.text = widget.NewLabel("")
+	r.text.Wrapping = fyne.TextWrapWord
+	r.connect = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), func() { r.decide(w, true) })
+	r.connect.Importance = widget.HighImportance
+	r.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { r.decide(w, false) })
+	r.box = container.NewVBox(r.text, container.NewHBox(layout.NewSpacer(), r.cancel, r.connect))
+	r.box.Hide()
+}
+
+// decide answers the question (UI goroutine).
+func (r *relayConfirm) decide(w *Window, yes bool) {
+	if ch := take(w, &r.answer); ch != nil {
+		r.hide(w)
+		ch <- yes
+	}
+}
+
+func (r *relayConfirm) hide(w *Window) { r.box.Hide(); w.relayout() }
+
+// ConfirmRelay implements session.Prompter: it names the support server
+// and waits for Connect, Cancel or ctx (which counts as Cancel).
+func (w *Window) ConfirmRelay(ctx context.Context, host string) bool {
+	ch := make(chan bool, 1)
+	ask(w, "relay", &w.relay.answer, ch, func() {
+		w.heading.SetText("Connect to this support server?")
+		w.status.SetText("")
+		w.relay.text.SetText(session.RelayQuestion(host))
+		w.relay.box.Show()
+		w.relayout()
+		w.win.RequestFocus()
+	})
+	select {
+	case yes := <-ch:
+		return yes
+	case <-ctx.Done():
+		withdraw(w, &w.relay.answer, ch, func() { w.relay.hide(w) })
+		return false
+	}
 }

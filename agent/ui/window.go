@@ -10,7 +10,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"image/color"
 	"sort"
 	"strings"
@@ -24,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -57,15 +57,19 @@ type Window struct {
 	consentBox  *fyne.Container
 	consentText *widget.Label
 	allow, deny *widget.Button
+	viewOnly    *widget.Button // "Allow view only": no mouse, keyboard or clipboard
+	asked       proto.Grant    // what the pending question asks
 
 	chat   chatPanel
 	rating ratingPanel
 	prompt connectPrompt
+	relay  relayConfirm
 
 	mu          sync.Mutex
-	answer      chan bool // the pending consent question's answer
+	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
 	retried     chan struct{}
 	peers       map[int64]string
+	viewOnlyIDs map[int64]bool // technicians the end user allowed to view only
 	rawCode     string
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
@@ -77,7 +81,7 @@ func New(app fyne.App, act Actions) *Window {
 	if act.Close == nil {
 		act.Close = act.End
 	}
-	w := &Window{win: app.NewWindow("Remote support"), act: act, peers: map[int64]string{}}
+	w := &Window{win: app.NewWindow("Remote support"), act: act, peers: map[int64]string{}, viewOnlyIDs: map[int64]bool{}}
 	w.code = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	w.code.TextSize = 40
 	w.code.TextStyle = fyne.TextStyle{Bold: true}
@@ -101,18 +105,20 @@ func New(app fyne.App, act Actions) *Window {
 
 	w.consentText = widget.NewLabel("")
 	w.consentText.Wrapping = fyne.TextWrapWord
-	w.allow = widget.NewButtonWithIcon("Allow", theme.ConfirmIcon(), func() { w.decide(true) })
+	w.allow = widget.NewButtonWithIcon("Allow", theme.ConfirmIcon(), func() { w.decide(w.asked) })
 	w.allow.Importance = widget.HighImportance
-	w.deny = widget.NewButtonWithIcon("Deny", theme.CancelIcon(), func() { w.decide(false) })
+	w.viewOnly = widget.NewButtonWithIcon("Allow view only", theme.VisibilityIcon(), func() { w.decide(proto.Grant{proto.PermView}) })
+	w.deny = widget.NewButtonWithIcon("Deny", theme.CancelIcon(), func() { w.decide(nil) })
 	w.consentBox = container.NewVBox(
 		widget.NewSeparator(), w.consentText,
-		container.NewHBox(layout.NewSpacer(), w.deny, w.allow),
+		container.NewHBox(layout.NewSpacer(), w.deny, w.viewOnly, w.allow),
 	)
 	w.consentBox.Hide()
 
 	w.chat.build(w)
 	w.rating.build(w)
 	w.prompt.build(w)
+	w.relay.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -127,7 +133,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),
@@ -218,57 +224,42 @@ func withdraw[T any](w *Window, slot *chan T, ch chan T, hide func()) {
 // Status implements session.UI.
 func (w *Window) Status(text string) { fyne.Do(func() { w.status.SetText(text) }) }
 
-// Consent implements session.UI: it shows the question and waits for
-// Allow, Deny or ctx.
-func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest) bool {
-	ch := make(chan bool, 1)
-	who := req.Technician
-	if req.Organisation != "" {
-		who += " (" + req.Organisation + ")"
-	}
-	can := "view your screen"
-	if len(req.Permissions) > 0 {
-		can = describe(req.Permissions)
-	}
+// Consent implements session.UI: it shows the question, naming the
+// technician and the support server, and waits for Allow (what was
+// asked), Allow view only, Deny or ctx.
+func (w *Window) Consent(ctx context.Context, req proto.ConsentRequest, relayHost string) proto.Grant {
+	ch := make(chan proto.Grant, 1)
 	ask(w, "consent", &w.answer, ch, func() {
-		w.consentText.SetText(fmt.Sprintf("%s wants to connect to this computer. They will be able to %s. Nothing is shared until you click Allow.", who, can))
+		w.asked = req.Permissions
+		w.consentText.SetText(session.ConsentQuestion(req, relayHost) + " Nothing is shared until you click Allow.")
+		if proto.Grant(req.Permissions).ViewOnly() || !proto.Grant(req.Permissions).Has(proto.PermView) {
+			w.viewOnly.Hide() // nothing less to offer
+		} else {
+			w.viewOnly.Show()
+		}
 		w.consentBox.Show()
 		w.relayout()
 		w.win.RequestFocus()
 	})
 	select {
-	case a := <-ch:
-		return a
+	case g := <-ch:
+		w.mu.Lock()
+		w.viewOnlyIDs[req.PeerID] = g.ViewOnly()
+		w.mu.Unlock()
+		return g
 	case <-ctx.Done():
 		withdraw(w, &w.answer, ch, w.hideConsent)
-		return false
+		return nil
 	}
 }
 
 func (w *Window) hideConsent() { w.consentBox.Hide(); w.relayout() }
 
-func describe(perms []string) string {
-	words := map[string]string{"view": "see your screen", "control": "use your mouse and keyboard", "clipboard": "copy text to and from your clipboard"}
-	var out []string
-	for _, p := range perms {
-		if s, ok := words[p]; ok {
-			out = append(out, s)
-		}
-	}
-	switch len(out) {
-	case 0:
-		return "view your screen"
-	case 1:
-		return out[0]
-	}
-	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
-}
-
-// decide answers the consent question (UI goroutine).
-func (w *Window) decide(allow bool) {
+// decide answers the consent question with g, nil to deny (UI goroutine).
+func (w *Window) decide(g proto.Grant) {
 	if ch := take(w, &w.answer); ch != nil {
 		w.hideConsent()
-		ch <- allow
+		ch <- g
 	}
 }
 
@@ -291,12 +282,26 @@ func (w *Window) Left(p proto.Peer, _ string) {
 
 func (w *Window) showPeers() {
 	w.mu.Lock()
-	var names []string
-	for _, n := range w.peers {
+	var names, control, view []string
+	for id, n := range w.peers {
 		names = append(names, n)
+		if w.viewOnlyIDs[id] {
+			view = append(view, n)
+		} else {
+			control = append(control, n)
+		}
 	}
 	w.mu.Unlock()
 	sort.Strings(names)
+	sort.Strings(control)
+	sort.Strings(view)
+	var viewed []string
+	if len(control) > 0 {
+		viewed = append(viewed, "Your screen is being viewed and controlled by "+strings.Join(control, ", ")+".")
+	}
+	if len(view) > 0 {
+		viewed = append(viewed, "Your screen is being viewed (not controlled) by "+strings.Join(view, ", ")+".")
+	}
 	fyne.Do(func() {
 		defer w.relayout()
 		if len(names) == 0 {
@@ -305,7 +310,7 @@ func (w *Window) showPeers() {
 			w.chat.box.Hide()
 			return
 		}
-		w.viewed.SetText("Your screen is being viewed and controlled by " + strings.Join(names, ", ") + ".")
+		w.viewed.SetText(strings.Join(viewed, " "))
 		w.viewed.Show()
 		w.people.SetText("Connected: " + strings.Join(names, ", "))
 		w.people.Show()

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -82,40 +83,49 @@ func TestCodeIsShownGrouped(t *testing.T) {
 	}
 }
 
-func TestConsentAllowAndDeny(t *testing.T) {
+func TestConsentAllowViewOnlyAndDeny(t *testing.T) {
 	w, _ := newTestWindow(t)
-	req := proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT", Permissions: []string{"view", "control", "clipboard"}}
-	for _, allow := range []bool{true, false} {
-		got := make(chan bool, 1)
-		go func() { got <- w.Consent(context.Background(), req) }()
+	req := proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT", PeerID: 7, Permissions: proto.AllPermissions}
+	for _, tc := range []struct {
+		button *widget.Button
+		want   proto.Grant
+	}{{w.allow, proto.AllPermissions}, {w.viewOnly, proto.Grant{proto.PermView}}, {w.deny, nil}} {
+		got := make(chan proto.Grant, 1)
+		go func() { got <- w.Consent(context.Background(), req, "relay.example.com") }()
 		w.waitShown(t, "consent")
 		text := w.consentText.Text
-		for _, want := range []string{"Tina (Acme IT)", "see your screen", "use your mouse and keyboard", "clipboard", "Nothing is shared until you click Allow"} {
+		for _, want := range []string{"Tina (Acme IT)", "support server relay.example.com", "see your screen", "use your mouse and keyboard", "clipboard", "Nothing is shared until you click Allow"} {
 			if !strings.Contains(text, want) {
 				t.Fatalf("question %q lacks %q", text, want)
 			}
 		}
-		if allow {
-			test.Tap(w.allow)
-		} else {
-			test.Tap(w.deny)
+		if w.viewOnly.Hidden {
+			t.Fatal("no view-only choice for a request to control")
 		}
+		test.Tap(tc.button)
 		select {
-		case a := <-got:
-			if a != allow {
-				t.Fatalf("answer %v, want %v", a, allow)
+		case g := <-got:
+			if g.String() != tc.want.String() {
+				t.Fatalf("%s: answer %v, want %v", tc.button.Text, g, tc.want)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no answer")
 		}
+		if tc.button == w.viewOnly { // the indicator tells what the technician may do
+			w.Joined(proto.Peer{ID: 7, Name: "Tina"})
+			if w.viewed.Text != "Your screen is being viewed (not controlled) by Tina." {
+				t.Fatalf("view-only indicator %q", w.viewed.Text)
+			}
+			w.Left(proto.Peer{ID: 7, Name: "Tina"}, "")
+		}
 	}
 	// A withdrawn question answers no.
 	ctx, cancel := context.WithCancel(context.Background())
-	got := make(chan bool, 1)
-	go func() { got <- w.Consent(ctx, req) }()
+	got := make(chan proto.Grant, 1)
+	go func() { got <- w.Consent(ctx, req, "relay.example.com") }()
 	cancel()
-	if <-got {
-		t.Fatal("a withdrawn question answered yes")
+	if g := <-got; g != nil {
+		t.Fatalf("a withdrawn question answered %v", g)
 	}
 }
 

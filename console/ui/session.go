@@ -40,6 +40,7 @@ type sessionTab struct {
 	stats    *widget.Label
 
 	viewOnly   *widget.Check
+	granted    proto.Grant // what the end user allowed (guarded by mu)
 	fit        *widget.Check
 	display    *widget.Select
 	keys       *widget.Select
@@ -162,9 +163,18 @@ func (t *sessionTab) sendInput(in proto.Input) error {
 	return t.remote.SendInput(in)
 }
 
-// setControls enables the toolbar while connected.
+// setControls enables the toolbar while connected; after a view-only
+// grant the control switches stay off (the end user's app has no input or
+// clipboard channel for this technician anyway).
 func (t *sessionTab) setControls(on bool) {
+	t.mu.Lock()
+	granted := t.granted
+	t.mu.Unlock()
 	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
+		if on && granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip) {
+			w.Disable()
+			continue
+		}
 		if on {
 			w.Enable()
 		} else {
@@ -327,16 +337,26 @@ func (t *sessionTab) Stage(text string) {
 func (t *sessionTab) Connected(c proto.Connected) {
 	t.mu.Lock()
 	t.sessionID, t.info, t.online = c.Session.ID, c.Session, true
+	if len(c.Granted) > 0 { // empty after a relay restart: keep what we knew
+		t.granted = c.Granted
+	}
+	viewOnly := t.granted.ViewOnly()
 	if name := sessionTitle(c.Session); name != "" {
 		t.title = name
 	}
 	t.mu.Unlock()
 	t.c.do(func() {
 		t.setTitle("")
+		if viewOnly {
+			t.viewOnly.SetChecked(true)
+		}
 		t.setControls(true)
-		if c.Resumed {
+		switch {
+		case viewOnly:
+			t.setStatus("Connected, view only: the end user allowed you to see the screen, not to use the mouse, keyboard or clipboard.")
+		case c.Resumed:
 			t.setStatus("Connected again; the session resumed.")
-		} else {
+		default:
 			t.setStatus("Connected. Click into the screen to control it; the end user sees who is connected.")
 		}
 		if t.screen.Frame() == nil {

@@ -529,3 +529,27 @@ func TestDetailsShowDeviceAndRating(t *testing.T) {
 		}
 	}
 }
+
+// TestViewOnlyGrantIsShown: when the end user allowed view only, the tab
+// says so and the control switches stay off.
+func TestViewOnlyGrantIsShown(t *testing.T) {
+	c, be, _ := newTestConsole(t)
+	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
+	<-be.watching
+	c.Connect(proto.Connect{Code: "123456789"})
+	tab := c.sessions[0]
+	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}, Granted: proto.Grant{proto.PermView}})
+	testLoop.run()
+	if !tab.viewOnly.Checked || !tab.viewOnly.Disabled() || !tab.keys.Disabled() || !tab.sendClip.Disabled() || !tab.fetchClip.Disabled() || tab.shot.Disabled() {
+		t.Fatal("view only: the control switches are not off (or the screenshot is)")
+	}
+	if !strings.Contains(tab.status.Text, "view only") {
+		t.Fatalf("status %q does not say view only", tab.status.Text)
+	}
+	// A resume without the grant (relay restarted) keeps what was known.
+	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}, Resumed: true})
+	testLoop.run()
+	if !tab.keys.Disabled() {
+		t.Fatal("a resume re-enabled the keys of a view-only session")
+	}
+}

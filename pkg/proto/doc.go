@@ -47,10 +47,11 @@
 //	  LinkCreate{CustomerName, Expires} ->
 //	                                   <-   LinkCreated{SessionID, URL, ExpiresAt}
 //	  Connect{Code | SessionID}       ->    relay asks the agent:
-//	                                        ConsentRequest{Technician} -> agent
-//	                                        agent -> ConsentAnswer{Allow}
-//	                                   <-   Connected{Session} or Error{CodeConsentDenied...}
-//	                                        agent receives PeerJoined{Peer, Name, ICE}
+//	                                        ConsentRequest{Technician, PeerID, Permissions} -> agent
+//	                                        agent -> ConsentAnswer{Allow, Granted}
+//	                                   <-   Connected{Session, Granted} or Error{CodeConsentDenied...}
+//	                                        agent receives PeerJoined{Peer, Name, ICE}; it admits only a
+//	                                        peer its end user allowed, with only the granted channels
 //	                                        (the agent's first TURN credentials: AgentRegistered
 //	                                        carries ICE only on a resume with technicians attached)
 //

@@ -144,12 +144,15 @@ type Peer struct {
 
 // ConsentRequest asks the end user whether Technician may connect.
 type ConsentRequest struct {
-	SessionID    string   `cbor:"1,keyasint"`
-	Technician   string   `cbor:"2,keyasint"`
-	Organisation string   `cbor:"3,keyasint,omitempty"`
-	Permissions  []string `cbor:"4,keyasint,omitempty"` // e.g. "view", "control", "clipboard"
+	SessionID    string       `cbor:"1,keyasint"`
+	Technician   string       `cbor:"2,keyasint"`
+	Organisation string       `cbor:"3,keyasint,omitempty"`
+	Permissions  []Permission `cbor:"4,keyasint,omitempty"` // what the technician asks for (PermView, ...)
 	// Timeout is how long the relay waits for an answer.
 	Timeout time.Duration `cbor:"5,keyasint,omitempty"`
+	// PeerID is the technician's peer ID: the one a later PeerJoined names.
+	// The app admits no other peer than those the end user allowed.
+	PeerID int64 `cbor:"6,keyasint,omitempty"`
 }
 
 // ConsentGone withdraws a consent request the end user has not answered
@@ -160,9 +163,12 @@ type ConsentGone struct {
 	Reason     string `cbor:"3,keyasint,omitempty"`
 }
 
-// ConsentAnswer is the end user's decision.
+// ConsentAnswer is the end user's decision. With Allow, Granted lists the
+// permissions given (a subset of those asked, e.g. only PermView); an
+// answer that allows with an empty Granted grants what was asked.
 type ConsentAnswer struct {
-	Allow bool `cbor:"1,keyasint"`
+	Allow   bool  `cbor:"1,keyasint"`
+	Granted Grant `cbor:"2,keyasint,omitempty"`
 }
 
 // Login authenticates a technician with a password.
@@ -257,6 +263,9 @@ type Connected struct {
 	Resumed bool        `cbor:"3,keyasint,omitempty"`
 	// ICE lists the relay's TURN servers with credentials for this session.
 	ICE []ICEServer `cbor:"4,keyasint,omitempty"`
+	// Granted is what the end user allowed this technician (view only: no
+	// control); the SOS app enforces it.
+	Granted Grant `cbor:"5,keyasint,omitempty"`
 }
 
 // ConnectStage reports progress of a pending Connect, e.g. "asking the end user for permission".

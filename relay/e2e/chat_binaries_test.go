@@ -27,7 +27,7 @@ func TestChatAndRatingWithTheBinaries(t *testing.T) {
 	id := queueOf(t, tech, false)[0].ID
 
 	con := start(t, tech.env, "console", "connect", "--session", id)
-	sos.expect(`tina wants to view and control this computer\. Allow\? \[y/N\]`)
+	sos.expect(`tina wants to connect to this computer through the support server 127\.0\.0\.1\..* Allow\? \[y = yes, v = view only, N = no\]`)
 	sos.say("y")
 	con.expect(`Connected to session ` + id)
 	sos.expect(`tina is now connected to this computer`)

@@ -190,6 +190,9 @@ func (p *prompter) AskConnection(ctx context.Context, problem string) (string, b
 	return l, true
 }
 
+// ConfirmRelay accepts the relay (a dev build asks once before connecting).
+func (p *prompter) ConfirmRelay(ctx context.Context, host string) bool { return true }
+
 func (p *prompter) Problem(ctx context.Context, text string, retry bool) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

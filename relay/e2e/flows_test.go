@@ -35,7 +35,7 @@ func TestCodeFlowConsentGiven(t *testing.T) {
 	code := sos.expect(codeLine)[1]
 
 	con := start(t, tech.env, "console", "connect", code)
-	sos.expect(`admin wants to view and control this computer\. Allow\? \[y/N\]`)
+	sos.expect(`admin wants to connect to this computer through the support server 127\.0\.0\.1\. They will be able to see your screen, use your mouse and keyboard and copy text to and from your clipboard\. Allow\? \[y = yes, v = view only, N = no\]`)
 	sos.say("y")
 	id := con.expect(`Connected to session ([0-9a-f]+) \(status Active\)`)[1]
 	sos.expect(`admin is now connected to this computer`)
@@ -64,7 +64,7 @@ func TestCodeFlowConsentRefused(t *testing.T) {
 
 	con := start(t, tech.env, "console", "connect", strings.ReplaceAll(code, " ", ""))
 	con.expect(`Asking the end user for permission`)
-	sos.expect(`Allow\? \[y/N\]`)
+	sos.expect(`Allow\? \[y = yes, v = view only, N = no\]`)
 	sos.say("n")
 	con.expect(`The end user declined the connection\.`)
 	if c := con.wait(); c == 0 {
@@ -147,7 +147,7 @@ func TestLinkFlow(t *testing.T) {
 	}
 
 	con := start(t, tech.env, "console", "connect", "--session", id)
-	sos.expect(`tina wants to view and control this computer`)
+	sos.expect(`tina wants to connect to this computer through the support server 127\.0\.0\.1`)
 	sos.say("yes")
 	con.expect(`Connected to session ` + id)
 	watch.expect(id + `\s+Active`)
@@ -336,11 +336,11 @@ func TestAgentNetworkDrop(t *testing.T) {
 // session becomes Ready.
 func TestDownloadedAppJoinsTheLink(t *testing.T) {
 	dl := t.TempDir()
-	sosBin, err := os.ReadFile(filepath.Join(bin, "sos"))
+	sosBin, err := os.ReadFile(filepath.Join(bin, "sos-release"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dl, "sos-linux-amd64"), sosBin, 0o755)
+	os.WriteFile(filepath.Join(dl, "sos-linux-amd64"), sosBin, 0o755) // a release build for this relay: it asks nothing before connecting
 	r := startRelay(t, "--downloads", dl, "--org", "Acme IT")
 	r.addUser(t, "tina", "technician", "tina-password-1")
 	tech := r.login(t, "tina", "tina-password-1")

@@ -69,13 +69,15 @@ func (u *recordingUI) Code(code string, _ time.Time) {
 	default:
 	}
 }
-func (u *recordingUI) Waiting(string)                                     {}
-func (u *recordingUI) Status(string)                                      {}
-func (u *recordingUI) Consent(context.Context, proto.ConsentRequest) bool { return true }
-func (u *recordingUI) Joined(p proto.Peer)                                { u.joined <- p }
-func (u *recordingUI) Left(proto.Peer, string)                            {}
-func (u *recordingUI) Ended(proto.SessionEnded)                           {}
-func (u *recordingUI) Chat(proto.Chat)                                    {}
+func (u *recordingUI) Waiting(string) {}
+func (u *recordingUI) Status(string)  {}
+func (u *recordingUI) Consent(_ context.Context, req proto.ConsentRequest, _ string) proto.Grant {
+	return req.Permissions
+}
+func (u *recordingUI) Joined(p proto.Peer)      { u.joined <- p }
+func (u *recordingUI) Left(proto.Peer, string)  {}
+func (u *recordingUI) Ended(proto.SessionEnded) {}
+func (u *recordingUI) Chat(proto.Chat)          {}
 
 // techHandler collects signals for the technician.
 type techHandler struct {

@@ -16,14 +16,16 @@ import (
 // endUserName is how the end user appears in the chat when the link gave no name.
 const endUserName = "End user"
 
-// checkText trims a chat text or rating comment and checks it is valid
-// UTF-8 of at most limit bytes; what names the text in the sentence.
+// checkText trims a chat text or rating comment, removes its control
+// characters (but newline and tab) and checks it is valid UTF-8 of at most
+// limit bytes; what names the text in the sentence.
 func checkText(s, what string, limit int) (string, error) {
-	t := strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(t):
+	if !utf8.ValidString(s) {
 		return "", proto.Errorf(proto.ErrBadRequest, "The %s is not valid text (UTF-8).", what)
-	case len(t) > limit:
+	}
+	// Control characters (ESC and the like) would reach the readers' terminals.
+	t := strings.TrimSpace(proto.CleanText(s))
+	if len(t) > limit {
 		return "", proto.Errorf(proto.ErrBadRequest, "The %s has %d bytes; at most %d are allowed.", what, len(t), limit)
 	}
 	return t, nil

@@ -96,6 +96,7 @@ func TestChatIsValidated(t *testing.T) {
 		{" \t\n ", proto.ErrBadRequest},
 		{strings.Repeat("x", proto.MaxChat+1), proto.ErrBadRequest},
 		{"bad \xff byte", proto.ErrBadRequest},
+		{"\x1b\x07\x1b ", proto.ErrBadRequest}, // nothing left once the controls are gone
 		{strings.Repeat("ä", proto.MaxChat/2), proto.ErrNone},
 	} {
 		err := f.m.AgentChat(f.ctx, a, proto.Chat{SessionID: id, Text: tc.text})
@@ -111,6 +112,14 @@ func TestChatIsValidated(t *testing.T) {
 	}
 	if n := len(a.Conn.(*fakeConn).all(proto.TypeChat)); n != 1 {
 		t.Fatalf("%d messages delivered, want only the valid one", n)
+	}
+	// Terminal escapes are removed; newlines and tabs stay.
+	if err := f.m.AgentChat(f.ctx, a, proto.Chat{SessionID: id, Text: "\x1b]52;c;ZXZpbA==\x07hi\u009b2J\n\tthere"}); err != nil {
+		t.Fatal(err)
+	}
+	var got proto.Chat
+	if !a.Conn.(*fakeConn).last(proto.TypeChat, &got) || got.Text != "]52;c;ZXZpbA==hi2J\n\tthere" {
+		t.Fatalf("delivered %q, want the text without control characters", got.Text)
 	}
 
 	// Only participants: not another technician, not a manager who is not
@@ -137,7 +146,7 @@ func TestChatIsValidated(t *testing.T) {
 	if err := f.m.AgentChat(f.ctx, a, proto.Chat{SessionID: id, Text: "bye"}); proto.CodeOf(err) != proto.ErrSessionUnknown {
 		t.Fatalf("agent chat after the end: %v", err)
 	}
-	if stored, _ := f.st.ChatMessages(f.ctx, id); len(stored) != 1 {
+	if stored, _ := f.st.ChatMessages(f.ctx, id); len(stored) != 2 {
 		t.Fatalf("refused messages were stored: %d", len(stored))
 	}
 }

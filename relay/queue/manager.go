@@ -51,6 +51,9 @@ type attachment struct {
 	user store.User
 	tech *Tech     // nil while the technician's connection is down
 	lost time.Time // when tech became nil
+	// granted is what the end user allowed (empty for an attachment
+	// restored after a relay restart: the app still knows and enforces it).
+	granted proto.Grant
 }
 
 type live struct {
@@ -596,6 +599,7 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 	if ttl < time.Minute || ttl > m.cfg.LinkMaxTTL {
 		return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "A link must expire between 1 minute and %s from now.", m.cfg.LinkMaxTTL)
 	}
+	req.CustomerName = proto.CleanText(req.CustomerName) // printed in terminals
 	if len(req.CustomerName) > 200 {
 		return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "The end user's name is longer than 200 characters.")
 	}
@@ -730,7 +734,8 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	m.mu.Unlock()
 	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, nil)
 
-	allowed, why := m.askConsent(ctx, agent, id, t, stage)
+	granted, why := m.askConsent(ctx, agent, id, t, stage)
+	allowed := why == nil
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -762,13 +767,13 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
 		return proto.Connected{}, m.internal("attach you to the session", err)
 	}
-	l.techs[t.User.ID] = &attachment{user: t.User, tech: t}
+	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
 	if err := m.persist(ctx, l, m.event(l, store.StatusActive, t.User.Name, "the end user allowed the connection")); err != nil {
 		return proto.Connected{}, m.internal("start the session", err)
 	}
-	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, nil)
+	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, map[string]string{"granted": granted.String()})
 	if req.Code != "" {
 		// A consented success forgives this technician's wrong codes; the
 		// source's and the daily count stay (H1).
@@ -780,7 +785,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if l.iceRenew.IsZero() {
 		l.iceRenew = now.Add(m.cfg.ICERenew)
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id, t.User.ID)}, nil
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id, t.User.ID), Granted: granted}, nil
 }
 
 func (m *Manager) trackTech(t *Tech, id string) {
@@ -804,17 +809,17 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: true})
 	}
-	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true, ICE: m.ice(l.s.ID, t.User.ID)}
+	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, Resumed: true, ICE: m.ice(l.s.ID, t.User.ID), Granted: at.granted}
 }
 
-// askConsent asks the end user and reports whether they allowed t in, and if not, why.
-func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, stage func(string)) (bool, *proto.Failure) {
+// askConsent asks the end user and reports what they allowed t, or why not.
+func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, stage func(string)) (proto.Grant, *proto.Failure) {
 	stage("Asking the end user for permission…")
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
 	defer cancel()
 	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
-		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation,
-		Permissions: []string{"view", "control", "clipboard"}, Timeout: m.cfg.ConsentTimeout,
+		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation, PeerID: t.User.ID,
+		Permissions: proto.AllPermissions, Timeout: m.cfg.ConsentTimeout,
 	})
 	var ans proto.ConsentAnswer
 	withdraw := func(reason string) {
@@ -824,18 +829,25 @@ func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, 
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		withdraw("no answer in time")
-		return false, proto.Errorf(proto.ErrConsentTimeout, "The end user did not answer the request to connect within %s.", m.cfg.ConsentTimeout)
+		return nil, proto.Errorf(proto.ErrConsentTimeout, "The end user did not answer the request to connect within %s.", m.cfg.ConsentTimeout)
 	case ctx.Err() != nil:
 		withdraw("the technician cancelled")
-		return false, proto.Errorf(proto.ErrSessionState, "The connect attempt was cancelled.")
+		return nil, proto.Errorf(proto.ErrSessionState, "The connect attempt was cancelled.")
 	case err != nil:
-		return false, proto.Errorf(proto.ErrAgentOffline, "The end user's app disconnected while being asked for permission.")
+		return nil, proto.Errorf(proto.ErrAgentOffline, "The end user's app disconnected while being asked for permission.")
 	case env.Type != proto.TypeConsentAnswer || env.Decode(&ans) != nil:
-		return false, proto.Errorf(proto.ErrProtocol, "The end user's app gave an answer the relay could not read.")
+		return nil, proto.Errorf(proto.ErrProtocol, "The end user's app gave an answer the relay could not read.")
 	case !ans.Allow:
-		return false, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
+		return nil, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
 	}
-	return true, nil
+	granted := ans.Granted.Within(proto.AllPermissions)
+	if len(ans.Granted) == 0 {
+		granted = proto.AllPermissions
+	}
+	if !granted.Has(proto.PermView) {
+		return nil, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
+	}
+	return granted, nil
 }
 
 // TechSignal relays a signalling message from a technician to the agent of the session.

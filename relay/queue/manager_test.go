@@ -34,6 +34,7 @@ type fakeConn struct {
 	mu     sync.Mutex
 	sent   []proto.Envelope
 	allow  *bool // nil: never answer
+	grant  proto.Grant
 	closed error
 }
 
@@ -54,7 +55,7 @@ func (f *fakeConn) Request(ctx context.Context, t proto.Type, body any) (proto.E
 		<-ctx.Done()
 		return proto.Envelope{}, ctx.Err()
 	}
-	b, _ := proto.Marshal(&proto.ConsentAnswer{Allow: *f.allow})
+	b, _ := proto.Marshal(&proto.ConsentAnswer{Allow: *f.allow, Granted: f.grant})
 	return proto.Envelope{Type: proto.TypeConsentAnswer, Body: b}, nil
 }
 
@@ -190,6 +191,49 @@ func TestCodeSessionConsentAndEnd(t *testing.T) {
 	}
 	if len(got) != 3 || got[0] != store.StatusReady || got[1] != store.StatusActive || got[2] != store.StatusClosed {
 		t.Fatalf("history %v", got)
+	}
+}
+
+func TestConsentNamesThePeerAndKeepsTheGrant(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		answer, want proto.Grant
+		refused      bool
+	}{
+		{answer: nil, want: proto.AllPermissions}, // allowed without a list: what was asked
+		{answer: proto.Grant{proto.PermView}, want: proto.Grant{proto.PermView}},
+		{answer: proto.Grant{proto.PermClipboard, proto.PermView, "files"}, want: proto.Grant{proto.PermView, proto.PermClipboard}},
+		{answer: proto.Grant{proto.PermControl}, refused: true}, // nothing without the screen
+	} {
+		a := f.agent(yes())
+		a.Conn.(*fakeConn).grant = tc.answer
+		reg, err := f.m.RegisterAgent(f.ctx, a, proto.AgentRegister{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: reg.Code}, noStage)
+		var req proto.ConsentRequest
+		if !a.Conn.(*fakeConn).last(proto.TypeConsentRequest, &req) || req.PeerID != f.tech.User.ID || len(req.Permissions) != 3 {
+			t.Fatalf("consent request %+v does not name peer %d and the three permissions", req, f.tech.User.ID)
+		}
+		if tc.refused {
+			if proto.CodeOf(err) != proto.ErrConsentDenied {
+				t.Fatalf("grant %v: %v, want a refusal", tc.answer, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Granted.String() != tc.want.String() {
+			t.Fatalf("answer %v: connected with %v, want %v", tc.answer, c.Granted, tc.want)
+		}
+		// A reconnecting technician is told the same grant.
+		again, err := f.m.Connect(f.ctx, f.tech, proto.Connect{SessionID: reg.SessionID}, noStage)
+		if err != nil || !again.Resumed || again.Granted.String() != tc.want.String() {
+			t.Fatalf("reattach: %+v, %v", again, err)
+		}
+		f.m.TechEnd(f.ctx, f.tech, proto.End{SessionID: reg.SessionID})
 	}
 }
 

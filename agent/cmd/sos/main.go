@@ -37,6 +37,14 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// A release build carries the relay(s) it may talk to, set at build time:
+//
+//	-ldflags "-X main.releaseRelays=relay.example.com -X main.releaseKey=sha256:<hex>"
+//
+// releaseRelays lists host names or addresses, separated by commas. Empty
+// in dev builds: the app then shows the relay's host and asks once.
+var releaseRelays, releaseKey string
+
 func main() {
 	os.Exit(run())
 }
@@ -62,7 +70,10 @@ func run() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log}
+	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey)}
+	// Details the end user typed on the command line need no confirmation
+	// (a release build still refuses a relay it was not built for).
+	cfg.Confirmed = *relay != "" || *fp != "" || *link != ""
 	// Downloaded from a relay's page, the file name carries everything.
 	if *relay == "" && *fp == "" && *link == "" {
 		for _, name := range []string{executable(), os.Args[0]} {
@@ -144,7 +155,7 @@ func run() int {
 				log.Error("screen sharing stopped", "err", err)
 			}
 		})
-		cfg.OnSignal = sh.OnSignal
+		cfg.Media, cfg.OnSignal = sh, sh.OnSignal
 		cfg.OnICE = func(ice []proto.ICEServer) {
 			if *turnTCP {
 				ice = rtc.OnlyTransport(ice, "tcp")
@@ -212,8 +223,11 @@ func chatSender(ctx context.Context, ag *session.Agent, wg *sync.WaitGroup, fail
 // technician joined it asks for a rating when asked to (or on a terminal).
 func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool) error {
 	term := terminal.New(os.Stdin, os.Stdout)
-	cfg.UI = &mediaUI{UI: term, sh: sh, wg: wg, log: log}
+	cfg.UI = term
 	*ag = session.New(cfg)
+	if err := (*ag).CheckRelay(ctx, term.ConfirmRelay); err != nil {
+		return err
+	}
 	term.SetChat(chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) }))
 	err := (*ag).Run(ctx)
 	term.SetChat(nil)
@@ -275,7 +289,7 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 			})
 		},
 	})
-	cfg.UI = &mediaUI{UI: win, sh: sh, wg: wg, log: log}
+	cfg.UI = win
 	*ag = session.New(cfg)
 	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)
 	result := make(chan error, 1)
@@ -295,31 +309,4 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 	a.Run()
 	stop() // the window is gone: end the session if it still runs
 	return <-result
-}
-
-// mediaUI starts and stops a technician's screen stream as they join and leave.
-type mediaUI struct {
-	session.UI
-	sh  *share.Sharer
-	wg  *sync.WaitGroup
-	log *slog.Logger
-}
-
-func (u *mediaUI) Joined(p proto.Peer) {
-	u.UI.Joined(p)
-	if u.sh == nil {
-		return
-	}
-	u.wg.Go(func() {
-		if err := u.sh.Join(p.ID); err != nil && !errors.Is(err, share.ErrClosed) {
-			u.log.Error("start screen stream", "peer", p.Name, "err", err)
-		}
-	})
-}
-
-func (u *mediaUI) Left(p proto.Peer, reason string) {
-	u.UI.Left(p, reason)
-	if u.sh != nil {
-		u.sh.Leave(p.ID)
-	}
 }

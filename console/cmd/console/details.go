@@ -64,6 +64,7 @@ func cmdSession(ctx context.Context, args []string) int {
 
 // printDetails writes a session's details for a person.
 func printDetails(w io.Writer, d proto.SessionDetails) {
+	w = cleanWriter{w}
 	s := d.Session
 	fmt.Fprintf(w, "Session %s (%s), %s\n", s.ID, s.Kind, s.Status)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -120,8 +121,21 @@ func indent(text string) string { return strings.ReplaceAll(text, "\n", "\n    "
 
 // printChat prints an incoming chat message as "Chat from NAME: text".
 func printChat(w io.Writer, env proto.Envelope) {
+	w = cleanWriter{w}
 	var c proto.Chat
 	if env.Decode(&c) == nil {
 		fmt.Fprintf(w, "Chat from %s: %s\n", c.From, indent(c.Text))
 	}
+}
+
+// cleanWriter drops the control characters (terminal escapes) that names
+// and chat texts from the other side could carry; it keeps newlines and
+// tabs. Each Write must hold whole characters (fmt writes whole strings).
+type cleanWriter struct{ w io.Writer }
+
+func (c cleanWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, proto.CleanText(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

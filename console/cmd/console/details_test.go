@@ -36,4 +36,17 @@ func TestPrintDetails(t *testing.T) {
 	if b.String() != "Chat from Ann: hello\n" {
 		t.Fatalf("chat line %q", b.String())
 	}
+	// Escape sequences from the other side never reach the terminal.
+	b.Reset()
+	body, _ = proto.Marshal(&proto.Chat{From: "Eve\x1b]0;x\x07", Text: "\x1b[2Jhi\u009b"})
+	printChat(&b, proto.Envelope{Type: proto.TypeChat, Body: body})
+	if b.String() != "Chat from Eve]0;x: [2Jhi\n" {
+		t.Fatalf("chat line %q", b.String())
+	}
+	b.Reset()
+	printQueue(&b, []proto.SessionInfo{{ID: "s", Status: "Ready", CustomerName: "\x1b]52;c;ZXZpbA==\x07Ann", Device: &proto.DeviceInfo{Hostname: "pc\x1b[31m"}}}, false)
+	printDetails(&b, proto.SessionDetails{Session: proto.SessionInfo{ID: "s", Owner: "t\x1bina"}, History: []proto.SessionEvent{{Detail: "\x1b[H"}}})
+	if strings.ContainsAny(b.String(), "\x1b\x07") || !strings.Contains(b.String(), "]52;c;ZXZpbA==Ann") {
+		t.Fatalf("control characters printed: %q", b.String())
+	}
 }

@@ -14,6 +14,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/console/remote"
@@ -48,6 +50,26 @@ func parseOpenURL(raw string) (proto.Connect, error) {
 	return proto.Connect{}, fmt.Errorf("%q: expected %s://connect/CODE or %s://session/ID", raw, URLScheme, URLScheme)
 }
 
+// confirmOpen asks the technician whether to connect to t, which came from
+// a link or the command line (a web page can open sosconsole:// links), and
+// calls connect only on Connect.
+func confirmOpen(win fyne.Window, t proto.Connect, connect func(proto.Connect)) *dialog.ConfirmDialog {
+	what := "the session " + t.SessionID
+	if t.Code != "" {
+		what = "the session with code " + ui.GroupCode(t.Code)
+	}
+	msg := widget.NewLabel(fmt.Sprintf("A link asks the console to connect to %s. Connect only if you expected it: a web page can open such links.", what))
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Connect to this session?", "Connect", "Cancel", msg, func(ok bool) {
+		if ok {
+			connect(t)
+		}
+	}, win)
+	d.Resize(fyne.NewSize(420, 200))
+	d.Show()
+	return d
+}
+
 // dataDir is where the console keeps screenshots: $XDG_DATA_HOME/relaydesk
 // or ~/.local/share/relaydesk.
 func dataDir() string {
@@ -63,7 +85,7 @@ func dataDir() string {
 // cmdGUI runs the desktop console, optionally straight into a session.
 func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
-	code := fs.String("connect", "", "open straight into the session with this `code`")
+	code := fs.String("connect", "", "open straight into the session with this `code` (a sosconsole:// link asks first)")
 	sessionID := fs.String("session", "", "open straight into the Ready session with this `ID`")
 	turnOnly := fs.Bool("turn-only", false, "receive screens only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only")
@@ -76,7 +98,15 @@ func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
 		fmt.Fprintf(os.Stderr, "Unexpected %q.\n%s", fs.Arg(0), usage)
 		return 2
 	}
+	fromURL := target != nil // console open URL
 	switch {
+	case strings.HasPrefix(*code, URLScheme+":"):
+		t, err := parseOpenURL(*code)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "Cannot open %s.\n", strings.TrimSuffix(err.Error(), "."))
+			return 2
+		}
+		target, fromURL = &t, true
 	case *code != "":
 		t, err := parseOpenURL(URLScheme + "://connect/" + *code)
 		if err != nil {
@@ -122,7 +152,11 @@ func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
 	default:
 		c.ShowSignIn("", "", err.Error())
 	}
-	if target != nil {
+	switch {
+	case fromURL:
+		// A web page can open a sosconsole:// link: the technician decides.
+		confirmOpen(c.Window(), *target, c.Connect)
+	case target != nil: // typed on the command line
 		c.Connect(*target)
 	}
 	// Ctrl+C or SIGTERM quits like closing the window.

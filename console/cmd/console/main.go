@@ -206,7 +206,7 @@ func cmdQueue(ctx context.Context, args []string) int {
 			if *asJSON {
 				enc.Encode(s)
 			} else {
-				fmt.Printf("%s  %-8s %s\n", s.ID, s.Status, describe(s))
+				fmt.Fprintf(cleanWriter{os.Stdout}, "%s  %-8s %s\n", s.ID, s.Status, describe(s))
 			}
 		}
 	}
@@ -235,7 +235,7 @@ func printQueue(w io.Writer, ss []proto.SessionInfo, asJSON bool) {
 		return
 	}
 	sort.SliceStable(ss, func(i, j int) bool { return ss[i].CreatedAt.Before(ss[j].CreatedAt) })
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(cleanWriter{w}, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SESSION\tSTATUS\tWAITING\tOWNER\tEND USER / DEVICE")
 	now := time.Now()
 	for _, s := range ss {
@@ -288,6 +288,9 @@ func (p printer) Connected(c proto.Connected) {
 		return
 	}
 	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
+	if c.Granted.ViewOnly() {
+		fmt.Println("The end user allowed view only: no mouse, keyboard or clipboard.")
+	}
 }
 
 // setICE gives the viewer the session's newest TURN credentials.

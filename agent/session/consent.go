@@ -1,0 +1,113 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
+// ask puts a consent request to the end user and records what they
+// granted, for the technician the request names, before the answer goes
+// to the relay (which then sends PeerJoined). A request without a peer ID
+// cannot be bound to a technician and is declined.
+func (a *Agent) ask(ctx context.Context, req proto.ConsentRequest) *proto.ConsentAnswer {
+	if req.PeerID == 0 {
+		a.log.Warn("consent request without a technician's peer ID declined", "technician", req.Technician)
+		return &proto.ConsentAnswer{}
+	}
+	g := a.cfg.UI.Consent(ctx, req, a.relayHost()).Within(req.Permissions)
+	if ctx.Err() != nil || !g.Has(proto.PermView) {
+		a.log.Info("consent refused", "technician", req.Technician, "peer", req.PeerID)
+		return &proto.ConsentAnswer{}
+	}
+	a.mu.Lock()
+	a.granted[req.PeerID] = g
+	a.mu.Unlock()
+	a.log.Info("consent given", "technician", req.Technician, "peer", req.PeerID, "granted", g.String())
+	return &proto.ConsentAnswer{Allow: true, Granted: g}
+}
+
+// grantOf is what the end user allowed technician id in this process (nil: nothing).
+func (a *Agent) grantOf(id int64) proto.Grant {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.granted[id]
+}
+
+// revoke forgets what technician id was allowed (they left the session)
+// and returns it.
+func (a *Agent) revoke(id int64) proto.Grant {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g := a.granted[id]
+	delete(a.granted, id)
+	return g
+}
+
+// admit lets technician p in if the end user allowed them in this app
+// (why says which message named them): the UI shows them and the media
+// opens the granted channels on a goroutine wg owns. A peer the end user
+// did not allow is ignored: no offer, no channels, no screen.
+func (a *Agent) admit(wg *sync.WaitGroup, p proto.Peer, why string) {
+	g := a.grantOf(p.ID)
+	if g == nil {
+		a.log.Warn("ignored a technician the end user did not allow", "peer", p.ID, "name", p.Name, "via", why)
+		return
+	}
+	a.cfg.UI.Joined(p)
+	if a.cfg.Media == nil {
+		return
+	}
+	wg.Go(func() {
+		if err := a.cfg.Media.Join(p.ID, g); err != nil {
+			a.log.Error("start screen stream", "peer", p.ID, "err", err)
+		}
+	})
+}
+
+// relayHost is the host of the relay the app talks to, for the end user.
+func (a *Agent) relayHost() string {
+	r := a.relay()
+	if h, _, err := net.SplitHostPort(r); err == nil {
+		return h
+	}
+	return r
+}
+
+// ConsentQuestion is the consent question for the end user: who asks,
+// through which support server, to do what.
+func ConsentQuestion(req proto.ConsentRequest, relayHost string) string {
+	who := req.Technician
+	if req.Organisation != "" {
+		who += " (" + req.Organisation + ")"
+	}
+	return proto.CleanText(fmt.Sprintf("%s wants to connect to this computer through the support server %s. They will be able to %s.", who, relayHost, DescribePermissions(req.Permissions)))
+}
+
+// DescribePermissions says what perms let a technician do, in words.
+func DescribePermissions(perms []proto.Permission) string {
+	words := map[proto.Permission]string{proto.PermView: "see your screen", proto.PermControl: "use your mouse and keyboard", proto.PermClipboard: "copy text to and from your clipboard"}
+	var out []string
+	for _, p := range perms {
+		if s, ok := words[p]; ok {
+			out = append(out, s)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return "see your screen"
+	case 1:
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+}
+
+// RelayQuestion asks the end user of a dev build whether to connect to the
+// support server at host.
+func RelayQuestion(host string) string {
+	return proto.CleanText(fmt.Sprintf("This app will connect to the support server %s. Connect only if your technician's organisation uses this server.", host))
+}
