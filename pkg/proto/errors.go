@@ -34,6 +34,7 @@ const (
 	ErrResumeUnknown   ErrorCode = 19 // the session to resume is gone
 	ErrShuttingDown    ErrorCode = 20 // the relay is restarting; reconnect
 	ErrReplaced        ErrorCode = 21 // a newer connection took over this session
+	ErrSlowFrame       ErrorCode = 23 // a frame started but did not arrive whole within FrameTimeout
 )
 
 // Failure is an Error received from (or about to be sent to) a peer, usable

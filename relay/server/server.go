@@ -84,7 +84,7 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 // Serve accepts connections from ln until ctx ends, then closes every
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
 // up to grace for their goroutines.
-func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Duration) error {
+func (s *Server) Serve(ctx context.Context, ln *transport.Listener, grace time.Duration) error {
 	var acceptErr error
 	accepted := make(chan struct{})
 	go func() {
@@ -124,6 +124,7 @@ func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Durati
 	case <-time.After(grace):
 		s.log.Warn("connections still open after the shutdown grace period")
 	}
+	ln.CloseTransport()
 	if ctx.Err() != nil {
 		return nil
 	}
