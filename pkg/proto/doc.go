@@ -44,6 +44,7 @@
 //	                                   <-   LoginOK{Token, Expires, User, Role}
 //	  QueueSubscribe                  ->
 //	                                   <-   QueueSnapshot{Sessions}, then QueueUpdate{Session} on every change
+//	                                   <-   (while More: QueueSnapshotPage{Sessions, More}, before those updates)
 //	  LinkCreate{CustomerName, Expires} ->
 //	                                   <-   LinkCreated{SessionID, URL, ExpiresAt}
 //	  Connect{Code | SessionID}       ->    relay asks the agent:

@@ -103,8 +103,8 @@ const (
 
 // MaxBody returns the largest frame (envelope included) allowed for a
 // message of type t: MaxRequest for what clients send, MaxSignal for Signal,
-// MaxFrame for the relay's paged or capped lists (QueueSnapshot,
-// SessionDetails) and for unknown types, MaxEvent for the rest.
+// MaxFrame for the relay's paged or capped lists (QueueSnapshot and its
+// pages, SessionDetails) and for unknown types, MaxEvent for the rest.
 func MaxBody(t Type) int {
 	switch t {
 	case TypeHello, TypeWelcome, TypeError, TypeOK, TypeAgentRegister, TypeConsentAnswer,

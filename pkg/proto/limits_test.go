@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // header is a frame length prefix announcing n bytes.
@@ -122,5 +123,28 @@ func TestMaxBodyCoversClientRequests(t *testing.T) {
 	}
 	if MaxBody(TypeQueueSnapshot) != MaxFrame || MaxBody(999) != MaxFrame {
 		t.Error("replies with lists and unknown types must keep MaxFrame")
+	}
+}
+
+func TestDeviceCap(t *testing.T) {
+	honest := DeviceInfo{OS: "linux", Hostname: "pc-17", LocalIPs: []string{"10.0.0.5"}, Displays: []Display{{ID: 1, Width: 1920, Height: 1080}}}
+	if cut := honest.Cap(); cut != nil || honest.Hostname != "pc-17" {
+		t.Fatalf("an honest device was changed: %v %+v", cut, honest)
+	}
+	long := DeviceInfo{
+		Hostname: strings.Repeat("é", 200), // 400 bytes
+		LocalIPs: make([]string, 100),
+		Displays: make([]Display, 40),
+		Username: strings.Repeat("u", MaxDeviceString),
+	}
+	cut := long.Cap()
+	if len(long.Hostname) > MaxDeviceString || len(long.Hostname) < MaxDeviceString-1 || !utf8.ValidString(long.Hostname) {
+		t.Fatalf("host name cut to %d bytes (valid UTF-8: %v)", len(long.Hostname), utf8.ValidString(long.Hostname))
+	}
+	if len(long.LocalIPs) != MaxLocalIPs || len(long.Displays) != MaxDisplays || len(long.Username) != MaxDeviceString {
+		t.Fatalf("lists not capped: %d IPs, %d displays, user %d bytes", len(long.LocalIPs), len(long.Displays), len(long.Username))
+	}
+	if strings.Join(cut, ",") != "hostname,local_ips,displays" {
+		t.Fatalf("cut %v", cut)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/limit"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/throttle"
@@ -35,7 +36,23 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Registrations, Chat and BadTokens limit, per source (IPv4 address,
+	// IPv6 /64), SOS app registrations, chat messages and failed token
+	// sign-ins; zero takes DefaultRegistrations, DefaultChat and
+	// DefaultBadTokens, a negative N no limit.
+	Registrations, Chat, BadTokens limit.Rate
 }
+
+// Default per-source rates.
+var (
+	DefaultRegistrations = limit.Rate{N: 30, Per: time.Minute}
+	DefaultChat          = limit.Rate{N: 30, Per: time.Minute}
+	DefaultBadTokens     = limit.Rate{N: 10, Per: 10 * time.Minute}
+)
+
+// snapshotPage is the encoded size at which a queue snapshot is cut into
+// another page, well below proto.MaxFrame (one session is at most a few KiB).
+const snapshotPage = proto.MaxFrame / 2
 
 func (c *Config) fill() {
 	if c.TokenTTL == 0 {
@@ -53,6 +70,14 @@ func (c *Config) fill() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	for _, r := range []struct {
+		p   *limit.Rate
+		def limit.Rate
+	}{{&c.Registrations, DefaultRegistrations}, {&c.Chat, DefaultChat}, {&c.BadTokens, DefaultBadTokens}} {
+		if *r.p == (limit.Rate{}) {
+			*r.p = r.def
+		}
+	}
 }
 
 // Server serves control connections.
@@ -64,6 +89,9 @@ type Server struct {
 	loginT *throttle.Throttle
 	// hashing bounds concurrent argon2id checks (64 MiB each).
 	hashing chan struct{}
+	// per-source limits and the gate that keeps refusals from flooding the log
+	regs, chats, badTokens *limit.PerSource
+	logs                   *limit.Logs
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -75,9 +103,13 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 	cfg.fill()
 	return &Server{
 		cfg: cfg, st: st, q: q, log: cfg.Logger,
-		loginT:  throttle.New(cfg.LoginThrottle, cfg.Now),
-		hashing: make(chan struct{}, 2),
-		conns:   make(map[*quic.Conn]struct{}),
+		loginT:    throttle.New(cfg.LoginThrottle, cfg.Now),
+		hashing:   make(chan struct{}, 2),
+		regs:      limit.NewPerSource(cfg.Registrations, cfg.Now),
+		chats:     limit.NewPerSource(cfg.Chat, cfg.Now),
+		badTokens: limit.NewPerSource(cfg.BadTokens, cfg.Now),
+		logs:      limit.NewLogs(cfg.Logger, time.Minute, cfg.Now),
+		conns:     make(map[*quic.Conn]struct{}),
 	}
 }
 
@@ -148,7 +180,7 @@ func (s *Server) handle(conn *quic.Conn) {
 		conn.CloseWithError(quic.ApplicationErrorCode(proto.ErrProtocol), "no control stream")
 		return
 	}
-	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, log: s.log.With("remote", ip)}
+	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, src: transport.SourceKey(conn.RemoteAddr()), log: s.log.With("remote", ip)}
 	ctx, stop := context.WithCancel(context.Background())
 	helloTimer := time.AfterFunc(s.cfg.HelloTimeout, func() {
 		if c.role() == "" {
@@ -173,6 +205,7 @@ type client struct {
 	srv  *Server
 	peer *transport.Peer
 	ip   string
+	src  string // the key of per-source limits
 	log  *slog.Logger
 	wg   sync.WaitGroup // slow requests
 
@@ -198,7 +231,7 @@ func (c *client) techUser() *queue.Tech {
 // violation closes the connection for a protocol error.
 func (c *client) violation(format string, args ...any) {
 	f := proto.Errorf(proto.ErrProtocol, format, args...)
-	c.log.Info("protocol violation", "err", f.Message)
+	c.srv.logs.Info(c.log, "protocol violation", "err", f.Message)
 	c.peer.CloseWith(f)
 }
 
@@ -244,7 +277,8 @@ func (c *client) hello(id uint64, h *proto.Hello) {
 		return
 	}
 	c.r = h.Role
-	c.log = c.log.With("role", h.Role, "client", h.Client)
+	name, _ := proto.Truncate(h.Client, proto.MaxClientName) // attacker-chosen, on every log line
+	c.log = c.log.With("role", h.Role, "client", name)
 	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.cfg.Organisation, ServerTime: c.srv.cfg.Now()})
 }
 
@@ -272,6 +306,10 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
 			return
 		}
+		if err := c.allow(c.srv.regs, "registration"); err != nil {
+			c.answer(env.ID, 0, nil, err)
+			return
+		}
 		a := &queue.Agent{IP: c.ip, Conn: c.peer}
 		reply, err := q.RegisterAgent(ctx, a, *m)
 		if err == nil {
@@ -293,7 +331,11 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 		}
 	case *proto.Chat:
 		if a := c.registered(env.ID); a != nil {
-			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentChat(ctx, a, *m))
+			err := c.allow(c.srv.chats, "chat")
+			if err == nil {
+				err = q.AgentChat(ctx, a, *m)
+			}
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Rate(ctx, c.ip, *m))
@@ -319,7 +361,7 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
 		return
 	case *proto.Auth:
-		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, func() (proto.LoginOK, *queue.Tech, error) { return c.tokenAuth(ctx, *m) })
 		return
 	}
 	t := c.techUser()
@@ -331,8 +373,7 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	}
 	switch m := body.(type) {
 	case *proto.QueueSubscribe:
-		snap := q.Subscribe(t, m.All)
-		c.peer.Reply(env.ID, proto.TypeQueueSnapshot, &snap)
+		c.sendSnapshot(env.ID, q.Subscribe(t, m.All))
 	case *proto.LinkCreate:
 		reply, err := q.CreateLink(ctx, t, *m)
 		c.answer(env.ID, proto.TypeLinkCreated, &reply, err)
@@ -350,7 +391,11 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.End:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechEnd(ctx, t, *m))
 	case *proto.Chat:
-		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechChat(ctx, t, *m))
+		err := c.allow(c.srv.chats, "chat")
+		if err == nil {
+			err = q.TechChat(ctx, t, *m)
+		}
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 	case *proto.SessionDetailsRequest:
 		d, err := q.Details(ctx, t, m.SessionID)
 		c.answer(env.ID, proto.TypeSessionDetailsReply, &d, err)
@@ -380,4 +425,74 @@ func (c *client) startLogin(id uint64, fn func() (proto.LoginOK, *queue.Tech, er
 		c.mu.Unlock()
 		c.answer(id, proto.TypeLoginOK, &reply, err)
 	})
+}
+
+// allow takes one event of what from the connection's source in p, or
+// returns the refusal (ErrThrottled with RetryAfter), logged at most once a
+// minute.
+func (c *client) allow(p *limit.PerSource, what string) error {
+	ok, wait := p.Allow(c.src)
+	if ok {
+		return nil
+	}
+	c.srv.logs.Info(c.log, what+" refused: too many from this network", "source", c.src)
+	f := proto.Errorf(proto.ErrThrottled, "Too many requests from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
+	f.RetryAfter = wait
+	return f
+}
+
+// tokenAuth signs in with a token unless the source presented too many
+// bad tokens; each bad token counts.
+func (c *client) tokenAuth(ctx context.Context, m proto.Auth) (proto.LoginOK, *queue.Tech, error) {
+	if blocked, wait := c.srv.badTokens.Blocked(c.src); blocked {
+		c.srv.logs.Info(c.log, "token sign-in refused: too many bad tokens from this network", "source", c.src)
+		f := proto.Errorf(proto.ErrThrottled, "Too many failed sign-ins from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
+		f.RetryAfter = wait
+		return proto.LoginOK{}, nil, f
+	}
+	reply, t, err := c.srv.auth(ctx, c.peer, c.ip, m)
+	if proto.CodeOf(err) == proto.ErrUnauthenticated {
+		c.srv.badTokens.Allow(c.src)
+	}
+	return reply, t, err
+}
+
+// sendSnapshot answers QueueSubscribe with the snapshot in pages that each
+// fit a frame: the reply, then TypeQueueSnapshotPage events while More.
+// A page that cannot be sent ends the connection (the console reconnects
+// and subscribes again) rather than leaving it without a queue.
+func (c *client) sendSnapshot(id uint64, snap proto.QueueSnapshot) {
+	pages := pageSessions(snap.Sessions, snapshotPage)
+	for i, p := range pages {
+		page := proto.QueueSnapshot{Sessions: p, More: i < len(pages)-1}
+		var err error
+		if i == 0 {
+			err = c.peer.Reply(id, proto.TypeQueueSnapshot, &page)
+		} else {
+			err = c.peer.Send(proto.TypeQueueSnapshotPage, &page)
+		}
+		if err != nil {
+			c.log.Warn("queue snapshot not sent", "page", i+1, "pages", len(pages), "err", err)
+			c.peer.CloseWith(proto.Errorf(proto.ErrInternal, "The relay could not send the queue; reconnecting will retry."))
+			return
+		}
+	}
+}
+
+// pageSessions cuts sessions into pages of at most budget encoded bytes
+// (a session bigger than budget gets a page of its own); there is always
+// at least one page.
+func pageSessions(sessions []proto.SessionInfo, budget int) [][]proto.SessionInfo {
+	pages := [][]proto.SessionInfo{{}}
+	size := 0
+	for _, s := range sessions {
+		b, _ := proto.Marshal(&s)
+		cur := len(pages) - 1
+		if size+len(b) > budget && len(pages[cur]) > 0 {
+			pages, size, cur = append(pages, nil), 0, cur+1
+		}
+		pages[cur] = append(pages[cur], s)
+		size += len(b)
+	}
+	return pages
 }
