@@ -10,16 +10,7 @@ import (
 // A keyframe that announces more than MaxDimension is refused before the
 // decoder allocates for it; the header parser reads real keyframes right.
 func TestDecoderRefusesHugeFrames(t *testing.T) {
-	enc, err := NewVP8Encoder(320, 240, 1000, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
-	dec, err := NewVP8Decoder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
+	enc, dec := codecPair(t, 320, 240, 1000)
 	key, isKey, err := enc.Encode(FrameFromRGBA(pattern(320, 240, 0)), true, Normal)
 	if err != nil || !isKey {
 		t.Fatalf("encode a keyframe: %v (key %v)", err, isKey)
