@@ -261,3 +261,16 @@ func TestPageSessions(t *testing.T) {
 		t.Fatalf("pages %v", p)
 	}
 }
+
+// Ratings with a wrong resume key count as bad tokens too (each writes an audit record).
+func TestBadResumeKeysAreLimited(t *testing.T) {
+	r := startRelay(t, Config{BadTokens: limitRate(2)})
+	a := r.dial(t, proto.RoleAgent, "sos", nil)
+	rate := &proto.Rate{SessionID: "feedfacefeedface", Stars: 5, ResumeKey: "guess"}
+	for i := range 2 {
+		if err := call(a, proto.TypeRate, rate, proto.TypeOK, nil); proto.CodeOf(err) != proto.ErrSessionUnknown {
+			t.Fatalf("bad key %d: %v", i+1, err)
+		}
+	}
+	wantThrottled(t, call(a, proto.TypeRate, rate, proto.TypeOK, nil), "3rd bad resume key")
+}

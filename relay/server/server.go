@@ -338,7 +338,8 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
-		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Rate(ctx, c.ip, *m))
+		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 	default:
 		c.violation("message type %d is not for agents", env.Type)
 	}
@@ -443,18 +444,31 @@ func (c *client) allow(p *limit.PerSource, what string) error {
 
 // tokenAuth signs in with a token unless the source presented too many
 // bad tokens; each bad token counts.
-func (c *client) tokenAuth(ctx context.Context, m proto.Auth) (proto.LoginOK, *queue.Tech, error) {
+func (c *client) tokenAuth(ctx context.Context, m proto.Auth) (reply proto.LoginOK, t *queue.Tech, err error) {
+	err = c.guardToken(func() error {
+		var err error
+		reply, t, err = c.srv.auth(ctx, c.peer, c.ip, m)
+		return err
+	}, proto.ErrUnauthenticated)
+	return reply, t, err
+}
+
+// guardToken runs check, a request that presents a secret (a sign-in
+// token, a session's resume key), unless the source presented too many bad
+// ones; a failure with code bad counts as one. This also bounds the audit
+// records that bad secrets write.
+func (c *client) guardToken(check func() error, bad proto.ErrorCode) error {
 	if blocked, wait := c.srv.badTokens.Blocked(c.src); blocked {
-		c.srv.logs.Info(c.log, "token sign-in refused: too many bad tokens from this network", "source", c.src)
-		f := proto.Errorf(proto.ErrThrottled, "Too many failed sign-ins from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
+		c.srv.logs.Info(c.log, "request refused: too many bad tokens from this network", "source", c.src)
+		f := proto.Errorf(proto.ErrThrottled, "Too many failed attempts from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
 		f.RetryAfter = wait
-		return proto.LoginOK{}, nil, f
+		return f
 	}
-	reply, t, err := c.srv.auth(ctx, c.peer, c.ip, m)
-	if proto.CodeOf(err) == proto.ErrUnauthenticated {
+	err := check()
+	if proto.CodeOf(err) == bad {
 		c.srv.badTokens.Allow(c.src)
 	}
-	return reply, t, err
+	return err
 }
 
 // sendSnapshot answers QueueSubscribe with the snapshot in pages that each
