@@ -31,43 +31,33 @@ func pagingRelay(t *testing.T) Login {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.CloseTransport(); wg.Wait(); pc.Close() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				st, err := conn.AcceptStream(context.Background())
-				if err != nil {
-					return
-				}
-				p := transport.PeerOn(conn, st)
-				p.Run(context.Background(), func(env proto.Envelope) {
-					switch env.Type {
-					case proto.TypeHello:
-						p.Reply(env.ID, proto.TypeWelcome, &proto.Welcome{Version: proto.Version})
-					case proto.TypeAuth:
-						p.Reply(env.ID, proto.TypeLoginOK, &proto.LoginOK{User: "tina"})
-					case proto.TypeQueueSubscribe:
-						page := func(from int, more bool) *proto.QueueSnapshot {
-							s := &proto.QueueSnapshot{More: more}
-							for i := from; i < from+100; i++ {
-								s.Sessions = append(s.Sessions, proto.SessionInfo{ID: fmt.Sprint(i), Status: "Ready"})
-							}
-							return s
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.CloseTransport(); <-done; pc.Close() })
+	go func() {
+		defer close(done)
+		ln.ServePeers(func(p *transport.Peer) {
+			p.Run(context.Background(), func(env proto.Envelope) {
+				switch env.Type {
+				case proto.TypeHello:
+					p.Reply(env.ID, proto.TypeWelcome, &proto.Welcome{Version: proto.Version})
+				case proto.TypeAuth:
+					p.Reply(env.ID, proto.TypeLoginOK, &proto.LoginOK{User: "tina"})
+				case proto.TypeQueueSubscribe:
+					page := func(from int, more bool) *proto.QueueSnapshot {
+						s := &proto.QueueSnapshot{More: more}
+						for i := from; i < from+100; i++ {
+							s.Sessions = append(s.Sessions, proto.SessionInfo{ID: fmt.Sprint(i), Status: "Ready"})
 						}
-						p.Reply(env.ID, proto.TypeQueueSnapshot, page(0, true))
-						p.Send(proto.TypeQueueUpdate, &proto.QueueUpdate{Session: proto.SessionInfo{ID: "150", Status: "Active"}})
-						p.Send(proto.TypeQueueSnapshotPage, page(100, true))
-						p.Send(proto.TypeQueueSnapshotPage, page(200, false))
+						return s
 					}
-				})
+					p.Reply(env.ID, proto.TypeQueueSnapshot, page(0, true))
+					p.Send(proto.TypeQueueUpdate, &proto.QueueUpdate{Session: proto.SessionInfo{ID: "150", Status: "Active"}})
+					p.Send(proto.TypeQueueSnapshotPage, page(100, true))
+					p.Send(proto.TypeQueueSnapshotPage, page(200, false))
+				}
 			})
-		}
-	})
+		})
+	}()
 	return Login{Relay: pc.LocalAddr().String(), Fingerprint: fp, Token: "t"}
 }
 

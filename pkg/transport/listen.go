@@ -156,3 +156,26 @@ func (l *Listener) CloseTransport() error {
 	l.Listener.Close()
 	return l.tr.Close()
 }
+
+// ServePeers accepts connections on l until it is closed and calls serve,
+// on a goroutine of its own, with a Peer on each connection's control
+// stream (not yet running: serve runs it). It returns once l is closed and
+// every serve returned. It suits small in-process relays (tests, tools);
+// the relay's server tracks its connections itself.
+func (l *Listener) ServePeers(serve func(*Peer)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := l.Accept(context.Background())
+		if err != nil {
+			return
+		}
+		wg.Go(func() {
+			st, err := conn.AcceptStream(conn.Context())
+			if err != nil {
+				return
+			}
+			serve(PeerOn(conn, st))
+		})
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,33 +26,23 @@ func limitedServer(t *testing.T, cert tls.Certificate, lim Limits, frameTimeout 
 		t.Fatal(err)
 	}
 	stop := make(chan error, 64)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.CloseTransport(); wg.Wait(); pc.Close() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				st, err := conn.AcceptStream(context.Background())
-				if err != nil {
-					return
-				}
-				p := PeerOn(conn, st)
-				p.FrameTimeout = frameTimeout
-				err = p.Run(context.Background(), func(env proto.Envelope) {
-					if env.ID != 0 {
-						p.Reply(env.ID, proto.TypeOK, &proto.OK{})
-					}
-				})
-				select {
-				case stop <- err:
-				default:
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.CloseTransport(); <-done; pc.Close() })
+	go func() {
+		defer close(done)
+		ln.ServePeers(func(p *Peer) {
+			p.FrameTimeout = frameTimeout
+			err := p.Run(context.Background(), func(env proto.Envelope) {
+				if env.ID != 0 {
+					p.Reply(env.ID, proto.TypeOK, &proto.OK{})
 				}
 			})
-		}
-	})
+			select {
+			case stop <- err:
+			default:
+			}
+		})
+	}()
 	return ln, pc.LocalAddr().String(), Fingerprint(cert.Leaf), stop
 }
 
