@@ -151,7 +151,10 @@ func (l *Listener) Stats() Stats {
 func (l *Listener) Close() error { return l.Listener.Close() }
 
 // CloseTransport closes the transport, and with it every connection still
-// open, and waits for its reading goroutine. pc stays open.
+// open, and waits for its reading goroutine, which needs a pc whose
+// SetReadDeadline wakes a blocked read (a *net.UDPConn does; the relay's
+// demultiplexed socket does not: there, closing pc ends the transport).
+// pc stays open.
 func (l *Listener) CloseTransport() error {
 	l.Listener.Close()
 	return l.tr.Close()

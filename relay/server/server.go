@@ -115,7 +115,8 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 
 // Serve accepts connections from ln until ctx ends, then closes every
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
-// up to grace for their goroutines.
+// up to grace for their goroutines. The listener's transport ends when the
+// caller closes its PacketConn.
 func (s *Server) Serve(ctx context.Context, ln *transport.Listener, grace time.Duration) error {
 	var acceptErr error
 	accepted := make(chan struct{})
@@ -156,7 +157,6 @@ func (s *Server) Serve(ctx context.Context, ln *transport.Listener, grace time.D
 	case <-time.After(grace):
 		s.log.Warn("connections still open after the shutdown grace period")
 	}
-	ln.CloseTransport()
 	if ctx.Err() != nil {
 		return nil
 	}
