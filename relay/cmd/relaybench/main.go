@@ -388,7 +388,7 @@ func stalledFrames(ctx context.Context, tr *quic.Transport, r *relayProc, n, con
 		}
 	}
 	// The relay closes each connection FrameTimeout after its frame started.
-	wctx, cancel := context.WithTimeout(ctx, proto.FrameTimeout+10*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, proto.FrameTimeout+30*time.Second) // + a lost close: the client idle timeout
 	defer cancel()
 	closed := 0
 	for _, c := range clients {
