@@ -413,7 +413,7 @@ func stalledFrames(ctx context.Context, tr *quic.Transport, r *relayProc, n, con
 		n, connectTime.Round(time.Second), n-len(live), proto.MaxFrame, base, idle, peak, after, closed, closedAfter.Round(time.Second))
 	return []result{
 		{"relay memory per stalled connection", float64(peak-base) / float64(n), "KiB", note},
-		{"relay memory the stalled frames added", float64(peak - idle), "KiB", "peak RSS with the frames stalled minus RSS with the same connections idle; flat means about n x 1 KiB, not n x 1 MiB"},
+		{"relay memory the stalled frames added", float64(peak - idle), "KiB", "peak RSS with the frames stalled minus RSS with the same connections idle: a few KiB per connection (the first 4 KiB of the frame buffer, QUIC stream buffers, GC headroom), where the old reader pinned 1 MiB each"},
 		{"stalled connections closed by the frame deadline", float64(closed), "connections", fmt.Sprintf("of %d stalled, within %v of the stall (proto.FrameTimeout %v)", len(live), closedAfter.Round(time.Second), proto.FrameTimeout)},
 	}, nil
 }
