@@ -7,6 +7,7 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -22,6 +23,11 @@ type Conn struct {
 	wg      sync.WaitGroup
 	runErr  error
 	done    chan struct{}
+
+	// pages of a queue snapshot that arrive after its first page (the reply)
+	pageMu sync.Mutex
+	pages  []proto.QueueSnapshot
+	pageIn chan struct{}
 }
 
 // Dial connects to the relay at addr, pinning its key fingerprint, and says
@@ -36,9 +42,9 @@ func Dial(ctx context.Context, addr, fingerprint string, onEvent func(proto.Enve
 	if onEvent == nil {
 		onEvent = func(proto.Envelope) {}
 	}
-	c := &Conn{addr: addr, peer: transport.PeerOn(conn, st), onEvent: onEvent, done: make(chan struct{})}
+	c := &Conn{addr: addr, peer: transport.PeerOn(conn, st), onEvent: onEvent, done: make(chan struct{}), pageIn: make(chan struct{}, 1)}
 	c.wg.Go(func() {
-		c.runErr = c.peer.Run(context.Background(), c.onEvent)
+		c.runErr = c.peer.Run(context.Background(), c.event)
 		close(c.done)
 	})
 	hello := &proto.Hello{Version: proto.Version, Role: proto.RoleTechnician, Client: "console"}
@@ -47,6 +53,47 @@ func Dial(ctx context.Context, addr, fingerprint string, onEvent func(proto.Enve
 		return nil, err
 	}
 	return c, nil
+}
+
+// event keeps snapshot pages for Subscribe and hands the rest to onEvent.
+func (c *Conn) event(env proto.Envelope) {
+	if env.Type != proto.TypeQueueSnapshotPage {
+		c.onEvent(env)
+		return
+	}
+	var p proto.QueueSnapshot
+	if err := env.Decode(&p); err != nil {
+		c.peer.CloseWith(&proto.Failure{Code: proto.ErrProtocol, Message: err.Error()})
+		return
+	}
+	c.pageMu.Lock()
+	c.pages = append(c.pages, p)
+	c.pageMu.Unlock()
+	select {
+	case c.pageIn <- struct{}{}:
+	default:
+	}
+}
+
+// nextPage waits for the next snapshot page.
+func (c *Conn) nextPage(ctx context.Context) (proto.QueueSnapshot, error) {
+	for {
+		c.pageMu.Lock()
+		if len(c.pages) > 0 {
+			p := c.pages[0]
+			c.pages = c.pages[1:]
+			c.pageMu.Unlock()
+			return p, nil
+		}
+		c.pageMu.Unlock()
+		select {
+		case <-c.pageIn:
+		case <-ctx.Done():
+			return proto.QueueSnapshot{}, ctx.Err()
+		case <-c.done:
+			return proto.QueueSnapshot{}, c.runErr
+		}
+	}
 }
 
 // Close ends the connection and waits for its goroutine.
@@ -89,11 +136,25 @@ func (c *Conn) Logout(ctx context.Context) error {
 	return c.peer.Call(ctx, proto.TypeLogout, &proto.Logout{}, proto.TypeOK, nil)
 }
 
-// Subscribe returns the queue; later changes arrive as TypeQueueUpdate events.
+// Subscribe returns the queue, gathered from all its pages; later changes
+// arrive as TypeQueueUpdate events (some may arrive before Subscribe
+// returns: they are newer than the snapshot).
 func (c *Conn) Subscribe(ctx context.Context, all bool) (proto.QueueSnapshot, error) {
+	c.pageMu.Lock()
+	c.pages = nil
+	c.pageMu.Unlock()
 	var snap proto.QueueSnapshot
-	err := c.peer.Call(ctx, proto.TypeQueueSubscribe, &proto.QueueSubscribe{All: all}, proto.TypeQueueSnapshot, &snap)
-	return snap, err
+	if err := c.peer.Call(ctx, proto.TypeQueueSubscribe, &proto.QueueSubscribe{All: all}, proto.TypeQueueSnapshot, &snap); err != nil {
+		return snap, err
+	}
+	for snap.More {
+		p, err := c.nextPage(ctx)
+		if err != nil {
+			return proto.QueueSnapshot{}, fmt.Errorf("read the queue's next page: %w", err)
+		}
+		snap.Sessions, snap.More = append(snap.Sessions, p.Sessions...), p.More
+	}
+	return snap, nil
 }
 
 // CreateLink creates a support link; expires 0 takes the relay's default.

@@ -1,7 +1,7 @@
 package remote
 
 import (
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/pion/rtp"
@@ -12,15 +12,32 @@ import (
 // (NACK) before it is given up and a keyframe is needed.
 const maxWait = time.Second
 
+// Limits of what an agent's stream can make the console hold: the end user
+// is anonymous, so a frame that never ends must not grow without bound.
+const (
+	// maxAlone is how long a frame may keep arriving when no later frame
+	// waits behind it: longer than maxWait, since a large keyframe on a
+	// slow line takes seconds, but bounded.
+	maxAlone = 4 * maxWait
+	// maxFramePackets and maxFrameBytes bound one pending frame (a
+	// 8192x8192 keyframe stays well under them at any sane bitrate).
+	maxFramePackets = 4096
+	maxFrameBytes   = 8 << 20
+	// maxPending bounds the frames waiting at once.
+	maxPending = 64
+)
+
 // assembler rebuilds VP8 frames from RTP packets. It releases a frame as
 // soon as its last packet (the marker) and every packet before it are in,
 // instead of waiting for the next frame as pion's samplebuilder does: on a
 // still screen the next frame may come much later. Frames come out in
 // order; while one waits for a retransmission, later ones wait behind it,
-// up to maxWait.
+// up to maxWait. A frame over maxFramePackets or maxFrameBytes, or alone
+// for longer than maxAlone, is given up, and so are the oldest frames when
+// more than maxPending wait.
 type assembler struct {
 	frames  map[uint32]*pending // by RTP timestamp
-	order   []uint32            // timestamps in arrival order of their first packet
+	order   []uint32            // timestamps of pending frames, oldest first
 	lastOut uint32
 	started bool
 	dropped bool // a frame was lost: the decoder needs a keyframe
@@ -28,8 +45,10 @@ type assembler struct {
 }
 
 type pending struct {
-	pkts  []*rtp.Packet
-	first time.Time
+	pkts   []*rtp.Packet // in sequence order
+	bytes  int
+	marker bool // the last packet is in
+	first  time.Time
 }
 
 func (a *assembler) clock() time.Time {
@@ -39,6 +58,10 @@ func (a *assembler) clock() time.Time {
 	return time.Now()
 }
 
+// seqBefore and tsBefore compare with wrap-around.
+func seqBefore(x, y uint16) bool { return int16(x-y) < 0 }
+func tsBefore(x, y uint32) bool  { return int32(x-y) < 0 }
+
 // push adds a packet and returns the frames that became deliverable, oldest first.
 func (a *assembler) push(p *rtp.Packet) [][]byte {
 	if a.frames == nil {
@@ -47,23 +70,35 @@ func (a *assembler) push(p *rtp.Packet) [][]byte {
 	if a.started && int32(p.Timestamp-a.lastOut) <= 0 {
 		return nil // a late duplicate or a packet of a frame already given up
 	}
+	now := a.clock()
 	f := a.frames[p.Timestamp]
 	if f == nil {
-		f = &pending{first: a.clock()}
+		f = &pending{first: now}
 		a.frames[p.Timestamp] = f
-		a.order = append(a.order, p.Timestamp)
-		sort.Slice(a.order, func(i, j int) bool { return int32(a.order[i]-a.order[j]) < 0 })
+		i, _ := slices.BinarySearchFunc(a.order, p.Timestamp, func(e, t uint32) int { return cmpBefore(tsBefore(e, t), tsBefore(t, e)) })
+		a.order = slices.Insert(a.order, i, p.Timestamp)
 	}
-	f.pkts = append(f.pkts, p)
+	i, _ := slices.BinarySearchFunc(f.pkts, p.SequenceNumber, func(e *rtp.Packet, s uint16) int {
+		return cmpBefore(seqBefore(e.SequenceNumber, s), seqBefore(s, e.SequenceNumber))
+	})
+	f.pkts = slices.Insert(f.pkts, i, p)
+	f.bytes += len(p.Payload)
+	f.marker = f.marker || p.Marker
 	var out [][]byte
 	for len(a.order) > 0 {
 		ts := a.order[0]
 		head := a.frames[ts]
-		data, complete, broken := build(head.pkts)
+		var data []byte
+		var complete, broken bool
+		if head.marker {
+			data, complete, broken = build(head.pkts)
+		}
+		age := now.Sub(head.first)
 		switch {
 		case complete:
 			out = append(out, data)
-		case broken || (len(a.order) > 1 && a.clock().Sub(head.first) > maxWait):
+		case broken, len(head.pkts) > maxFramePackets, head.bytes > maxFrameBytes, len(a.order) > maxPending,
+			len(a.order) > 1 && age > maxWait, age > maxAlone:
 			a.dropped = true // given up: the next frames need a keyframe first
 		default:
 			return out // wait for the missing packets
@@ -75,9 +110,19 @@ func (a *assembler) push(p *rtp.Packet) [][]byte {
 	return out
 }
 
-// build joins a frame's packets when they are all in.
+// cmpBefore turns two "before" answers into a comparison result.
+func cmpBefore(before, after bool) int {
+	switch {
+	case before:
+		return -1
+	case after:
+		return 1
+	}
+	return 0
+}
+
+// build joins a frame's packets (in sequence order) when they are all in.
 func build(pkts []*rtp.Packet) (frame []byte, complete, broken bool) {
-	sort.Slice(pkts, func(i, j int) bool { return int16(pkts[i].SequenceNumber-pkts[j].SequenceNumber) < 0 })
 	if !pkts[len(pkts)-1].Marker {
 		return nil, false, false
 	}

@@ -7,6 +7,7 @@ package codec
 
 import (
 	"errors"
+	"fmt"
 	"image"
 )
 
@@ -64,3 +65,28 @@ const (
 	Normal Quality = iota // fast, for motion
 	Refine                // near-lossless, for a still screen
 )
+
+// MaxDimension is the largest frame width or height the decoder accepts:
+// VP8 allows 16383x16383 (1 GiB as RGBA), which an anonymous end user's app
+// could announce to exhaust the technician's memory.
+const MaxDimension = 8192
+
+// VP8KeyframeSize reads the size a VP8 keyframe announces (RFC 6386
+// section 9.1); ok is false for an interframe or a frame too short to say.
+func VP8KeyframeSize(data []byte) (w, h int, ok bool) {
+	if len(data) < 10 || data[0]&1 != 0 || data[3] != 0x9d || data[4] != 0x01 || data[5] != 0x2a {
+		return 0, 0, false
+	}
+	w = int(data[6]) | int(data[7]&0x3f)<<8
+	h = int(data[8]) | int(data[9]&0x3f)<<8
+	return w, h, true
+}
+
+// CheckVP8Size refuses a keyframe larger than MaxDimension in either
+// direction before it reaches the decoder.
+func CheckVP8Size(data []byte) error {
+	if w, h, ok := VP8KeyframeSize(data); ok && (w > MaxDimension || h > MaxDimension) {
+		return fmt.Errorf("%w: %dx%d is larger than %dx%d", ErrSize, w, h, MaxDimension, MaxDimension)
+	}
+	return nil
+}

@@ -218,10 +218,15 @@ func NewVP8Decoder() (*VP8Decoder, error) {
 }
 
 // Decode decodes one compressed frame into dst (reallocated when the size
-// changed) and returns it; nil when the frame produced no picture.
+// changed) and returns it; nil when the frame produced no picture. A frame
+// larger than MaxDimension either way is refused with ErrSize, before
+// libvpx sees it when it is a keyframe.
 func (v *VP8Decoder) Decode(data []byte, dst *image.RGBA) (*image.RGBA, error) {
 	if len(data) == 0 {
 		return nil, ErrCorrupt
+	}
+	if err := CheckVP8Size(data); err != nil {
+		return nil, err
 	}
 	var img *C.vpx_image_t
 	if C.dec_decode(v.d, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)), &img) != 0 {
@@ -231,6 +236,9 @@ func (v *VP8Decoder) Decode(data []byte, dst *image.RGBA) (*image.RGBA, error) {
 		return nil, nil
 	}
 	w, h := int(img.d_w), int(img.d_h)
+	if w > MaxDimension || h > MaxDimension {
+		return nil, fmt.Errorf("%w: %dx%d is larger than %dx%d", ErrSize, w, h, MaxDimension, MaxDimension)
+	}
 	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h {
 		dst = image.NewRGBA(image.Rect(0, 0, w, h))
 	}

@@ -40,18 +40,25 @@ func meanAbsDiff(a, b *image.RGBA) float64 {
 	return sum / n
 }
 
-func TestVP8RoundTrip(t *testing.T) {
-	const w, h = 640, 480
-	enc, err := NewVP8Encoder(w, h, 4000, 30)
+// codecPair opens an encoder for w x h at kbps and a decoder, closed when the test ends.
+func codecPair(t *testing.T, w, h, kbps int) (*VP8Encoder, *VP8Decoder) {
+	t.Helper()
+	enc, err := NewVP8Encoder(w, h, kbps, 30)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer enc.Close()
+	t.Cleanup(enc.Close)
 	dec, err := NewVP8Decoder()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dec.Close()
+	t.Cleanup(dec.Close)
+	return enc, dec
+}
+
+func TestVP8RoundTrip(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 4000)
 	var out *image.RGBA
 	for i := 0; i < 5; i++ {
 		src := pattern(w, h, i*8)

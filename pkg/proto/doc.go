@@ -13,7 +13,10 @@
 // # Framing
 //
 // Every frame is a 4-byte big-endian length followed by that many bytes of
-// CBOR (RFC 8949) encoding one Envelope. A frame is at most MaxFrame bytes.
+// CBOR (RFC 8949) encoding one Envelope. A frame is at most MaxFrame bytes,
+// and at most MaxBody(Type) for its message type (16 KiB for what clients
+// send before signing in); a frame that has started must arrive whole within
+// FrameTimeout, or the connection closes with ErrSlowFrame.
 // An Envelope carries the message Type, an ID when the sender expects an
 // answer, ReplyTo when it is that answer, and the Body: the CBOR encoding of
 // the struct named for the Type. Integer map keys keep the encoding compact;
@@ -44,6 +47,7 @@
 //	                                   <-   LoginOK{Token, Expires, User, Role}
 //	  QueueSubscribe                  ->
 //	                                   <-   QueueSnapshot{Sessions}, then QueueUpdate{Session} on every change
+//	                                   <-   (while More: QueueSnapshotPage{Sessions, More}, before those updates)
 //	  LinkCreate{CustomerName, Expires} ->
 //	                                   <-   LinkCreated{SessionID, URL, ExpiresAt}
 //	  Connect{Code | SessionID}       ->    relay asks the agent:

@@ -35,6 +35,7 @@ const (
 	ErrShuttingDown    ErrorCode = 20 // the relay is restarting; reconnect
 	ErrReplaced        ErrorCode = 21 // a newer connection took over this session
 	ErrRevoked         ErrorCode = 22 // the account was disabled, its role changed or its sign-in was revoked
+	ErrSlowFrame       ErrorCode = 23 // a frame started but did not arrive whole within FrameTimeout
 	ErrSignInTimeout   ErrorCode = 25 // neither signed in nor registered within the Hello timeout
 )
 

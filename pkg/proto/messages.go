@@ -74,6 +74,7 @@ const (
 	TypeSessionDetailsReply Type = 50 // SessionDetails, reply to SessionDetailsRequest
 	TypeLogout              Type = 51 // Logout, technician -> relay, request: revoke this connection's token
 	TypeICERenewed          Type = 52 // ICERenewed, relay -> agent and technicians: fresh TURN credentials
+	TypeQueueSnapshotPage   Type = 54 // QueueSnapshot, relay -> technician: the next page of a snapshot with More
 )
 
 // Hello opens every connection.
@@ -224,9 +225,13 @@ type SessionInfo struct {
 	RatingComment string `cbor:"17,keyasint,omitempty" json:"rating_comment,omitempty"`
 }
 
-// QueueSnapshot answers QueueSubscribe with the live sessions.
+// QueueSnapshot answers QueueSubscribe with the live sessions, in pages
+// that each fit a frame: the reply carries the first page; while More is
+// set, the next page follows as a TypeQueueSnapshotPage event, before any
+// QueueUpdate that is newer than the snapshot is applied.
 type QueueSnapshot struct {
 	Sessions []SessionInfo `cbor:"1,keyasint"`
+	More     bool          `cbor:"2,keyasint,omitempty"`
 }
 
 // QueueUpdate pushes one session's new state. A session that left the
@@ -382,6 +387,10 @@ type SessionDetails struct {
 	Session SessionInfo    `cbor:"1,keyasint" json:"session"`
 	Chat    []Chat         `cbor:"2,keyasint,omitempty" json:"chat"`
 	History []SessionEvent `cbor:"3,keyasint,omitempty" json:"history"`
+	// ChatOmitted and HistoryOmitted count the oldest entries left out so
+	// that the reply fits a frame.
+	ChatOmitted    int `cbor:"4,keyasint,omitempty" json:"chat_omitted,omitempty"`
+	HistoryOmitted int `cbor:"5,keyasint,omitempty" json:"history_omitted,omitempty"`
 }
 
 // NewBody returns a pointer to a zero value of the body that type t carries,
@@ -412,7 +421,7 @@ func NewBody(t Type) any {
 		return new(Auth)
 	case TypeQueueSubscribe:
 		return new(QueueSubscribe)
-	case TypeQueueSnapshot:
+	case TypeQueueSnapshot, TypeQueueSnapshotPage:
 		return new(QueueSnapshot)
 	case TypeQueueUpdate:
 		return new(QueueUpdate)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -40,6 +41,9 @@ type Peer struct {
 	err     error // set before done is closed
 	mu      sync.Mutex
 	pending map[uint64]chan proto.Envelope
+	// FrameTimeout, when set before Run, replaces proto.FrameTimeout: how
+	// long a frame that started may take to arrive whole.
+	FrameTimeout time.Duration
 }
 
 // NewPeer returns a Peer on the stream rw. Nothing is read or written until
@@ -65,11 +69,17 @@ func (p *Peer) Run(ctx context.Context, h Handler) error {
 	defer stop()
 
 	r := proto.NewReader(p.rw)
+	if p.FrameTimeout > 0 {
+		r.Timeout = p.FrameTimeout
+	}
 	for {
 		env, err := r.Read()
 		if err != nil {
-			if errors.Is(err, proto.ErrMalformed) || errors.Is(err, proto.ErrFrameTooLarge) {
+			switch {
+			case errors.Is(err, proto.ErrMalformed) || errors.Is(err, proto.ErrFrameTooLarge):
 				err = &proto.Failure{Code: proto.ErrProtocol, Message: err.Error()}
+			case errors.Is(err, proto.ErrFrameTimeout):
+				err = &proto.Failure{Code: proto.ErrSlowFrame, Message: err.Error()}
 			}
 			p.shut(err)
 			break

@@ -72,11 +72,6 @@ func ClientTLS(fingerprint string) (*tls.Config, error) {
 	}, nil
 }
 
-// Listen serves QUIC on pc, a UDP socket the caller owns.
-func Listen(pc net.PacketConn, cert tls.Certificate) (*quic.Listener, error) {
-	return quic.Listen(pc, ServerTLS(cert), QUICConfig())
-}
-
 // Dial connects to the relay at addr, pinning its key, and opens the control
 // stream.
 func Dial(ctx context.Context, addr, fingerprint string) (*quic.Conn, *quic.Stream, error) {

@@ -40,37 +40,8 @@ func selfSigned(t *testing.T) tls.Certificate {
 // echoServer answers every request with OK over real QUIC on loopback.
 func echoServer(t *testing.T, cert tls.Certificate) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := Listen(pc, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); pc.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				st, err := conn.AcceptStream(context.Background())
-				if err != nil {
-					return
-				}
-				p := PeerOn(conn, st)
-				p.Run(context.Background(), func(env proto.Envelope) {
-					if env.ID != 0 {
-						p.Reply(env.ID, proto.TypeOK, &proto.OK{})
-					}
-				})
-			})
-		}
-	})
-	return pc.LocalAddr().String()
+	_, addr, _, _ := limitedServer(t, cert, Limits{}, 0)
+	return addr
 }
 
 func TestQUICRequestReplyWithPinnedKey(t *testing.T) {

@@ -224,5 +224,27 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	for _, e := range evs {
 		d.History = append(d.History, proto.SessionEvent{At: e.At, Status: string(e.Status), Actor: e.Actor, Detail: e.Detail})
 	}
+	d.Chat, d.ChatOmitted = newest(d.Chat, detailsChat)
+	d.History, d.HistoryOmitted = newest(d.History, detailsHistory)
 	return d, nil
+}
+
+// Budgets of a SessionDetails reply, in encoded bytes, so that it always
+// fits a frame (proto.MaxFrame) whatever the transcript's length.
+const (
+	detailsChat    = proto.MaxFrame / 2
+	detailsHistory = proto.MaxFrame / 4
+)
+
+// newest keeps the newest items (the end of the list) whose encoding fits
+// budget and returns them with the number of older ones left out.
+func newest[T any](items []T, budget int) ([]T, int) {
+	size := 0
+	for i := len(items) - 1; i >= 0; i-- {
+		b, _ := proto.Marshal(&items[i])
+		if size += len(b); size > budget {
+			return items[i+1:], i + 1
+		}
+	}
+	return items, 0
 }

@@ -275,6 +275,9 @@ func (m *Manager) TURNAllowed(id string, peer int64) bool {
 func (m *Manager) RegisterAgent(ctx context.Context, a *Agent, req proto.AgentRegister) (proto.AgentRegistered, error) {
 	dev := req.Device
 	dev.PublicIP = a.IP
+	if cut := dev.Cap(); len(cut) > 0 { // a long host name still registers, shortened
+		m.log.Info("device info shortened", "remote", a.IP, "fields", cut)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch {

@@ -18,6 +18,7 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/relay/auth"
+	"github.com/relaydesk/relaydesk/relay/limit"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/throttle"
@@ -48,7 +49,23 @@ type Config struct {
 	// AccountPoll is how often the relay looks for account changes made by
 	// another process (`relay user`); 0 means one second.
 	AccountPoll time.Duration
+	// Registrations, Chat and BadTokens limit, per source (IPv4 address,
+	// IPv6 /64), SOS app registrations, chat messages and failed token
+	// sign-ins; zero takes DefaultRegistrations, DefaultChat and
+	// DefaultBadTokens, a negative N no limit.
+	Registrations, Chat, BadTokens limit.Rate
 }
+
+// Default per-source rates.
+var (
+	DefaultRegistrations = limit.Rate{N: 30, Per: time.Minute}
+	DefaultChat          = limit.Rate{N: 30, Per: time.Minute}
+	DefaultBadTokens     = limit.Rate{N: 10, Per: 10 * time.Minute}
+)
+
+// snapshotPage is the encoded size at which a queue snapshot is cut into
+// another page, well below proto.MaxFrame (one session is at most a few KiB).
+const snapshotPage = proto.MaxFrame / 2
 
 func (c *Config) fill() {
 	if c.TokenTTL == 0 {
@@ -75,6 +92,14 @@ func (c *Config) fill() {
 	if c.AccountPoll == 0 {
 		c.AccountPoll = time.Second
 	}
+	for _, r := range []struct {
+		p   *limit.Rate
+		def limit.Rate
+	}{{&c.Registrations, DefaultRegistrations}, {&c.Chat, DefaultChat}, {&c.BadTokens, DefaultBadTokens}} {
+		if *r.p == (limit.Rate{}) {
+			*r.p = r.def
+		}
+	}
 }
 
 // Server serves control connections.
@@ -90,6 +115,9 @@ type Server struct {
 	hashing chan struct{}
 	waiting atomic.Int32
 	check   func(phc, password string) (bool, error)
+	// per-source limits and the gate that keeps refusals from flooding the log
+	regs, chats, badTokens *limit.PerSource
+	logs                   *limit.Logs
 
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -102,17 +130,22 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 	cfg.fill()
 	return &Server{
 		cfg: cfg, st: st, q: q, log: cfg.Logger,
-		hashing: make(chan struct{}, 2),
-		check:   auth.CheckPassword,
-		conns:   make(map[*quic.Conn]struct{}),
-		techs:   make(map[*client]struct{}),
+		hashing:   make(chan struct{}, 2),
+		check:     auth.CheckPassword,
+		regs:      limit.NewPerSource(cfg.Registrations, cfg.Now),
+		chats:     limit.NewPerSource(cfg.Chat, cfg.Now),
+		badTokens: limit.NewPerSource(cfg.BadTokens, cfg.Now),
+		logs:      limit.NewLogs(cfg.Logger, time.Minute, cfg.Now),
+		conns:     make(map[*quic.Conn]struct{}),
+		techs:     make(map[*client]struct{}),
 	}
 }
 
 // Serve accepts connections from ln until ctx ends, then closes every
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
-// up to grace for their goroutines.
-func (s *Server) Serve(ctx context.Context, ln *quic.Listener, grace time.Duration) error {
+// up to grace for their goroutines. The listener's transport ends when the
+// caller closes its PacketConn.
+func (s *Server) Serve(ctx context.Context, ln *transport.Listener, grace time.Duration) error {
 	if err := s.openThrottles(ctx); err != nil {
 		ln.Close()
 		return err
@@ -183,7 +216,7 @@ func (s *Server) handle(conn *quic.Conn) {
 		conn.CloseWithError(quic.ApplicationErrorCode(proto.ErrProtocol), "no control stream")
 		return
 	}
-	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, log: s.log.With("remote", ip)}
+	c := &client{srv: s, peer: transport.PeerOn(conn, st), ip: ip, src: transport.SourceKey(conn.RemoteAddr()), log: s.log.With("remote", ip)}
 	ctx, stop := context.WithCancel(context.Background())
 	helloTimer := time.AfterFunc(s.cfg.HelloTimeout, c.deadline)
 	err = c.peer.Run(ctx, func(env proto.Envelope) { c.dispatch(ctx, env) })
@@ -205,6 +238,7 @@ type client struct {
 	srv  *Server
 	peer *transport.Peer
 	ip   string
+	src  string // the key of per-source limits
 	log  *slog.Logger
 	wg   sync.WaitGroup // slow requests
 
@@ -257,7 +291,7 @@ func (c *client) techUser() *queue.Tech {
 // violation closes the connection for a protocol error.
 func (c *client) violation(format string, args ...any) {
 	f := proto.Errorf(proto.ErrProtocol, format, args...)
-	c.log.Info("protocol violation", "err", f.Message)
+	c.srv.logs.Info(c.log, "protocol violation", "err", f.Message)
 	c.peer.CloseWith(f)
 }
 
@@ -303,7 +337,8 @@ func (c *client) hello(id uint64, h *proto.Hello) {
 		return
 	}
 	c.r = h.Role
-	c.log = c.log.With("role", h.Role, "client", h.Client)
+	name, _ := proto.Truncate(h.Client, proto.MaxClientName) // attacker-chosen, on every log line
+	c.log = c.log.With("role", h.Role, "client", name)
 	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.cfg.Organisation, ServerTime: c.srv.cfg.Now()})
 }
 
@@ -331,6 +366,10 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
 			return
 		}
+		if err := c.allow(c.srv.regs, "registration"); err != nil {
+			c.answer(env.ID, 0, nil, err)
+			return
+		}
 		a := &queue.Agent{IP: c.ip, Conn: c.peer}
 		reply, err := q.RegisterAgent(ctx, a, *m)
 		if err == nil {
@@ -352,10 +391,15 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 		}
 	case *proto.Chat:
 		if a := c.registered(env.ID); a != nil {
-			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentChat(ctx, a, *m))
+			err := c.allow(c.srv.chats, "chat")
+			if err == nil {
+				err = q.AgentChat(ctx, a, *m)
+			}
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
-		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Rate(ctx, c.ip, *m))
+		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 	default:
 		c.violation("message type %d is not for agents", env.Type)
 	}
@@ -378,7 +422,7 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		c.startLogin(env.ID, "", func() (proto.LoginOK, *queue.Tech, error) { return c.srv.login(ctx, c.peer, c.ip, *m) })
 		return
 	case *proto.Auth:
-		c.startLogin(env.ID, m.Token, func() (proto.LoginOK, *queue.Tech, error) { return c.srv.auth(ctx, c.peer, c.ip, *m) })
+		c.startLogin(env.ID, m.Token, func() (proto.LoginOK, *queue.Tech, error) { return c.tokenAuth(ctx, *m) })
 		return
 	}
 	t := c.techUser()
@@ -400,8 +444,7 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.Logout:
 		c.logout(ctx, env.ID, t)
 	case *proto.QueueSubscribe:
-		snap := q.Subscribe(t, m.All)
-		c.peer.Reply(env.ID, proto.TypeQueueSnapshot, &snap)
+		c.sendSnapshot(env.ID, q.Subscribe(t, m.All))
 	case *proto.LinkCreate:
 		reply, err := q.CreateLink(ctx, t, *m)
 		c.answer(env.ID, proto.TypeLinkCreated, &reply, err)
@@ -419,7 +462,11 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.End:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechEnd(ctx, t, *m))
 	case *proto.Chat:
-		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechChat(ctx, t, *m))
+		err := c.allow(c.srv.chats, "chat")
+		if err == nil {
+			err = q.TechChat(ctx, t, *m)
+		}
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 	case *proto.SessionDetailsRequest:
 		d, err := q.Details(ctx, t, m.SessionID)
 		c.answer(env.ID, proto.TypeSessionDetailsReply, &d, err)
@@ -459,4 +506,87 @@ func (c *client) startLogin(id uint64, tok string, fn func() (proto.LoginOK, *qu
 			c.mu.Unlock()
 		}
 	})
+}
+
+// allow takes one event of what from the connection's source in p, or
+// returns the refusal (ErrThrottled with RetryAfter), logged at most once a
+// minute.
+func (c *client) allow(p *limit.PerSource, what string) error {
+	ok, wait := p.Allow(c.src)
+	if ok {
+		return nil
+	}
+	c.srv.logs.Info(c.log, what+" refused: too many from this network", "source", c.src)
+	f := proto.Errorf(proto.ErrThrottled, "Too many requests from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
+	f.RetryAfter = wait
+	return f
+}
+
+// tokenAuth signs in with a token unless the source presented too many
+// bad tokens; each bad token counts.
+func (c *client) tokenAuth(ctx context.Context, m proto.Auth) (reply proto.LoginOK, t *queue.Tech, err error) {
+	err = c.guardToken(func() error {
+		var err error
+		reply, t, err = c.srv.auth(ctx, c.peer, c.ip, m)
+		return err
+	}, proto.ErrUnauthenticated)
+	return reply, t, err
+}
+
+// guardToken runs check, a request that presents a secret (a sign-in
+// token, a session's resume key), unless the source presented too many bad
+// ones; a failure with code bad counts as one. This also bounds the audit
+// records that bad secrets write.
+func (c *client) guardToken(check func() error, bad proto.ErrorCode) error {
+	if blocked, wait := c.srv.badTokens.Blocked(c.src); blocked {
+		c.srv.logs.Info(c.log, "request refused: too many bad tokens from this network", "source", c.src)
+		f := proto.Errorf(proto.ErrThrottled, "Too many failed attempts from your network. Try again in %s.", wait.Round(time.Second)+time.Second)
+		f.RetryAfter = wait
+		return f
+	}
+	err := check()
+	if proto.CodeOf(err) == bad {
+		c.srv.badTokens.Allow(c.src)
+	}
+	return err
+}
+
+// sendSnapshot answers QueueSubscribe with the snapshot in pages that each
+// fit a frame: the reply, then TypeQueueSnapshotPage events while More.
+// A page that cannot be sent ends the connection (the console reconnects
+// and subscribes again) rather than leaving it without a queue.
+func (c *client) sendSnapshot(id uint64, snap proto.QueueSnapshot) {
+	pages := pageSessions(snap.Sessions, snapshotPage)
+	for i, p := range pages {
+		page := proto.QueueSnapshot{Sessions: p, More: i < len(pages)-1}
+		var err error
+		if i == 0 {
+			err = c.peer.Reply(id, proto.TypeQueueSnapshot, &page)
+		} else {
+			err = c.peer.Send(proto.TypeQueueSnapshotPage, &page)
+		}
+		if err != nil {
+			c.log.Warn("queue snapshot not sent", "page", i+1, "pages", len(pages), "err", err)
+			c.peer.CloseWith(proto.Errorf(proto.ErrInternal, "The relay could not send the queue; reconnecting will retry."))
+			return
+		}
+	}
+}
+
+// pageSessions cuts sessions into pages of at most budget encoded bytes
+// (a session bigger than budget gets a page of its own); there is always
+// at least one page.
+func pageSessions(sessions []proto.SessionInfo, budget int) [][]proto.SessionInfo {
+	pages := [][]proto.SessionInfo{{}}
+	size := 0
+	for _, s := range sessions {
+		b, _ := proto.Marshal(&s)
+		cur := len(pages) - 1
+		if size+len(b) > budget && len(pages[cur]) > 0 {
+			pages, size, cur = append(pages, nil), 0, cur+1
+		}
+		pages[cur] = append(pages[cur], s)
+		size += len(b)
+	}
+	return pages
 }

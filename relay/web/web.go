@@ -30,8 +30,14 @@ type Config struct {
 	Fingerprint  string // sha256:<hex> of the relay's key, shown for comparison
 	// Downloads holds the SOS binaries: sos-<goos>-<goarch>[.exe].
 	Downloads string
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// HSTS sends Strict-Transport-Security: only with a certificate that
+	// browsers trust (--cert), never with the relay's self-signed one.
+	HSTS bool
+	// WriteStall is how long one write of a download may take (0: 30 s):
+	// a slow but alive download keeps going, a stalled one ends.
+	WriteStall time.Duration
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Handler serves the pages.
@@ -48,6 +54,9 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WriteStall == 0 {
+		cfg.WriteStall = 30 * time.Second
+	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /s/{token}", h.linkPage)
 	h.mux.HandleFunc("GET /sos", h.sosPage)
@@ -58,7 +67,11 @@ func New(cfg Config) *Handler {
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'none'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("X-Frame-Options", "DENY") // frame-ancestors for older browsers
+	if h.cfg.HSTS {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the link token is in the URL
 	w.Header().Set("Cache-Control", "no-store")
@@ -253,5 +266,19 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+download.FileName(t, found.GOOS)+`"`)
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	http.ServeContent(&stallWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: h.cfg.WriteStall}, r, "", fi.ModTime(), f)
+}
+
+// stallWriter moves the connection's write deadline forward before every
+// write, so a download may take longer than the server's WriteTimeout as
+// long as each write completes within stall.
+type stallWriter struct {
+	http.ResponseWriter
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func (s *stallWriter) Write(p []byte) (int, error) {
+	s.rc.SetWriteDeadline(time.Now().Add(s.stall))
+	return s.ResponseWriter.Write(p)
 }

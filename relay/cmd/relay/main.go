@@ -26,6 +26,7 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/relay/auth"
 	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/relay/limit"
 	"github.com/relaydesk/relaydesk/relay/media"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/server"
@@ -216,6 +217,8 @@ func serve(args []string) error {
 	logLevel := fs.String("log-level", "info", "`level`: debug, info, warn or error")
 	turnPrivate := fs.Bool("turn-allow-private", false, "let TURN relay to private addresses (RFC 1918, CGNAT, ULA), for a deployment where everyone is on the LAN")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `file` until the relay stops (for benchmarks)")
+	connsPerSource := fs.Int("conns-per-source", transport.DefaultLimits.PerSource, "most QUIC connections from one IPv4 address or IPv6 /64 (0: no limit)")
+	regsPerMinute := fs.Int("registrations-per-minute", server.DefaultRegistrations.N, "most SOS app registrations a minute from one IPv4 address or IPv6 /64 (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -324,11 +327,12 @@ func serve(args []string) error {
 	if q, err = queue.New(ctx, st, qcfg); err != nil {
 		return err
 	}
-	ln, err := transport.Listen(demux.QUIC(), tlsCert)
+	ln, err := transport.ListenWith(demux.QUIC(), tlsCert, transport.Limits{PerSource: orOff(*connsPerSource)})
 	if err != nil {
 		return fmt.Errorf("start QUIC on %s: %w", *addr, err)
 	}
-	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log})
+	srv := server.New(st, q, server.Config{TokenTTL: *tokenTTL, Organisation: *org, Logger: log,
+		Registrations: limit.Rate{N: orOff(*regsPerMinute), Per: time.Minute}})
 
 	// HTTPS on the TCP port: download pages for end users.
 	pubHost, pubPortStr, _ := net.SplitHostPort(pub)
@@ -338,19 +342,15 @@ func serve(args []string) error {
 			return fmt.Errorf("--downloads %s is not a directory", *downloads)
 		}
 	}
-	httpsSrv := &http.Server{
-		Handler: web.New(web.Config{
-			Store: st, Organisation: *org, PublicHost: pubHost, PublicPort: pubPort,
-			Fingerprint: fp, Downloads: *downloads, Logger: log,
-		}),
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	httpsSrv := web.NewServer(web.New(web.Config{
+		Store: st, Organisation: *org, PublicHost: pubHost, PublicPort: pubPort,
+		Fingerprint: fp, Downloads: *downloads, Logger: log, HSTS: *cert != "",
+	}), &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}, log)
 	httpsDone := make(chan struct{})
 	go func() {
 		defer close(httpsDone)
-		if err := httpsSrv.ServeTLS(tcp.HTTPS(), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		httpsLn := web.LimitListener(tcp.HTTPS(), web.MaxConns, web.MaxConnsPerSource, log)
+		if err := httpsSrv.ServeTLS(httpsLn, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTPS stopped", "err", err)
 		}
 	}()
@@ -375,6 +375,14 @@ func serve(args []string) error {
 	<-sweepDone
 	log.Info("relay stopped")
 	return err
+}
+
+// orOff maps a flag's 0 (no limit) to the negative value limits take for "none".
+func orOff(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // firstAdmin creates the admin account on a fresh database and leaves its
