@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -319,54 +320,18 @@ func latency(ctx context.Context, tr *quic.Transport, r *relayProc, runs int) ([
 	}, nil
 }
 
-// stalledFrames opens n connections (conc at a time) that say Hello, then
-// has each send a frame header announcing proto.MaxFrame bytes for a
+// stalledFrames opens n connections (conc at a time) that each say Hello,
+// then at once send a frame header announcing proto.MaxFrame bytes for a
 // message type allowed that much (QueueSnapshot) and 1 KiB of it, and
-// stall. It reports the relay's RSS per connection at its peak over the
-// next seconds, how much the stalled frames added to the idle connections,
-// and how many connections the relay's frame deadline closed.
+// stall. The relay closes such a connection when it has not signed in or
+// registered within its Hello timeout (10 s), or when the frame is not
+// whole within proto.FrameTimeout, whichever comes first; so the relay's
+// memory must stay flat however long the flood lasts. It reports the
+// relay's peak RSS during the flood and how many connections the relay
+// closed by itself.
 func stalledFrames(ctx context.Context, tr *quic.Transport, r *relayProc, n, conc int) ([]result, error) {
 	pid := r.cmd.Process.Pid
 	base, err := procstat.RSSKiB(pid)
-	if err != nil {
-		return nil, err
-	}
-	clients := make([]*client, n)
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failures int
-	var firstErr error
-	t0 := time.Now()
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, _, err := dialRetry(ctx, tr, r, proto.RoleAgent)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failures++
-				firstErr = cmp.Or(firstErr, err)
-				return
-			}
-			clients[i] = c
-		})
-	}
-	wg.Wait()
-	connectTime := time.Since(t0)
-	defer func() {
-		for _, c := range clients {
-			if c != nil {
-				c.close()
-			}
-		}
-	}()
-	if failures > 0 {
-		return nil, fmt.Errorf("%d of %d connections failed, first: %v", failures, n, firstErr)
-	}
-	time.Sleep(2 * time.Second) // settle
-	idle, err := procstat.RSSKiB(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -374,46 +339,91 @@ func stalledFrames(ctx context.Context, tr *quic.Transport, r *relayProc, n, con
 	frame = append(frame, 0xa2, 0x01, 0x18, byte(proto.TypeQueueSnapshot), 0x04, 0x5a) // {1: 24, 4: bytes(...
 	frame = binary.BigEndian.AppendUint32(frame, proto.MaxFrame-10)
 	frame = append(frame, make([]byte, 1<<10)...)
-	// Under load a few connections may have timed out while the others
-	// connected (lost keep-alives); they are counted, not stalled.
-	var live []*client
-	for _, c := range clients {
-		if _, err := c.st.Write(frame); err == nil {
-			live = append(live, c)
+
+	// Sample the relay's RSS every 250 ms until the flood is over.
+	var peak atomic.Int64
+	peak.Store(int64(base))
+	sampling := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-sampling:
+				return
+			case <-t.C:
+				if v, err := procstat.RSSKiB(pid); err == nil && int64(v) > peak.Load() {
+					peak.Store(int64(v))
+				}
+			}
 		}
+	})
+	clients := make([]*client, n)
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures, stalled int
+	var firstErr error
+	t0 := time.Now()
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			c, _, err := dialRetry(ctx, tr, r, proto.RoleAgent)
+			if err == nil {
+				clients[i] = c
+				_, err = c.st.Write(frame)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures++
+				firstErr = cmp.Or(firstErr, err)
+				return
+			}
+			stalled++
+		})
 	}
-	if len(live) < n*9/10 {
-		return nil, fmt.Errorf("only %d of %d connections were still open to stall", len(live), n)
-	}
-	stalledAt := time.Now()
-	peak := idle
-	for time.Since(stalledAt) < 5*time.Second {
-		time.Sleep(250 * time.Millisecond)
-		if v, err := procstat.RSSKiB(pid); err == nil {
-			peak = max(peak, v)
+	wg.Wait()
+	floodTime := time.Since(t0)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.close()
+			}
 		}
+	}()
+	if stalled < n*9/10 {
+		return nil, fmt.Errorf("only %d of %d connections stalled; first failure: %v", stalled, n, firstErr)
 	}
-	// The relay closes each connection FrameTimeout after its frame started.
-	wctx, cancel := context.WithTimeout(ctx, proto.FrameTimeout+30*time.Second) // + a lost close: the client idle timeout
+	// Every connection ends by the relay's deadlines (+ a lost close: the
+	// client's idle timeout).
+	wctx, cancel := context.WithTimeout(ctx, proto.FrameTimeout+30*time.Second)
 	defer cancel()
 	closed := 0
-	for _, c := range live {
+	for _, c := range clients {
+		if c == nil {
+			continue
+		}
 		select {
 		case <-c.done:
 			closed++
 		case <-wctx.Done():
 		}
 	}
-	closedAfter := time.Since(stalledAt)
+	closedAfter := time.Since(t0)
+	close(sampling)
+	sampler.Wait()
 	after, err := procstat.RSSKiB(pid)
 	if err != nil {
 		return nil, err
 	}
-	note := fmt.Sprintf("%d connections (connected in %v; %d timed out before the stall) each said Hello, announced a %d-byte frame, sent 1 KiB of it and stalled; relay RSS %d KiB before, %d KiB idle, %d KiB peak within 5 s of the stall, %d KiB after the frame deadline closed %d of them (%v after the stall)",
-		n, connectTime.Round(time.Second), n-len(live), proto.MaxFrame, base, idle, peak, after, closed, closedAfter.Round(time.Second))
+	rate := float64(stalled) / floodTime.Seconds()
+	note := fmt.Sprintf("%d connections in %v (%.0f/s; %d failed) each said Hello, announced a %d-byte frame, sent 1 KiB of it and stalled; relay RSS %d KiB before, %d KiB at the peak, %d KiB after the relay closed %d of them (%v after the flood began)",
+		n, floodTime.Round(time.Second), rate, failures, proto.MaxFrame, base, peak.Load(), after, closed, closedAfter.Round(time.Second))
 	return []result{
-		{"relay memory per stalled connection", float64(peak-base) / float64(n), "KiB", note},
-		{"relay memory the stalled frames added", float64(peak - idle), "KiB", "peak RSS with the frames stalled minus RSS with the same connections idle: a few KiB per connection (the first 4 KiB of the frame buffer, QUIC stream buffers, GC headroom), where the old reader pinned 1 MiB each"},
-		{"stalled connections closed by the frame deadline", float64(closed), "connections", fmt.Sprintf("of %d stalled, within %v of the stall (proto.FrameTimeout %v)", len(live), closedAfter.Round(time.Second), proto.FrameTimeout)},
+		{"relay memory added by a Hello-and-stall flood (peak)", float64(peak.Load()-int64(base)) / 1024, "MiB", note},
+		{"Hello-and-stall connections the relay closed by itself", float64(closed), "connections", fmt.Sprintf("of %d, within %v of the flood's start (sign-in deadline 10 s, proto.FrameTimeout %v)", stalled, closedAfter.Round(time.Second), proto.FrameTimeout)},
 	}, nil
 }
