@@ -172,11 +172,15 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	defer func() { relay.Process.Kill(); relay.Wait() }()
 	rl := lines(rout)
-	m, err := expect(rl, `password: (\S+)`)
+	m, err := expect(rl, `its password is in (\S+) \(`)
 	if err != nil {
 		return err
 	}
-	adminPW := m[1]
+	pwFile, err := os.ReadFile(m[1]) // the first start leaves it in a file, never in the output
+	if err != nil {
+		return fmt.Errorf("read the admin password: %w", err)
+	}
+	adminPW := strings.TrimSpace(string(pwFile))
 	if m, err = expect(rl, `Key fingerprint: (\S+)`); err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -90,11 +91,16 @@ func startRelay(bin string) (*relayProc, func(), error) {
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); os.RemoveAll(dir) }
 	r := &relayProc{cmd: cmd, addr: addr}
 	sc := bufio.NewScanner(stdout)
-	pw := regexp.MustCompile(`password: (\S+)`)
+	pw := regexp.MustCompile(`its password is in (\S+) \(`)
 	fp := regexp.MustCompile(`Key fingerprint: (\S+)`)
 	for sc.Scan() {
 		if m := pw.FindStringSubmatch(sc.Text()); m != nil {
-			r.admin = m[1]
+			b, err := os.ReadFile(m[1]) // the first start leaves it in a file, never in the output
+			if err != nil {
+				stop()
+				return nil, nil, fmt.Errorf("read the admin password: %w", err)
+			}
+			r.admin = strings.TrimSpace(string(b))
 		}
 		if m := fp.FindStringSubmatch(sc.Text()); m != nil {
 			r.fp = m[1]
