@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 )
 
 // fakeRelay is a relay in the test process, on real QUIC over loopback,
@@ -30,22 +29,8 @@ type fakeRelay struct {
 
 func startFakeRelay(t *testing.T) *fakeRelay {
 	t.Helper()
-	cert, _, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := identity.Fingerprint(cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lb := transporttest.Listen(t)
+	ln, pc, fp := lb.Listener, lb.Conn, lb.Fingerprint
 	r := &fakeRelay{addr: pc.LocalAddr().String(), fp: fp, conns: make(chan *transport.Peer, 4), offers: make(chan int64, 16)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); pc.Close(); wg.Wait() })

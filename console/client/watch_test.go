@@ -3,14 +3,13 @@ package client
 import (
 	"context"
 	"fmt"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 )
 
 // pagingRelay is a relay over real QUIC on loopback that answers a queue
@@ -18,19 +17,8 @@ import (
 // between the pages, as a busy relay may.
 func pagingRelay(t *testing.T) Login {
 	t.Helper()
-	cert, _, err := identity.LoadOrCreate(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, _ := identity.Fingerprint(cert)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lb := transporttest.Listen(t)
+	ln, pc, fp := lb.Listener, lb.Conn, lb.Fingerprint
 	done := make(chan struct{})
 	t.Cleanup(func() { ln.CloseTransport(); <-done; pc.Close() })
 	go func() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -14,8 +13,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -27,25 +25,15 @@ func inProcessRelay(t *testing.T) (addr, fp string, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cert, _, err := identity.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, _ = identity.Fingerprint(cert)
-	st, err = store.OpenSQLite(ctx, filepath.Join(dir, "relay.db"))
+	lb := transporttest.Listen(t)
+	ln, pc := lb.Listener, lb.Conn
+	fp = lb.Fingerprint
+	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q, err := queue.New(ctx, st, queue.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
 	if err != nil {
 		t.Fatal(err)
 	}

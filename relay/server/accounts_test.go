@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
@@ -41,19 +40,8 @@ func startRelay(t *testing.T, poll time.Duration) *relayFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _, err := identity.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, _ := identity.Fingerprint(cert)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lb := transporttest.Listen(t)
+	ln, pc, fp := lb.Listener, lb.Conn, lb.Fingerprint
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	qcfg := queue.DefaultConfig()
 	qcfg.Logger = log

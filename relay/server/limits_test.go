@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 	"github.com/relaydesk/relaydesk/relay/limit"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -40,25 +39,15 @@ func startLimitedRelay(t *testing.T, cfg Config) *limitedRelay {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cert, _, err := identity.LoadOrCreate(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &limitedRelay{logs: &syncBuf{}}
-	r.fp, _ = identity.Fingerprint(cert)
+	lb := transporttest.Listen(t)
+	ln, pc := lb.Listener, lb.Conn
+	r := &limitedRelay{logs: &syncBuf{}, fp: lb.Fingerprint}
+	var err error
 	if r.st, err = store.OpenSQLite(ctx, filepath.Join(dir, "relay.db")); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(r.logs, nil))
 	if r.q, err = queue.New(ctx, r.st, queue.Config{Logger: log}); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
-	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Logger = log

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,8 +17,8 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 	"github.com/relaydesk/relaydesk/relay/auth"
-	"github.com/relaydesk/relaydesk/relay/identity"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/throttle"
@@ -68,19 +67,9 @@ func newServer(t *testing.T, dir string, cfg Config) *relay {
 // serve runs r's server on a real UDP socket on loopback until the test ends.
 func (r *relay) serve() {
 	t := r.t
-	cert, _, err := identity.LoadOrCreate(r.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.fp, _ = identity.Fingerprint(cert)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := transport.Listen(pc, cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lb := transporttest.Listen(t)
+	ln, pc := lb.Listener, lb.Conn
+	r.fp = lb.Fingerprint
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.srv.Serve(ctx, ln, 5*time.Second) }()

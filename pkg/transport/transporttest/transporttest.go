@@ -1,0 +1,67 @@
+// Package transporttest gives tests a control-protocol listener on
+// loopback: real QUIC on 127.0.0.1 with a fresh self-signed key, as a relay
+// serves, for fake relays and in-process relays alike.
+package transporttest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/relaydesk/relaydesk/pkg/transport"
+)
+
+// Loopback is a listener on 127.0.0.1 and what a client needs to reach it.
+type Loopback struct {
+	Listener    *transport.Listener
+	Conn        net.PacketConn // the UDP socket under Listener
+	Addr        string         // host:port
+	Fingerprint string         // of its key, for clients to pin
+}
+
+// Listen opens a Loopback with a fresh key and transport.Listen's limits.
+// The caller closes Listener, then Conn, once its server stopped.
+func Listen(t testing.TB) Loopback {
+	t.Helper()
+	cert := SelfSigned(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := transport.Listen(pc, cert)
+	if err != nil {
+		pc.Close()
+		t.Fatal(err)
+	}
+	return Loopback{Listener: ln, Conn: pc, Addr: pc.LocalAddr().String(), Fingerprint: transport.Fingerprint(cert.Leaf)}
+}
+
+// SelfSigned is a fresh ECDSA P-256 certificate for localhost and 127.0.0.1.
+func SelfSigned(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test relay"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
