@@ -981,27 +981,59 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 		if at.tech != nil || now.Sub(at.lost) < m.cfg.Grace {
 			continue
 		}
-		delete(l.techs, id)
-		m.audit(ctx, "session.detached", actorRelay, "", l.s.ID, map[string]string{"user": at.user.Name, "reason": "did not reconnect in time"})
-		if m.cfg.PeerLeft != nil {
-			m.cfg.PeerLeft(l.s.ID, id)
-			if len(l.techs) == 0 {
-				m.cfg.PeerLeft(l.s.ID, AgentPeer) // TURN only while a technician is attached
-			}
-		}
-		if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
-			m.log.Error("detach technician", "session", l.s.ID, "err", err)
-		}
-		if l.agent != nil {
-			l.agent.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: "did not reconnect in time"})
-		}
-		if len(l.techs) == 0 && l.s.Status == store.StatusActive {
-			l.s.Status = store.StatusReady
-			if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorRelay, at.user.Name+" did not reconnect in time")); err != nil {
-				m.log.Error("return session to Ready", "session", l.s.ID, "err", err)
-			}
+		m.detach(ctx, l, id, at, now, "did not reconnect in time")
+	}
+}
+
+// detach takes technician id off session l at once: the end user's app
+// hears PeerLeft (and closes that technician's media), TURN ends the
+// technician's allocations, and an Active session with nobody left returns
+// to Ready. Callers hold m.mu.
+func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment, now time.Time, reason string) {
+	delete(l.techs, id)
+	if at.tech != nil {
+		delete(m.techOf[at.tech], l.s.ID)
+	}
+	m.audit(ctx, "session.detached", actorRelay, "", l.s.ID, map[string]string{"user": at.user.Name, "reason": reason})
+	if m.cfg.PeerLeft != nil {
+		m.cfg.PeerLeft(l.s.ID, id)
+		if len(l.techs) == 0 {
+			m.cfg.PeerLeft(l.s.ID, AgentPeer) // TURN only while a technician is attached
 		}
 	}
+	if err := m.st.Detach(ctx, l.s.ID, id, now); err != nil {
+		m.log.Error("detach technician", "session", l.s.ID, "err", err)
+	}
+	if l.agent != nil {
+		l.agent.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: reason})
+	}
+	if len(l.techs) == 0 && l.s.Status == store.StatusActive {
+		l.s.Status = store.StatusReady
+		if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorRelay, at.user.Name+" "+reason)); err != nil {
+			m.log.Error("return session to Ready", "session", l.s.ID, "err", err)
+		}
+	}
+}
+
+// TechRevoked is TechGone for a connection whose sign-in no longer holds
+// (account disabled, role changed, sign-in revoked): its sessions do not
+// wait for it to come back, it is taken off them at once, and the end
+// user's app closes its media.
+func (m *Manager) TechRevoked(ctx context.Context, t *Tech, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.subs, t)
+	now := m.cfg.Now()
+	for id := range m.techOf[t] {
+		l := m.sessions[id]
+		if l == nil {
+			continue
+		}
+		if at := l.techs[t.User.ID]; at != nil && at.tech == t {
+			m.detach(ctx, l, t.User.ID, at, now, reason)
+		}
+	}
+	delete(m.techOf, t)
 }
 
 // Stats counts live sessions by status and connected agents, for metrics and benchmarks.

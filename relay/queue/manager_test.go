@@ -612,6 +612,36 @@ func TestTechnicianGraceReturnsSessionToReady(t *testing.T) {
 	}
 }
 
+// A technician whose sign-in was revoked (account disabled, role changed)
+// leaves their sessions at once, not after the grace period: the app hears
+// PeerLeft (and closes their media), TURN ends their allocations, and the
+// session returns to Ready.
+func TestRevokedTechnicianLeavesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	var turnLeft []int64
+	f.cfg.PeerLeft = func(_ string, peer int64) { turnLeft = append(turnLeft, peer) }
+	f.restart()
+	a := f.agent(yes())
+	reg, _ := f.m.RegisterAgent(f.ctx, a, proto.AgentRegister{})
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: reg.Code}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	f.m.TechRevoked(f.ctx, f.tech, "was signed out by the relay")
+	var left proto.PeerLeft
+	if !a.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) || left.Peer.ID != f.tech.User.ID || left.Reason != "was signed out by the relay" {
+		t.Fatalf("agent told %+v, want PeerLeft for aaron at once", left)
+	}
+	if f.status(reg.SessionID) != store.StatusReady {
+		t.Fatalf("status %s, want Ready", f.status(reg.SessionID))
+	}
+	if ids, _ := f.st.Attached(f.ctx, reg.SessionID); len(ids) != 0 {
+		t.Fatalf("still attached: %v", ids)
+	}
+	if len(turnLeft) != 2 || turnLeft[0] != f.tech.User.ID || turnLeft[1] != AgentPeer {
+		t.Fatalf("TURN told %v, want the technician then the app", turnLeft)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	if err := (Config{}).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)

@@ -228,7 +228,14 @@ func (s *Server) handle(conn *quic.Conn) {
 		s.q.AgentGone(c.agent)
 	}
 	if t := c.techUser(); t != nil {
-		s.q.TechGone(t)
+		c.mu.Lock()
+		revoked := c.revokedBy
+		c.mu.Unlock()
+		if revoked != nil { // no grace period: this sign-in no longer holds
+			s.q.TechRevoked(context.Background(), t, "was signed out by the relay")
+		} else {
+			s.q.TechGone(t)
+		}
 	}
 	c.log.Debug("connection ended", "err", err)
 }
