@@ -29,6 +29,10 @@ type Config struct {
 	Grace time.Duration
 	// RatingWindow is how long after a session's end the end user may rate it.
 	RatingWindow time.Duration
+	// KeepUnattended is how long a session that ended without a technician
+	// ever joining (an anonymous registration, an unused link) is kept
+	// before it is purged with its history and chat; audit events stay.
+	KeepUnattended time.Duration
 	// LinkBase is the start of support-link URLs, e.g. "https://relay.example.com:4433".
 	LinkBase string
 	// Organisation is shown to end users in consent requests.
@@ -71,6 +75,7 @@ func DefaultConfig() Config {
 		ConsentTimeout: 60 * time.Second,
 		Grace:          2 * time.Minute,
 		RatingWindow:   10 * time.Minute,
+		KeepUnattended: 7 * 24 * time.Hour,
 		ICERenew:       5 * time.Minute,
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
@@ -100,6 +105,9 @@ func (c *Config) fill() {
 	}
 	if c.RatingWindow == 0 {
 		c.RatingWindow = d.RatingWindow
+	}
+	if c.KeepUnattended == 0 {
+		c.KeepUnattended = d.KeepUnattended
 	}
 	if c.LinkBase == "" {
 		c.LinkBase = d.LinkBase

@@ -85,7 +85,7 @@ type Manager struct {
 	byLink     map[string]*live
 	byAgentKey map[string]*live
 	retired    map[string]retired
-	prunedAt   time.Time      // when the store last forgot old retired codes
+	prunedAt   time.Time      // when the store last forgot old retired codes and unattended sessions
 	subs       map[*Tech]bool // value: sees all sessions
 	techOf     map[*Tech]map[string]bool
 	userNames  map[int64]string
@@ -927,6 +927,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 		if _, err := m.st.RetiredCodes(ctx, now.Add(-retiredKeep)); err != nil {
 			m.log.Error("forget old retired codes", "err", err)
 		}
+		m.purgeUnattended(ctx, now)
 		m.prunedAt = now
 	}
 	for _, l := range m.sessions {
@@ -951,6 +952,28 @@ func (m *Manager) Sweep(ctx context.Context) {
 		if len(l.techs) > 0 && !now.Before(l.iceRenew) {
 			m.renewICE(l, now)
 		}
+	}
+}
+
+// purgeUnattended deletes the sessions that ended more than
+// KeepUnattended ago without a technician ever joining, in batches so the
+// database is not locked for long: anonymous registrations cost storage
+// for a week, not for ever (M1 in the security review). Callers hold m.mu.
+func (m *Manager) purgeUnattended(ctx context.Context, now time.Time) {
+	total := 0
+	for range 20 { // at most 10,000 an hour: the rest waits for the next sweep
+		n, err := m.st.PurgeUnattended(ctx, now.Add(-m.cfg.KeepUnattended), 500)
+		total += n
+		if err != nil {
+			m.log.Error("purge unattended sessions", "err", err)
+			break
+		}
+		if n < 500 {
+			break
+		}
+	}
+	if total > 0 {
+		m.log.Info("purged sessions no technician joined", "sessions", total, "older_than", m.cfg.KeepUnattended)
 	}
 }
 

@@ -642,6 +642,36 @@ func TestRevokedTechnicianLeavesAtOnce(t *testing.T) {
 	}
 }
 
+// The hourly sweep purges sessions no technician joined once they are a
+// week old; a session a technician worked on stays.
+func TestSweepPurgesUnattendedSessions(t *testing.T) {
+	f := newFixture(t)
+	anon, _ := f.m.RegisterAgent(f.ctx, f.agent(no()), proto.AgentRegister{})
+	worked := f.agent(yes())
+	reg, _ := f.m.RegisterAgent(f.ctx, worked, proto.AgentRegister{})
+	if _, err := f.m.Connect(f.ctx, f.tech, proto.Connect{Code: reg.Code}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{anon.SessionID, reg.SessionID} {
+		if err := f.m.TechEnd(f.ctx, f.admin, proto.End{SessionID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clk.Add(6 * 24 * time.Hour)
+	f.m.Sweep(f.ctx)
+	if _, err := f.st.Session(f.ctx, anon.SessionID); err != nil {
+		t.Fatalf("purged after 6 days: %v", err)
+	}
+	f.clk.Add(2 * 24 * time.Hour)
+	f.m.Sweep(f.ctx)
+	if _, err := f.st.Session(f.ctx, anon.SessionID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an unattended session 8 days after its end: %v, want purged", err)
+	}
+	if _, err := f.st.Session(f.ctx, reg.SessionID); err != nil {
+		t.Fatalf("the session a technician worked on: %v, want kept", err)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	if err := (Config{}).Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)

@@ -667,6 +667,41 @@ func (s *SQLite) ThrottleEntries(ctx context.Context, scope string) (map[string]
 	return out, classify("throttle keys", rows.Err())
 }
 
+// PurgeUnattended implements Store.
+func (s *SQLite) PurgeUnattended(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := s.tx(ctx, "purge unattended sessions", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM purge_ids`); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO purge_ids(id)
+			SELECT id FROM sessions s
+			WHERE s.status IN (?, ?) AND s.started_at = 0 AND s.ended_at > 0 AND s.ended_at < ?
+			  AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.session_id = s.id)
+			LIMIT ?`, string(StatusClosed), string(StatusExpired), unixNano(before), limit)
+		if err != nil {
+			return err
+		}
+		got, _ := res.RowsAffected()
+		n = int(got)
+		for _, q := range []string{
+			`DELETE FROM chat_messages WHERE session_id IN (SELECT id FROM purge_ids)`,
+			`DELETE FROM session_events WHERE session_id IN (SELECT id FROM purge_ids)`,
+			`DELETE FROM sessions WHERE id IN (SELECT id FROM purge_ids)`,
+			`DELETE FROM purge_ids`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // RetireCode implements Store.
 func (s *SQLite) RetireCode(ctx context.Context, c RetiredCode) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO retired_codes(code, expired, at) VALUES (?, ?, ?)

@@ -396,3 +396,61 @@ func TestThrottleStateAndRetiredCodesSurviveReopen(t *testing.T) {
 		t.Fatalf("a code older than since was not forgotten: %+v", rc)
 	}
 }
+
+// Sessions no technician ever joined are purged after a while, with their
+// history and chat; sessions a technician worked on, live sessions and the
+// audit trail stay.
+func TestPurgeUnattended(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "relay.db"))
+	u := User{Name: "tina", Role: RoleTechnician, PasswordHash: "x", CreatedAt: t0}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id string, status Status, ended, started time.Time, attach bool) {
+		t.Helper()
+		s := Session{ID: id, Kind: KindCode, Status: status, CreatedAt: t0, EndedAt: ended, StartedAt: started}
+		if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: id, At: t0, Status: status, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddChat(ctx, &ChatMessage{SessionID: id, At: t0, From: "End user", Text: "hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		if attach {
+			if err := st.Attach(ctx, id, u.ID, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	old, recent := t0.Add(time.Hour), t0.Add(10*24*time.Hour)
+	mk("anon-old", StatusClosed, old, time.Time{}, false)
+	mk("link-expired", StatusExpired, old, time.Time{}, false)
+	mk("anon-recent", StatusClosed, recent, time.Time{}, false)
+	mk("worked-on", StatusClosed, old, t0, true)
+	mk("attached-not-started", StatusClosed, old, time.Time{}, true)
+	mk("live", StatusReady, time.Time{}, time.Time{}, false)
+	if err := st.Audit(ctx, &AuditEvent{At: t0, Kind: "session.ended", SessionID: "anon-old"}); err != nil {
+		t.Fatal(err)
+	}
+	before := t0.Add(7 * 24 * time.Hour)
+	n, err := st.PurgeUnattended(ctx, before, 1)
+	if err != nil || n != 1 {
+		t.Fatalf("first batch of 1: %d, %v", n, err)
+	}
+	if n, err = st.PurgeUnattended(ctx, before, 100); err != nil || n != 1 {
+		t.Fatalf("second batch: %d, %v; want the one left", n, err)
+	}
+	for id, want := range map[string]bool{"anon-old": false, "link-expired": false, "anon-recent": true, "worked-on": true, "attached-not-started": true, "live": true} {
+		_, err := st.Session(ctx, id)
+		if kept := err == nil; kept != want {
+			t.Errorf("%s kept %v, want %v (%v)", id, kept, want, err)
+		}
+		chat, _ := st.ChatMessages(ctx, id)
+		if kept := len(chat) > 0; kept != want {
+			t.Errorf("%s chat kept %v, want %v", id, kept, want)
+		}
+	}
+	if ev, _ := st.AuditEvents(ctx, 0, 10); len(ev) != 1 {
+		t.Errorf("audit events %d, want the one kept", len(ev))
+	}
+}

@@ -247,6 +247,13 @@ type Store interface {
 	RetireCode(ctx context.Context, c RetiredCode) error
 	RetiredCodes(ctx context.Context, since time.Time) ([]RetiredCode, error)
 
+	// PurgeUnattended deletes, with their status history and chat, at most
+	// limit sessions that ended before before without a technician ever
+	// joining (anonymous registrations, unused links), and reports how many.
+	// Sessions a technician worked on are records and stay; audit events
+	// always stay.
+	PurgeUnattended(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// Audit appends an audit event and sets e.ID.
 	Audit(ctx context.Context, e *AuditEvent) error
 	// AuditEvents lists audit events with ID > afterID, oldest first, at most limit.
