@@ -233,3 +233,25 @@ func TestConsoleLogoutRevokesToken(t *testing.T) {
 		t.Fatalf("no logout in the audit:\n%s", out)
 	}
 }
+
+// TestConsoleLogoutCommand: `console logout` revokes the saved sign-in on
+// the relay (a live watch with the same token is closed) and forgets it
+// here, keeping the relay and user name for the next sign-in.
+func TestConsoleLogoutCommand(t *testing.T) {
+	r := startRelay(t)
+	r.addUser(t, "ann", "technician", "first-password")
+	ann := r.login(t, "ann", "first-password")
+	w := r.watchQueue(t, ann)
+	out, code := run(t, ann.env, "", "console", "logout")
+	if code != 0 || !strings.Contains(out, "the relay revoked this sign-in") {
+		t.Fatalf("console logout: %d %s", code, out)
+	}
+	closedWith(t, w, "sign-in was revoked")
+	out, code = run(t, ann.env, "", "console", "queue")
+	if code == 0 || !strings.Contains(out, "not signed in") {
+		t.Fatalf("queue after logout: %d %s", code, out)
+	}
+	if out, code = run(t, ann.env, "", "console", "logout"); code != 0 || !strings.Contains(out, "not signed in") {
+		t.Fatalf("a second logout: %d %s", code, out)
+	}
+}

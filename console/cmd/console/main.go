@@ -36,6 +36,7 @@ const usage = `usage:
   console [--connect CODE | --session ID]          the desktop console (Fyne)
   console open sosconsole://connect/CODE           the desktop console, straight into that session
   console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
+  console logout                                   revoke the saved sign-in on the relay and forget it here
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m]
   console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE] [--turn-only]
@@ -78,6 +79,8 @@ func run(args []string) int {
 		return cmdGUI(ctx, nil, &t)
 	case "login":
 		return cmdLogin(ctx, args[1:])
+	case "logout":
+		return cmdLogout(ctx)
 	case "queue":
 		return cmdQueue(ctx, args[1:])
 	case "link":
@@ -147,6 +150,41 @@ func cmdLogin(ctx context.Context, args []string) int {
 		return 1
 	}
 	fmt.Printf("Signed in as %s (%s) until %s.\n", ok.User, ok.Role, ok.ExpiresAt.Local().Format("2006-01-02 15:04"))
+	return 0
+}
+
+// cmdLogout forgets the saved sign-in on this computer and asks the relay
+// to revoke it, so that a copy of the saved login is worthless.
+func cmdLogout(ctx context.Context) int {
+	l, err := client.LoadLogin()
+	if errors.Is(err, client.ErrNoLogin) {
+		fmt.Println("You are not signed in.")
+		return 0
+	}
+	if err != nil {
+		return fail(err, "")
+	}
+	old := l
+	l.Token = ""
+	if err := l.Save(); err != nil { // the relay and user name stay for the next sign-in
+		return fail(err, "")
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := old.Open(dctx, nil)
+	if proto.CodeOf(err) == proto.ErrUnauthenticated || proto.CodeOf(err) == proto.ErrRevoked {
+		fmt.Println("Signed out (the relay no longer took this sign-in).")
+		return 0
+	}
+	if err == nil {
+		defer c.Close()
+		err = c.Logout(dctx)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "Signed out on this computer, but the relay could not be told (%s); the sign-in stays valid there until it expires.\n", transport.Describe(err, old.Relay))
+		return 1
+	}
+	fmt.Printf("Signed out of %s; the relay revoked this sign-in.\n", old.Relay)
 	return 0
 }
 
