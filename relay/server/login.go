@@ -130,6 +130,7 @@ func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.
 		s.log.Error("look up user", "err", err)
 		return proto.LoginOK{}, nil, proto.Errorf(proto.ErrInternal, "The relay could not check your sign-in; please try again.")
 	}
+	disabled := err == nil && u.Disabled
 	known := err == nil && !u.Disabled
 	phc := dummyHash
 	if known {
@@ -151,7 +152,11 @@ func (s *Server) login(ctx context.Context, conn queue.Conn, ip string, m proto.
 				s.audit(ctx, "login.locked", m.User, ip, map[string]string{"key": la.keys[i]})
 			}
 		}
-		s.audit(ctx, "login.failed", m.User, ip, nil)
+		var detail map[string]string
+		if disabled { // the account exists: the auditor wants to know someone still tries it
+			detail = map[string]string{"account": "disabled"}
+		}
+		s.audit(ctx, "login.failed", m.User, ip, detail)
 		return proto.LoginOK{}, nil, errWrongLogin
 	}
 	// A success forgives the name, never the source: signing in to one's own

@@ -202,6 +202,11 @@ func TestUnknownAndDisabledUsersCostTheHash(t *testing.T) {
 	if _, ok := r.phcs.Load(dummyHash); !ok {
 		t.Fatal("the dummy hash was not checked")
 	}
+	// The audit tells an auditor that someone still tries the disabled account.
+	ev, err := r.st.AuditEvents(ctx, 0, 10)
+	if err != nil || len(ev) != 2 || ev[0].Detail["account"] != "" || ev[1].Actor != "gone" || ev[1].Detail["account"] != "disabled" {
+		t.Fatalf("audit of the two failed sign-ins: %+v %v", ev, err)
+	}
 	ok, err := auth.CheckPassword(dummyHash, "")
 	if err != nil || ok {
 		t.Fatalf("the dummy hash must parse and match nothing: %v %v", ok, err)
