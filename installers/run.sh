@@ -27,7 +27,7 @@ done
 FP=$(sed -n 's/^Key fingerprint: //p' "$LOG")
 
 # The demo technician signs in with a console whose login lives in $DATA/demo-console.
-DEMO_ENV="XDG_CONFIG_HOME=$PWD/$DATA/demo-console"
+DEMO_ENV="XDG_CONFIG_HOME=$(cd "$DATA" && pwd)/demo-console"
 if [ ! -f "$DATA/demo-console/relaydesk/console.json" ]; then
 	PW=$(./bin/relay user add --data "$DATA" --name demo --role technician | sed -n 's/^Password: //p')
 	echo "$PW" | env "$DEMO_ENV" ./bin/console login --relay "$ADDR" --fingerprint "$FP" --user demo >/dev/null
