@@ -38,17 +38,29 @@ func (a *Agent) Rate(ctx context.Context, stars int, comment string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.DialTimeout+5*time.Second)
 	defer cancel()
-	conn, st, err := transport.Dial(ctx, relay, fp)
+	peer, done, err := a.connectOnce(ctx, relay, fp)
 	if err != nil {
 		return err
 	}
-	peer := transport.PeerOn(conn, st)
+	defer done()
+	return peer.Call(ctx, proto.TypeRate, &proto.Rate{SessionID: id, Stars: stars, Comment: comment, ResumeKey: key}, proto.TypeOK, nil)
+}
+
+// connectOnce opens a connection of its own to the relay and says Hello on
+// it, for one request after the session's connection is gone (the rating,
+// the end after a quit); done closes it and waits for its reader.
+func (a *Agent) connectOnce(ctx context.Context, relay, fp string) (peer *transport.Peer, done func(), err error) {
+	conn, st, err := transport.Dial(ctx, relay, fp)
+	if err != nil {
+		return nil, nil, err
+	}
+	peer = transport.PeerOn(conn, st)
 	var wg sync.WaitGroup
 	wg.Go(func() { peer.Run(context.Background(), func(proto.Envelope) {}) })
-	defer wg.Wait()
-	defer peer.Close()
+	done = func() { peer.Close(); wg.Wait() }
 	if err := a.hello(ctx, peer); err != nil {
-		return err
+		done()
+		return nil, nil, err
 	}
-	return peer.Call(ctx, proto.TypeRate, &proto.Rate{SessionID: id, Stars: stars, Comment: comment, ResumeKey: key}, proto.TypeOK, nil)
+	return peer, done, nil
 }

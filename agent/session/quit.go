@@ -2,11 +2,9 @@ package session
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
 // quitBudget bounds the last connection made to end a session when the end
@@ -28,20 +26,12 @@ func (a *Agent) endAfterQuit() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), quitBudget)
 	defer cancel()
-	conn, st, err := transport.Dial(ctx, relay, fp)
+	peer, done, err := a.connectOnce(ctx, relay, fp)
 	if err != nil {
 		a.log.Info("could not end the session after quitting; the relay closes it after its grace period", "err", err)
 		return
 	}
-	peer := transport.PeerOn(conn, st)
-	var wg sync.WaitGroup
-	wg.Go(func() { peer.Run(context.Background(), func(proto.Envelope) {}) })
-	defer wg.Wait()
-	defer peer.Close()
-	if err := a.hello(ctx, peer); err != nil {
-		a.log.Info("could not end the session after quitting", "step", "hello", "err", err)
-		return
-	}
+	defer done()
 	var reg proto.AgentRegistered
 	if err := peer.Call(ctx, proto.TypeAgentRegister, &proto.AgentRegister{ResumeKey: key, Device: a.cfg.Device}, proto.TypeAgentRegistered, &reg); err != nil {
 		a.log.Info("could not end the session after quitting", "step", "resume", "err", err)

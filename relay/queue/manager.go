@@ -889,20 +889,24 @@ func (m *Manager) TechEnd(ctx context.Context, t *Tech, end proto.End) error {
 func (m *Manager) TechGone(t *Tech) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.subs, t)
 	now := m.cfg.Now()
-	for id := range m.techOf[t] {
-		l := m.sessions[id]
-		if l == nil {
-			continue
-		}
-		at := l.techs[t.User.ID]
-		if at == nil || at.tech != t {
-			continue
-		}
+	m.forgetTech(t, func(l *live, at *attachment) {
 		at.tech, at.lost = nil, now
 		if l.agent != nil {
-			l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: false})
+			l.agent.Conn.Send(proto.TypePeerState, &proto.PeerState{SessionID: l.s.ID, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, Online: false})
+		}
+	})
+}
+
+// forgetTech drops connection t from the queue's subscribers and calls fn
+// for each session it is attached to. Callers hold m.mu.
+func (m *Manager) forgetTech(t *Tech, fn func(l *live, at *attachment)) {
+	delete(m.subs, t)
+	for id := range m.techOf[t] {
+		if l := m.sessions[id]; l != nil {
+			if at := l.techs[t.User.ID]; at != nil && at.tech == t {
+				fn(l, at)
+			}
 		}
 	}
 	delete(m.techOf, t)
@@ -1045,18 +1049,8 @@ func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment,
 func (m *Manager) TechRevoked(ctx context.Context, t *Tech, reason string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.subs, t)
 	now := m.cfg.Now()
-	for id := range m.techOf[t] {
-		l := m.sessions[id]
-		if l == nil {
-			continue
-		}
-		if at := l.techs[t.User.ID]; at != nil && at.tech == t {
-			m.detach(ctx, l, t.User.ID, at, now, reason)
-		}
-	}
-	delete(m.techOf, t)
+	m.forgetTech(t, func(l *live, at *attachment) { m.detach(ctx, l, t.User.ID, at, now, reason) })
 }
 
 // Stats counts live sessions by status and connected agents, for metrics and benchmarks.
