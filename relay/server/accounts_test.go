@@ -268,3 +268,20 @@ func BenchmarkRequestCheck(b *testing.B) {
 		}
 	}
 }
+
+// Asking for every session visible to the role (the managers' queue) is an
+// audit event; one's own queue is not.
+func TestQueueOfEverySessionIsAudited(t *testing.T) {
+	r := startRelay(t, time.Hour)
+	c := r.dial(t)
+	c.login(t, "ann")
+	if err := c.subscribe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(proto.TypeQueueSubscribe, &proto.QueueSubscribe{All: true}, proto.TypeQueueSnapshot, &proto.QueueSnapshot{}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := auditKinds(t, r.st)["queue.all"]; len(ev) != 1 || ev[0].Actor != "ann" || ev[0].Detail["role"] != "technician" {
+		t.Fatalf("audit of the queue reads: %+v", ev)
+	}
+}

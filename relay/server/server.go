@@ -451,6 +451,9 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.Logout:
 		c.logout(ctx, env.ID, t)
 	case *proto.QueueSubscribe:
+		if m.All { // a read of every session the role may see: worth a line in the audit
+			c.srv.audit(ctx, "queue.all", t.User.Name, c.ip, map[string]string{"role": string(t.User.Role)})
+		}
 		c.sendSnapshot(env.ID, q.Subscribe(t, m.All))
 	case *proto.LinkCreate:
 		reply, err := q.CreateLink(ctx, t, *m)
