@@ -67,7 +67,9 @@ func newTerm(t *testing.T) (*Terminal, *io.PipeWriter, *screen, *lines) {
 
 func TestLinesAreChatUnlessAQuestionIsAsked(t *testing.T) {
 	term, in, out, chat := newTerm(t)
-	io.WriteString(in, "my printer is broken\n\n")
+	// The empty line first: once the chat line arrived, both were read
+	// (an empty line read after the question was asked would answer it).
+	io.WriteString(in, "\nmy printer is broken\n")
 	<-chat.ch
 	answer := make(chan proto.Grant, 1)
 	req := proto.ConsentRequest{Technician: "Tina", Organisation: "Acme IT", PeerID: 7, Permissions: proto.AllPermissions}

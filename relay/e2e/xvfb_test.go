@@ -2,19 +2,15 @@ package e2e
 
 import (
 	"image"
-	"os"
-	"sync/atomic"
 	"testing"
 
 	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 )
 
-var nextDisplay atomic.Int32
-
 // xvfb starts an X server of w x h x 24 for the test and returns its DISPLAY.
 func xvfb(t *testing.T, w, h int) string {
 	t.Helper()
-	x, err := testscreen.StartXvfb(140+int(nextDisplay.Add(7))+os.Getpid()%300, w, h)
+	x, err := testscreen.StartXvfb(w, h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@
 package testscreen
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -13,7 +15,9 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jezek/xgb"
@@ -28,34 +32,56 @@ type Xvfb struct {
 	cmd     *exec.Cmd
 }
 
-// StartXvfb starts Xvfb with one w x h x 24 screen on the first free display
-// number from first, with -noreset (see shared/PLATFORM.md), and waits
-// until it accepts connections.
-func StartXvfb(first, w, h int) (*Xvfb, error) {
+// StartXvfb starts Xvfb with one w x h x 24 screen, with -noreset (see
+// shared/PLATFORM.md), and waits until it accepts connections. Xvfb picks
+// the display number itself (-displayfd): it takes the first one whose
+// lock is free and clears locks and sockets that a killed server left
+// behind, so parallel test processes and stale files in /tmp cannot make
+// it fail.
+func StartXvfb(w, h int) (*Xvfb, error) {
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		return nil, errors.New("testscreen: Xvfb is not installed (installers/deps.sh installs it)")
 	}
-	for n := first; n < first+50; n++ {
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		disp := fmt.Sprintf(":%d", n)
-		cmd := exec.Command("Xvfb", disp, "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp", "-noreset")
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("testscreen: start Xvfb: %w", err)
-		}
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			if c, err := xgb.NewConnDisplay(disp); err == nil {
-				c.Close()
-				return &Xvfb{Display: disp, cmd: cmd}, nil
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
+	r, wr, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("testscreen: start Xvfb: %w", err)
 	}
-	return nil, errors.New("testscreen: no free display for Xvfb")
+	defer r.Close()
+	var stderr bytes.Buffer
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp", "-noreset")
+	cmd.ExtraFiles = []*os.File{wr} // fd 3 in Xvfb
+	cmd.Stderr = &stderr
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		return nil, fmt.Errorf("testscreen: start Xvfb: %w", err)
+	}
+	x := &Xvfb{cmd: cmd}
+	// Xvfb writes "N\n" once it listens; the pipe ends without it if Xvfb exits.
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if n == "" {
+			cmd.Wait()
+			return nil, fmt.Errorf("testscreen: Xvfb did not start: %s", strings.TrimSpace(stderr.String()))
+		}
+		x.Display = ":" + n
+	case <-time.After(20 * time.Second):
+		x.Close()
+		<-got
+		return nil, errors.New("testscreen: Xvfb did not report a display within 20 s")
+	}
+	c, err := xgb.NewConnDisplay(x.Display)
+	if err != nil {
+		x.Close()
+		return nil, fmt.Errorf("testscreen: connect to Xvfb on %s: %w", x.Display, err)
+	}
+	c.Close()
+	return x, nil
 }
 
 // SetMonitors splits the screen into monitors (RandR 1.5, with xrandr), as
@@ -77,10 +103,18 @@ func (x *Xvfb) SetMonitors(rects ...image.Rectangle) error {
 	return nil
 }
 
-// Close stops the server.
+// Close stops the server: SIGTERM lets it remove its lock and socket;
+// SIGKILL follows if it has not exited within 5 s.
 func (x *Xvfb) Close() {
-	x.cmd.Process.Kill()
-	x.cmd.Wait()
+	x.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { x.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		x.cmd.Process.Kill()
+		<-done
+	}
 }
 
 // Window is an override-redirect window of ours on the display.

@@ -145,7 +145,7 @@ func (p *probe) onFrame(img *image.RGBA) {
 }
 
 func run(bin string, dur time.Duration, nclicks int, out string) error {
-	x, err := testscreen.StartXvfb(180, 1920, 1080)
+	x, err := testscreen.StartXvfb(1920, 1080)
 	if err != nil {
 		return err
 	}
