@@ -271,7 +271,7 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 // show tells the UI what the end user should see for this registration.
 func (a *Agent) show(reg proto.AgentRegistered) {
 	switch {
-	case reg.Status == "Active":
+	case reg.Status == proto.StatusActive:
 		a.cfg.UI.Status("Connected.")
 	case reg.Code != "":
 		a.cfg.UI.Code(reg.Code, reg.CodeExpiresAt)
@@ -377,7 +377,7 @@ func (a *Agent) end(peer *transport.Peer, reason string) {
 		a.log.Warn("end session", "err", err)
 		return
 	}
-	e := proto.SessionEnded{SessionID: id, By: "you", Reason: reason, Status: "Closed"}
+	e := proto.SessionEnded{SessionID: id, By: "you", Reason: reason, Status: proto.StatusClosed}
 	a.mu.Lock()
 	a.ended = &e
 	a.mu.Unlock()

@@ -61,14 +61,14 @@ func (q *queueState) Snapshot(ss []proto.SessionInfo) {
 	defer q.mu.Unlock()
 	q.sessions = map[string]string{}
 	for _, s := range ss {
-		q.sessions[s.ID] = s.Status
+		q.sessions[s.ID] = string(s.Status)
 	}
 }
 
 func (q *queueState) Update(s proto.SessionInfo) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.sessions[s.ID] = s.Status
+	q.sessions[s.ID] = string(s.Status)
 }
 
 func (q *queueState) Online(err error) {

@@ -473,7 +473,7 @@ func (c *Console) showDetails() {
 		return
 	}
 	c.details.SetText(Details(s, c.now()))
-	if s.Status == "Ready" || (s.Status == "Active" && c.queue.mine(s)) {
+	if s.Status == proto.StatusReady || (s.Status == proto.StatusActive && c.queue.mine(s)) {
 		c.connectSel.Enable()
 	} else {
 		c.connectSel.Disable()
@@ -491,7 +491,7 @@ func Details(s proto.SessionInfo, now time.Time) string {
 	if s.Owner != "" {
 		fmt.Fprintf(&b, " by %s", s.Owner)
 	}
-	if !s.ExpiresAt.IsZero() && s.Status == "Waiting" {
+	if !s.ExpiresAt.IsZero() && s.Status == proto.StatusWaiting {
 		fmt.Fprintf(&b, "; the link expires in %s", Duration(s.ExpiresAt.Sub(now)))
 	}
 	if len(s.Technicians) > 0 {
@@ -526,7 +526,7 @@ func Details(s proto.SessionInfo, now time.Time) string {
 		if d.AgentVersion != "" {
 			fmt.Fprintf(&b, "; app %s", d.AgentVersion)
 		}
-		if !s.AgentOnline && s.Status != "Closed" && s.Status != "Expired" {
+		if !s.AgentOnline && s.Status != proto.StatusClosed && s.Status != proto.StatusExpired {
 			b.WriteString("; the app is offline right now")
 		}
 		b.WriteString(".")

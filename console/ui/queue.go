@@ -49,9 +49,7 @@ func (q *Queue) Get(id string) (proto.SessionInfo, bool) {
 	return s, ok
 }
 
-func live(status string) bool {
-	return status == "Waiting" || status == "Ready" || status == "Active"
-}
+func live(status proto.Status) bool { return status.Live() }
 
 func (q *Queue) mine(s proto.SessionInfo) bool {
 	return s.Owner == q.me || slices.Contains(s.Technicians, q.me)
@@ -80,13 +78,13 @@ func Waiting(s proto.SessionInfo, now time.Time) time.Duration {
 
 // statusRank orders the table: Ready first (someone waits to be helped),
 // then Waiting links, Active sessions, and ended ones last.
-func statusRank(status string) int {
+func statusRank(status proto.Status) int {
 	switch status {
-	case "Ready":
+	case proto.StatusReady:
 		return 0
-	case "Waiting":
+	case proto.StatusWaiting:
 		return 1
-	case "Active":
+	case proto.StatusActive:
 		return 2
 	}
 	return 3
@@ -128,10 +126,10 @@ var Columns = []string{"Status", "End user", "Device", "IP address", "Waiting", 
 func Cell(s proto.SessionInfo, col int, now time.Time) string {
 	switch col {
 	case 0:
-		if s.Status == "Ready" && !s.AgentOnline {
+		if s.Status == proto.StatusReady && !s.AgentOnline {
 			return "Ready (offline)"
 		}
-		return s.Status
+		return string(s.Status)
 	case 1:
 		if s.CustomerName != "" {
 			return s.CustomerName
@@ -144,7 +142,7 @@ func Cell(s proto.SessionInfo, col int, now time.Time) string {
 		if d := s.Device; d != nil {
 			return strings.TrimSpace(strings.Join(nonEmpty(d.Hostname, strings.TrimSpace(d.OS+" "+d.OSVersion)), " · "))
 		}
-		if s.Status == "Waiting" {
+		if s.Status == proto.StatusWaiting {
 			return "link not opened yet"
 		}
 		return "—"

@@ -259,7 +259,7 @@ func TestWrongPasswordIsASentence(t *testing.T) {
 	}
 }
 
-func session(id, status, owner string, created time.Time) proto.SessionInfo {
+func session(id string, status proto.Status, owner string, created time.Time) proto.SessionInfo {
 	return proto.SessionInfo{ID: id, Kind: "link", Status: status, Owner: owner, CreatedAt: created, AgentOnline: status != "Waiting"}
 }
 

@@ -5,6 +5,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // CodeEntry is the session-code field: it keeps only digits, at most nine,
@@ -109,13 +111,13 @@ func newQueueTable(c *Console) *queueTable {
 			return
 		}
 		s := c.rows[id.Row]
-		ready := s.Status == "Ready"
+		ready := s.Status == proto.StatusReady
 		l.TextStyle = fyne.TextStyle{Bold: ready}
 		l.Importance = widget.MediumImportance
 		switch {
 		case ready:
 			l.Importance = widget.HighImportance // Ready sessions stand out
-		case s.Status == "Closed" || s.Status == "Expired":
+		case s.Status == proto.StatusClosed || s.Status == proto.StatusExpired:
 			l.Importance = widget.LowImportance
 		}
 		l.SetText(Cell(s, id.Col, c.now()))

@@ -120,7 +120,7 @@ type AgentRegistered struct {
 	CodeExpiresAt time.Time `cbor:"3,keyasint,omitempty"`
 	ResumeKey     string    `cbor:"4,keyasint,omitempty"` // secret for resuming; keep it
 	Technician    string    `cbor:"5,keyasint,omitempty"` // who created the link
-	Status        string    `cbor:"6,keyasint"`
+	Status        Status    `cbor:"6,keyasint"`
 	Resumed       bool      `cbor:"7,keyasint,omitempty"`
 	// Peers lists the technicians attached when a session resumes.
 	Peers []Peer `cbor:"8,keyasint,omitempty"`
@@ -206,8 +206,8 @@ type QueueSubscribe struct {
 // SessionInfo is a session as a technician sees it in the queue.
 type SessionInfo struct {
 	ID           string      `cbor:"1,keyasint" json:"id"`
-	Kind         string      `cbor:"2,keyasint" json:"kind"`
-	Status       string      `cbor:"3,keyasint" json:"status"`
+	Kind         Kind        `cbor:"2,keyasint" json:"kind"`
+	Status       Status      `cbor:"3,keyasint" json:"status"`
 	Owner        string      `cbor:"4,keyasint,omitempty" json:"owner,omitempty"`
 	CustomerName string      `cbor:"5,keyasint,omitempty" json:"customer_name,omitempty"`
 	Device       *DeviceInfo `cbor:"6,keyasint,omitempty" json:"device,omitempty"`
@@ -302,7 +302,7 @@ type SessionEnded struct {
 	SessionID string        `cbor:"1,keyasint"`
 	By        string        `cbor:"2,keyasint"`
 	Reason    string        `cbor:"3,keyasint,omitempty"`
-	Status    string        `cbor:"4,keyasint"` // Closed or Expired
+	Status    Status        `cbor:"4,keyasint"` // Closed or Expired
 	Duration  time.Duration `cbor:"5,keyasint,omitempty"`
 }
 
@@ -376,7 +376,7 @@ type SessionDetailsRequest struct {
 // SessionEvent is one step of a session's status history.
 type SessionEvent struct {
 	At     time.Time `cbor:"1,keyasint" json:"at"`
-	Status string    `cbor:"2,keyasint" json:"status"`
+	Status Status    `cbor:"2,keyasint" json:"status"`
 	Actor  string    `cbor:"3,keyasint,omitempty" json:"actor,omitempty"`
 	Detail string    `cbor:"4,keyasint,omitempty" json:"detail,omitempty"`
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/relaydesk/relaydesk/pkg/download"
-	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/token"
 )
 
@@ -122,7 +122,7 @@ func TestDownloadPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Status = store.StatusExpired
+	s.Status = proto.StatusExpired
 	if err := st.UpdateSession(context.Background(), &s, nil); err != nil {
 		t.Fatal(err)
 	}

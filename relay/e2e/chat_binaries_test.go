@@ -73,7 +73,7 @@ func TestChatAndRatingWithTheBinaries(t *testing.T) {
 	}
 	var history []string
 	for _, e := range d.History {
-		history = append(history, e.Status+":"+e.Detail)
+		history = append(history, string(e.Status)+":"+e.Detail)
 	}
 	if !strings.Contains(strings.Join(history, "|"), "Closed:rated the session 4 of 5 stars") {
 		t.Fatalf("history %q", history)

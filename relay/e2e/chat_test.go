@@ -300,7 +300,7 @@ func TestServeOffersRetry(t *testing.T) {
 }
 
 // waitQueue waits until session id has status want in the technician's queue.
-func waitQueue(t *testing.T, c *client.Conn, id, want string) {
+func waitQueue(t *testing.T, c *client.Conn, id string, want proto.Status) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -21,7 +21,6 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
-	"github.com/relaydesk/relaydesk/relay/store"
 )
 
 const codeLine = `Session code: (\d{3} \d{3} \d{3})`
@@ -39,7 +38,7 @@ func TestCodeFlowConsentGiven(t *testing.T) {
 	sos.say("y")
 	id := con.expect(`Connected to session ([0-9a-f]+) \(status Active\)`)[1]
 	sos.expect(`admin is now connected to this computer`)
-	waitStatus(t, st, id, store.StatusActive)
+	waitStatus(t, st, id, proto.StatusActive)
 
 	// The technician ends the session: the end user is told who ended it.
 	con.signal(syscall.SIGTERM)
@@ -51,7 +50,7 @@ func TestCodeFlowConsentGiven(t *testing.T) {
 		t.Fatalf("console exit code %d", c)
 	}
 	s, _ := st.Session(context.Background(), id)
-	if s.Status != store.StatusClosed || s.EndedBy != "admin" || s.EndedAt.Before(s.StartedAt) {
+	if s.Status != proto.StatusClosed || s.EndedBy != "admin" || s.EndedAt.Before(s.StartedAt) {
 		t.Fatalf("stored session %+v", s)
 	}
 }
@@ -255,7 +254,7 @@ func TestRelayRestartMidSession(t *testing.T) {
 	r.launch(t)
 	con.expect(`Resumed session ` + id)
 	st := r.openStore(t)
-	waitStatus(t, st, id, store.StatusActive)
+	waitStatus(t, st, id, proto.StatusActive)
 
 	after := queueOf(t, tech, true)
 	byID := map[string]proto.SessionInfo{}
@@ -294,7 +293,7 @@ func TestRelayRestartMidSession(t *testing.T) {
 	if c := sos.wait(); c != 0 {
 		t.Fatalf("sos exit %d", c)
 	}
-	waitStatus(t, st, id, store.StatusClosed)
+	waitStatus(t, st, id, proto.StatusClosed)
 }
 
 // TestAgentNetworkDrop cuts the app's network for longer than QUIC's idle
@@ -320,7 +319,7 @@ func TestAgentNetworkDrop(t *testing.T) {
 	px.drop.Store(false)
 	con.expect(`The end user's app is back`)
 	st := r.openStore(t)
-	if s := sessionStatus(t, st, id); s != store.StatusActive {
+	if s := sessionStatus(t, st, id); s != proto.StatusActive {
 		t.Fatalf("status after the drop: %s", s)
 	}
 	sos.signal(os.Interrupt)

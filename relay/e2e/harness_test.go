@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
@@ -299,7 +300,7 @@ func (r *relay) addUser(t *testing.T, name, role, password string) {
 }
 
 // sessionStatus reads a session's status from the relay's database.
-func sessionStatus(t *testing.T, st store.Store, id string) store.Status {
+func sessionStatus(t *testing.T, st store.Store, id string) proto.Status {
 	t.Helper()
 	s, err := st.Session(context.Background(), id)
 	if err != nil {
@@ -309,7 +310,7 @@ func sessionStatus(t *testing.T, st store.Store, id string) store.Status {
 }
 
 // waitStatus polls the database until the session has status want.
-func waitStatus(t *testing.T, st store.Store, id string, want store.Status) {
+func waitStatus(t *testing.T, st store.Store, id string, want proto.Status) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {

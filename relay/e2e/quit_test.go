@@ -11,7 +11,6 @@ import (
 
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/relay/store"
 )
 
 // quitUI is an end user who quits as soon as the app says it lost its
@@ -71,7 +70,7 @@ func TestQuitWhileReconnectingEndsTheSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Status != store.StatusClosed || s.EndedBy != "end user" {
+	if s.Status != proto.StatusClosed || s.EndedBy != "end user" {
 		t.Fatalf("after quitting: status %s, ended by %q; want Closed by the end user", s.Status, s.EndedBy)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/relay/store"
 )
 
 // auditOf lists the audit events of one session as "kind actor by" lines.
@@ -91,7 +90,7 @@ func TestAuditConsentReattachAndEnds(t *testing.T) {
 	f.clk.Add(2 * time.Minute)
 	f.m.Sweep(f.ctx)
 	wantAudit(t, f.auditOf(link.SessionID), "link.created aaron ", "session.expired relay relay")
-	if f.status(link.SessionID) != store.StatusExpired {
+	if f.status(link.SessionID) != proto.StatusExpired {
 		t.Fatal("link not expired")
 	}
 }

@@ -222,7 +222,7 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	}
 	d.History = make([]proto.SessionEvent, 0, len(evs))
 	for _, e := range evs {
-		d.History = append(d.History, proto.SessionEvent{At: e.At, Status: string(e.Status), Actor: e.Actor, Detail: e.Detail})
+		d.History = append(d.History, proto.SessionEvent{At: e.At, Status: e.Status, Actor: e.Actor, Detail: e.Detail})
 	}
 	d.Chat, d.ChatOmitted = newest(d.Chat, detailsChat)
 	d.History, d.HistoryOmitted = newest(d.History, detailsHistory)

@@ -274,7 +274,7 @@ func TestDetailsFollowTheQueuesVisibility(t *testing.T) {
 	}
 	var statuses []string
 	for _, e := range d.History {
-		statuses = append(statuses, e.Status)
+		statuses = append(statuses, string(e.Status))
 	}
 	if strings.Join(statuses, ">") != "Ready>Active>Closed>Closed" || !strings.Contains(d.History[3].Detail, "2 of 5") {
 		t.Fatalf("history %+v", d.History)

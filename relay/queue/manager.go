@@ -205,7 +205,7 @@ func (m *Manager) persist(ctx context.Context, l *live, ev *store.StatusEvent) e
 	return nil
 }
 
-func (m *Manager) event(l *live, status store.Status, actor, detail string) *store.StatusEvent {
+func (m *Manager) event(l *live, status proto.Status, actor, detail string) *store.StatusEvent {
 	return &store.StatusEvent{SessionID: l.s.ID, At: m.cfg.Now(), Status: status, Actor: actor, Detail: detail}
 }
 
@@ -307,11 +307,11 @@ func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.Devic
 	key, keyHash := token.New()
 	l := &live{techs: make(map[int64]*attachment), agent: a}
 	l.s = store.Session{
-		ID: newSessionID(), Kind: store.KindCode, Status: store.StatusReady,
+		ID: newSessionID(), Kind: proto.KindCode, Status: proto.StatusReady,
 		Code: m.newCode(now), CodeExpiresAt: now.Add(m.cfg.CodeTTL),
 		AgentKeyHash: keyHash, Device: dev, CreatedAt: now, ReadyAt: now,
 	}
-	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: store.StatusReady, Actor: actorEndUser, Detail: "attended code issued"}
+	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: proto.StatusReady, Actor: actorEndUser, Detail: "attended code issued"}
 	if err := m.st.CreateSession(ctx, &l.s, ev); err != nil {
 		return proto.AgentRegistered{}, m.internal("create the session", err)
 	}
@@ -320,7 +320,7 @@ func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.Devic
 	m.announce(l)
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		ResumeKey: key, Status: string(l.s.Status),
+		ResumeKey: key, Status: l.s.Status,
 	}, nil
 }
 
@@ -336,13 +336,13 @@ func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto
 		case err != nil:
 			return proto.AgentRegistered{}, m.internal("look up the support link", err)
 		}
-		if s.Status == store.StatusExpired {
+		if s.Status == proto.StatusExpired {
 			return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "This support link has expired. Ask your technician for a new one.")
 		}
 		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "The support session of this link has ended. Ask your technician for a new link.")
 	}
 	now := m.cfg.Now()
-	if l.s.Status != store.StatusWaiting {
+	if l.s.Status != proto.StatusWaiting {
 		m.audit(ctx, "link.reused", actorEndUser, a.IP, l.s.ID, nil)
 		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkUsed, "This support link was already used on another computer. Ask your technician for a new one.")
 	}
@@ -351,16 +351,16 @@ func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto
 		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "This support link has expired. Ask your technician for a new one.")
 	}
 	key, keyHash := token.New()
-	l.s.Status, l.s.ReadyAt, l.s.Device, l.s.AgentKeyHash = store.StatusReady, now, dev, keyHash
-	if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorEndUser, "the end user's app joined the link from "+a.IP)); err != nil {
-		l.s.Status, l.s.Device, l.s.AgentKeyHash = store.StatusWaiting, nil, nil
+	l.s.Status, l.s.ReadyAt, l.s.Device, l.s.AgentKeyHash = proto.StatusReady, now, dev, keyHash
+	if err := m.persist(ctx, l, m.event(l, proto.StatusReady, actorEndUser, "the end user's app joined the link from "+a.IP)); err != nil {
+		l.s.Status, l.s.Device, l.s.AgentKeyHash = proto.StatusWaiting, nil, nil
 		return proto.AgentRegistered{}, m.internal("register the app", err)
 	}
 	m.byAgentKey[string(keyHash)] = l
 	l.agent, a.SessionID = a, l.s.ID
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, ResumeKey: key, Technician: m.userName(ctx, l.s.OwnerID),
-		Status: string(l.s.Status),
+		Status: l.s.Status,
 	}, nil
 }
 
@@ -379,7 +379,7 @@ func (m *Manager) resumeAgent(ctx context.Context, a *Agent, key string, dev *pr
 	}
 	reply := proto.AgentRegistered{
 		SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt,
-		Technician: m.userName(ctx, l.s.OwnerID), Status: string(l.s.Status), Resumed: true,
+		Technician: m.userName(ctx, l.s.OwnerID), Status: l.s.Status, Resumed: true,
 	}
 	if len(l.techs) > 0 { // TURN only while a technician is attached
 		reply.ICE = m.ice(l.s.ID, AgentPeer)
@@ -442,14 +442,14 @@ func (m *Manager) AgentEnd(ctx context.Context, a *Agent, reason string) error {
 		reason = "ended by the end user"
 	}
 	m.audit(ctx, "session.ended", by, a.IP, l.s.ID, map[string]string{"by": actorEndUser, "reason": reason})
-	return m.close(ctx, l, store.StatusClosed, by, reason, nil)
+	return m.close(ctx, l, proto.StatusClosed, by, reason, nil)
 }
 
 // close ends a session, tells every participant but skip, and forgets it. Callers hold m.mu.
-func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, reason string, skip Conn) error {
+func (m *Manager) close(ctx context.Context, l *live, status proto.Status, by, reason string, skip Conn) error {
 	now := m.cfg.Now()
 	if l.s.Code != "" {
-		m.retire(ctx, l.s.Code, status == store.StatusExpired, now)
+		m.retire(ctx, l.s.Code, status == proto.StatusExpired, now)
 		delete(m.byCode, l.s.Code)
 		l.s.Code = ""
 	}
@@ -464,7 +464,7 @@ func (m *Manager) close(ctx context.Context, l *live, status store.Status, by, r
 	if !l.s.StartedAt.IsZero() {
 		dur = now.Sub(l.s.StartedAt)
 	}
-	msg := &proto.SessionEnded{SessionID: l.s.ID, By: by, Reason: reason, Status: string(status), Duration: dur}
+	msg := &proto.SessionEnded{SessionID: l.s.ID, By: by, Reason: reason, Status: status, Duration: dur}
 	if l.agent != nil && l.agent.Conn != skip {
 		l.agent.Conn.Send(proto.TypeSessionEnded, msg)
 	}
@@ -496,7 +496,7 @@ func (m *Manager) retire(ctx context.Context, code string, expired bool, now tim
 func (m *Manager) expireLink(ctx context.Context, l *live) {
 	const reason = "the link was not used before it expired"
 	m.audit(ctx, "session.expired", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
-	if err := m.close(ctx, l, store.StatusExpired, actorRelay, reason, nil); err != nil {
+	if err := m.close(ctx, l, proto.StatusExpired, actorRelay, reason, nil); err != nil {
 		m.log.Error("expire link", "session", l.s.ID, "err", err)
 	}
 }
@@ -546,13 +546,13 @@ func (m *Manager) info(l *live) proto.SessionInfo {
 func (m *Manager) sessionInfo(s *store.Session, techs []string, agentOnline bool) proto.SessionInfo {
 	ctx := context.Background()
 	in := proto.SessionInfo{
-		ID: s.ID, Kind: string(s.Kind), Status: string(s.Status),
+		ID: s.ID, Kind: s.Kind, Status: s.Status,
 		Owner: m.userName(ctx, s.OwnerID), CustomerName: s.CustomerName, Device: s.Device,
 		CreatedAt: s.CreatedAt, ReadyAt: s.ReadyAt, StartedAt: s.StartedAt, EndedAt: s.EndedAt,
 		EndedBy: s.EndedBy, EndReason: s.EndReason, AgentOnline: agentOnline,
 		Rating: s.Rating, RatingComment: s.RatingComment, Technicians: techs,
 	}
-	if s.Status == store.StatusWaiting {
+	if s.Status == proto.StatusWaiting {
 		in.ExpiresAt = s.LinkExpiresAt
 	}
 	sort.Strings(in.Technicians)
@@ -610,12 +610,12 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 	tok, hash := token.New()
 	l := &live{techs: make(map[int64]*attachment), agentLost: now}
 	l.s = store.Session{
-		ID: newSessionID(), Kind: store.KindLink, Status: store.StatusWaiting, OwnerID: t.User.ID,
+		ID: newSessionID(), Kind: proto.KindLink, Status: proto.StatusWaiting, OwnerID: t.User.ID,
 		CustomerName: req.CustomerName, LinkTokenHash: hash, LinkExpiresAt: now.Add(ttl), CreatedAt: now,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: store.StatusWaiting, Actor: t.User.Name, Detail: "support link created"}
+	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: proto.StatusWaiting, Actor: t.User.Name, Detail: "support link created"}
 	if err := m.st.CreateSession(ctx, &l.s, ev); err != nil {
 		return proto.LinkCreated{}, m.internal("create the link", err)
 	}
@@ -713,15 +713,15 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.mu.Unlock()
 		return proto.Connected{}, err
 	}
-	if at := l.techs[t.User.ID]; at != nil && l.s.Status == store.StatusActive {
+	if at := l.techs[t.User.ID]; at != nil && l.s.Status == proto.StatusActive {
 		defer m.mu.Unlock()
 		return m.reattach(ctx, l, at, t), nil
 	}
 	switch {
-	case l.s.Status == store.StatusWaiting:
+	case l.s.Status == proto.StatusWaiting:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The end user has not started the support app from this link yet.")
-	case l.s.Status != store.StatusReady:
+	case l.s.Status != proto.StatusReady:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "This session is %s; only a Ready session can be connected.", l.s.Status)
 	case l.agent == nil:
@@ -754,7 +754,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		return proto.Connected{}, why
 	}
 	m.audit(ctx, "session.consent.given", t.User.Name, t.IP, id, nil)
-	if l.s.Status != store.StatusReady {
+	if l.s.Status != proto.StatusReady {
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The session changed while waiting for the end user.")
 	}
 	now := m.cfg.Now()
@@ -766,14 +766,14 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if l.s.OwnerID == 0 {
 		l.s.OwnerID = t.User.ID
 	}
-	l.s.Status, l.s.StartedAt = store.StatusActive, now
+	l.s.Status, l.s.StartedAt = proto.StatusActive, now
 	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
 		return proto.Connected{}, m.internal("attach you to the session", err)
 	}
 	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
-	if err := m.persist(ctx, l, m.event(l, store.StatusActive, t.User.Name, "the end user allowed the connection")); err != nil {
+	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, "the end user allowed the connection")); err != nil {
 		return proto.Connected{}, m.internal("start the session", err)
 	}
 	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, map[string]string{"granted": granted.String()})
@@ -881,7 +881,7 @@ func (m *Manager) TechEnd(ctx context.Context, t *Tech, end proto.End) error {
 		reason = "ended by the technician"
 	}
 	m.audit(ctx, "session.ended", t.User.Name, t.IP, l.s.ID, map[string]string{"by": "technician", "reason": reason})
-	return m.close(ctx, l, store.StatusClosed, t.User.Name, reason, t.Conn)
+	return m.close(ctx, l, proto.StatusClosed, t.User.Name, reason, t.Conn)
 }
 
 // TechGone is called when a technician's connection ended: it stops its
@@ -936,7 +936,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 	}
 	for _, l := range m.sessions {
 		switch {
-		case l.s.Status == store.StatusWaiting:
+		case l.s.Status == proto.StatusWaiting:
 			if !now.Before(l.s.LinkExpiresAt) {
 				m.expireLink(ctx, l)
 			}
@@ -944,7 +944,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 		case l.agent == nil && now.Sub(l.agentLost) >= m.cfg.Grace:
 			const reason = "the end user's app did not reconnect in time"
 			m.audit(ctx, "session.ended", actorRelay, "", l.s.ID, map[string]string{"by": actorRelay, "reason": reason})
-			if err := m.close(ctx, l, store.StatusClosed, actorRelay, reason, nil); err != nil {
+			if err := m.close(ctx, l, proto.StatusClosed, actorRelay, reason, nil); err != nil {
 				m.log.Error("close abandoned session", "session", l.s.ID, "err", err)
 			}
 			continue
@@ -997,7 +997,7 @@ func (m *Manager) renewCode(ctx context.Context, l *live, now time.Time) {
 	if l.s.Code != "" {
 		m.byCode[l.s.Code] = l
 		l.agent.Conn.Send(proto.TypeCodeRenewed, &proto.AgentRegistered{
-			SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt, Status: string(l.s.Status),
+			SessionID: l.s.ID, Code: l.s.Code, CodeExpiresAt: l.s.CodeExpiresAt, Status: l.s.Status,
 		})
 	}
 }
@@ -1034,9 +1034,9 @@ func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment,
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: reason})
 	}
-	if len(l.techs) == 0 && l.s.Status == store.StatusActive {
-		l.s.Status = store.StatusReady
-		if err := m.persist(ctx, l, m.event(l, store.StatusReady, actorRelay, at.user.Name+" "+reason)); err != nil {
+	if len(l.techs) == 0 && l.s.Status == proto.StatusActive {
+		l.s.Status = proto.StatusReady
+		if err := m.persist(ctx, l, m.event(l, proto.StatusReady, actorRelay, at.user.Name+" "+reason)); err != nil {
 			m.log.Error("return session to Ready", "session", l.s.ID, "err", err)
 		}
 	}
@@ -1054,10 +1054,10 @@ func (m *Manager) TechRevoked(ctx context.Context, t *Tech, reason string) {
 }
 
 // Stats counts live sessions by status and connected agents, for metrics and benchmarks.
-func (m *Manager) Stats() (byStatus map[store.Status]int, agentsOnline int) {
+func (m *Manager) Stats() (byStatus map[proto.Status]int, agentsOnline int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	byStatus = make(map[store.Status]int)
+	byStatus = make(map[proto.Status]int)
 	for _, l := range m.sessions {
 		byStatus[l.s.Status]++
 		if l.agent != nil {

@@ -128,7 +128,7 @@ func (f *fixture) agent(allow *bool) *Agent {
 	return &Agent{IP: "198.51.100.7", Conn: &fakeConn{allow: allow}}
 }
 
-func (f *fixture) status(id string) store.Status {
+func (f *fixture) status(id string) proto.Status {
 	s, err := f.st.Session(f.ctx, id)
 	if err != nil {
 		f.t.Fatal(err)
@@ -181,15 +181,15 @@ func TestCodeSessionConsentAndEnd(t *testing.T) {
 		t.Fatalf("agent told %+v", ended)
 	}
 	s, _ = f.st.Session(f.ctx, reg.SessionID)
-	if s.Status != store.StatusClosed || s.EndedBy != "aaron" || s.Code != "" {
+	if s.Status != proto.StatusClosed || s.EndedBy != "aaron" || s.Code != "" {
 		t.Fatalf("stored %+v", s)
 	}
 	evs, _ := f.st.SessionEvents(f.ctx, reg.SessionID)
-	var got []store.Status
+	var got []proto.Status
 	for _, e := range evs {
 		got = append(got, e.Status)
 	}
-	if len(got) != 3 || got[0] != store.StatusReady || got[1] != store.StatusActive || got[2] != store.StatusClosed {
+	if len(got) != 3 || got[0] != proto.StatusReady || got[1] != proto.StatusActive || got[2] != proto.StatusClosed {
 		t.Fatalf("history %v", got)
 	}
 }
@@ -252,7 +252,7 @@ func TestConsentDeniedAndTimeout(t *testing.T) {
 		if proto.CodeOf(err) != tc.code {
 			t.Fatalf("got %v, want code %d", err, tc.code)
 		}
-		if f.status(reg.SessionID) != store.StatusReady {
+		if f.status(reg.SessionID) != proto.StatusReady {
 			t.Fatal("a refused connect changed the session")
 		}
 		evs, _ := f.st.SessionEvents(f.ctx, reg.SessionID)
@@ -278,7 +278,7 @@ func TestLinkLifecycleAndExpiry(t *testing.T) {
 	if len(tok) < 22 {
 		t.Fatalf("token %q is too short for 128 bits", tok)
 	}
-	if f.status(lc.SessionID) != store.StatusWaiting {
+	if f.status(lc.SessionID) != proto.StatusWaiting {
 		t.Fatal("a new link must be Waiting")
 	}
 	snap := f.m.Subscribe(f.tech, false)
@@ -321,7 +321,7 @@ func TestLinkLifecycleAndExpiry(t *testing.T) {
 	lc2, _ := f.m.CreateLink(f.ctx, f.tech, proto.LinkCreate{Expires: 10 * time.Minute})
 	f.clk.Add(10 * time.Minute)
 	f.m.Sweep(f.ctx)
-	if f.status(lc2.SessionID) != store.StatusExpired {
+	if f.status(lc2.SessionID) != proto.StatusExpired {
 		t.Fatal("link did not expire")
 	}
 	tok2 := lc2.URL[len("https://relay.test:4433/s/"):]
@@ -531,7 +531,7 @@ func TestRestartKeepsSessionsAndGraceCloses(t *testing.T) {
 
 	f.restart()
 	byStatus, online := f.m.Stats()
-	if byStatus[store.StatusActive] != 1 || byStatus[store.StatusWaiting] != 1 || byStatus[store.StatusReady] != 1 || online != 0 {
+	if byStatus[proto.StatusActive] != 1 || byStatus[proto.StatusWaiting] != 1 || byStatus[proto.StatusReady] != 1 || online != 0 {
 		t.Fatalf("after restart: %v online %d", byStatus, online)
 	}
 	// The code of the Ready session still works after the restart once its agent is back.
@@ -565,7 +565,7 @@ func TestRestartKeepsSessionsAndGraceCloses(t *testing.T) {
 	if !t2.Conn.(*fakeConn).last(proto.TypeSignal, &sig) || sig.Kind != "answer" {
 		t.Fatalf("technician got %+v", sig)
 	}
-	if f.status(waiting.SessionID) != store.StatusWaiting {
+	if f.status(waiting.SessionID) != proto.StatusWaiting {
 		t.Fatal("the link was lost")
 	}
 
@@ -577,12 +577,12 @@ func TestRestartKeepsSessionsAndGraceCloses(t *testing.T) {
 	}
 	f.clk.Add(time.Minute)
 	f.m.Sweep(f.ctx)
-	if f.status(reg.SessionID) != store.StatusActive {
+	if f.status(reg.SessionID) != proto.StatusActive {
 		t.Fatal("closed within the grace period")
 	}
 	f.clk.Add(61 * time.Second)
 	f.m.Sweep(f.ctx)
-	if f.status(reg.SessionID) != store.StatusClosed {
+	if f.status(reg.SessionID) != proto.StatusClosed {
 		t.Fatal("not closed after the grace period")
 	}
 	var ended proto.SessionEnded
@@ -599,7 +599,7 @@ func TestTechnicianGraceReturnsSessionToReady(t *testing.T) {
 	f.m.TechGone(f.tech)
 	f.clk.Add(2*time.Minute + time.Second)
 	f.m.Sweep(f.ctx)
-	if f.status(reg.SessionID) != store.StatusReady {
+	if f.status(reg.SessionID) != proto.StatusReady {
 		t.Fatalf("status %s, want Ready", f.status(reg.SessionID))
 	}
 	var left proto.PeerLeft
@@ -631,7 +631,7 @@ func TestRevokedTechnicianLeavesAtOnce(t *testing.T) {
 	if !a.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) || left.Peer.ID != f.tech.User.ID || left.Reason != "was signed out by the relay" {
 		t.Fatalf("agent told %+v, want PeerLeft for aaron at once", left)
 	}
-	if f.status(reg.SessionID) != store.StatusReady {
+	if f.status(reg.SessionID) != proto.StatusReady {
 		t.Fatalf("status %s, want Ready", f.status(reg.SessionID))
 	}
 	if ids, _ := f.st.Attached(f.ctx, reg.SessionID); len(ids) != 0 {

@@ -405,7 +405,7 @@ func (s *SQLite) SessionByAgentKey(ctx context.Context, hash []byte) (Session, e
 // LiveSessions implements Store.
 func (s *SQLite) LiveSessions(ctx context.Context) ([]Session, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionReadCols+` FROM sessions WHERE status IN (?, ?, ?) ORDER BY created_at, id`,
-		StatusWaiting, StatusReady, StatusActive)
+		proto.StatusWaiting, proto.StatusReady, proto.StatusActive)
 	if err != nil {
 		return nil, classify("live sessions", err)
 	}
@@ -681,7 +681,7 @@ func (s *SQLite) PurgeUnattended(ctx context.Context, before time.Time, limit in
 			SELECT id FROM sessions s
 			WHERE s.status IN (?, ?) AND s.started_at = 0 AND s.ended_at > 0 AND s.ended_at < ?
 			  AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.session_id = s.id)
-			LIMIT ?`, string(StatusClosed), string(StatusExpired), unixNano(before), limit)
+			LIMIT ?`, string(proto.StatusClosed), string(proto.StatusExpired), unixNano(before), limit)
 		if err != nil {
 			return err
 		}

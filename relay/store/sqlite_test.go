@@ -63,7 +63,7 @@ func TestUsersAndTokens(t *testing.T) {
 }
 
 func newSession(id, code string) Session {
-	return Session{ID: id, Kind: KindCode, Status: StatusReady, Code: code, CodeExpiresAt: t0.Add(10 * time.Minute),
+	return Session{ID: id, Kind: proto.KindCode, Status: proto.StatusReady, Code: code, CodeExpiresAt: t0.Add(10 * time.Minute),
 		AgentKeyHash: []byte("key-" + id), CreatedAt: t0, ReadyAt: t0,
 		Device: &proto.DeviceInfo{OS: "linux", Hostname: "pc-" + id, LocalIPs: []string{"10.0.0.1"}, Displays: []proto.Display{{Width: 1920, Height: 1080}}}}
 }
@@ -76,29 +76,29 @@ func TestSessionsPersistAcrossReopen(t *testing.T) {
 	st.CreateUser(ctx, &u)
 
 	a := newSession("a", "123456789")
-	if err := st.CreateSession(ctx, &a, StatusEvent{SessionID: "a", At: t0, Status: StatusReady, Actor: "end user"}); err != nil {
+	if err := st.CreateSession(ctx, &a, StatusEvent{SessionID: "a", At: t0, Status: proto.StatusReady, Actor: "end user"}); err != nil {
 		t.Fatal(err)
 	}
 	// A live code is unique.
 	b := newSession("b", "123456789")
-	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: StatusReady}); !errors.Is(err, ErrExists) {
+	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: proto.StatusReady}); !errors.Is(err, ErrExists) {
 		t.Fatalf("duplicate code: %v", err)
 	}
 	// Clearing the code frees it.
-	a.Code, a.Status, a.OwnerID, a.StartedAt = "", StatusActive, u.ID, t0.Add(time.Minute)
-	if err := st.UpdateSession(ctx, &a, &StatusEvent{SessionID: "a", At: t0.Add(time.Minute), Status: StatusActive, Actor: "tom"}); err != nil {
+	a.Code, a.Status, a.OwnerID, a.StartedAt = "", proto.StatusActive, u.ID, t0.Add(time.Minute)
+	if err := st.UpdateSession(ctx, &a, &StatusEvent{SessionID: "a", At: t0.Add(time.Minute), Status: proto.StatusActive, Actor: "tom"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: StatusReady}); err != nil {
+	if err := st.CreateSession(ctx, &b, StatusEvent{SessionID: "b", At: t0, Status: proto.StatusReady}); err != nil {
 		t.Fatalf("code reuse after clearing: %v", err)
 	}
-	link := Session{ID: "c", Kind: KindLink, Status: StatusWaiting, OwnerID: u.ID, CustomerName: "Ann", LinkTokenHash: []byte("link"), LinkExpiresAt: t0.Add(24 * time.Hour), CreatedAt: t0.Add(time.Second)}
-	if err := st.CreateSession(ctx, &link, StatusEvent{SessionID: "c", At: t0, Status: StatusWaiting}); err != nil {
+	link := Session{ID: "c", Kind: proto.KindLink, Status: proto.StatusWaiting, OwnerID: u.ID, CustomerName: "Ann", LinkTokenHash: []byte("link"), LinkExpiresAt: t0.Add(24 * time.Hour), CreatedAt: t0.Add(time.Second)}
+	if err := st.CreateSession(ctx, &link, StatusEvent{SessionID: "c", At: t0, Status: proto.StatusWaiting}); err != nil {
 		t.Fatal(err)
 	}
 	closed := newSession("d", "")
-	closed.Status = StatusClosed
-	st.CreateSession(ctx, &closed, StatusEvent{SessionID: "d", At: t0, Status: StatusClosed})
+	closed.Status = proto.StatusClosed
+	st.CreateSession(ctx, &closed, StatusEvent{SessionID: "d", At: t0, Status: proto.StatusClosed})
 	if err := st.Attach(ctx, "a", u.ID, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestSessionsPersistAcrossReopen(t *testing.T) {
 		t.Fatalf("live sessions %v", ids)
 	}
 	got, err := st.Session(ctx, "a")
-	if err != nil || got.Status != StatusActive || got.OwnerID != u.ID || got.Code != "" || !got.StartedAt.Equal(t0.Add(time.Minute)) ||
+	if err != nil || got.Status != proto.StatusActive || got.OwnerID != u.ID || got.Code != "" || !got.StartedAt.Equal(t0.Add(time.Minute)) ||
 		got.Device == nil || got.Device.Hostname != "pc-a" || got.Device.Displays[0].Width != 1920 || !got.EndedAt.IsZero() {
 		t.Fatalf("session a: %+v %v", got, err)
 	}
@@ -139,7 +139,7 @@ func TestSessionsPersistAcrossReopen(t *testing.T) {
 		t.Fatalf("unknown code: %v", err)
 	}
 	evs, _ := st.SessionEvents(ctx, "a")
-	if len(evs) != 2 || evs[0].Status != StatusReady || evs[1].Actor != "tom" || !evs[1].At.Equal(t0.Add(time.Minute)) {
+	if len(evs) != 2 || evs[0].Status != proto.StatusReady || evs[1].Actor != "tom" || !evs[1].At.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("events %+v", evs)
 	}
 	if ids, _ := st.Attached(ctx, "a"); len(ids) != 1 || ids[0] != u.ID {
@@ -194,7 +194,7 @@ func TestConcurrentWriters(t *testing.T) {
 		wg.Go(func() {
 			for i := range 50 {
 				s := newSession(fmt.Sprintf("s%d-%d", g, i), fmt.Sprintf("%03d%06d", g, i))
-				if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: StatusReady}); err != nil {
+				if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: proto.StatusReady}); err != nil {
 					errs <- err
 				}
 				if _, err := st.Session(ctx, s.ID); err != nil {
@@ -226,7 +226,7 @@ func BenchmarkCreateSession(b *testing.B) {
 			id := i
 			n.Unlock()
 			s := newSession(fmt.Sprint("s", id), fmt.Sprintf("%09d", id))
-			if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: StatusReady}); err != nil {
+			if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: s.ID, At: t0, Status: proto.StatusReady}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -239,7 +239,7 @@ func TestChatTranscriptAndRating(t *testing.T) {
 	u := User{Name: "tina", Role: RoleTechnician, PasswordHash: "h"}
 	st.CreateUser(ctx, &u)
 	s := newSession("a", "")
-	if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: "a", At: t0, Status: StatusReady}); err != nil {
+	if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: "a", At: t0, Status: proto.StatusReady}); err != nil {
 		t.Fatal(err)
 	}
 	msgs := []ChatMessage{
@@ -278,12 +278,12 @@ func TestChatTranscriptAndRating(t *testing.T) {
 		t.Fatalf("rating an unknown session: %v", err)
 	}
 	// Later updates of the session keep the rating.
-	s.Status = StatusClosed
+	s.Status = proto.StatusClosed
 	if err := st.UpdateSession(ctx, &s, nil); err != nil {
 		t.Fatal(err)
 	}
 	r, err := st.Session(ctx, "a")
-	if err != nil || r.Rating != 4 || r.RatingComment != "Schnell geholfen" || !r.RatedAt.Equal(t0.Add(time.Hour)) || r.Status != StatusClosed {
+	if err != nil || r.Rating != 4 || r.RatingComment != "Schnell geholfen" || !r.RatedAt.Equal(t0.Add(time.Hour)) || r.Status != proto.StatusClosed {
 		t.Fatalf("rated session %+v %v", r, err)
 	}
 }
@@ -295,7 +295,7 @@ func TestParticipantsIncludeDetached(t *testing.T) {
 	st.CreateUser(ctx, &a)
 	st.CreateUser(ctx, &b)
 	s := newSession("s", "")
-	st.CreateSession(ctx, &s, StatusEvent{SessionID: "s", At: t0, Status: StatusReady})
+	st.CreateSession(ctx, &s, StatusEvent{SessionID: "s", At: t0, Status: proto.StatusReady})
 	st.Attach(ctx, "s", a.ID, t0)
 	st.Attach(ctx, "s", b.ID, t0)
 	st.Detach(ctx, "s", a.ID, t0.Add(time.Minute))
@@ -407,9 +407,9 @@ func TestPurgeUnattended(t *testing.T) {
 	if err := st.CreateUser(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
-	mk := func(id string, status Status, ended, started time.Time, attach bool) {
+	mk := func(id string, status proto.Status, ended, started time.Time, attach bool) {
 		t.Helper()
-		s := Session{ID: id, Kind: KindCode, Status: status, CreatedAt: t0, EndedAt: ended, StartedAt: started}
+		s := Session{ID: id, Kind: proto.KindCode, Status: status, CreatedAt: t0, EndedAt: ended, StartedAt: started}
 		if err := st.CreateSession(ctx, &s, StatusEvent{SessionID: id, At: t0, Status: status, Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
@@ -423,12 +423,12 @@ func TestPurgeUnattended(t *testing.T) {
 		}
 	}
 	old, recent := t0.Add(time.Hour), t0.Add(10*24*time.Hour)
-	mk("anon-old", StatusClosed, old, time.Time{}, false)
-	mk("link-expired", StatusExpired, old, time.Time{}, false)
-	mk("anon-recent", StatusClosed, recent, time.Time{}, false)
-	mk("worked-on", StatusClosed, old, t0, true)
-	mk("attached-not-started", StatusClosed, old, time.Time{}, true)
-	mk("live", StatusReady, time.Time{}, time.Time{}, false)
+	mk("anon-old", proto.StatusClosed, old, time.Time{}, false)
+	mk("link-expired", proto.StatusExpired, old, time.Time{}, false)
+	mk("anon-recent", proto.StatusClosed, recent, time.Time{}, false)
+	mk("worked-on", proto.StatusClosed, old, t0, true)
+	mk("attached-not-started", proto.StatusClosed, old, time.Time{}, true)
+	mk("live", proto.StatusReady, time.Time{}, time.Time{}, false)
 	if err := st.Audit(ctx, &AuditEvent{At: t0, Kind: "session.ended", SessionID: "anon-old"}); err != nil {
 		t.Fatal(err)
 	}

@@ -56,37 +56,11 @@ type User struct {
 	Disabled     bool
 }
 
-// Status is where a session stands in its lifecycle.
-type Status string
-
-// Session statuses.
-const (
-	StatusWaiting Status = "Waiting" // link created, no agent registered yet
-	StatusReady   Status = "Ready"   // agent registered, no technician attached
-	StatusActive  Status = "Active"  // a technician is attached
-	StatusClosed  Status = "Closed"  // ended by a side or by the relay
-	StatusExpired Status = "Expired" // link or code not used in time
-)
-
-// Live reports whether a session in this status can still change.
-func (s Status) Live() bool {
-	return s == StatusWaiting || s == StatusReady || s == StatusActive
-}
-
-// Kind says how a session started.
-type Kind string
-
-// Session kinds.
-const (
-	KindCode Kind = "code" // attended: the end user read a code to a technician
-	KindLink Kind = "link" // a technician created a support link
-)
-
 // Session is one support session from its creation to its end.
 type Session struct {
 	ID           string
-	Kind         Kind
-	Status       Status
+	Kind         proto.Kind
+	Status       proto.Status
 	OwnerID      int64  // 0: nobody owns it yet (code session before connect)
 	CustomerName string // optional end-user name given when the link was created
 
@@ -136,7 +110,7 @@ type ChatMessage struct {
 type StatusEvent struct {
 	SessionID string
 	At        time.Time
-	Status    Status
+	Status    proto.Status
 	Actor     string // display name, "relay" or "end user"
 	Detail    string
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // Accessibility checklist (WCAG 2.1 AA) for the download pages. What a test
@@ -24,13 +24,13 @@ import (
 // By hand: zoom to 200% and 320 px width reflow (1.4.4, 1.4.10).
 func TestAccessibilityChecklist(t *testing.T) {
 	f := newFixture(t)
-	tok := f.link(t, store.StatusWaiting)
+	tok := f.link(t, proto.StatusWaiting)
 	pages := map[string]string{}
 	for _, lang := range []string{"en", "de", "nl"} {
 		_, pages["link-"+lang] = f.get(t, "/s/"+tok+"?lang="+lang, winUA, "")
 		_, pages["sos-"+lang] = f.get(t, "/sos?lang="+lang, linuxUA, "")
 	}
-	_, pages["expired"] = f.get(t, "/s/"+f.link(t, store.StatusExpired), winUA, "")
+	_, pages["expired"] = f.get(t, "/s/"+f.link(t, proto.StatusExpired), winUA, "")
 	for name, body := range pages {
 		for _, want := range []string{`<html lang="`, `<title>`, `<h1>`, `class="skip" href="#main"`, `<main id="main">`, `<nav aria-label="`, `a:focus`, `name="viewport"`} {
 			if !strings.Contains(body, want) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/token"
 )
@@ -195,15 +196,15 @@ func (h *Handler) linkPage(w http.ResponseWriter, r *http.Request) {
 		d.Problem = t.Failure
 		h.render(w, r, http.StatusInternalServerError, d)
 		return
-	case s.Status == store.StatusExpired || (s.Status == store.StatusWaiting && !h.cfg.Now().Before(s.LinkExpiresAt)):
+	case s.Status == proto.StatusExpired || (s.Status == proto.StatusWaiting && !h.cfg.Now().Before(s.LinkExpiresAt)):
 		d.Problem = t.LinkExpired
 		h.render(w, r, http.StatusGone, d)
 		return
-	case s.Status == store.StatusClosed:
+	case s.Status == proto.StatusClosed:
 		d.Problem = t.LinkClosed
 		h.render(w, r, http.StatusGone, d)
 		return
-	case s.Status != store.StatusWaiting:
+	case s.Status != proto.StatusWaiting:
 		d.Problem = t.LinkUsed
 		h.render(w, r, http.StatusConflict, d)
 		return
@@ -247,7 +248,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	t := h.target("")
 	if tok := r.URL.Query().Get("t"); tok != "" {
 		s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
-		if err != nil || s.Status != store.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {
+		if err != nil || s.Status != proto.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {
 			http.Error(w, catalog[chooseLang(r)].LinkExpired, http.StatusGone)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/token"
 )
@@ -49,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) link(t *testing.T, status store.Status) string {
+func (f *fixture) link(t *testing.T, status proto.Status) string {
 	t.Helper()
 	ctx := context.Background()
 	u := store.User{Name: "Tina", Role: store.RoleTechnician, PasswordHash: "x"}
@@ -59,7 +60,7 @@ func (f *fixture) link(t *testing.T, status store.Status) string {
 		u, _ = f.st.UserByName(ctx, "Tina")
 	}
 	tok, hash := token.New()
-	s := store.Session{ID: tok[:12], Kind: store.KindLink, Status: status, OwnerID: u.ID, LinkTokenHash: hash, LinkExpiresAt: f.now.Add(time.Hour), CreatedAt: f.now}
+	s := store.Session{ID: tok[:12], Kind: proto.KindLink, Status: status, OwnerID: u.ID, LinkTokenHash: hash, LinkExpiresAt: f.now.Add(time.Hour), CreatedAt: f.now}
 	if err := f.st.CreateSession(ctx, &s, store.StatusEvent{SessionID: s.ID, At: f.now, Status: status}); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ var downloadHref = regexp.MustCompile(`id="download" href="([^"]+)"`)
 
 func TestLinkPage(t *testing.T) {
 	f := newFixture(t)
-	tok := f.link(t, store.StatusWaiting)
+	tok := f.link(t, proto.StatusWaiting)
 	res, body := f.get(t, "/s/"+tok, winUA, "")
 	if res.StatusCode != 200 || !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, "Tina from Acme IT asked to help you") {
 		t.Fatalf("%d %s", res.StatusCode, body)
@@ -125,9 +126,9 @@ func TestUnusableLinksOfferNothing(t *testing.T) {
 		want   string
 	}{
 		"unknown": {"/s/nonexistent", 404, "not valid"},
-		"expired": {"/s/" + f.link(t, store.StatusExpired), 410, "has expired"},
-		"closed":  {"/s/" + f.link(t, store.StatusClosed), 410, "has ended"},
-		"used":    {"/s/" + f.link(t, store.StatusReady), 409, "already used"},
+		"expired": {"/s/" + f.link(t, proto.StatusExpired), 410, "has expired"},
+		"closed":  {"/s/" + f.link(t, proto.StatusClosed), 410, "has ended"},
+		"used":    {"/s/" + f.link(t, proto.StatusReady), 409, "already used"},
 	}
 	for name, c := range cases {
 		res, body := f.get(t, c.path, winUA, "")
@@ -136,7 +137,7 @@ func TestUnusableLinksOfferNothing(t *testing.T) {
 		}
 	}
 	// A Waiting link past its expiry is expired too, even before the relay's sweep.
-	tok := f.link(t, store.StatusWaiting)
+	tok := f.link(t, proto.StatusWaiting)
 	f.now = f.now.Add(2 * time.Hour)
 	if res, body := f.get(t, "/s/"+tok, winUA, ""); res.StatusCode != 410 || strings.Contains(body, "/download/") {
 		t.Errorf("stale Waiting link: %d", res.StatusCode)
@@ -148,7 +149,7 @@ func TestUnusableLinksOfferNothing(t *testing.T) {
 
 func TestDownloadNameCarriesTheLink(t *testing.T) {
 	f := newFixture(t)
-	tok := f.link(t, store.StatusWaiting)
+	tok := f.link(t, proto.StatusWaiting)
 	res, body := f.get(t, "/download/sos-windows-amd64.exe?t="+tok, winUA, "")
 	if res.StatusCode != 200 || body != "binary sos-windows-amd64.exe" {
 		t.Fatalf("%d %q", res.StatusCode, body)
@@ -185,7 +186,7 @@ var connectionLine = regexp.MustCompile(`<code id="connection"[^>]*>([^<]+)</cod
 // was changed leads where the download's name does; unusable links show none.
 func TestPagesShowTheConnectionLine(t *testing.T) {
 	f := newFixture(t)
-	tok := f.link(t, store.StatusWaiting)
+	tok := f.link(t, proto.StatusWaiting)
 	for _, page := range []struct{ path, token string }{{"/s/" + tok, tok}, {"/sos", ""}} {
 		res, body := f.get(t, page.path, linuxUA, "de")
 		m := connectionLine.FindStringSubmatch(body)
@@ -198,7 +199,7 @@ func TestPagesShowTheConnectionLine(t *testing.T) {
 			t.Fatalf("%s: line %q gives %+v %v, want %+v", page.path, m[1], got, err, want)
 		}
 	}
-	used := f.link(t, store.StatusReady)
+	used := f.link(t, proto.StatusReady)
 	if _, body := f.get(t, "/s/"+used, linuxUA, ""); connectionLine.MatchString(body) {
 		t.Fatal("a used link's page shows a connection line")
 	}
