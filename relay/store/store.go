@@ -79,6 +79,18 @@ type Session struct {
 
 	Device *proto.DeviceInfo // nil until an agent registered
 
+	// The service desk's fields. ChannelID 0: the session belongs to its
+	// creator, in no channel's queue.
+	ChannelID int64
+	Category  string
+	Priority  string
+	Problem   string // the end user's description (SOS Call intake form)
+	Language  string // the end user's language, from the app's OS locale ("de")
+	Ticket    proto.Ticket
+	// EscalatedAt is when the channel's SLA ran out with nobody picking the
+	// request up (zero: not escalated in its current channel).
+	EscalatedAt time.Time
+
 	CreatedAt time.Time
 	ReadyAt   time.Time // zero until Ready
 	StartedAt time.Time // zero until Active
@@ -145,6 +157,8 @@ type RetiredCode struct {
 
 // Store is the relay's persistent state. Every method is safe for concurrent use.
 type Store interface {
+	DeskStore
+
 	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.
 	CreateUser(ctx context.Context, u *User) error
 	// UserByName and UserByID give ErrNotFound for unknown users.
