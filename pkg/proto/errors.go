@@ -37,6 +37,7 @@ const (
 	ErrRevoked         ErrorCode = 22 // the account was disabled, its role changed or its sign-in was revoked
 	ErrSlowFrame       ErrorCode = 23 // a frame started but did not arrive whole within FrameTimeout
 	ErrSignInTimeout   ErrorCode = 25 // neither signed in nor registered within the Hello timeout
+	ErrTaken           ErrorCode = 26 // another technician picked the request up first
 )
 
 // Failure is an Error received from (or about to be sent to) a peer, usable

@@ -110,11 +110,14 @@ func MaxBody(t Type) int {
 	case TypeHello, TypeWelcome, TypeError, TypeOK, TypeAgentRegister, TypeConsentAnswer,
 		TypeLogin, TypeLoginOK, TypeAuth, TypeQueueSubscribe, TypeLinkCreate, TypeLinkCreated,
 		TypeConnect, TypeConnectStage, TypeEnd, TypeSessionEnded, TypePeerJoined, TypePeerLeft,
-		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat:
+		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
+		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
+		TypeHistory, TypeAvailability, TypeDirectory:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal
-	case TypeAgentRegistered, TypeCodeRenewed, TypeConsentRequest, TypeQueueUpdate, TypeConnected:
+	case TypeAgentRegistered, TypeCodeRenewed, TypeConsentRequest, TypeQueueUpdate, TypeConnected,
+		TypeSessionReply, TypeNotice:
 		return MaxEvent
 	}
 	return MaxFrame

@@ -12,10 +12,14 @@ import "time"
 // technician joined (PeerJoined, ICERenewed), the technician's peer ID and
 // the asked permissions in ConsentRequest, Logout, and per-message size
 // limits.
-const Version = 3
+//
+// Version 4 is the service desk: channels on links and sessions (and SOS
+// Call registrations with an intake form), pick-up, transfer, invitations,
+// notes, classification, history, availability and the directory.
+const Version = 4
 
 // ALPN is the TLS application protocol that names the protocol version.
-const ALPN = "relaydesk/3"
+const ALPN = "relaydesk/4"
 
 // Limits of the chat and rating texts, in bytes of UTF-8.
 const (
@@ -110,6 +114,21 @@ type AgentRegister struct {
 	LinkToken string     `cbor:"1,keyasint,omitempty"`
 	ResumeKey string     `cbor:"2,keyasint,omitempty"`
 	Device    DeviceInfo `cbor:"3,keyasint"`
+	// ChannelToken registers an SOS Call request in the channel whose
+	// page carries this token; Intake is the form the end user filled in.
+	ChannelToken string  `cbor:"4,keyasint,omitempty"`
+	Intake       *Intake `cbor:"5,keyasint,omitempty"`
+	// Language is the end user's language from the OS locale ("de-CH"),
+	// for routing to a technician who speaks it.
+	Language string `cbor:"6,keyasint,omitempty"`
+}
+
+// Intake is what the end user entered in a channel's SOS Call form.
+type Intake struct {
+	Name     string `cbor:"1,keyasint,omitempty"`
+	Problem  string `cbor:"2,keyasint,omitempty"`
+	Category string `cbor:"3,keyasint,omitempty"`
+	Priority string `cbor:"4,keyasint,omitempty"`
 }
 
 // AgentRegistered answers AgentRegister (and, as TypeCodeRenewed, tells the
@@ -223,6 +242,18 @@ type SessionInfo struct {
 	// Rating is the end user's 1-5 stars after the session (0: none yet).
 	Rating        int    `cbor:"16,keyasint,omitempty" json:"rating,omitempty"`
 	RatingComment string `cbor:"17,keyasint,omitempty" json:"rating_comment,omitempty"`
+	// The service desk's fields: the channel whose queue holds it ("":
+	// none, it belongs to its owner), its classification and ticket, the
+	// end user's problem and language, and whether it passed its SLA.
+	Channel   string    `cbor:"18,keyasint,omitempty" json:"channel,omitempty"`
+	Category  string    `cbor:"19,keyasint,omitempty" json:"category,omitempty"`
+	Priority  string    `cbor:"20,keyasint,omitempty" json:"priority,omitempty"`
+	Ticket    Ticket    `cbor:"21,keyasint,omitempty" json:"ticket,omitzero"`
+	Problem   string    `cbor:"22,keyasint,omitempty" json:"problem,omitempty"`
+	Language  string    `cbor:"23,keyasint,omitempty" json:"language,omitempty"`
+	Escalated time.Time `cbor:"24,keyasint,omitempty" json:"escalated_at,omitzero"`
+	// Guests lists the attached technicians who do not own the session.
+	Guests []string `cbor:"25,keyasint,omitempty" json:"guests,omitempty"`
 }
 
 // QueueSnapshot answers QueueSubscribe with the live sessions, in pages
@@ -243,7 +274,13 @@ type QueueUpdate struct {
 // LinkCreate asks for a support link.
 type LinkCreate struct {
 	CustomerName string        `cbor:"1,keyasint,omitempty"`
-	Expires      time.Duration `cbor:"2,keyasint,omitempty"` // 0: the relay's default
+	Expires      time.Duration `cbor:"2,keyasint,omitempty"` // 0: the channel's or the relay's default
+	// Channel puts the link's session in a channel's queue (by name); ""
+	// keeps it the creator's own.
+	Channel  string `cbor:"3,keyasint,omitempty"`
+	Category string `cbor:"4,keyasint,omitempty"`
+	Priority string `cbor:"5,keyasint,omitempty"`
+	Ticket   Ticket `cbor:"6,keyasint,omitempty"`
 }
 
 // LinkCreated answers LinkCreate.
@@ -461,6 +498,32 @@ func NewBody(t Type) any {
 		return new(SessionDetails)
 	case TypeICERenewed:
 		return new(ICERenewed)
+	case TypePick:
+		return new(Pick)
+	case TypeSessionReply:
+		return new(SessionReply)
+	case TypeTransfer:
+		return new(Transfer)
+	case TypeInvite:
+		return new(Invite)
+	case TypeInviteAnswer:
+		return new(InviteAnswer)
+	case TypeNotice:
+		return new(Notice)
+	case TypeNoteAdd:
+		return new(NoteAdd)
+	case TypeSessionUpdate:
+		return new(SessionUpdate)
+	case TypeHistory:
+		return new(HistoryRequest)
+	case TypeHistoryPage:
+		return new(HistoryPage)
+	case TypeAvailability:
+		return new(SetAvailability)
+	case TypeDirectory:
+		return new(DirectoryRequest)
+	case TypeDirectoryReply:
+		return new(Directory)
 	}
 	return nil
 }
