@@ -342,6 +342,8 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		}
 	case *proto.Chat:
 		a.cfg.UI.Chat(*m)
+	case *proto.Handover:
+		a.cfg.UI.Status(fmt.Sprintf("%s handed your session to %s.", nameOr(m.From, "Your technician"), nameOr(m.To, "a colleague")))
 	case *proto.SessionEnded:
 		a.mu.Lock()
 		a.ended = m

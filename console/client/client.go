@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
@@ -157,10 +156,11 @@ func (c *Conn) Subscribe(ctx context.Context, all bool) (proto.QueueSnapshot, er
 	return snap, nil
 }
 
-// CreateLink creates a support link; expires 0 takes the relay's default.
-func (c *Conn) CreateLink(ctx context.Context, customerName string, expires time.Duration) (proto.LinkCreated, error) {
+// CreateLink creates a support link; Expires 0 takes the channel's or the
+// relay's default, no Channel keeps it the technician's own.
+func (c *Conn) CreateLink(ctx context.Context, req proto.LinkCreate) (proto.LinkCreated, error) {
 	var l proto.LinkCreated
-	err := c.peer.Call(ctx, proto.TypeLinkCreate, &proto.LinkCreate{CustomerName: customerName, Expires: expires}, proto.TypeLinkCreated, &l)
+	err := c.peer.Call(ctx, proto.TypeLinkCreate, &req, proto.TypeLinkCreated, &l)
 	return l, err
 }
 

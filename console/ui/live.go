@@ -66,7 +66,7 @@ func (b *Live) CreateLink(ctx context.Context, l client.Login, name string, expi
 		return proto.LinkCreated{}, err
 	}
 	defer c.Close()
-	return c.CreateLink(ctx, name, expires)
+	return c.CreateLink(ctx, proto.LinkCreate{CustomerName: name, Expires: expires})
 }
 
 // Open implements Backend.

@@ -17,7 +17,16 @@ const (
 	TypeAvailability   Type = 70 // SetAvailability, request; reply OK
 	TypeDirectory      Type = 71 // DirectoryRequest, request; reply Directory
 	TypeDirectoryReply Type = 72 // Directory, reply to DirectoryRequest
+	TypeHandover       Type = 73 // Handover, relay -> agent, event
 )
+
+// Handover tells the end user's app that the session changed hands: To is
+// the technician (or "channel NAME") who takes over, From who handed it.
+type Handover struct {
+	SessionID string `cbor:"1,keyasint"`
+	From      string `cbor:"2,keyasint"`
+	To        string `cbor:"3,keyasint"`
+}
 
 // Pick takes an unassigned request of a channel the technician serves: it
 // becomes theirs (then Connect asks the end user). With several

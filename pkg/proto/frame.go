@@ -112,7 +112,7 @@ func MaxBody(t Type) int {
 		TypeConnect, TypeConnectStage, TypeEnd, TypeSessionEnded, TypePeerJoined, TypePeerLeft,
 		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
 		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
-		TypeHistory, TypeAvailability, TypeDirectory:
+		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal

@@ -160,6 +160,7 @@ type ICEServer struct {
 type Peer struct {
 	ID   int64  `cbor:"1,keyasint"`
 	Name string `cbor:"2,keyasint"`
+	Role string `cbor:"3,keyasint,omitempty"` // "owner" or "guest" ("" from older relays: owner)
 }
 
 // ConsentRequest asks the end user whether Technician may connect.
@@ -173,6 +174,9 @@ type ConsentRequest struct {
 	// PeerID is the technician's peer ID: the one a later PeerJoined names.
 	// The app admits no other peer than those the end user allowed.
 	PeerID int64 `cbor:"6,keyasint,omitempty"`
+	// Guest says the technician joins a colleague's session on their
+	// invitation (to watch), not as the one who helps.
+	Guest bool `cbor:"7,keyasint,omitempty"`
 }
 
 // ConsentGone withdraws a consent request the end user has not answered
@@ -428,6 +432,18 @@ type SessionDetails struct {
 	// that the reply fits a frame.
 	ChatOmitted    int `cbor:"4,keyasint,omitempty" json:"chat_omitted,omitempty"`
 	HistoryOmitted int `cbor:"5,keyasint,omitempty" json:"history_omitted,omitempty"`
+	// Notes are the technicians' internal notes, oldest first.
+	Notes []Note `cbor:"6,keyasint,omitempty" json:"notes"`
+	// Withheld, when set, says why Chat and Notes are empty (the
+	// technician may see the session but not read its transcript).
+	Withheld string `cbor:"7,keyasint,omitempty" json:"withheld,omitempty"`
+}
+
+// Note is a technician's internal note on a session.
+type Note struct {
+	At     time.Time `cbor:"1,keyasint" json:"at"`
+	Author string    `cbor:"2,keyasint" json:"author"`
+	Text   string    `cbor:"3,keyasint" json:"text"`
 }
 
 // NewBody returns a pointer to a zero value of the body that type t carries,
@@ -524,6 +540,8 @@ func NewBody(t Type) any {
 		return new(DirectoryRequest)
 	case TypeDirectoryReply:
 		return new(Directory)
+	case TypeHandover:
+		return new(Handover)
 	}
 	return nil
 }

@@ -25,4 +25,5 @@ type Kind string
 const (
 	KindCode Kind = "code" // attended: the end user read a code to a technician
 	KindLink Kind = "link" // a technician created a support link
+	KindCall Kind = "call" // the end user called a channel (SOS Call)
 )

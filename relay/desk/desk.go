@@ -34,7 +34,7 @@ type Desk struct {
 
 	mu   sync.RWMutex
 	conf *config
-	seen int64          // store.AccountChanges when conf was read
+	seen int64           // store.AccountChanges when conf was read
 	rr   map[int64]int64 // channel -> the technician round robin assigned last
 }
 
@@ -230,6 +230,17 @@ func (d *Desk) ChannelName(id int64) string { return d.c().channels[id].Name }
 func (d *Desk) User(id int64) (store.User, bool) {
 	u, ok := d.c().users[id]
 	return u, ok
+}
+
+// Users lists every user as last read, by name.
+func (d *Desk) Users() []store.User {
+	c := d.c()
+	out := make([]store.User, 0, len(c.users))
+	for _, u := range c.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b store.User) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // UserByName returns a user by name as last read.

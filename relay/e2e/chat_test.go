@@ -277,7 +277,7 @@ func TestServeOffersRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	link, err := c.CreateLink(ctx, "Ann", 0)
+	link, err := c.CreateLink(ctx, proto.LinkCreate{CustomerName: "Ann"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -162,7 +162,8 @@ func (m *Manager) announceStored(ctx context.Context, s *store.Session) {
 	}
 	msg := &proto.QueueUpdate{Session: m.sessionInfo(s, m.names(ctx, ids), false)}
 	for t, all := range m.subs {
-		if sees(t.User, all, s.OwnerID, slices.Contains(ids, t.User.ID)) {
+		took := slices.Contains(ids, t.User.ID)
+		if m.desk.Sees(t.User, s, took) && (all || took || s.OwnerID == t.User.ID) {
 			t.Conn.Send(proto.TypeQueueUpdate, msg)
 		}
 	}
@@ -178,8 +179,8 @@ func (m *Manager) names(ctx context.Context, ids []int64) []string {
 }
 
 // Details returns a session with its rating, chat transcript and status
-// history, if t may see it: managers see every session, everyone else the
-// sessions they own or were attached to.
+// history and notes, if t may see it (relay/desk's Sees); the transcript and
+// notes only with the transcripts.read permission.
 func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.SessionDetails, error) {
 	if id == "" {
 		return proto.SessionDetails{}, proto.Errorf(proto.ErrBadRequest, "Give the ID of a session.")
@@ -195,12 +196,19 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	if err != nil {
 		return proto.SessionDetails{}, m.internal("look up the session", err)
 	}
-	if !sees(t.User, true, s.OwnerID, slices.Contains(ids, t.User.ID)) {
+	if !m.desk.Sees(t.User, &s, slices.Contains(ids, t.User.ID)) {
 		return proto.SessionDetails{}, unknown
 	}
-	chat, err := m.st.ChatMessages(ctx, id)
-	if err != nil {
-		return proto.SessionDetails{}, m.internal("read the chat", err)
+	var chat []store.ChatMessage
+	var notes []store.Note
+	withheld := m.desk.Require(t.User, proto.PermReadTranscripts)
+	if withheld == nil {
+		if chat, err = m.st.ChatMessages(ctx, id); err != nil {
+			return proto.SessionDetails{}, m.internal("read the chat", err)
+		}
+		if notes, err = m.st.Notes(ctx, id); err != nil {
+			return proto.SessionDetails{}, m.internal("read the notes", err)
+		}
 	}
 	evs, err := m.st.SessionEvents(ctx, id)
 	if err != nil {
@@ -224,7 +232,14 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	for _, e := range evs {
 		d.History = append(d.History, proto.SessionEvent{At: e.At, Status: e.Status, Actor: e.Actor, Detail: e.Detail})
 	}
+	for _, n := range notes {
+		d.Notes = append(d.Notes, proto.Note{At: n.At, Author: n.Author, Text: n.Text})
+	}
+	if withheld != nil {
+		d.Withheld = withheld.Error()
+	}
 	d.Chat, d.ChatOmitted = newest(d.Chat, detailsChat)
+	d.Notes, _ = newest(d.Notes, detailsNotes)
 	d.History, d.HistoryOmitted = newest(d.History, detailsHistory)
 	return d, nil
 }
@@ -232,8 +247,9 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 // Budgets of a SessionDetails reply, in encoded bytes, so that it always
 // fits a frame (proto.MaxFrame) whatever the transcript's length.
 const (
-	detailsChat    = proto.MaxFrame / 2
+	detailsChat    = proto.MaxFrame * 3 / 8
 	detailsHistory = proto.MaxFrame / 4
+	detailsNotes   = proto.MaxFrame / 8
 )
 
 // newest keeps the newest items (the end of the list) whose encoding fits

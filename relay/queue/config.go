@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/relay/desk"
 	"github.com/relaydesk/relaydesk/relay/throttle"
 )
 
@@ -60,6 +61,11 @@ type Config struct {
 	// AgentPeer when no technician is left (TURN ends that peer's
 	// allocations). Like SessionEnded, it runs with the manager's lock held.
 	PeerLeft func(sessionID string, peer int64)
+	// Desk is the service desk's policy; nil: New reads one from the store.
+	Desk *desk.Desk
+	// AssignTimeout is how long a technician auto-assign chose has to
+	// connect before the request moves on to another.
+	AssignTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
@@ -77,6 +83,7 @@ func DefaultConfig() Config {
 		RatingWindow:   10 * time.Minute,
 		KeepUnattended: 7 * 24 * time.Hour,
 		ICERenew:       5 * time.Minute,
+		AssignTimeout:  time.Minute,
 		LinkBase:       "https://localhost:4433",
 		CodeThrottle:   throttle.DefaultCodes,
 
@@ -111,6 +118,9 @@ func (c *Config) fill() {
 	}
 	if c.LinkBase == "" {
 		c.LinkBase = d.LinkBase
+	}
+	if c.AssignTimeout == 0 {
+		c.AssignTimeout = d.AssignTimeout
 	}
 	if c.ICERenew == 0 {
 		c.ICERenew = d.ICERenew

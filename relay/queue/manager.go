@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/codes"
+	"github.com/relaydesk/relaydesk/relay/desk"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/throttle"
 	"github.com/relaydesk/relaydesk/relay/token"
@@ -54,6 +56,7 @@ type attachment struct {
 	// granted is what the end user allowed (empty for an attachment
 	// restored after a relay restart: the app still knows and enforces it).
 	granted proto.Grant
+	guest   bool // invited or monitoring, not the owner
 }
 
 type live struct {
@@ -63,6 +66,23 @@ type live struct {
 	techs     map[int64]*attachment
 	consent   bool      // a consent request is pending
 	iceRenew  time.Time // when attached peers get fresh ICE credentials next
+
+	invites map[int64]*invite // pending and accepted invitations, by invitee
+	// handover is the previous owner after a transfer: attached until the
+	// new owner joins (0: none).
+	handover int64
+	// assignedAt is when auto-assign gave the session to its owner, who has
+	// AssignTimeout to connect (zero: not auto-assigned); skip lists who
+	// let it time out already.
+	assignedAt time.Time
+	skip       map[int64]bool
+}
+
+// invite is an invitation of a technician into a session.
+type invite struct {
+	from     store.User
+	at       time.Time
+	accepted bool
 }
 
 type retired struct {
@@ -74,6 +94,7 @@ type retired struct {
 type Manager struct {
 	cfg   Config
 	st    store.Store
+	desk  *desk.Desk
 	log   *slog.Logger
 	codeT *throttle.Throttle // per technician
 	srcT  *throttle.Throttle // per source address, never reset
@@ -113,6 +134,11 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 		userNames:  make(map[int64]string),
 	}
 	var err error
+	if m.desk = cfg.Desk; m.desk == nil {
+		if m.desk, err = desk.New(ctx, st, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	if m.codeT, err = throttle.Open(ctx, cfg.CodeThrottle, cfg.Now, st, "codes", cfg.Logger); err != nil {
 		return nil, err
 	}
@@ -184,6 +210,11 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Configuration changed by the admin API or `relay channel`
+			// (maybe in another process) applies from the next sweep on.
+			if _, err := m.desk.Refresh(ctx); err != nil {
+				m.log.Error("reload the service desk's configuration", "err", err)
+			}
 			m.Sweep(ctx)
 		}
 	}
@@ -280,13 +311,19 @@ func (m *Manager) RegisterAgent(ctx context.Context, a *Agent, req proto.AgentRe
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	lang := proto.CleanText(strings.TrimSpace(req.Language))
+	if len(lang) > 35 { // BCP 47 tags are short
+		lang = ""
+	}
 	switch {
 	case req.ResumeKey != "":
 		return m.resumeAgent(ctx, a, req.ResumeKey, &dev)
 	case req.LinkToken != "":
-		return m.joinLink(ctx, a, req.LinkToken, &dev)
+		return m.joinLink(ctx, a, req.LinkToken, &dev, lang)
+	case req.ChannelToken != "":
+		return m.call(ctx, a, req, &dev, lang)
 	}
-	return m.newCodeSession(ctx, a, &dev)
+	return m.newCodeSession(ctx, a, &dev, lang)
 }
 
 func (m *Manager) newCode(now time.Time) string {
@@ -302,14 +339,14 @@ func (m *Manager) newCode(now time.Time) string {
 	}
 }
 
-func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.DeviceInfo) (proto.AgentRegistered, error) {
+func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.DeviceInfo, lang string) (proto.AgentRegistered, error) {
 	now := m.cfg.Now()
 	key, keyHash := token.New()
 	l := &live{techs: make(map[int64]*attachment), agent: a}
 	l.s = store.Session{
 		ID: newSessionID(), Kind: proto.KindCode, Status: proto.StatusReady,
 		Code: m.newCode(now), CodeExpiresAt: now.Add(m.cfg.CodeTTL),
-		AgentKeyHash: keyHash, Device: dev, CreatedAt: now, ReadyAt: now,
+		AgentKeyHash: keyHash, Device: dev, CreatedAt: now, ReadyAt: now, Language: lang,
 	}
 	ev := store.StatusEvent{SessionID: l.s.ID, At: now, Status: proto.StatusReady, Actor: actorEndUser, Detail: "attended code issued"}
 	if err := m.st.CreateSession(ctx, &l.s, ev); err != nil {
@@ -324,7 +361,7 @@ func (m *Manager) newCodeSession(ctx context.Context, a *Agent, dev *proto.Devic
 	}, nil
 }
 
-func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto.DeviceInfo) (proto.AgentRegistered, error) {
+func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto.DeviceInfo, lang string) (proto.AgentRegistered, error) {
 	hash := token.Hash(tok)
 	l := m.byLink[string(hash)]
 	if l == nil {
@@ -351,13 +388,14 @@ func (m *Manager) joinLink(ctx context.Context, a *Agent, tok string, dev *proto
 		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkExpired, "This support link has expired. Ask your technician for a new one.")
 	}
 	key, keyHash := token.New()
-	l.s.Status, l.s.ReadyAt, l.s.Device, l.s.AgentKeyHash = proto.StatusReady, now, dev, keyHash
+	l.s.Status, l.s.ReadyAt, l.s.Device, l.s.AgentKeyHash, l.s.Language = proto.StatusReady, now, dev, keyHash, lang
 	if err := m.persist(ctx, l, m.event(l, proto.StatusReady, actorEndUser, "the end user's app joined the link from "+a.IP)); err != nil {
-		l.s.Status, l.s.Device, l.s.AgentKeyHash = proto.StatusWaiting, nil, nil
+		l.s.Status, l.s.Device, l.s.AgentKeyHash, l.s.Language = proto.StatusWaiting, nil, nil, ""
 		return proto.AgentRegistered{}, m.internal("register the app", err)
 	}
 	m.byAgentKey[string(keyHash)] = l
 	l.agent, a.SessionID = a, l.s.ID
+	m.route(ctx, l)
 	return proto.AgentRegistered{
 		SessionID: l.s.ID, ResumeKey: key, Technician: m.userName(ctx, l.s.OwnerID),
 		Status: l.s.Status,
@@ -518,28 +556,31 @@ func (m *Manager) userName(ctx context.Context, id int64) string {
 	return u.Name
 }
 
-// seesAll reports whether the role sees every session, not only its own.
-func seesAll(r store.Role) bool {
-	return r == store.RoleAdmin || r == store.RoleTechnicianManager
+// sees is the queue's visibility rule: everyone sees the sessions they own
+// or are attached to, the requests they may pick up and the sessions they
+// are invited into; with all, managers also see every session of the
+// channels they manage (technician managers and admins: every session).
+// Callers hold m.mu.
+func (m *Manager) sees(u store.User, all bool, l *live) bool {
+	rel := m.desk.Relation(u, &l.s, l.techs[u.ID] != nil)
+	return rel.Has(desk.Owner|desk.Attached|desk.Taker) || l.invites[u.ID] != nil || (all && rel.Has(desk.Manager))
 }
 
-// sees is the visibility rule of the queue and of session details: with
-// all, managers see every session; everyone sees the sessions they own or
-// are (or were) attached to.
-func sees(u store.User, all bool, owner int64, attached bool) bool {
-	return (all && seesAll(u.Role)) || owner == u.ID || attached
-}
-
-func (m *Manager) visible(u store.User, l *live) bool {
-	return sees(u, true, l.s.OwnerID, l.techs[u.ID] != nil)
-}
+// visible is sees with all: what a technician may act on. Callers hold m.mu.
+func (m *Manager) visible(u store.User, l *live) bool { return m.sees(u, true, l) }
 
 func (m *Manager) info(l *live) proto.SessionInfo {
-	var techs []string
+	var techs, guests []string
 	for _, at := range l.techs {
 		techs = append(techs, at.user.Name)
+		if at.guest {
+			guests = append(guests, at.user.Name)
+		}
 	}
-	return m.sessionInfo(&l.s, techs, l.agent != nil)
+	in := m.sessionInfo(&l.s, techs, l.agent != nil)
+	sort.Strings(guests)
+	in.Guests = guests
+	return in
 }
 
 // sessionInfo is s as technicians see it. Callers hold m.mu.
@@ -551,6 +592,8 @@ func (m *Manager) sessionInfo(s *store.Session, techs []string, agentOnline bool
 		CreatedAt: s.CreatedAt, ReadyAt: s.ReadyAt, StartedAt: s.StartedAt, EndedAt: s.EndedAt,
 		EndedBy: s.EndedBy, EndReason: s.EndReason, AgentOnline: agentOnline,
 		Rating: s.Rating, RatingComment: s.RatingComment, Technicians: techs,
+		Channel: m.desk.ChannelName(s.ChannelID), Category: s.Category, Priority: s.Priority, Ticket: s.Ticket,
+		Problem: s.Problem, Language: s.Language, Escalated: s.EscalatedAt,
 	}
 	if s.Status == proto.StatusWaiting {
 		in.ExpiresAt = s.LinkExpiresAt
@@ -560,13 +603,28 @@ func (m *Manager) sessionInfo(s *store.Session, techs []string, agentOnline bool
 }
 
 // announce pushes l's state to every subscriber who may see it. Callers hold m.mu.
-func (m *Manager) announce(l *live) {
+func (m *Manager) announce(l *live) { m.announceTo(l, nil) }
+
+// viewers are the subscribers who see l now. Callers hold m.mu.
+func (m *Manager) viewers(l *live) map[*Tech]bool {
+	out := make(map[*Tech]bool)
+	for t, all := range m.subs {
+		if m.sees(t.User, all, l) {
+			out[t] = true
+		}
+	}
+	return out
+}
+
+// announceTo pushes l's state to its viewers and to before (who saw it
+// before a change that may have taken it out of their view). Callers hold m.mu.
+func (m *Manager) announceTo(l *live, before map[*Tech]bool) {
 	if len(m.subs) == 0 {
 		return
 	}
 	var msg *proto.QueueUpdate
 	for t, all := range m.subs {
-		if !sees(t.User, all, l.s.OwnerID, l.techs[t.User.ID] != nil) {
+		if !before[t] && !m.sees(t.User, all, l) {
 			continue
 		}
 		if msg == nil {
@@ -577,15 +635,16 @@ func (m *Manager) announce(l *live) {
 }
 
 // Subscribe returns the sessions t may see and pushes every later change to
-// t until TechGone. With all, managers see every session; everyone else
-// sees the sessions they own or are attached to.
+// t until TechGone. With all, managers see every session of the channels
+// they manage; everyone sees the sessions they own or are attached to and
+// the requests they may pick up.
 func (m *Manager) Subscribe(t *Tech, all bool) proto.QueueSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.subs[t] = all
 	snap := proto.QueueSnapshot{Sessions: []proto.SessionInfo{}}
 	for _, l := range m.sessions {
-		if sees(t.User, all, l.s.OwnerID, l.techs[t.User.ID] != nil) {
+		if m.sees(t.User, all, l) {
 			snap.Sessions = append(snap.Sessions, m.info(l))
 		}
 	}
@@ -595,9 +654,33 @@ func (m *Manager) Subscribe(t *Tech, all bool) proto.QueueSnapshot {
 
 // CreateLink stores a Waiting session owned by t and returns its URL.
 func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate) (proto.LinkCreated, error) {
+	if err := m.desk.Require(t.User, proto.PermCreateLinks); err != nil {
+		return proto.LinkCreated{}, m.refused(ctx, t, "link.create", "", err)
+	}
+	var ch store.Channel
+	if req.Channel != "" {
+		var ok bool
+		if ch, ok = m.desk.ChannelByName(req.Channel); !ok {
+			return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "There is no channel %q.", req.Channel)
+		}
+		if !desk.AllChannels(t.User) && !m.desk.Serves(t.User.ID, ch.ID) && !m.desk.Manages(t.User.ID, ch.ID) {
+			return proto.LinkCreated{}, m.refused(ctx, t, "link.create", "",
+				proto.Errorf(proto.ErrForbidden, "You do not serve channel %s, so you may not create links in it.", ch.Name))
+		}
+	}
+	if err := m.desk.CheckClassification(req.Category, req.Priority); err != nil {
+		return proto.LinkCreated{}, err
+	}
+	ticket, err := checkTicket(req.Ticket)
+	if err != nil {
+		return proto.LinkCreated{}, err
+	}
 	ttl := req.Expires
 	if ttl == 0 {
 		ttl = m.cfg.LinkTTL
+		if ch.LinkTTL > 0 {
+			ttl = min(ch.LinkTTL, m.cfg.LinkMaxTTL)
+		}
 	}
 	if ttl < time.Minute || ttl > m.cfg.LinkMaxTTL {
 		return proto.LinkCreated{}, proto.Errorf(proto.ErrBadRequest, "A link must expire between 1 minute and %s from now.", m.cfg.LinkMaxTTL)
@@ -612,6 +695,10 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 	l.s = store.Session{
 		ID: newSessionID(), Kind: proto.KindLink, Status: proto.StatusWaiting, OwnerID: t.User.ID,
 		CustomerName: req.CustomerName, LinkTokenHash: hash, LinkExpiresAt: now.Add(ttl), CreatedAt: now,
+		ChannelID: ch.ID, Category: req.Category, Priority: req.Priority, Ticket: ticket,
+	}
+	if ch.ID != 0 {
+		l.s.OwnerID = 0 // in the channel's queue: whoever serves it picks it up
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -621,7 +708,7 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 	}
 	m.index(l)
 	m.userNames[t.User.ID] = t.User.Name
-	m.audit(ctx, "link.created", t.User.Name, t.IP, l.s.ID, map[string]string{"expires": l.s.LinkExpiresAt.UTC().Format(time.RFC3339)})
+	m.audit(ctx, "link.created", t.User.Name, t.IP, l.s.ID, map[string]string{"expires": l.s.LinkExpiresAt.UTC().Format(time.RFC3339), "channel": ch.Name})
 	m.announce(l)
 	return proto.LinkCreated{SessionID: l.s.ID, URL: m.cfg.LinkBase + "/s/" + tok, ExpiresAt: l.s.LinkExpiresAt}, nil
 }
@@ -707,6 +794,11 @@ func roundUp(d time.Duration) string {
 // technician already attached to an Active session, at once: a resume).
 // stage reports progress while it waits.
 func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage func(string)) (proto.Connected, error) {
+	if req.Code != "" {
+		if err := m.desk.Require(t.User, proto.PermUseCodes); err != nil {
+			return proto.Connected{}, m.refused(ctx, t, "connect", "", err)
+		}
+	}
 	m.mu.Lock()
 	l, err := m.findForConnect(ctx, t, req)
 	if err != nil {
@@ -717,11 +809,20 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		defer m.mu.Unlock()
 		return m.reattach(ctx, l, at, t), nil
 	}
+	guest, err := m.joinAs(ctx, t, l, req.Code != "")
+	if err != nil {
+		m.mu.Unlock()
+		return proto.Connected{}, err
+	}
+	asked := m.asked(t.User, l, guest)
 	switch {
 	case l.s.Status == proto.StatusWaiting:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The end user has not started the support app from this link yet.")
-	case l.s.Status != proto.StatusReady:
+	case l.s.Status == proto.StatusActive && !guest && l.s.OwnerID != t.User.ID:
+		m.mu.Unlock()
+		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "%s is already working in this session; ask them to invite you.", m.userName(ctx, l.s.OwnerID))
+	case l.s.Status != proto.StatusReady && l.s.Status != proto.StatusActive:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "This session is %s; only a Ready session can be connected.", l.s.Status)
 	case l.agent == nil:
@@ -731,13 +832,21 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "Another technician is already asking the end user for permission.")
 	}
+	if l.s.ChannelID != 0 && l.s.OwnerID == 0 && !guest {
+		// Connecting to a request of one's channel picks it up first: the
+		// race with other technicians is decided here, not after consent.
+		if err := m.claim(ctx, t, l, "picked up by "+t.User.Name); err != nil {
+			m.mu.Unlock()
+			return proto.Connected{}, err
+		}
+	}
 	l.consent = true
 	agent := l.agent
 	id := l.s.ID
 	m.mu.Unlock()
-	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, nil)
+	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, map[string]string{"asked": proto.Grant(asked).String()})
 
-	granted, why := m.askConsent(ctx, agent, id, t, stage)
+	granted, why := m.askConsent(ctx, agent, id, t, asked, guest, stage)
 	allowed := why == nil
 
 	m.mu.Lock()
@@ -754,7 +863,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		return proto.Connected{}, why
 	}
 	m.audit(ctx, "session.consent.given", t.User.Name, t.IP, id, nil)
-	if l.s.Status != proto.StatusReady {
+	if l.s.Status != proto.StatusReady && !(l.s.Status == proto.StatusActive && (guest || l.s.OwnerID == t.User.ID)) {
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The session changed while waiting for the end user.")
 	}
 	now := m.cfg.Now()
@@ -766,29 +875,100 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if l.s.OwnerID == 0 {
 		l.s.OwnerID = t.User.ID
 	}
-	l.s.Status, l.s.StartedAt = proto.StatusActive, now
+	detail := "the end user allowed the connection"
+	if guest {
+		detail = "the end user allowed " + t.User.Name + " to join as a guest"
+		delete(l.invites, t.User.ID)
+	}
+	if l.s.Status == proto.StatusReady {
+		l.s.StartedAt = now
+	}
+	l.s.Status, l.assignedAt = proto.StatusActive, time.Time{}
 	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
 		return proto.Connected{}, m.internal("attach you to the session", err)
 	}
-	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted}
+	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
-	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, "the end user allowed the connection")); err != nil {
+	if prev := l.handover; prev != 0 && l.s.OwnerID == t.User.ID {
+		// The new owner of a transferred session joined: the old one's view ends.
+		l.handover = 0
+		if at := l.techs[prev]; at != nil {
+			m.detach(ctx, l, prev, at, now, "handed the session to "+t.User.Name)
+		}
+	}
+	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, detail)); err != nil {
 		return proto.Connected{}, m.internal("start the session", err)
 	}
-	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, map[string]string{"granted": granted.String()})
+	m.audit(ctx, "session.connected", t.User.Name, t.IP, id, map[string]string{"granted": granted.String(), "guest": fmt.Sprint(guest)})
 	if req.Code != "" {
 		// A consented success forgives this technician's wrong codes; the
 		// source's and the daily count stay (H1).
 		m.codeT.Reset(accountKey(t))
 	}
 	if l.agent != nil {
-		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name}, ICE: m.ice(id, AgentPeer)})
+		role := "owner"
+		if guest {
+			role = "guest"
+		}
+		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name, Role: role}, ICE: m.ice(id, AgentPeer)})
 	}
 	if l.iceRenew.IsZero() {
 		l.iceRenew = now.Add(m.cfg.ICERenew)
 	}
 	return proto.Connected{Session: m.info(l), PeerID: t.User.ID, ICE: m.ice(id, t.User.ID), Granted: granted}, nil
+}
+
+// joinAs decides whether t may connect to l and as what: its owner (or
+// who becomes it: a code, a request of t's channel, a manager's take-over)
+// or an invited guest. Callers hold m.mu.
+func (m *Manager) joinAs(ctx context.Context, t *Tech, l *live, byCode bool) (guest bool, err error) {
+	if err := m.desk.Require(t.User, proto.PermView); err != nil {
+		return false, m.refused(ctx, t, "connect", l.s.ID, err)
+	}
+	inv := l.invites[t.User.ID]
+	switch owner := l.s.OwnerID; {
+	case byCode, owner == t.User.ID:
+		return false, nil
+	case inv != nil && inv.accepted:
+		return true, nil
+	case inv != nil:
+		return false, proto.Errorf(proto.ErrSessionState, "Accept the invitation to this session first.")
+	case owner == 0:
+		if !m.desk.Relation(t.User, &l.s, false).Has(desk.Taker | desk.Manager) {
+			return false, m.refused(ctx, t, "connect", l.s.ID, proto.Errorf(proto.ErrForbidden, "This request is not in a channel you serve."))
+		}
+		return false, nil
+	}
+	// Someone else's session: a manager of its channel may take it over.
+	if err := m.desk.Can(t.User, proto.PermTakeOver, &l.s, false); err != nil {
+		return false, m.refused(ctx, t, "connect", l.s.ID, proto.Errorf(proto.ErrForbidden,
+			"%s owns this session; ask them to invite you or to transfer it to you.", m.userName(ctx, l.s.OwnerID)))
+	}
+	prev := m.userName(ctx, l.s.OwnerID)
+	l.handover = l.s.OwnerID
+	l.s.OwnerID = t.User.ID
+	if err := m.persist(ctx, l, m.event(l, l.s.Status, t.User.Name, "taken over from "+prev)); err != nil {
+		return false, m.internal("take the session over", err)
+	}
+	m.audit(ctx, "session.takeover", t.User.Name, t.IP, l.s.ID, map[string]string{"from": prev})
+	return false, nil
+}
+
+// asked is what a technician asks the end user for: what the desk lets
+// them do in this session (never less than view); a guest asks to view only.
+// Callers hold m.mu.
+func (m *Manager) asked(u store.User, l *live, guest bool) []proto.Permission {
+	out := []proto.Permission{proto.PermView}
+	if guest {
+		return out
+	}
+	for _, p := range []proto.Permission{proto.PermControl, proto.PermClipboard} {
+		if m.desk.Can(u, p, &l.s, false) == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (m *Manager) trackTech(t *Tech, id string) {
@@ -816,13 +996,13 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 }
 
 // askConsent asks the end user and reports what they allowed t, or why not.
-func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, stage func(string)) (proto.Grant, *proto.Failure) {
+func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, asked []proto.Permission, guest bool, stage func(string)) (proto.Grant, *proto.Failure) {
 	stage("Asking the end user for permission…")
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
 	defer cancel()
 	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
 		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation, PeerID: t.User.ID,
-		Permissions: proto.AllPermissions, Timeout: m.cfg.ConsentTimeout,
+		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest,
 	})
 	var ans proto.ConsentAnswer
 	withdraw := func(reason string) {
@@ -843,9 +1023,9 @@ func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, 
 	case !ans.Allow:
 		return nil, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
 	}
-	granted := ans.Granted.Within(proto.AllPermissions)
+	granted := ans.Granted.Within(asked)
 	if len(ans.Granted) == 0 {
-		granted = proto.AllPermissions
+		granted = asked
 	}
 	if !granted.Has(proto.PermView) {
 		return nil, proto.Errorf(proto.ErrConsentDenied, "The end user declined the connection.")
@@ -875,6 +1055,19 @@ func (m *Manager) TechEnd(ctx context.Context, t *Tech, end proto.End) error {
 	l := m.sessions[end.SessionID]
 	if l == nil || !m.visible(t.User, l) {
 		return proto.Errorf(proto.ErrSessionUnknown, "There is no open session %s in your queue.", end.SessionID)
+	}
+	if at := l.techs[t.User.ID]; at != nil && l.s.OwnerID != t.User.ID {
+		// A guest (or the previous owner after a transfer) leaves; the session goes on.
+		m.detach(ctx, l, t.User.ID, at, m.cfg.Now(), "left the session")
+		if l.handover == t.User.ID {
+			l.handover = 0
+		}
+		return nil
+	}
+	if l.s.OwnerID != t.User.ID {
+		if err := m.desk.Can(t.User, proto.PermEndOthers, &l.s, false); err != nil {
+			return m.refused(ctx, t, "end", l.s.ID, err)
+		}
 	}
 	reason := end.Reason
 	if reason == "" {
@@ -953,6 +1146,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 			m.renewCode(ctx, l, now)
 		}
 		m.sweepTechs(ctx, l, now)
+		m.sweepDesk(ctx, l, now)
 		if len(l.techs) > 0 && !now.Before(l.iceRenew) {
 			m.renewICE(l, now)
 		}

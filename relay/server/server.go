@@ -480,6 +480,29 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.SessionDetailsRequest:
 		d, err := q.Details(ctx, t, m.SessionID)
 		c.answer(env.ID, proto.TypeSessionDetailsReply, &d, err)
+	case *proto.Pick:
+		s, err := q.Pick(ctx, t, m.SessionID)
+		c.answer(env.ID, proto.TypeSessionReply, &proto.SessionReply{Session: s}, err)
+	case *proto.Transfer:
+		s, err := q.Transfer(ctx, t, *m)
+		c.answer(env.ID, proto.TypeSessionReply, &proto.SessionReply{Session: s}, err)
+	case *proto.Invite:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Invite(ctx, t, *m))
+	case *proto.InviteAnswer:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AnswerInvite(ctx, t, *m))
+	case *proto.NoteAdd:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AddNote(ctx, t, *m))
+	case *proto.SessionUpdate:
+		s, err := q.UpdateSession(ctx, t, *m)
+		c.answer(env.ID, proto.TypeSessionReply, &proto.SessionReply{Session: s}, err)
+	case *proto.HistoryRequest:
+		page, err := q.History(ctx, t, *m)
+		c.answer(env.ID, proto.TypeHistoryPage, &page, err)
+	case *proto.SetAvailability:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.SetAvailability(ctx, t, m.Availability))
+	case *proto.DirectoryRequest:
+		d := q.Directory(t)
+		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)
 	default:
 		c.violation("message type %d is not for technicians", env.Type)
 	}

@@ -289,7 +289,14 @@ func printQueue(w io.Writer, ss []proto.SessionInfo, asJSON bool) {
 func cmdLink(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("console link create", flag.ContinueOnError)
 	name := fs.String("name", "", "the end user's `name`, shown in the queue")
-	expires := fs.Duration("expires", 0, "how long the link stays usable (default: the relay's, 24h)")
+	expires := fs.Duration("expires", 0, "how long the link stays usable (default: the channel's, else the relay's, 24h)")
+	channel := fs.String("channel", "", "put the request in this `channel`'s queue (default: your own)")
+	category := fs.String("category", "", "the request's `category`")
+	priority := fs.String("priority", "", "the request's `priority`")
+	var tk proto.Ticket
+	fs.StringVar(&tk.System, "ticket-system", "", "the ticketing `system` (e.g. Jira)")
+	fs.StringVar(&tk.Key, "ticket", "", "the ticket's `key` (e.g. IT-1234)")
+	fs.StringVar(&tk.URL, "ticket-url", "", "the ticket's `URL`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -298,7 +305,8 @@ func cmdLink(ctx context.Context, args []string) int {
 		return code
 	}
 	defer c.Close()
-	link, err := c.CreateLink(ctx, *name, *expires)
+	link, err := c.CreateLink(ctx, proto.LinkCreate{CustomerName: *name, Expires: *expires, Channel: *channel,
+		Category: *category, Priority: *priority, Ticket: tk})
 	if err != nil {
 		return fail(err, l.Relay)
 	}
