@@ -14,35 +14,43 @@ import (
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
-	"github.com/relaydesk/relaydesk/relay/queue"
+	relayroot "github.com/relaydesk/relaydesk/relay" // the e2e tests name their relay process relay
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
-// inProcessRelay runs the relay's server in this process on a real UDP
-// socket and real SQLite.
+// inProcessRelay runs a whole relay (relay.New, as `relay serve` builds
+// it) in this process on loopback sockets and real SQLite, until the test
+// ends.
 func inProcessRelay(t *testing.T) (addr, fp string, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	lb := transporttest.Listen(t)
-	ln, pc := lb.Listener, lb.Conn
-	fp = lb.Fingerprint
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "relay.db"))
+	udp, tcp := transporttest.ListenShared(t)
+	cert := transporttest.SelfSigned(t)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "relay.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q, err := queue.New(ctx, st, queue.Config{Logger: log})
+	r, err := relayroot.New(relayroot.Config{
+		Store: st, PacketConn: udp, Listener: tcp, Certificate: &cert,
+		TURN: relayroot.TURNConfig{AllowLoopback: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(st, q, server.Config{Logger: log})
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { srv.Serve(sctx, ln, 5*time.Second); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; pc.Close(); st.Close() })
-	return pc.LocalAddr().String(), fp, st
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := r.Shutdown(sctx); err != nil {
+			t.Errorf("relay shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("relay: %v", err)
+		}
+	})
+	return r.Addr().String(), r.Fingerprint(), r.Store()
 }
 
 // recordingUI answers consent with yes and reports the code.

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/relaydesk/relaydesk/relay"
 	"github.com/relaydesk/relaydesk/relay/auth"
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -72,7 +73,7 @@ func userList(cmd string, args []string) error {
 // withStore opens the data directory's existing store for fn and closes it
 // after; a directory without one is a mistyped --data, not a new relay.
 func withStore(dir string, fn func(context.Context, store.Store) error) error {
-	if _, err := os.Stat(filepath.Join(dir, "relay.db")); os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, relay.DatabaseFile)); os.IsNotExist(err) {
 		return fmt.Errorf("there is no relay database in %s; give the relay's data directory with --data", dir)
 	}
 	ctx := context.Background()

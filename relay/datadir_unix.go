@@ -1,16 +1,11 @@
 //go:build unix
 
-package main
+package relay
 
 import (
 	"fmt"
 	"os"
-	"syscall"
 )
-
-// restrictUmask makes every file the relay creates (database, WAL, key,
-// password file) private to its user.
-func restrictUmask() { syscall.Umask(0o077) }
 
 // checkPrivate refuses path when group or others have any permission on it;
 // a missing file is fine.
