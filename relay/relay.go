@@ -3,6 +3,9 @@
 // server and the HTTPS side into one Relay; `relay serve` and in-process
 // tests start the same one.
 //
+// Policy (who may do what, where a request goes) is relay/desk's, read
+// from the store; the queue and the admin API ask the same Desk.
+//
 // The relay serves one port. On UDP, a demultiplexer (relay/media) gives
 // STUN and TURN traffic to the TURN server and the rest to QUIC, where
 // relay/server speaks the control protocol and hands requests to the queue
@@ -43,6 +46,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/desk"
 	"github.com/relaydesk/relaydesk/relay/identity"
 	"github.com/relaydesk/relaydesk/relay/media"
 	"github.com/relaydesk/relaydesk/relay/queue"
@@ -67,6 +71,7 @@ type Relay struct {
 	adminFile string
 
 	st      store.Store
+	desk    *desk.Desk
 	udp     net.PacketConn
 	tcpLn   net.Listener
 	demux   *media.Demux
@@ -145,7 +150,11 @@ func New(cfg Config) (_ *Relay, err error) {
 
 	// The queue before TURN: TURN asks it about sessions as soon as it
 	// runs, while the queue calls TURN only once Run serves.
+	if r.desk, err = desk.New(ctx, r.st, log); err != nil {
+		return nil, err
+	}
 	qcfg := cfg.queueConfig()
+	qcfg.Desk = r.desk
 	ttl := cfg.TURN.CredentialTTL
 	qcfg.ICE = func(id string, peer int64) []proto.ICEServer {
 		urls, user, pw := r.turn.Credentials(id, peer, ttl)
