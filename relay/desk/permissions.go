@@ -1,7 +1,9 @@
 package desk
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -104,4 +106,24 @@ func refuse(p proto.Permission) *proto.Failure {
 		return proto.Errorf(proto.ErrForbidden, "You may not do this (%s).", p)
 	}
 	return proto.Errorf(proto.ErrForbidden, "%s", r.Refusal)
+}
+
+// Markdown renders Table as the README shows it: one row per permission,
+// one column per role.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| permission | what it allows | technician | channel manager | technician manager | admin |\n")
+	b.WriteString("|---|---|:-:|:-:|:-:|:-:|\n")
+	for _, r := range Table {
+		fmt.Fprintf(&b, "| `%s` | %s |", r.Permission, r.Doc)
+		for _, role := range []store.Role{store.RoleTechnician, store.RoleChannelManager, store.RoleTechnicianManager, store.RoleAdmin} {
+			mark := " "
+			if slices.Contains(r.Roles, role) {
+				mark = "✓"
+			}
+			fmt.Fprintf(&b, " %s |", mark)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
