@@ -96,8 +96,8 @@ type SessionFilter struct {
 	Statuses     []proto.Status
 	Category     string
 	Priority     string
-	MinRating    int // 1-5
-	Since, Until time.Time
+	MinRating    int       // 1-5
+	Since, Until time.Time // creation time: Since included, Until not
 
 	// Visibility: unless All, only sessions that VisibleTo owns or took
 	// part in, or whose channel is in Channels.

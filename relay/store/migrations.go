@@ -1,5 +1,14 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/relaydesk/relaydesk/pkg/proto"
+)
+
 // migrations are applied in order; migration i brings the schema to version
 // i+1. Never edit one that has shipped: append a new one.
 var migrations = []string{
@@ -120,4 +129,217 @@ BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 CREATE INDEX auth_tokens_user ON auth_tokens(user_id);
 CREATE INDEX audit_events_at ON audit_events(at, id);
 `,
+	// 5: the service desk. Groups of technicians and their members;
+	// channels with the groups that serve them and their managers (the
+	// intake form and the narrowed permissions are JSON text, durations
+	// INTEGER nanoseconds); technicians' profiles and permission overrides;
+	// API tokens (the name is unique among live tokens only); internal notes
+	// on sessions; organisation settings. Sessions gain the desk's fields
+	// and two search keys written by the relay: hostname (the device's host
+	// name) and customer_fold (the customer's name), both in lower case so
+	// the history search neither parses the device JSON nor depends on the
+	// database's idea of case. Rows of older versions get those keys from a
+	// Go step in the same transaction (migrationSteps), as JSON functions
+	// differ between databases. sessions.channel_id has no foreign key: a
+	// deleted channel leaves its sessions' ID alone. Every change of the
+	// desk's configuration bumps account_changes, as user changes do, so a
+	// running relay reloads it when another process changed it; using an
+	// API token (last_used) does not.
+	`
+CREATE TABLE tech_groups (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	name        TEXT NOT NULL UNIQUE,
+	description TEXT NOT NULL DEFAULT '',
+	created_at  INTEGER NOT NULL
+);
+CREATE TABLE group_members (
+	group_id INTEGER NOT NULL REFERENCES tech_groups(id) ON DELETE CASCADE,
+	user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members(user_id);
+CREATE TABLE channels (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	name        TEXT NOT NULL UNIQUE,
+	description TEXT NOT NULL DEFAULT '',
+	is_default  INTEGER NOT NULL DEFAULT 0,
+	link_ttl    INTEGER NOT NULL DEFAULT 0,
+	sos_call    INTEGER NOT NULL DEFAULT 0,
+	sos_token   TEXT,
+	form        TEXT NOT NULL DEFAULT '{}',
+	assign      TEXT NOT NULL DEFAULT '',
+	sla         INTEGER NOT NULL DEFAULT 0,
+	fallback_id INTEGER REFERENCES channels(id) ON DELETE SET NULL,
+	narrow      TEXT NOT NULL DEFAULT '[]',
+	created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX channels_sos_token ON channels(sos_token) WHERE sos_token IS NOT NULL;
+CREATE UNIQUE INDEX channels_default ON channels(is_default) WHERE is_default = 1;
+CREATE INDEX channels_fallback ON channels(fallback_id) WHERE fallback_id IS NOT NULL;
+CREATE TABLE channel_groups (
+	channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+	group_id   INTEGER NOT NULL REFERENCES tech_groups(id) ON DELETE CASCADE,
+	PRIMARY KEY (channel_id, group_id)
+);
+CREATE INDEX channel_groups_group ON channel_groups(group_id);
+CREATE TABLE channel_managers (
+	channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	PRIMARY KEY (channel_id, user_id)
+);
+CREATE INDEX channel_managers_user ON channel_managers(user_id);
+CREATE TABLE user_profiles (
+	user_id      INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+	languages    TEXT NOT NULL DEFAULT '[]',
+	availability TEXT NOT NULL DEFAULT '',
+	max_sessions INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE permission_overrides (
+	user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+	permission TEXT NOT NULL,
+	allow      INTEGER NOT NULL,
+	PRIMARY KEY (user_id, permission)
+);
+CREATE TABLE api_tokens (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	name       TEXT NOT NULL,
+	role       TEXT NOT NULL,
+	hash       BLOB NOT NULL UNIQUE,
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL DEFAULT '',
+	last_used  INTEGER NOT NULL DEFAULT 0,
+	revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked = 0;
+CREATE TABLE session_notes (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	session_id TEXT NOT NULL REFERENCES sessions(id),
+	at         INTEGER NOT NULL,
+	user_id    INTEGER REFERENCES users(id),
+	author     TEXT NOT NULL,
+	body       TEXT NOT NULL
+);
+CREATE INDEX session_notes_session ON session_notes(session_id, id);
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN channel_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN category TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN priority TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN problem TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN ticket_system TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN ticket_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN ticket_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN escalated_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN hostname TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN customer_fold TEXT NOT NULL DEFAULT '';
+CREATE INDEX sessions_created ON sessions(created_at, id);
+CREATE INDEX sessions_channel ON sessions(channel_id, created_at, id);
+CREATE INDEX sessions_owner ON sessions(owner_id, created_at, id);
+CREATE INDEX attachments_user ON attachments(user_id, session_id);
+CREATE TRIGGER desk_tech_groups_insert AFTER INSERT ON tech_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_tech_groups_update AFTER UPDATE ON tech_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_tech_groups_delete AFTER DELETE ON tech_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_group_members_insert AFTER INSERT ON group_members
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_group_members_update AFTER UPDATE ON group_members
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_group_members_delete AFTER DELETE ON group_members
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channels_insert AFTER INSERT ON channels
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channels_update AFTER UPDATE ON channels
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channels_delete AFTER DELETE ON channels
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_groups_insert AFTER INSERT ON channel_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_groups_update AFTER UPDATE ON channel_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_groups_delete AFTER DELETE ON channel_groups
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_managers_insert AFTER INSERT ON channel_managers
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_managers_update AFTER UPDATE ON channel_managers
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_channel_managers_delete AFTER DELETE ON channel_managers
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_user_profiles_insert AFTER INSERT ON user_profiles
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_user_profiles_update AFTER UPDATE ON user_profiles
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_user_profiles_delete AFTER DELETE ON user_profiles
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_permission_overrides_insert AFTER INSERT ON permission_overrides
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_permission_overrides_update AFTER UPDATE ON permission_overrides
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_permission_overrides_delete AFTER DELETE ON permission_overrides
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_settings_insert AFTER INSERT ON settings
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_settings_update AFTER UPDATE ON settings
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_settings_delete AFTER DELETE ON settings
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_api_token_inserted AFTER INSERT ON api_tokens
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_api_token_revoked AFTER UPDATE OF revoked ON api_tokens WHEN OLD.revoked <> NEW.revoked
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER desk_api_token_deleted AFTER DELETE ON api_tokens
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+`,
+}
+
+// migrationSteps holds Go steps that run after the SQL of the migration with
+// the same index, in its transaction: data changes that plain SQL cannot make
+// the same way on every database.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	4: backfillSearchKeys,
+}
+
+// backfillSearchKeys fills migration 5's search keys (hostname,
+// customer_fold) of the sessions that existed before it. A device column
+// that is not valid JSON leaves the host name empty rather than failing the
+// upgrade.
+func backfillSearchKeys(ctx context.Context, tx *sql.Tx) error {
+	type keys struct{ id, host, customer string }
+	var todo []keys
+	rows, err := tx.QueryContext(ctx, `SELECT id, customer_name, device FROM sessions`)
+	if err != nil {
+		return fmt.Errorf("backfill search keys: %w", err)
+	}
+	for rows.Next() {
+		var k keys
+		var device sql.NullString
+		if err := rows.Scan(&k.id, &k.customer, &device); err != nil {
+			rows.Close()
+			return fmt.Errorf("backfill search keys: %w", err)
+		}
+		if device.Valid {
+			var d proto.DeviceInfo
+			if json.Unmarshal([]byte(device.String), &d) == nil {
+				k.host = d.Hostname
+			}
+		}
+		if k.host != "" || k.customer != "" {
+			todo = append(todo, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("backfill search keys: %w", err)
+	}
+	for _, k := range todo {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET hostname = ?, customer_fold = ? WHERE id = ?`,
+			fold(k.host), fold(k.customer), k.id); err != nil {
+			return fmt.Errorf("backfill search keys of session %s: %w", k.id, err)
+		}
+	}
+	return nil
 }

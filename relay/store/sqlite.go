@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -73,6 +74,12 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate to %d: %w", i+1, err)
+		}
+		if step := migrationSteps[i]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migrate to %d: %w", i+1, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, i+1, time.Now().UnixNano()); err != nil {
 			tx.Rollback()
@@ -142,6 +149,11 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// fold is how the search keys of sessions are written and searched: in
+// lower case, by Go's rules, so that the database's own LOWER (ASCII only in
+// SQLite) plays no part.
+func fold(s string) string { return strings.ToLower(s) }
 
 // ---- users and tokens ----
 
@@ -281,18 +293,34 @@ func (s *SQLite) AccountChanges(ctx context.Context) (int64, error) {
 // ---- sessions ----
 
 const sessionCols = `id, kind, status, owner_id, customer_name, code, code_expires_at, link_token_hash, link_expires_at,
-	agent_key_hash, device, created_at, ready_at, started_at, ended_at, ended_by, end_reason`
+	agent_key_hash, device, created_at, ready_at, started_at, ended_at, ended_by, end_reason,
+	channel_id, category, priority, problem, language, ticket_system, ticket_key, ticket_url, escalated_at`
 
 // sessionReadCols adds what only RateSession writes.
 const sessionReadCols = sessionCols + `, rating, rating_comment, rated_at`
+
+// sessionWriteCols adds the search keys, which are written and never read
+// back (see migration 5).
+const sessionWriteCols = sessionCols + `, hostname, customer_fold`
+
+// insertSession and updateSession write every column of sessionWriteCols,
+// in its order (updateSession takes the ID last).
+const (
+	insertSession = `INSERT INTO sessions(` + sessionWriteCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	updateSession = `UPDATE sessions SET kind=?, status=?, owner_id=?, customer_name=?, code=?, code_expires_at=?,
+		link_token_hash=?, link_expires_at=?, agent_key_hash=?, device=?, created_at=?, ready_at=?, started_at=?, ended_at=?,
+		ended_by=?, end_reason=?, channel_id=?, category=?, priority=?, problem=?, language=?, ticket_system=?, ticket_key=?,
+		ticket_url=?, escalated_at=?, hostname=?, customer_fold=? WHERE id=?`
+)
 
 func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	var ss Session
 	var owner sql.NullInt64
 	var code, device sql.NullString
-	var codeExp, linkExp, created, ready, started, ended, rated int64
+	var codeExp, linkExp, created, ready, started, ended, escalated, rated int64
 	err := row.Scan(&ss.ID, &ss.Kind, &ss.Status, &owner, &ss.CustomerName, &code, &codeExp, &ss.LinkTokenHash, &linkExp,
 		&ss.AgentKeyHash, &device, &created, &ready, &started, &ended, &ss.EndedBy, &ss.EndReason,
+		&ss.ChannelID, &ss.Category, &ss.Priority, &ss.Problem, &ss.Language, &ss.Ticket.System, &ss.Ticket.Key, &ss.Ticket.URL, &escalated,
 		&ss.Rating, &ss.RatingComment, &rated)
 	if err != nil {
 		return ss, err
@@ -300,7 +328,7 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	ss.OwnerID, ss.Code = owner.Int64, code.String
 	ss.CodeExpiresAt, ss.LinkExpiresAt = fromNano(codeExp), fromNano(linkExp)
 	ss.CreatedAt, ss.ReadyAt, ss.StartedAt, ss.EndedAt = fromNano(created), fromNano(ready), fromNano(started), fromNano(ended)
-	ss.RatedAt = fromNano(rated)
+	ss.EscalatedAt, ss.RatedAt = fromNano(escalated), fromNano(rated)
 	if device.Valid {
 		ss.Device = new(proto.DeviceInfo)
 		if err := json.Unmarshal([]byte(device.String), ss.Device); err != nil {
@@ -310,18 +338,22 @@ func scanSession(row interface{ Scan(...any) error }) (Session, error) {
 	return ss, nil
 }
 
+// sessionArgs gives the values of sessionWriteCols, in its order.
 func sessionArgs(ss *Session) ([]any, error) {
 	var device any
+	var host string
 	if ss.Device != nil {
 		b, err := json.Marshal(ss.Device)
 		if err != nil {
 			return nil, err
 		}
-		device = string(b)
+		device, host = string(b), ss.Device.Hostname
 	}
 	return []any{ss.ID, ss.Kind, ss.Status, nullID(ss.OwnerID), ss.CustomerName, nullString(ss.Code), unixNano(ss.CodeExpiresAt),
 		nullBytes(ss.LinkTokenHash), unixNano(ss.LinkExpiresAt), nullBytes(ss.AgentKeyHash), device,
-		unixNano(ss.CreatedAt), unixNano(ss.ReadyAt), unixNano(ss.StartedAt), unixNano(ss.EndedAt), ss.EndedBy, ss.EndReason}, nil
+		unixNano(ss.CreatedAt), unixNano(ss.ReadyAt), unixNano(ss.StartedAt), unixNano(ss.EndedAt), ss.EndedBy, ss.EndReason,
+		ss.ChannelID, ss.Category, ss.Priority, ss.Problem, ss.Language, ss.Ticket.System, ss.Ticket.Key, ss.Ticket.URL,
+		unixNano(ss.EscalatedAt), fold(host), fold(ss.CustomerName)}, nil
 }
 
 const insertEvent = `INSERT INTO session_events(session_id, at, status, actor, detail) VALUES (?, ?, ?, ?, ?)`
@@ -346,7 +378,7 @@ func (s *SQLite) CreateSession(ctx context.Context, ss *Session, ev StatusEvent)
 		return fmt.Errorf("create session: %w", err)
 	}
 	return s.tx(ctx, "create session", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(`+sessionCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...); err != nil {
+		if _, err := tx.ExecContext(ctx, insertSession, args...); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, insertEvent, ev.SessionID, unixNano(ev.At), ev.Status, ev.Actor, ev.Detail)
@@ -361,9 +393,7 @@ func (s *SQLite) UpdateSession(ctx context.Context, ss *Session, ev *StatusEvent
 		return fmt.Errorf("update session: %w", err)
 	}
 	return s.tx(ctx, "update session", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET kind=?, status=?, owner_id=?, customer_name=?, code=?, code_expires_at=?,
-			link_token_hash=?, link_expires_at=?, agent_key_hash=?, device=?, created_at=?, ready_at=?, started_at=?, ended_at=?,
-			ended_by=?, end_reason=? WHERE id=?`, append(args[1:], ss.ID)...)
+		res, err := tx.ExecContext(ctx, updateSession, append(args[1:], ss.ID)...)
 		if err != nil {
 			return err
 		}
@@ -681,6 +711,7 @@ func (s *SQLite) PurgeUnattended(ctx context.Context, before time.Time, limit in
 			SELECT id FROM sessions s
 			WHERE s.status IN (?, ?) AND s.started_at = 0 AND s.ended_at > 0 AND s.ended_at < ?
 			  AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.session_id = s.id)
+			  AND NOT EXISTS (SELECT 1 FROM session_notes n WHERE n.session_id = s.id)
 			LIMIT ?`, string(proto.StatusClosed), string(proto.StatusExpired), unixNano(before), limit)
 		if err != nil {
 			return err

@@ -186,7 +186,12 @@ type Store interface {
 	// DeleteTokens removes every token of user id (revoke) and counts them.
 	DeleteTokens(ctx context.Context, id int64) (int, error)
 	// AccountChanges is a counter that grows whenever a user changes or a
-	// token is deleted, by this process or another one on the same store.
+	// token is deleted, and whenever the service desk's configuration
+	// changes: a group or its members, a channel or its groups and
+	// managers, a profile, a permission override, an API token (created,
+	// revoked or deleted; not its use) or a setting. It counts changes by
+	// this process or another one on the same store; the relay reloads what
+	// depends on them when it moves.
 	AccountChanges(ctx context.Context) (int64, error)
 
 	// CreateSession inserts s and records ev in the same transaction. A
@@ -237,7 +242,8 @@ type Store interface {
 
 	// PurgeUnattended deletes, with their status history and chat, at most
 	// limit sessions that ended before before without a technician ever
-	// joining (anonymous registrations, unused links), and reports how many.
+	// joining or writing a note (anonymous registrations, unused links), and
+	// reports how many.
 	// Sessions a technician worked on are records and stay; audit events
 	// always stay.
 	PurgeUnattended(ctx context.Context, before time.Time, limit int) (int, error)
