@@ -93,19 +93,31 @@ func endUser(s *store.Session) string {
 	return "an end user"
 }
 
+// takenFrom tells a technician of l's channel who picked it up before
+// them (instead of "no such session": it left their view). Callers hold m.mu.
+func (m *Manager) takenFrom(t *Tech, l *live) error {
+	if l == nil || l.s.ChannelID == 0 || l.s.OwnerID == 0 || l.s.OwnerID == t.User.ID || l.techs[t.User.ID] != nil || l.invites[t.User.ID] != nil {
+		return nil
+	}
+	if !m.desk.Serves(t.User.ID, l.s.ChannelID) || m.desk.Relation(t.User, &l.s, false).Has(desk.Manager) {
+		return nil
+	}
+	return proto.Errorf(proto.ErrTaken, "%s already picked this request up.", m.userName(context.Background(), l.s.OwnerID))
+}
+
 // Pick makes an unassigned request of a channel t serves (or manages) t's.
 func (m *Manager) Pick(ctx context.Context, t *Tech, id string) (proto.SessionInfo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if err := m.takenFrom(t, m.sessions[id]); err != nil {
+		return proto.SessionInfo{}, err
+	}
 	l, err := m.liveFor(t, id)
 	if err != nil {
 		return proto.SessionInfo{}, err
 	}
 	if l.s.OwnerID == t.User.ID {
 		return m.info(l), nil
-	}
-	if l.s.OwnerID != 0 {
-		return proto.SessionInfo{}, proto.Errorf(proto.ErrTaken, "%s already picked this request up.", m.userName(ctx, l.s.OwnerID))
 	}
 	if !m.desk.Relation(t.User, &l.s, false).Has(desk.Taker | desk.Manager) {
 		return proto.SessionInfo{}, m.refused(ctx, t, "pick", id, proto.Errorf(proto.ErrForbidden, "This request is not in a channel you serve."))

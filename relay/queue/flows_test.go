@@ -154,7 +154,7 @@ func TestConnectingToARequestPicksItUp(t *testing.T) {
 		t.Fatalf("connected: owner %q, granted %v", c.Session.Owner, c.Granted)
 	}
 	_, err = f.m.Connect(f.ctx, theo, proto.Connect{SessionID: id}, noStage)
-	if proto.CodeOf(err) != proto.ErrSessionUnknown {
+	if proto.CodeOf(err) != proto.ErrTaken || err.Error() != "tina already picked this request up." {
 		t.Fatalf("theo connects to tina's session: %v", err)
 	}
 	// An outsider never sees the channel's requests.

@@ -717,6 +717,9 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect) (*live, error) {
 	if req.SessionID != "" {
 		l := m.sessions[req.SessionID]
+		if err := m.takenFrom(t, l); err != nil {
+			return nil, err
+		}
 		if l == nil || !m.visible(t.User, l) {
 			return nil, proto.Errorf(proto.ErrSessionUnknown, "There is no open session %s in your queue.", req.SessionID)
 		}
@@ -963,8 +966,10 @@ func (m *Manager) asked(u store.User, l *live, guest bool) []proto.Permission {
 	if guest {
 		return out
 	}
+	s := l.s
+	s.OwnerID = u.ID // as it will be once connected (a code, a pick-up, a take-over)
 	for _, p := range []proto.Permission{proto.PermControl, proto.PermClipboard} {
-		if m.desk.Can(u, p, &l.s, false) == nil {
+		if m.desk.Can(u, p, &s, false) == nil {
 			out = append(out, p)
 		}
 	}
