@@ -76,8 +76,41 @@
 //
 //	technician
 //	  SessionDetailsRequest{SessionID} ->
-//	                                   <-   SessionDetails{Session, Chat, History}
+//	                                   <-   SessionDetails{Session, Chat, History, Notes, Withheld}
 //	  Logout                          ->    the relay deletes the token
+//
+//	service desk (version 4; relay/desk decides, every refusal is an Error
+//	with a sentence naming what is missing, ErrForbidden or ErrTaken)
+//	  LinkCreate{Channel, Category, Priority, Ticket} -> a request in the channel's queue
+//	agent (SOS Call)
+//	  AgentRegister{ChannelToken, Intake, Language, Device} ->
+//	                                   <-   AgentRegistered{SessionID, ResumeKey, Status: Ready}
+//	                                        the technicians of the channel get QueueUpdate (offer);
+//	                                        with auto-assign one gets Notice{assigned} and has a
+//	                                        minute to Connect before it moves on
+//	technician
+//	  Pick{SessionID}                 ->    exactly one of several racing wins
+//	                                   <-   SessionReply{Session}, or Error{ErrTaken, "NAME already picked ..."};
+//	                                        the others get Notice{taken} (Connect to an unowned request
+//	                                        picks it up first, with the same race)
+//	  Transfer{SessionID, ToUser | ToChannel, Note, Leave} ->
+//	                                   <-   SessionReply; the new owner gets Notice{assigned}, the agent
+//	                                        Handover{From, To}; the new owner Connects (the end user is
+//	                                        asked), and the previous owner is detached then (or at once
+//	                                        with Leave)
+//	  Invite{SessionID, User}         ->    the invitee gets Notice{invitation}
+//	  InviteAnswer{SessionID, Accept} ->    the inviter gets Notice{invite-reply}; an accepted guest
+//	                                        Connects: ConsentRequest{Guest: true, Permissions: [view]}
+//	  NoteAdd{SessionID, Text}        ->    OK (notes are never sent to the agent)
+//	  SessionUpdate{SessionID, Category, Priority, Ticket} -> SessionReply
+//	  HistoryRequest{filters, Cursor} ->
+//	                                   <-   HistoryPage{Sessions, Next}
+//	  SetAvailability{Availability}   ->    OK
+//	  DirectoryRequest                ->
+//	                                   <-   Directory{Channels, Technicians, Categories, Priorities, Permissions, Me}
+//	relay, when a channel's SLA passes with nobody picking a request up
+//	                                   <-   Notice{escalated} to the channel's managers; the request
+//	                                        moves to the fallback channel if one is set
 //	                                   <-   OK; then every connection that signed in with that
 //	                                        token is closed with ErrRevoked
 //
