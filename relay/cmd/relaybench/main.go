@@ -50,6 +50,10 @@ func main() {
 	concurrency := flag.Int("concurrency", 200, "registrations in flight at once")
 	latencyRuns := flag.Int("latency-runs", 100, "code-to-Active measurements")
 	stalled := flag.Int("stalled", 10000, "connections that say Hello and stall mid-frame (0: skip)")
+	flag.IntVar(&deskFlags.techs, "desk-techs", 50, "service desk: technicians signed in (0: skip the desk phase)")
+	flag.IntVar(&deskFlags.queued, "desk-queued", 1000, "service desk: requests waiting in the channel's queue")
+	flag.IntVar(&deskFlags.consoles, "desk-consoles", 500, "service desk: consoles subscribed to the queue (fan-out)")
+	flag.IntVar(&deskFlags.picks, "desk-picks", 200, "service desk: pick-ups measured")
 	out := flag.String("out", "bench.json", "JSON output file")
 	cpuProfile = flag.String("relay-cpuprofile", "", "have the relay write a CPU profile to `file`")
 	flag.Parse()
@@ -61,9 +65,11 @@ func main() {
 
 var cpuProfile *string
 
+var deskFlags struct{ techs, queued, consoles, picks int }
+
 type relayProc struct {
-	cmd             *exec.Cmd
-	addr, fp, admin string
+	cmd                   *exec.Cmd
+	addr, fp, admin, data string
 }
 
 func startRelay(bin string) (*relayProc, func(), error) {
@@ -89,7 +95,7 @@ func startRelay(bin string) (*relayProc, func(), error) {
 		return nil, nil, err
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); os.RemoveAll(dir) }
-	r := &relayProc{cmd: cmd, addr: addr}
+	r := &relayProc{cmd: cmd, addr: addr, data: filepath.Join(dir, "data")}
 	sc := bufio.NewScanner(stdout)
 	pw := regexp.MustCompile(`its password is in (\S+) \(`)
 	fp := regexp.MustCompile(`Key fingerprint: (\S+)`)
@@ -190,6 +196,13 @@ func run(bin string, n, conc, runs, stalled int, out string) error {
 		res, err := latency(ctx, tr, r, runs)
 		if err != nil {
 			return err
+		}
+		results = append(results, res...)
+	}
+	if deskFlags.techs > 0 {
+		res, err := deskBench(ctx, tr, r, deskFlags.techs, deskFlags.queued, deskFlags.consoles, deskFlags.picks)
+		if err != nil {
+			return fmt.Errorf("service desk: %w", err)
 		}
 		results = append(results, res...)
 	}
