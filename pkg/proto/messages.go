@@ -160,7 +160,7 @@ type ICEServer struct {
 type Peer struct {
 	ID   int64  `cbor:"1,keyasint"`
 	Name string `cbor:"2,keyasint"`
-	Role string `cbor:"3,keyasint,omitempty"` // "owner" or "guest" ("" from older relays: owner)
+	Role string `cbor:"3,keyasint,omitempty"` // "owner", "guest" or "supervisor" ("" from older relays: owner)
 }
 
 // ConsentRequest asks the end user whether Technician may connect.
@@ -177,6 +177,9 @@ type ConsentRequest struct {
 	// Guest says the technician joins a colleague's session on their
 	// invitation (to watch), not as the one who helps.
 	Guest bool `cbor:"7,keyasint,omitempty"`
+	// Supervisor says the technician is a manager who wants to watch the
+	// session (monitoring), view only.
+	Supervisor bool `cbor:"8,keyasint,omitempty"`
 }
 
 // ConsentGone withdraws a consent request the end user has not answered
@@ -300,6 +303,10 @@ type LinkCreated struct {
 type Connect struct {
 	Code      string `cbor:"1,keyasint,omitempty"`
 	SessionID string `cbor:"2,keyasint,omitempty"`
+	// Monitor joins a colleague's session to watch it (a manager of its
+	// channel, with the monitor permission): view only, and the end user
+	// is asked and then sees a supervisor watching.
+	Monitor bool `cbor:"3,keyasint,omitempty"`
 }
 
 // Connected answers Connect once the end user allowed it.

@@ -93,6 +93,22 @@ func endUser(s *store.Session) string {
 	return "an end user"
 }
 
+// monitor decides whether t may watch l as a supervisor: the monitor
+// permission in l's channel (all channels: technician managers), an Active
+// session, and not one's own. Callers hold m.mu.
+func (m *Manager) monitor(ctx context.Context, t *Tech, l *live) error {
+	if err := m.desk.Can(t.User, proto.PermMonitor, &l.s, false); err != nil {
+		return m.refused(ctx, t, "monitor", l.s.ID, err)
+	}
+	switch {
+	case l.s.OwnerID == t.User.ID:
+		return proto.Errorf(proto.ErrBadRequest, "This is your own session; connect to it instead of monitoring it.")
+	case l.s.Status != proto.StatusActive:
+		return proto.Errorf(proto.ErrSessionState, "Only an Active session can be monitored; this one is %s.", l.s.Status)
+	}
+	return nil
+}
+
 // takenFrom tells a technician of l's channel who picked it up before
 // them (instead of "no such session": it left their view). Callers hold m.mu.
 func (m *Manager) takenFrom(t *Tech, l *live) error {

@@ -565,3 +565,35 @@ func TestNotesAndClassification(t *testing.T) {
 		t.Fatalf("withheld details: %v %+v", err, d)
 	}
 }
+
+func TestManagerMonitorsViewOnly(t *testing.T) {
+	f, techs := newDeskFixture(t, proto.AssignOff, "tina", "theo")
+	tina, theo := techs[0], techs[1]
+	a, id := f.request(tina, "")
+	if _, err := f.m.Connect(f.ctx, tina, proto.Connect{SessionID: id}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Connect(f.ctx, theo, proto.Connect{SessionID: id, Monitor: true}, noStage); err == nil || err.Error() != "You may not monitor other technicians' sessions." {
+		t.Fatalf("theo monitors: %v", err)
+	}
+	c, err := f.m.Connect(f.ctx, f.carla, proto.Connect{SessionID: id, Monitor: true}, noStage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req proto.ConsentRequest
+	a.Conn.(*fakeConn).last(proto.TypeConsentRequest, &req)
+	if !req.Supervisor || req.Guest || !slices.Equal(req.Permissions, []proto.Permission{proto.PermView}) || !c.Granted.ViewOnly() {
+		t.Fatalf("monitor consent %+v, granted %v", req, c.Granted)
+	}
+	if c.Session.Owner != "tina" {
+		t.Fatalf("monitoring changed the owner to %q", c.Session.Owner)
+	}
+	var pj proto.PeerJoined
+	a.Conn.(*fakeConn).last(proto.TypePeerJoined, &pj)
+	if pj.Peer.Role != "supervisor" {
+		t.Fatalf("the app heard %+v", pj.Peer)
+	}
+	if got := f.auditOf(id); !slices.Contains(got, "session.monitor carla ") {
+		t.Fatalf("audit %q", got)
+	}
+}

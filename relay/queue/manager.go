@@ -717,7 +717,11 @@ func (m *Manager) CreateLink(ctx context.Context, t *Tech, req proto.LinkCreate)
 func (m *Manager) findForConnect(ctx context.Context, t *Tech, req proto.Connect) (*live, error) {
 	if req.SessionID != "" {
 		l := m.sessions[req.SessionID]
-		if err := m.takenFrom(t, l); err != nil {
+		if l != nil && req.Monitor {
+			if err := m.desk.Require(t.User, proto.PermMonitor); err != nil {
+				return nil, m.refused(ctx, t, "monitor", l.s.ID, err)
+			}
+		} else if err := m.takenFrom(t, l); err != nil {
 			return nil, err
 		}
 		if l == nil || !m.visible(t.User, l) {
@@ -812,7 +816,12 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		defer m.mu.Unlock()
 		return m.reattach(ctx, l, at, t), nil
 	}
-	guest, err := m.joinAs(ctx, t, l, req.Code != "")
+	guest, err := true, error(nil)
+	if req.Monitor {
+		err = m.monitor(ctx, t, l)
+	} else {
+		guest, err = m.joinAs(ctx, t, l, req.Code != "")
+	}
 	if err != nil {
 		m.mu.Unlock()
 		return proto.Connected{}, err
@@ -849,7 +858,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	m.mu.Unlock()
 	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, map[string]string{"asked": proto.Grant(asked).String()})
 
-	granted, why := m.askConsent(ctx, agent, id, t, asked, guest, stage)
+	granted, why := m.askConsent(ctx, agent, id, t, asked, guest, req.Monitor, stage)
 	allowed := why == nil
 
 	m.mu.Lock()
@@ -879,8 +888,13 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		l.s.OwnerID = t.User.ID
 	}
 	detail := "the end user allowed the connection"
-	if guest {
-		detail = "the end user allowed " + t.User.Name + " to join as a guest"
+	role := "owner"
+	switch {
+	case req.Monitor:
+		detail, role = "the end user allowed "+t.User.Name+" to watch as a supervisor", "supervisor"
+		m.audit(ctx, "session.monitor", t.User.Name, t.IP, id, map[string]string{"owner": m.userName(ctx, l.s.OwnerID)})
+	case guest:
+		detail, role = "the end user allowed "+t.User.Name+" to join as a guest", "guest"
 		delete(l.invites, t.User.ID)
 	}
 	if l.s.Status == proto.StatusReady {
@@ -910,10 +924,6 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.codeT.Reset(accountKey(t))
 	}
 	if l.agent != nil {
-		role := "owner"
-		if guest {
-			role = "guest"
-		}
 		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name, Role: role}, ICE: m.ice(id, AgentPeer)})
 	}
 	if l.iceRenew.IsZero() {
@@ -1001,13 +1011,13 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 }
 
 // askConsent asks the end user and reports what they allowed t, or why not.
-func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, asked []proto.Permission, guest bool, stage func(string)) (proto.Grant, *proto.Failure) {
+func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, asked []proto.Permission, guest, supervisor bool, stage func(string)) (proto.Grant, *proto.Failure) {
 	stage("Asking the end user for permission…")
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
 	defer cancel()
 	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
 		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation, PeerID: t.User.ID,
-		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest,
+		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest && !supervisor, Supervisor: supervisor,
 	})
 	var ans proto.ConsentAnswer
 	withdraw := func(reason string) {
