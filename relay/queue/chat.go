@@ -56,6 +56,9 @@ func (m *Manager) TechChat(ctx context.Context, t *Tech, c proto.Chat) error {
 	if l == nil || l.techs[t.User.ID] == nil {
 		return proto.Errorf(proto.ErrSessionUnknown, "You are not connected to session %s.", c.SessionID)
 	}
+	if err := m.desk.Can(t.User, proto.PermChat, &l.s, true); err != nil {
+		return m.refused(ctx, t, "chat", l.s.ID, err)
+	}
 	m.userNames[t.User.ID] = t.User.Name
 	return m.chat(ctx, l, t.User.ID, t.User.Name, c.Text, t.Conn)
 }
