@@ -1,7 +1,9 @@
 // Command relay is the RelayDesk server: `relay serve` runs it, `relay user`
-// manages accounts (also while the relay runs), `relay audit` prints the
-// audit trail, `relay fingerprint` prints the key fingerprint that apps and
-// consoles pin.
+// manages accounts (also while the relay runs), `relay group`, `relay
+// channel`, `relay category`, `relay priority` and `relay apitoken`
+// configure the service desk (also while the relay runs), `relay audit`
+// prints the audit trail, `relay fingerprint` prints the key fingerprint
+// that apps and consoles pin.
 package main
 
 import (
@@ -33,9 +35,35 @@ const usage = `usage:
   relay user disable|enable|revoke [--data DIR] NAME
   relay user role [--data DIR] NAME ROLE
   relay user passwd [--data DIR] [--password-stdin] NAME
+  relay user profile [--data DIR] NAME [--languages de,en] [--max-sessions N] [--availability available|busy|away]
+  relay user permit [--data DIR] NAME PERMISSION allow|deny|inherit
+  relay user permissions [--data DIR] NAME
+  relay group add [--data DIR] --name NAME [--description TEXT] [--members USER,...]
+  relay group list [--data DIR]
+  relay group set [--data DIR] NAME [--name NEW] [--description TEXT] [--members USER,...]
+                  [--add-members USER,...] [--remove-members USER,...]
+  relay group delete [--data DIR] NAME
+  relay channel add [--data DIR] --name NAME [CHANNEL FLAGS] [--public HOST:PORT]
+  relay channel list [--data DIR] [--json] [--public HOST:PORT]
+  relay channel show [--data DIR] NAME [--json] [--public HOST:PORT]
+  relay channel set [--data DIR] NAME [--name NEW] [CHANNEL FLAGS] [--new-sos-token] [--public HOST:PORT]
+  relay channel delete [--data DIR] NAME
+  relay category list|set [--data DIR] [NAME,NAME,...]
+  relay priority list|set [--data DIR] [NAME,NAME,...]   (most urgent first)
+  relay apitoken create [--data DIR] --name NAME --role ROLE
+  relay apitoken list [--data DIR]
+  relay apitoken revoke [--data DIR] NAME
   relay audit [--data DIR] [--since DURATION|TIME] [--json]
   relay fingerprint [--data DIR]
+CHANNEL FLAGS: [--description TEXT] [--groups GROUP,...] [--managers USER,...] [--default]
+  [--sos-call] [--link-ttl DURATION] [--assign off|least-busy|round-robin]
+  [--sla DURATION] [--fallback CHANNEL] [--narrow PERMISSION,...]
+  [--form name=MODE,problem=MODE,category=MODE,priority=MODE] (MODE: required, optional, off)
+  channel set changes only what it is given: --sos-call=false and --default=false turn
+  those off, an empty list ("") clears one, --form changes the fields it names.
+  The SOS Call URL is https://HOST:PORT/c/TOKEN with --public HOST:PORT (default localhost:4433).
 Roles: admin, technician-manager, channel-manager, technician.
+Permissions: relay user permissions NAME lists them with their values.
 `
 
 func main() {
@@ -49,7 +77,13 @@ func run(args []string) int {
 		return 2
 	}
 	var err error
-	switch {
+	switch sub := deskCommands[args[0]]; {
+	case sub != nil:
+		if len(args) < 2 || sub[args[1]] == nil {
+			fmt.Fprintf(os.Stderr, "Unknown command %q.\n%s", strings.Join(args, " "), usage)
+			return 2
+		}
+		err = sub[args[1]](args[1], args[2:])
 	case args[0] == "serve":
 		err = serve(args[1:])
 	case args[0] == "user" && len(args) > 1 && args[1] == "add":

@@ -31,6 +31,10 @@ var userCommands = map[string]func(cmd string, args []string) error{
 	"revoke":  userChange,
 	"role":    userChange,
 	"passwd":  userChange,
+
+	"profile":     userProfile,
+	"permit":      userPermit,
+	"permissions": userPermissions,
 }
 
 // userFlags parses a subcommand's flags around its positional arguments
