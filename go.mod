@@ -3,8 +3,10 @@ module github.com/relaydesk/relaydesk
 go 1.26.8
 
 require (
+	fyne.io/fyne/v2 v2.7.1
 	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327
 	github.com/chromedp/chromedp v0.14.2
+	github.com/danielgtaylor/huma/v2 v2.37.2
 	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/go-vgo/robotgo v1.0.0
 	github.com/jezek/xgb v1.2.0
@@ -24,7 +26,6 @@ require (
 )
 
 require (
-	fyne.io/fyne/v2 v2.7.1 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/chromedp/sysutil v1.1.0 // indirect

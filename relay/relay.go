@@ -10,7 +10,8 @@
 // STUN and TURN traffic to the TURN server and the rest to QUIC, where
 // relay/server speaks the control protocol and hands requests to the queue
 // (relay/queue). On TCP, a split gives connections that open with STUN to
-// TURN and the rest to HTTPS (relay/web: support-link and download pages).
+// TURN and the rest to HTTPS: relay/web's support-link and download pages,
+// and relay/api's admin API under /api/.
 //
 // Lifecycle:
 //
@@ -46,6 +47,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
+	"github.com/relaydesk/relaydesk/relay/api"
 	"github.com/relaydesk/relaydesk/relay/desk"
 	"github.com/relaydesk/relaydesk/relay/identity"
 	"github.com/relaydesk/relaydesk/relay/media"
@@ -179,13 +181,17 @@ func New(cfg Config) (_ *Relay, err error) {
 	r.srv = server.New(r.st, r.q, server.Config{TokenTTL: cfg.TokenTTL, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log,
 		Registrations: cfg.Limits.Registrations})
 
-	// HTTPS on the TCP port: download pages for end users.
+	// HTTPS on the TCP port: download pages for end users, and the admin
+	// API under /api/ on the same desk and queue as the control protocol.
 	pubHost, pubPortStr, _ := net.SplitHostPort(cfg.PublicAddr)
 	pubPort, _ := strconv.Atoi(pubPortStr)
-	r.https = web.NewServer(web.New(web.Config{
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api.New(api.Config{Store: r.st, Desk: r.desk, Queue: r.q, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log}))
+	mux.Handle("/", web.New(web.Config{
 		Store: r.st, Organisation: cfg.Organisation, PublicHost: pubHost, PublicPort: pubPort,
 		Fingerprint: r.fp, Downloads: cfg.Downloads, Now: cfg.Now, Logger: log, HSTS: cfg.CertFile != "",
-	}), &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}, log)
+	}))
+	r.https = web.NewServer(mux, &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}, log)
 	r.httpsLn = web.LimitListener(r.tcp.HTTPS(), web.MaxConns, web.MaxConnsPerSource, log)
 
 	// Last, so that a relay that fails to start leaves no password behind

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"log/slog"
@@ -19,6 +20,9 @@ import (
 	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
 	"github.com/relaydesk/relaydesk/relay"
+	"github.com/relaydesk/relaydesk/relay/identity"
+	"github.com/relaydesk/relaydesk/relay/store"
+	"github.com/relaydesk/relaydesk/relay/token"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -175,5 +179,124 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		if _, err := cfg.PacketConn.WriteTo([]byte("x"), cfg.PacketConn.LocalAddr()); err == nil {
 			t.Errorf("%s: New failed and left its socket open", c.want)
 		}
+	}
+}
+
+// The admin API answers on the relay's HTTPS port, verified against the
+// relay's own certificate: an API token changes the service desk, and the
+// running relay's queue (the control protocol's Directory) has the change
+// at once; the administrator's sign-in token works on the API too.
+func TestAdminAPIOnTheRelaysPort(t *testing.T) {
+	cfg := loopbackConfig(t)
+	r, err := relay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := make(chan error, 1)
+	go func() { run <- r.Run(context.Background()) }()
+	defer func() {
+		sctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := r.Shutdown(sctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-run; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	certPEM, err := os.ReadFile(filepath.Join(cfg.DataDir, identity.CertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(certPEM) {
+		t.Fatal("the relay's certificate does not parse")
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	base := "https://" + r.Addr().String() + "/api/v1"
+	call := func(method, path, tok, body string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s on the relay's port: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+
+	if code, b := call(http.MethodGet, "/openapi.json", "", ""); code != http.StatusOK || !strings.Contains(string(b), `"openapi":"3.1.0"`) {
+		t.Fatalf("openapi.json: %d %.200s", code, b)
+	}
+	if code, b := call(http.MethodGet, "/channels", "", ""); code != http.StatusUnauthorized || !strings.Contains(string(b), `"error":"Send a token`) {
+		t.Fatalf("without a token: %d %s", code, b)
+	}
+	// An API token, as `relay apitoken create` makes one.
+	tok, hash := token.New()
+	if err := r.Store().CreateAPIToken(ctx, &store.APIToken{Name: "ci", Role: store.RoleAdmin, Hash: hash, CreatedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if code, b := call(http.MethodPost, "/groups", tok, `{"name":"mac","members":["admin"]}`); code != http.StatusCreated {
+		t.Fatalf("create a group: %d %s", code, b)
+	}
+	if code, b := call(http.MethodPost, "/channels", tok, `{"name":"Mac support","groups":["mac"],"sla":"15m"}`); code != http.StatusCreated || !strings.Contains(string(b), `"sla":"15m"`) {
+		t.Fatalf("create a channel: %d %s", code, b)
+	}
+
+	// The administrator signs in over QUIC: the queue's directory has the
+	// channel, served by the admin, without a restart or a sweep.
+	pw, err := os.ReadFile(r.AdminPasswordFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, st, err := transport.Dial(ctx, r.Addr().String(), r.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := transport.PeerOn(conn, st)
+	go p.Run(context.Background(), func(proto.Envelope) {})
+	defer p.Close()
+	if err := p.Call(ctx, proto.TypeHello, &proto.Hello{Version: proto.Version, Role: proto.RoleTechnician, Client: "test"}, proto.TypeWelcome, nil); err != nil {
+		t.Fatalf("hello: %v", err)
+	}
+	var ok proto.LoginOK
+	if err := p.Call(ctx, proto.TypeLogin, &proto.Login{User: "admin", Password: strings.TrimSpace(string(pw))}, proto.TypeLoginOK, &ok); err != nil {
+		t.Fatalf("admin sign-in: %v", err)
+	}
+	var dir proto.Directory
+	if err := p.Call(ctx, proto.TypeDirectory, &proto.DirectoryRequest{}, proto.TypeDirectoryReply, &dir); err != nil {
+		t.Fatalf("directory: %v", err)
+	}
+	if len(dir.Channels) != 1 || dir.Channels[0].Name != "Mac support" || !dir.Channels[0].Serves || dir.Channels[0].SLA != 15*time.Minute {
+		t.Fatalf("the queue's directory: %+v", dir.Channels)
+	}
+	// The console's sign-in token works on the API and acts as the admin.
+	code, b := call(http.MethodGet, "/permissions", ok.Token, "")
+	if code != http.StatusOK || !strings.Contains(string(b), `"name":"admin","role":"admin","api_token":false`) {
+		t.Fatalf("permissions with the sign-in token: %d %s", code, b)
+	}
+	// The pages of relay/web are still served beside it.
+	resp, err := hc.Get("https://" + r.Addr().String() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health check: %s", resp.Status)
 	}
 }

@@ -528,6 +528,30 @@ func (m *Manager) SetAvailability(ctx context.Context, t *Tech, a proto.Availabi
 	return nil
 }
 
+// Live lists the live sessions u may see and act on, oldest first: the
+// queue's rule with all (managers: every session of their channels), for
+// callers without a subscription, such as the admin API.
+func (m *Manager) Live(u store.User) []proto.SessionInfo {
+	out := []proto.SessionInfo{}
+	if u.Disabled {
+		return out
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.sessions {
+		if m.visible(u, l) {
+			out = append(out, m.info(l))
+		}
+	}
+	slices.SortFunc(out, func(a, b proto.SessionInfo) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
 // loads counts, for every technician, the live sessions they own and
 // whether a console of theirs is subscribed. Callers hold m.mu.
 func (m *Manager) loads() map[int64]desk.Load {

@@ -597,3 +597,47 @@ func TestManagerMonitorsViewOnly(t *testing.T) {
 		t.Fatalf("audit %q", got)
 	}
 }
+
+// Live lists what the queue shows with all: takers see the requests of
+// their channels while unowned, managers every session of theirs, others
+// nothing; a disabled account nothing.
+func TestLiveFollowsTheQueuesRule(t *testing.T) {
+	f, techs := newDeskFixture(t, proto.AssignOff, "tina", "theo")
+	tina, theo := techs[0], techs[1]
+	olga := f.user("olga", store.RoleTechnician)
+	tom := f.user("tom", store.RoleTechnicianManager)
+	f.restart()
+	_, id := f.request(f.carla, "")
+	f.clk.Add(time.Minute)
+	_, other := f.request(f.carla, "")
+	ids := func(tt *Tech) []string {
+		var out []string
+		for _, s := range f.m.Live(tt.User) {
+			out = append(out, s.ID)
+		}
+		return out
+	}
+	both := []string{id, other}
+	for _, c := range []struct {
+		tt   *Tech
+		want []string
+	}{{tina, both}, {theo, both}, {f.carla, both}, {tom, both}, {olga, nil}} {
+		if got := ids(c.tt); !slices.Equal(got, c.want) {
+			t.Errorf("%s sees %v, want %v (oldest first)", c.tt.User.Name, got, c.want)
+		}
+	}
+	if _, err := f.m.Pick(f.ctx, tina, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(theo); !slices.Equal(got, []string{other}) {
+		t.Errorf("theo still sees tina's session: %v", got)
+	}
+	if got := f.m.Live(tina.User); len(got) != 2 || got[0].ID != id || got[0].Owner != "tina" {
+		t.Errorf("tina sees %+v", got)
+	}
+	u := tina.User
+	u.Disabled = true
+	if got := f.m.Live(u); len(got) != 0 {
+		t.Errorf("a disabled account sees %v", got)
+	}
+}
