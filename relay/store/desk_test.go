@@ -475,7 +475,7 @@ func TestMigrationFromVersion4(t *testing.T) {
 
 	st := open(t, path)
 	var version int
-	if err := st.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) || version != 5 {
+	if err := st.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) || version != 6 {
 		t.Fatalf("schema version %d %v", version, err)
 	}
 	if n, err := st.AccountChanges(ctx); err != nil || n != 1 {
@@ -796,6 +796,7 @@ func TestDeskChangesMoveAccountChanges(t *testing.T) {
 		do    func() error
 		moves bool
 	}{
+		{"create user", func() error { mkUser(t, cli, "bob"); return nil }, true},
 		{"create group", func() error { return cli.CreateGroup(ctx, &g) }, true},
 		{"update group", func() error { g.Members = []int64{ann}; return cli.UpdateGroup(ctx, &g) }, true},
 		{"create channel", func() error { return cli.CreateChannel(ctx, &c) }, true},

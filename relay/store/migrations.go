@@ -294,6 +294,13 @@ BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 CREATE TRIGGER desk_api_token_deleted AFTER DELETE ON api_tokens
 BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 `,
+	// 6: a new user bumps the change counter too, so that a running relay's
+	// desk knows an account `relay user add` created in another process
+	// (transfer and invite targets, auto-assign, group members).
+	`
+CREATE TRIGGER account_user_inserted AFTER INSERT ON users
+BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
+`,
 }
 
 // migrationSteps holds Go steps that run after the SQL of the migration with
