@@ -233,3 +233,29 @@ func next[T any](t *testing.T, ctx context.Context, ch <-chan T) T {
 	var zero T
 	return zero
 }
+
+// TestConsentQuestion: the question names who asks and what they will be
+// able to do; an invited guest who asks to see the screen only is named as
+// a guest who wants to watch, and a relay that marks a request as a
+// guest's but asks for more gets the full question.
+func TestConsentQuestion(t *testing.T) {
+	for _, c := range []struct {
+		req  proto.ConsentRequest
+		want string
+	}{
+		{proto.ConsentRequest{Technician: "tina", Permissions: proto.AllPermissions},
+			"tina wants to connect to this computer through the support server relay.example. They will be able to see your screen, use your mouse and keyboard and copy text to and from your clipboard."},
+		{proto.ConsentRequest{Technician: "theo", Permissions: []proto.Permission{proto.PermView}, Guest: true},
+			"theo (invited by the technician) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
+		{proto.ConsentRequest{Technician: "theo", Organisation: "Acme IT", Permissions: []proto.Permission{proto.PermView}, Guest: true},
+			"theo (Acme IT, invited by the technician) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
+		{proto.ConsentRequest{Technician: "theo", Permissions: []proto.Permission{proto.PermView, proto.PermControl}, Guest: true},
+			"theo (invited by the technician) wants to connect to this computer through the support server relay.example. They will be able to see your screen and use your mouse and keyboard."},
+		{proto.ConsentRequest{Technician: "t\x1b[2Jina", Permissions: []proto.Permission{proto.PermView}},
+			"t[2Jina wants to connect to this computer through the support server relay.example. They will be able to see your screen."},
+	} {
+		if got := ConsentQuestion(c.req, "relay.example"); got != c.want {
+			t.Errorf("ConsentQuestion(%+v)\n got %q\nwant %q", c.req, got, c.want)
+		}
+	}
+}

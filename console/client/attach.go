@@ -64,11 +64,23 @@ func (e *ErrEnded) Error() string {
 	return fmt.Sprintf("The session was ended by %s.", e.By)
 }
 
+// ErrLeft says the relay took this technician off a session that goes on
+// without them: after they transferred it, its new owner joined.
+type ErrLeft struct{ proto.PeerLeft }
+
+func (e *ErrLeft) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("You left the session (%s).", e.Reason)
+	}
+	return "You left the session."
+}
+
 // Attach connects to a session and stays with it until it ends, reconnecting
 // and resuming after a dropped connection or a relay restart. It returns an
-// *ErrEnded when the end user or the relay ended the session, nil when ctx
-// was cancelled and the session was ended from here, and the reason when the
-// connect failed.
+// *ErrEnded when the end user or the relay ended the session, an *ErrLeft
+// when the relay took the technician off it (the session goes on, not
+// ended from here), nil when ctx was cancelled and the session was ended
+// from here, and the reason when the connect failed.
 func Attach(ctx context.Context, opts SessionOptions, h Handler) error {
 	return new(Session).Run(ctx, opts, h)
 }
@@ -115,9 +127,12 @@ func (s *Session) Run(ctx context.Context, opts SessionOptions, h Handler) error
 			target = proto.Connect{SessionID: c.Session.ID}
 			backoff, lostSince = opts.MinBackoff, time.Time{}
 		})
+		var left *ErrLeft
 		switch {
 		case ended != nil:
 			return &ErrEnded{*ended}
+		case errors.As(err, &left):
+			return err // nothing to end or resume: the session goes on without us
 		case ctx.Err() != nil:
 			return s.end(opts.Login)
 		case !Retryable(err):
@@ -143,10 +158,14 @@ func (s *Session) Run(ctx context.Context, opts SessionOptions, h Handler) error
 }
 
 // once runs one connection. It returns the SessionEnded message if the
-// session ended, otherwise why the connection stopped.
+// session ended, otherwise why the connection stopped (an *ErrLeft when
+// the relay took this technician off the session).
 func (s *Session) once(ctx context.Context, opts SessionOptions, target proto.Connect, h Handler, ok func(proto.Connected)) (*proto.SessionEnded, error) {
 	endedCh := make(chan proto.SessionEnded, 1)
+	leftCh := make(chan proto.PeerLeft, 1)
 	var id string
+	var self int64
+	var early []proto.PeerLeft // PeerLeft events before Connect returned
 	var idMu sync.Mutex
 	onEvent := func(env proto.Envelope) {
 		switch env.Type {
@@ -154,6 +173,28 @@ func (s *Session) once(ctx context.Context, opts SessionOptions, target proto.Co
 			var st proto.ConnectStage
 			if env.Decode(&st) == nil {
 				h.Stage(st.Stage)
+			}
+		case proto.TypePeerLeft:
+			// The relay took this technician off the session (it may
+			// say so before Connect returned here: kept until then).
+			var l proto.PeerLeft
+			if env.Decode(&l) != nil {
+				return
+			}
+			idMu.Lock()
+			mine := id != "" && l.SessionID == id && l.Peer.ID == self
+			if id == "" {
+				early = append(early, l)
+			} else if mine {
+				select {
+				case leftCh <- l:
+				default:
+				}
+			}
+			later := id != "" && !mine
+			idMu.Unlock()
+			if later {
+				h.Event(env) // about someone else
 			}
 		case proto.TypeSessionEnded:
 			var e proto.SessionEnded
@@ -183,7 +224,16 @@ func (s *Session) once(ctx context.Context, opts SessionOptions, target proto.Co
 		return nil, err
 	}
 	idMu.Lock()
-	id = res.Session.ID
+	id, self = res.Session.ID, res.PeerID
+	for _, l := range early {
+		if l.SessionID == id && l.Peer.ID == self {
+			select {
+			case leftCh <- l:
+			default:
+			}
+		}
+	}
+	early = nil
 	idMu.Unlock()
 	s.mu.Lock()
 	s.conn, s.id = c, res.Session.ID
@@ -198,6 +248,11 @@ func (s *Session) once(ctx context.Context, opts SessionOptions, target proto.Co
 	select {
 	case e := <-endedCh:
 		return &e, nil
+	case l := <-leftCh:
+		s.mu.Lock()
+		s.id = "" // nothing to end from here
+		s.mu.Unlock()
+		return nil, &ErrLeft{l}
 	case <-c.Done():
 		select {
 		case e := <-endedCh:

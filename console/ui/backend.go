@@ -51,8 +51,9 @@ type SessionView interface {
 	// AgentOnline reports the end user's app dropping or coming back.
 	AgentOnline(online bool)
 	// Ended is the last call: err nil when the technician ended it,
-	// *client.ErrEnded when the end user or the relay did, else why the
-	// connection failed.
+	// *client.ErrEnded when the end user or the relay did, *client.ErrLeft
+	// when the relay took the technician off it (a transfer's new owner
+	// joined), else why the connection failed.
 	Ended(err error)
 }
 

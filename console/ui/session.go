@@ -437,9 +437,12 @@ func (t *sessionTab) Ended(err error) {
 	t.mu.Unlock()
 	var text string
 	var ended *client.ErrEnded
+	var left *client.ErrLeft
 	switch {
 	case err == nil:
 		text = "You ended the session."
+	case errors.As(err, &left):
+		text = left.Error()
 	case errors.As(err, &ended):
 		if ended.By == "end user" || ended.By == "agent" {
 			text = "The end user ended the session."

@@ -68,6 +68,11 @@
 //	                                   <-   OK, and to the agent and every attached technician
 //	                                        (the sender too) Chat{SessionID, From, FromPeer, Text, At}
 //	  End{SessionID, Reason}          ->    both sides receive SessionEnded{By, Reason}
+//	                                        (a guest's End only takes them off: PeerLeft)
+//
+//	relay, when a technician leaves or is taken off a session (a transfer's new owner joined)
+//	                                   <-   PeerLeft{SessionID, Peer, Reason} to the agent and to
+//	                                        that technician, whose console stops showing it
 //
 //	agent, after the session ended (on any connection, within the relay's rating window)
 //	  Rate{SessionID, Stars, Comment, ResumeKey} ->

@@ -68,7 +68,7 @@ const (
 	TypeEnd          Type = 41 // End, either side -> relay, request
 	TypeSessionEnded Type = 42 // SessionEnded, relay -> participants, event
 	TypePeerJoined   Type = 43 // PeerJoined, relay -> agent, event
-	TypePeerLeft     Type = 44 // PeerLeft, relay -> agent, event
+	TypePeerLeft     Type = 44 // PeerLeft, relay -> agent and the technician who left, event
 	TypePeerState    Type = 45 // PeerState, relay -> participants: the other side dropped or came back
 	TypeConsentGone  Type = 46 // ConsentGone, relay -> agent: withdraw a pending consent request
 
@@ -372,7 +372,10 @@ type ICERenewed struct {
 	ICE       []ICEServer `cbor:"2,keyasint"`
 }
 
-// PeerLeft tells the agent that a technician left the session.
+// PeerLeft tells the agent that a technician left the session. The relay
+// also sends it to that technician's own connection, if it is there (Peer
+// is then the technician): their console stops showing the session without
+// ending it, as after a transfer once the new owner joined.
 type PeerLeft struct {
 	SessionID string `cbor:"1,keyasint"`
 	Peer      Peer   `cbor:"2,keyasint"`

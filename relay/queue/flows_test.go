@@ -220,6 +220,14 @@ func TestTransferToATechnicianKeepsTheEndUser(t *testing.T) {
 	if !a.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) || left.Peer.Name != "tina" || !strings.Contains(left.Reason, "handed the session to theo") {
 		t.Fatalf("the app heard %+v", left)
 	}
+	// tina's console hears it too, about herself, and the session goes on.
+	left = proto.PeerLeft{}
+	if !tina.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) || left.Peer.ID != tina.User.ID || left.SessionID != id || !strings.Contains(left.Reason, "handed the session to theo") {
+		t.Fatalf("tina's console heard %+v", left)
+	}
+	if theo.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) {
+		t.Fatalf("theo's console heard %+v", left)
+	}
 	d, err := f.m.Details(f.ctx, theo, id)
 	if err != nil {
 		t.Fatal(err)

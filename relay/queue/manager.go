@@ -1222,13 +1222,16 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 }
 
 // detach takes technician id off session l at once: the end user's app
-// hears PeerLeft (and closes that technician's media), TURN ends the
+// hears PeerLeft (and closes that technician's media), so does the
+// technician's own connection if it is there (their console stops showing
+// the session: after a transfer, the new owner joined), TURN ends the
 // technician's allocations, and an Active session with nobody left returns
 // to Ready. Callers hold m.mu.
 func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment, now time.Time, reason string) {
 	delete(l.techs, id)
 	if at.tech != nil {
 		delete(m.techOf[at.tech], l.s.ID)
+		at.tech.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: reason})
 	}
 	m.audit(ctx, "session.detached", actorRelay, "", l.s.ID, map[string]string{"user": at.user.Name, "reason": reason})
 	if m.cfg.PeerLeft != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 const sessionUsage = `usage: console session ID [--json] [--chat TEXT]
-  prints the session with the end user's rating, the chat and the status history;
+  prints the session with its channel and classification, the end user's
+  rating, the chat, the internal notes and the status history;
   --chat first sends TEXT to the session's chat (you must be attached to it)
 `
 
@@ -73,11 +74,21 @@ func printDetails(w io.Writer, d proto.SessionDetails) {
 			fmt.Fprintf(tw, "  %s:\t%s\n", name, value)
 		}
 	}
+	field("Channel", s.Channel)
 	field("Owner", s.Owner)
 	field("End user", describe(s))
+	field("Language", s.Language)
 	field("Technicians", strings.Join(s.Technicians, ", "))
+	field("Guests", strings.Join(s.Guests, ", "))
+	field("Category", s.Category)
+	field("Priority", s.Priority)
+	field("Ticket", ticketText(s.Ticket))
+	field("Problem", strings.Join(strings.Fields(s.Problem), " "))
 	field("Created", stamp(s.CreatedAt))
 	field("Started", stamp(s.StartedAt))
+	if !s.Escalated.IsZero() {
+		field("Escalated", stamp(s.Escalated)+" (waited longer than its channel's SLA)")
+	}
 	if !s.EndedAt.IsZero() {
 		ended := stamp(s.EndedAt) + " by " + s.EndedBy
 		if s.EndReason != "" {
@@ -93,14 +104,29 @@ func printDetails(w io.Writer, d proto.SessionDetails) {
 		field("Rating", r)
 	}
 	tw.Flush()
+	if d.Withheld != "" {
+		fmt.Fprintf(w, "Chat and notes withheld: %s\n", d.Withheld)
+	}
 	if len(d.Chat) > 0 {
 		fmt.Fprintln(w, "Chat:")
+		if d.ChatOmitted > 0 {
+			fmt.Fprintf(w, "  (%d older messages left out)\n", d.ChatOmitted)
+		}
 		for _, c := range d.Chat {
 			fmt.Fprintf(w, "  %s %s: %s\n", c.At.Local().Format("15:04:05"), c.From, indent(c.Text))
 		}
 	}
+	if len(d.Notes) > 0 {
+		fmt.Fprintln(w, "Notes:")
+		for _, n := range d.Notes {
+			fmt.Fprintf(w, "  %s %s: %s\n", n.At.Local().Format("2006-01-02 15:04"), n.Author, indent(n.Text))
+		}
+	}
 	if len(d.History) > 0 {
 		fmt.Fprintln(w, "History:")
+		if d.HistoryOmitted > 0 {
+			fmt.Fprintf(w, "  (%d older entries left out)\n", d.HistoryOmitted)
+		}
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, e := range d.History {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04:05"), e.Status, e.Actor, e.Detail)

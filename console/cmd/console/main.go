@@ -1,6 +1,8 @@
 // Command console is the technician's console: with no command (or
 // --connect CODE, or open sosconsole://connect/CODE) the desktop app, else
-// the headless commands login, queue, link create and connect.
+// the headless commands login, queue, link create, connect, session and
+// the service desk's (pick, transfer, invite, accept, decline, note,
+// classify, history, availability, channels, technicians, notices).
 package main
 
 import (
@@ -16,12 +18,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/relaydesk/relaydesk/console/client"
@@ -38,9 +40,11 @@ const usage = `usage:
   console login --relay HOST:PORT --fingerprint sha256:<hex> --user NAME   (password on stdin)
   console logout                                   revoke the saved sign-in on the relay and forget it here
   console queue [--json] [--all] [--watch]
-  console link create [--name NAME] [--expires 30m]
+  console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
+                      [--ticket-system S --ticket KEY --ticket-url URL]
   console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE] [--turn-only]
-`
+  console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
+` + deskUsage
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -93,6 +97,30 @@ func run(args []string) int {
 		return cmdConnect(ctx, args[1:])
 	case "session":
 		return cmdSession(ctx, args[1:])
+	case "pick":
+		return cmdPick(ctx, args[1:])
+	case "transfer":
+		return cmdTransfer(ctx, args[1:])
+	case "invite":
+		return cmdInvite(ctx, args[1:])
+	case "accept":
+		return cmdAnswer(ctx, args[1:], true)
+	case "decline":
+		return cmdAnswer(ctx, args[1:], false)
+	case "note":
+		return cmdNote(ctx, args[1:])
+	case "classify":
+		return cmdClassify(ctx, args[1:])
+	case "history":
+		return cmdHistory(ctx, args[1:])
+	case "availability":
+		return cmdAvailability(ctx, args[1:])
+	case "channels":
+		return cmdChannels(ctx, args[1:])
+	case "technicians":
+		return cmdTechnicians(ctx, args[1:])
+	case "notices":
+		return cmdNotices(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -273,17 +301,15 @@ func printQueue(w io.Writer, ss []proto.SessionInfo, asJSON bool) {
 		return
 	}
 	sort.SliceStable(ss, func(i, j int) bool { return ss[i].CreatedAt.Before(ss[j].CreatedAt) })
-	tw := tabwriter.NewWriter(cleanWriter{w}, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SESSION\tSTATUS\tWAITING\tOWNER\tEND USER / DEVICE")
 	now := time.Now()
-	for _, s := range ss {
+	waiting := column{"WAITING", false, func(s proto.SessionInfo) string {
 		since := s.CreatedAt
 		if !s.ReadyAt.IsZero() {
 			since = s.ReadyAt
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, now.Sub(since).Round(time.Second), s.Owner, describe(s))
-	}
-	tw.Flush()
+		return now.Sub(since).Round(time.Second).String()
+	}}
+	printSessions(w, ss, []column{colSession, colStatus, waiting, colChannel, colOwner, colCategory, colPriority, colEndUser})
 }
 
 func cmdLink(ctx context.Context, args []string) int {
@@ -318,6 +344,7 @@ func cmdLink(ctx context.Context, args []string) int {
 // printer shows a session's progress on the terminal and feeds the screen
 // viewer its signalling.
 type printer struct {
+	user     string // the technician signed in
 	viewer   *remote.Viewer
 	turnOnly bool
 	turnTCP  bool
@@ -334,6 +361,9 @@ func (p printer) Connected(c proto.Connected) {
 		return
 	}
 	fmt.Printf("Connected to session %s (status %s).\n", c.Session.ID, c.Session.Status)
+	if slices.Contains(c.Session.Guests, p.user) && c.Session.Owner != "" {
+		fmt.Fprintf(cleanWriter{os.Stdout}, "You joined %s's session as a guest.\n", c.Session.Owner)
+	}
 	if c.Granted.ViewOnly() {
 		fmt.Println("The end user allowed view only: no mouse, keyboard or clipboard.")
 	}
@@ -483,7 +513,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
 	cancel()
 	viewer.Close()
 	wg.Wait()
@@ -492,6 +522,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 		return 1
 	}
 	var ended *client.ErrEnded
+	var left *client.ErrLeft
 	switch {
 	case snapErr != nil:
 		fmt.Fprintln(os.Stderr, snapErr)
@@ -504,6 +535,13 @@ func cmdConnect(ctx context.Context, args []string) int {
 		return 0
 	case errors.As(err, &ended):
 		fmt.Println(ended.Error())
+		if *snapshot != "" && !fileExists(*snapshot) {
+			return 1
+		}
+		return 0
+	case errors.As(err, &left):
+		// Taken off a session that goes on (its new owner joined): done here.
+		fmt.Fprintln(cleanWriter{os.Stdout}, left.Error())
 		if *snapshot != "" && !fileExists(*snapshot) {
 			return 1
 		}
