@@ -80,21 +80,25 @@ func (a *Agent) relayHost() string {
 
 // ConsentQuestion is the consent question for the end user: who asks,
 // through which support server, to do what. A guest (a colleague the
-// technician invited) is named as such; one who asks to see the screen
-// only is said to want to watch it.
+// technician invited) and a supervisor (a manager monitoring the session)
+// are named as such; one who asks to see the screen only is said to want
+// to watch it.
 func ConsentQuestion(req proto.ConsentRequest, relayHost string) string {
 	var tags []string
 	if req.Organisation != "" {
 		tags = append(tags, req.Organisation)
 	}
-	if req.Guest {
+	switch {
+	case req.Supervisor:
+		tags = append(tags, "supervisor")
+	case req.Guest:
 		tags = append(tags, "invited by the technician")
 	}
 	who := req.Technician
 	if len(tags) > 0 {
 		who += " (" + strings.Join(tags, ", ") + ")"
 	}
-	if req.Guest && !proto.Grant(req.Permissions).Has(proto.PermControl) && !proto.Grant(req.Permissions).Has(proto.PermClipboard) {
+	if (req.Guest || req.Supervisor) && !proto.Grant(req.Permissions).Has(proto.PermControl) && !proto.Grant(req.Permissions).Has(proto.PermClipboard) {
 		return proto.CleanText(fmt.Sprintf("%s wants to watch your screen through the support server %s. They will be able to see your screen, not use your mouse, keyboard or clipboard.", who, relayHost))
 	}
 	return proto.CleanText(fmt.Sprintf("%s wants to connect to this computer through the support server %s. They will be able to %s.", who, relayHost, DescribePermissions(req.Permissions)))

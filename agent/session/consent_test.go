@@ -251,6 +251,8 @@ func TestConsentQuestion(t *testing.T) {
 			"theo (Acme IT, invited by the technician) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
 		{proto.ConsentRequest{Technician: "theo", Permissions: []proto.Permission{proto.PermView, proto.PermControl}, Guest: true},
 			"theo (invited by the technician) wants to connect to this computer through the support server relay.example. They will be able to see your screen and use your mouse and keyboard."},
+		{proto.ConsentRequest{Technician: "carla", Organisation: "Acme IT", Permissions: []proto.Permission{proto.PermView}, Supervisor: true},
+			"carla (Acme IT, supervisor) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
 		{proto.ConsentRequest{Technician: "t\x1b[2Jina", Permissions: []proto.Permission{proto.PermView}},
 			"t[2Jina wants to connect to this computer through the support server relay.example. They will be able to see your screen."},
 	} {

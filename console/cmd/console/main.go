@@ -42,7 +42,7 @@ const usage = `usage:
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
-  console connect CODE | --session ID  [--snapshot FILE.png] [--input-script FILE] [--turn-only]
+  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only]
   console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
 ` + deskUsage
 
@@ -411,6 +411,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
 	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
 	scriptFile := fs.String("input-script", "", "replay the input actions in `file`, then end the session")
+	monitor := fs.Bool("monitor", false, "with --session: watch a colleague's session as a supervisor, view only (managers)")
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
 	verbose := fs.Bool("v", false, "log details to standard error")
@@ -429,6 +430,10 @@ func cmdConnect(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "Give either a session code or --session ID.")
 		return 2
 	}
+	if *monitor && *sessionID == "" {
+		fmt.Fprintln(os.Stderr, "--monitor watches a session from the queue: give --session ID.")
+		return 2
+	}
 	l, err := client.LoadLogin()
 	if err != nil {
 		return fail(err, "")
@@ -440,7 +445,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	opts := client.SessionOptions{
 		Login:  l,
-		Target: proto.Connect{Code: code, SessionID: *sessionID},
+		Target: proto.Connect{Code: code, SessionID: *sessionID, Monitor: *monitor},
 		Logger: log,
 	}
 	var actions []script.Action
