@@ -26,6 +26,7 @@ func (a *Agent) ask(ctx context.Context, req proto.ConsentRequest) *proto.Consen
 	}
 	a.mu.Lock()
 	a.granted[req.PeerID] = g
+	a.guests[req.PeerID] = req.Guest || req.Supervisor
 	a.mu.Unlock()
 	a.log.Info("consent given", "technician", req.Technician, "peer", req.PeerID, "granted", g.String())
 	return &proto.ConsentAnswer{Allow: true, Granted: g}
@@ -42,10 +43,79 @@ func (a *Agent) grantOf(id int64) proto.Grant {
 // and returns it.
 func (a *Agent) revoke(id int64) proto.Grant {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	g := a.granted[id]
 	delete(a.granted, id)
+	delete(a.guests, id)
+	if a.controller == id {
+		a.controller = 0 // back to the owners, until the relay names another
+	}
+	a.mu.Unlock()
+	a.gate()
 	return g
+}
+
+// gater is the part of Media that lets input through from one technician
+// at a time (agent/share.Sharer).
+type gater interface {
+	Block(peer int64, blocked bool)
+}
+
+// mayControl reports whether technician id may use the mouse and keyboard
+// now: the end user allowed them control, and they are the controller the
+// relay named last or, before it named one, not a guest. Callers hold a.mu.
+func (a *Agent) mayControl(id int64) bool {
+	if !a.granted[id].Has(proto.PermControl) {
+		return false
+	}
+	if a.controller == 0 {
+		return !a.guests[id]
+	}
+	return a.controller == id
+}
+
+// gate blocks the input of every technician who may not control now.
+func (a *Agent) gate() {
+	g, ok := a.cfg.Media.(gater)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	blocked := make(map[int64]bool, len(a.granted))
+	for id := range a.granted {
+		blocked[id] = !a.mayControl(id)
+	}
+	a.mu.Unlock()
+	for id, b := range blocked {
+		g.Block(id, b)
+	}
+}
+
+// controlChanged applies the relay's word on who controls: only a
+// technician the end user allowed control can be named; the end user is
+// told.
+func (a *Agent) controlChanged(m proto.ControlChanged) {
+	a.mu.Lock()
+	id := m.Controller.ID
+	switch {
+	case id == 0:
+		a.controller = -1
+	case a.granted[id].Has(proto.PermControl):
+		a.controller = id
+	default:
+		a.mu.Unlock()
+		a.log.Warn("ignored control for a technician the end user did not allow control", "peer", id, "name", m.Controller.Name)
+		return
+	}
+	a.mu.Unlock()
+	a.gate()
+	switch {
+	case id == 0:
+		a.cfg.UI.Status("Nobody controls your mouse and keyboard now.")
+	case m.By != "" && m.By != "relay":
+		a.cfg.UI.Status(fmt.Sprintf("%s handed control of your mouse and keyboard to %s.", m.By, nameOr(m.Controller.Name, "a technician")))
+	case m.By == "relay":
+		a.cfg.UI.Status(fmt.Sprintf("%s has control of your mouse and keyboard.", nameOr(m.Controller.Name, "The technician")))
+	}
 }
 
 // admit lets technician p in if the end user allowed them in this app
@@ -62,6 +132,7 @@ func (a *Agent) admit(wg *sync.WaitGroup, p proto.Peer, why string) {
 	if a.cfg.Media == nil {
 		return
 	}
+	a.gate() // before the input channel opens: a guest controls only when handed control
 	wg.Go(func() {
 		if err := a.cfg.Media.Join(p.ID, g); err != nil {
 			a.log.Error("start screen stream", "peer", p.ID, "err", err)
@@ -97,6 +168,9 @@ func ConsentQuestion(req proto.ConsentRequest, relayHost string) string {
 	who := req.Technician
 	if len(tags) > 0 {
 		who += " (" + strings.Join(tags, ", ") + ")"
+	}
+	if req.Guest && proto.Grant(req.Permissions).Has(proto.PermControl) {
+		return proto.CleanText(fmt.Sprintf("%s wants to see your screen through the support server %s. Your technician can hand them control of your mouse and keyboard; only one person controls at a time.", who, relayHost))
 	}
 	if (req.Guest || req.Supervisor) && !proto.Grant(req.Permissions).Has(proto.PermControl) && !proto.Grant(req.Permissions).Has(proto.PermClipboard) {
 		return proto.CleanText(fmt.Sprintf("%s wants to watch your screen through the support server %s. They will be able to see your screen, not use your mouse, keyboard or clipboard.", who, relayHost))

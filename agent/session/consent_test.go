@@ -250,7 +250,7 @@ func TestConsentQuestion(t *testing.T) {
 		{proto.ConsentRequest{Technician: "theo", Organisation: "Acme IT", Permissions: []proto.Permission{proto.PermView}, Guest: true},
 			"theo (Acme IT, invited by the technician) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
 		{proto.ConsentRequest{Technician: "theo", Permissions: []proto.Permission{proto.PermView, proto.PermControl}, Guest: true},
-			"theo (invited by the technician) wants to connect to this computer through the support server relay.example. They will be able to see your screen and use your mouse and keyboard."},
+			"theo (invited by the technician) wants to see your screen through the support server relay.example. Your technician can hand them control of your mouse and keyboard; only one person controls at a time."},
 		{proto.ConsentRequest{Technician: "carla", Organisation: "Acme IT", Permissions: []proto.Permission{proto.PermView}, Supervisor: true},
 			"carla (Acme IT, supervisor) wants to watch your screen through the support server relay.example. They will be able to see your screen, not use your mouse, keyboard or clipboard."},
 		{proto.ConsentRequest{Technician: "t\x1b[2Jina", Permissions: []proto.Permission{proto.PermView}},

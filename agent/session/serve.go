@@ -153,6 +153,8 @@ func (a *Agent) SetTarget(relay, fingerprint, linkToken string) {
 	a.cfg.Relay, a.cfg.Fingerprint, a.cfg.LinkToken = relay, fingerprint, linkToken
 	a.sessionID, a.resumeKey, a.ended = "", "", nil
 	clear(a.granted) // another session: earlier grants do not carry over
+	clear(a.guests)
+	a.controller = 0
 }
 
 func (a *Agent) hasTarget() bool {

@@ -105,6 +105,14 @@ type Agent struct {
 	// process: the app admits no one else, whatever the relay says. A
 	// resume keeps it; a new target clears it.
 	granted map[int64]proto.Grant
+	// guests are the technicians the end user allowed as a guest or a
+	// supervisor (the consent question said so): they control only when
+	// handed control.
+	guests map[int64]bool
+	// controller is the technician the relay last named as the one who
+	// controls (ControlChanged); 0: none named yet, the owners control;
+	// -1: nobody.
+	controller int64
 	// confirmed is the relay address the end user confirmed (dev builds).
 	confirmed string
 }
@@ -129,7 +137,7 @@ func New(cfg Config) *Agent {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger, granted: make(map[int64]proto.Grant)}
+	return &Agent{cfg: cfg, log: cfg.Logger, granted: make(map[int64]proto.Grant), guests: make(map[int64]bool)}
 }
 
 // permanent reports whether a registration failure cannot be fixed by retrying.
@@ -323,6 +331,8 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		a.admit(wg, m.Peer, "peer joined")
 	case *proto.ICERenewed:
 		a.onICE(m.ICE)
+	case *proto.ControlChanged:
+		a.controlChanged(*m)
 	case *proto.PeerLeft:
 		if a.revoke(m.Peer.ID) != nil { // coming back takes a new consent
 			if a.cfg.Media != nil {

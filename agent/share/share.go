@@ -72,7 +72,8 @@ type Sharer struct {
 
 	mu       sync.Mutex
 	peers    map[int64]*peer
-	viewOnly map[int64]bool
+	viewOnly map[int64]bool // the technician's own switch (their console's view-only mode)
+	blocked  map[int64]bool // the app's decision: not the one who controls (Block)
 	display  int
 	bounds   image.Rectangle // of the captured display
 	ice      []proto.ICEServer
@@ -104,7 +105,7 @@ func New(cfg Config) (*Sharer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Sharer{cfg: cfg, log: cfg.Logger, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), wake: make(chan struct{}, 1)}
+	s := &Sharer{cfg: cfg, log: cfg.Logger, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), blocked: make(map[int64]bool), wake: make(chan struct{}, 1)}
 	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e cc.BandwidthEstimator) { s.estimator = e })
 	if err != nil {
 		return nil, err
@@ -250,10 +251,14 @@ func (s *Sharer) onInput(p *peer, data []byte) {
 		return
 	}
 	s.mu.Lock()
-	viewOnly, bounds := s.viewOnly[p.id], s.bounds
+	viewOnly, blocked, bounds := s.viewOnly[p.id], s.blocked[p.id], s.bounds
 	s.mu.Unlock()
 	if viewOnly {
 		s.log.Info("input refused: the technician only views", "peer", p.id)
+		return
+	}
+	if blocked {
+		s.log.Info("input refused: another technician has control", "peer", p.id)
 		return
 	}
 	p.input.SetDisplay(bounds)
@@ -270,10 +275,10 @@ func (s *Sharer) onClipboard(p *peer, data []byte) {
 		return
 	}
 	s.mu.Lock()
-	viewOnly := s.viewOnly[p.id]
+	viewOnly := s.viewOnly[p.id] || s.blocked[p.id]
 	s.mu.Unlock()
 	if viewOnly {
-		s.log.Info("clipboard refused: the technician only views", "peer", p.id)
+		s.log.Info("clipboard refused: the technician only views or has no control", "peer", p.id)
 		return
 	}
 	if err := s.cfg.Clipboard.Write(c.Text); err != nil {
@@ -376,6 +381,19 @@ func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
 	p := s.peers[id]
 	s.mu.Unlock()
 	if viewOnly && p != nil && p.input != nil {
+		p.input.ReleaseAll()
+	}
+}
+
+// Block stops (or allows again) input and clipboard from technician id,
+// whatever they switch themselves: the session blocks everyone but the
+// technician who controls (one at a time). Keys they hold are released.
+func (s *Sharer) Block(id int64, blocked bool) {
+	s.mu.Lock()
+	s.blocked[id] = blocked
+	p := s.peers[id]
+	s.mu.Unlock()
+	if blocked && p != nil && p.input != nil {
 		p.input.ReleaseAll()
 	}
 }

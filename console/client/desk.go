@@ -66,3 +66,8 @@ func (c *Conn) Directory(ctx context.Context) (proto.Directory, error) {
 	err := c.peer.Call(ctx, proto.TypeDirectory, &proto.DirectoryRequest{}, proto.TypeDirectoryReply, &d)
 	return d, err
 }
+
+// Control gives, takes or requests control of a session's mouse and keyboard.
+func (c *Conn) Control(ctx context.Context, req proto.Control) error {
+	return c.peer.Call(ctx, proto.TypeControl, &req, proto.TypeOK, nil)
+}

@@ -18,7 +18,35 @@ const (
 	TypeDirectory      Type = 71 // DirectoryRequest, request; reply Directory
 	TypeDirectoryReply Type = 72 // Directory, reply to DirectoryRequest
 	TypeHandover       Type = 73 // Handover, relay -> agent, event
+	TypeControl        Type = 74 // Control, technician -> relay, request; reply OK
+	TypeControlChanged Type = 75 // ControlChanged, relay -> agent and attached technicians, event
 )
+
+// Control actions.
+const (
+	ControlGive    = "give"    // the owner hands control to an attached technician (To)
+	ControlTake    = "take"    // the owner takes control back
+	ControlRequest = "request" // a guest asks the owner for control
+)
+
+// Control hands the mouse and keyboard between the technicians in a
+// session: one controls at a time. The owner gives and takes; a guest
+// requests (the owner gets Notice{control-request}).
+type Control struct {
+	SessionID string `cbor:"1,keyasint"`
+	Action    string `cbor:"2,keyasint"`
+	To        string `cbor:"3,keyasint,omitempty"` // with ControlGive: who
+}
+
+// ControlChanged says who controls now. The app accepts input from that
+// technician only, and only if the end user's consent for them included
+// control; before any ControlChanged only the owner (a technician who was
+// not asked for as a guest or supervisor) controls.
+type ControlChanged struct {
+	SessionID  string `cbor:"1,keyasint"`
+	Controller Peer   `cbor:"2,keyasint"`
+	By         string `cbor:"3,keyasint,omitempty"` // who handed it
+}
 
 // Handover tells the end user's app that the session changed hands: To is
 // the technician (or "channel NAME") who takes over, From who handed it.
@@ -69,11 +97,12 @@ type InviteAnswer struct {
 
 // Notice kinds.
 const (
-	NoticeAssigned    = "assigned"     // auto-assign or a transfer gave you this session
-	NoticeInvitation  = "invitation"   // you are invited to join this session
-	NoticeInviteReply = "invite-reply" // your invitation was accepted or declined (Text says which)
-	NoticeEscalated   = "escalated"    // a request in a channel you manage passed its SLA
-	NoticeTaken       = "taken"        // a request you were offered was picked up by someone else
+	NoticeAssigned    = "assigned"        // auto-assign or a transfer gave you this session
+	NoticeInvitation  = "invitation"      // you are invited to join this session
+	NoticeInviteReply = "invite-reply"    // your invitation was accepted or declined (Text says which)
+	NoticeEscalated   = "escalated"       // a request in a channel you manage passed its SLA
+	NoticeTaken       = "taken"           // a request you were offered was picked up by someone else
+	NoticeControl     = "control-request" // a guest asks you, the owner, for control
 )
 
 // Notice tells a technician about something that needs their attention.

@@ -261,6 +261,9 @@ type SessionInfo struct {
 	Escalated time.Time `cbor:"24,keyasint,omitempty" json:"escalated_at,omitzero"`
 	// Guests lists the attached technicians who do not own the session.
 	Guests []string `cbor:"25,keyasint,omitempty" json:"guests,omitempty"`
+	// Controller is who has the mouse and keyboard ("" nobody: no
+	// technician with control is attached).
+	Controller string `cbor:"26,keyasint,omitempty" json:"controller,omitempty"`
 }
 
 // QueueSnapshot answers QueueSubscribe with the live sessions, in pages
@@ -552,6 +555,10 @@ func NewBody(t Type) any {
 		return new(Directory)
 	case TypeHandover:
 		return new(Handover)
+	case TypeControl:
+		return new(Control)
+	case TypeControlChanged:
+		return new(ControlChanged)
 	}
 	return nil
 }

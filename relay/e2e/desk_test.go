@@ -277,27 +277,55 @@ func TestDeskInvite(t *testing.T) {
 		t.Fatalf("accept printed %q", out)
 	}
 
-	// theo tries to move the pointer and click: his grant is view only.
+	// theo joins as a guest; the end user allows him control, but he has
+	// none until tina hands it over: his moves go nowhere, then, once
+	// handed control, they move the pointer.
+	var lines []string
+	lines = append(lines, "move 5 5")
+	for range 60 {
+		lines = append(lines, "wait 500ms", "move 40 40")
+	}
 	scr := filepath.Join(t.TempDir(), "script.txt")
-	if err := os.WriteFile(scr, []byte("move 5 5\nclick left\n"), 0o644); err != nil {
+	if err := os.WriteFile(scr, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	theo := start(t, d.techs["theo"].env, "console", "connect", "--session", id, "--input-script", scr)
-	sos.expect(`^theo \(invited by the technician\) wants to watch your screen through the support server 127\.0\.0\.1\. They will be able to see your screen, not use your mouse, keyboard or clipboard\. Allow\? \[y/N\]$`)
+	sos.expect(`^theo \(invited by the technician\) wants to see your screen through the support server 127\.0\.0\.1\. Your technician can hand them control of your mouse and keyboard; only one person controls at a time\. Allow\? \[y = yes, v = view only, N = no\]$`)
 	sos.say("y")
 	theo.expect(`Connected to session ` + id + ` \(status Active\)`)
 	theo.expect(`^You joined tina's session as a guest\.$`)
-	theo.expect(`^The end user allowed view only: no mouse, keyboard or clipboard\.$`)
 	sos.expect(`theo is now connected to this computer`)
-	theo.expect(`^The input script stopped: the end user's computer accepts no input \(view only\)\.$`)
-	if c := theo.wait(); c != 1 {
-		t.Fatalf("theo's console exit %d, want 1", c)
+	pointer := func() string {
+		loc := exec.Command("xdotool", "getmouselocation")
+		loc.Env = append(os.Environ(), "DISPLAY="+disp)
+		where, err := loc.CombinedOutput()
+		if err != nil {
+			t.Fatalf("xdotool: %v %s", err, where)
+		}
+		return string(where)
 	}
-	loc := exec.Command("xdotool", "getmouselocation")
-	loc.Env = append(os.Environ(), "DISPLAY="+disp)
-	if where, err := loc.CombinedOutput(); err != nil || strings.HasPrefix(string(where), "x:5 y:5 ") {
-		t.Fatalf("the guest moved the pointer: %q %v", where, err)
+	time.Sleep(3 * time.Second) // the script's first moves arrive and are dropped
+	if where := pointer(); strings.HasPrefix(where, "x:5 y:5 ") || strings.HasPrefix(where, "x:40 y:40 ") {
+		t.Fatalf("the guest moved the pointer without control: %q", where)
 	}
+	d.refused(t, "theo", "Only the session's owner hands control over; ask tina with a control request.", "control", id, "give", "--to", "theo")
+	if out := d.console(t, "tina", "control", id, "give", "--to", "theo"); strings.TrimSpace(out) != "theo has control of the mouse and keyboard now." {
+		t.Fatalf("control give printed %q", out)
+	}
+	sos.expect(`^tina handed control of your mouse and keyboard to theo\.$`)
+	tina.expect(`^Control: theo has the mouse and keyboard\.$`)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.HasPrefix(pointer(), "x:40 y:40 ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the guest with control did not move the pointer: %q", pointer())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The script ends and theo leaves: control returns to tina.
+	if c := theo.wait(); c != 0 {
+		t.Fatalf("theo's console exit %d, want 0", c)
+	}
+	sos.expect(`^tina has control of your mouse and keyboard\.$`)
 	// The guest leaving does not end the session; the record says how he joined.
 	sos.expect(`theo left the session`)
 	waitStatus(t, d.st, id, proto.StatusActive)
@@ -307,7 +335,7 @@ func TestDeskInvite(t *testing.T) {
 	for _, e := range det.History {
 		history = append(history, e.Actor+": "+e.Detail)
 	}
-	for _, want := range []string{"tina: invited theo", "theo: accepted the invitation of tina", "theo: the end user allowed theo to join as a guest"} {
+	for _, want := range []string{"tina: invited theo", "theo: accepted the invitation of tina", "theo: the end user allowed theo to join as a guest", "tina: gave control to theo"} {
 		if !slices.Contains(history, want) {
 			t.Fatalf("history lacks %q: %q", want, history)
 		}

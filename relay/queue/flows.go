@@ -93,6 +93,77 @@ func endUser(s *store.Session) string {
 	return "an end user"
 }
 
+// setController makes user id (0: nobody) the one who controls l and
+// tells the app and every attached technician; by is who handed it ("":
+// nobody, the owner joined). Callers hold m.mu.
+func (m *Manager) setController(l *live, id int64, by string) {
+	l.controller = id
+	msg := &proto.ControlChanged{SessionID: l.s.ID, By: by}
+	if at := l.techs[id]; at != nil {
+		msg.Controller = proto.Peer{ID: id, Name: at.user.Name}
+	}
+	if l.agent != nil {
+		l.agent.Conn.Send(proto.TypeControlChanged, msg)
+	}
+	for _, at := range l.techs {
+		if at.tech != nil {
+			at.tech.Conn.Send(proto.TypeControlChanged, msg)
+		}
+	}
+}
+
+// Control hands the mouse and keyboard of a session between its
+// attached technicians: the owner gives it to one whose consent included
+// control or takes it back; a guest asks the owner for it.
+func (m *Manager) Control(ctx context.Context, t *Tech, req proto.Control) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.sessions[req.SessionID]
+	if l == nil || l.techs[t.User.ID] == nil {
+		return proto.Errorf(proto.ErrSessionUnknown, "You are not connected to session %s.", req.SessionID)
+	}
+	owner := l.techs[l.s.OwnerID]
+	switch req.Action {
+	case proto.ControlRequest:
+		if l.s.OwnerID == t.User.ID {
+			return proto.Errorf(proto.ErrBadRequest, "You own this session; take control instead of asking for it.")
+		}
+		if !m.notify(l.s.OwnerID, &proto.Notice{Kind: proto.NoticeControl, SessionID: l.s.ID, From: t.User.Name,
+			Text: fmt.Sprintf("%s asks for control of the session of %s.", t.User.Name, endUser(&l.s)), Session: m.info(l)}) {
+			return proto.Errorf(proto.ErrSessionState, "The session's owner is not signed in to a console right now.")
+		}
+		m.audit(ctx, "session.control.requested", t.User.Name, t.IP, l.s.ID, nil)
+		return nil
+	case proto.ControlGive, proto.ControlTake:
+	default:
+		return proto.Errorf(proto.ErrBadRequest, "A control action is give, take or request.")
+	}
+	if l.s.OwnerID != t.User.ID {
+		return m.refused(ctx, t, "control", l.s.ID, proto.Errorf(proto.ErrForbidden, "Only the session's owner hands control over; ask %s with a control request.", m.userName(ctx, l.s.OwnerID)))
+	}
+	to := owner
+	if req.Action == proto.ControlGive {
+		u, ok := m.desk.UserByName(req.To)
+		if !ok || l.techs[u.ID] == nil {
+			return proto.Errorf(proto.ErrBadRequest, "%s is not connected to this session.", orNone(req.To))
+		}
+		to = l.techs[u.ID]
+	}
+	if !to.granted.Has(proto.PermControl) {
+		return proto.Errorf(proto.ErrForbidden, "The end user allowed %s to see the screen only.", to.user.Name)
+	}
+	if l.controller == to.user.ID {
+		return nil
+	}
+	m.setController(l, to.user.ID, t.User.Name)
+	if err := m.st.AddEvent(ctx, *m.event(l, l.s.Status, t.User.Name, "gave control to "+to.user.Name)); err != nil {
+		m.log.Error("record control", "err", err)
+	}
+	m.audit(ctx, "session.control", t.User.Name, t.IP, l.s.ID, map[string]string{"to": to.user.Name})
+	m.announce(l)
+	return nil
+}
+
 // monitor decides whether t may watch l as a supervisor: the monitor
 // permission in l's channel (all channels: technician managers), an Active
 // session, and not one's own. Callers hold m.mu.

@@ -339,16 +339,59 @@ func TestInvitedGuestJoinsToWatch(t *testing.T) {
 	}
 	var req proto.ConsentRequest
 	a.Conn.(*fakeConn).last(proto.TypeConsentRequest, &req)
-	if !req.Guest || !slices.Equal(req.Permissions, []proto.Permission{proto.PermView}) || !c.Granted.ViewOnly() {
+	// A guest asks to see the screen and, once handed control, to use
+	// mouse and keyboard; never the clipboard.
+	if !req.Guest || !slices.Equal(req.Permissions, []proto.Permission{proto.PermView, proto.PermControl}) || !slices.Equal(c.Granted, proto.Grant{proto.PermView, proto.PermControl}) {
 		t.Fatalf("guest consent %+v, granted %v", req, c.Granted)
 	}
-	if c.Session.Owner != "tina" || !slices.Equal(c.Session.Guests, []string{"theo"}) {
-		t.Fatalf("session after the guest joined: owner %q guests %v", c.Session.Owner, c.Session.Guests)
+	if c.Session.Owner != "tina" || !slices.Equal(c.Session.Guests, []string{"theo"}) || c.Session.Controller != "tina" {
+		t.Fatalf("session after the guest joined: owner %q guests %v controller %q", c.Session.Owner, c.Session.Guests, c.Session.Controller)
 	}
 	var pj proto.PeerJoined
 	a.Conn.(*fakeConn).last(proto.TypePeerJoined, &pj)
 	if pj.Peer.Name != "theo" || pj.Peer.Role != "guest" {
 		t.Fatalf("the app heard %+v", pj.Peer)
+	}
+	controller := func() proto.ControlChanged {
+		var cc proto.ControlChanged
+		if !a.Conn.(*fakeConn).last(proto.TypeControlChanged, &cc) {
+			t.Fatal("the app never heard who controls")
+		}
+		return cc
+	}
+	if cc := controller(); cc.Controller.Name != "tina" {
+		t.Fatalf("the app heard %+v after the owner joined", cc)
+	}
+	// Control: the guest asks, only the owner gives and takes.
+	if err := f.m.Control(f.ctx, theo, proto.Control{SessionID: id, Action: proto.ControlGive, To: "theo"}); err == nil || !strings.Contains(err.Error(), "Only the session's owner hands control over") {
+		t.Fatalf("the guest gives himself control: %v", err)
+	}
+	f.m.Subscribe(tina, false)
+	if err := f.m.Control(f.ctx, theo, proto.Control{SessionID: id, Action: proto.ControlRequest}); err != nil {
+		t.Fatal(err)
+	}
+	if ns := notices(tina.Conn, proto.NoticeControl); len(ns) != 1 || ns[0].From != "theo" {
+		t.Fatalf("tina's control requests %+v", ns)
+	}
+	if err := f.m.Control(f.ctx, tina, proto.Control{SessionID: id, Action: proto.ControlGive, To: "theo"}); err != nil {
+		t.Fatal(err)
+	}
+	if cc := controller(); cc.Controller.Name != "theo" || cc.By != "tina" {
+		t.Fatalf("after giving: %+v", cc)
+	}
+	var tc proto.ControlChanged
+	if !theo.Conn.(*fakeConn).last(proto.TypeControlChanged, &tc) || tc.Controller.Name != "theo" {
+		t.Fatalf("theo heard %+v", tc)
+	}
+	if err := f.m.Control(f.ctx, tina, proto.Control{SessionID: id, Action: proto.ControlTake}); err != nil {
+		t.Fatal(err)
+	}
+	if cc := controller(); cc.Controller.Name != "tina" {
+		t.Fatalf("after taking back: %+v", cc)
+	}
+	// Control goes back to the owner when the controlling guest leaves.
+	if err := f.m.Control(f.ctx, tina, proto.Control{SessionID: id, Action: proto.ControlGive, To: "theo"}); err != nil {
+		t.Fatal(err)
 	}
 	// The guest leaving does not end the session.
 	if err := f.m.TechEnd(f.ctx, theo, proto.End{SessionID: id}); err != nil {
@@ -356,6 +399,9 @@ func TestInvitedGuestJoinsToWatch(t *testing.T) {
 	}
 	if st := f.status(id); st != proto.StatusActive {
 		t.Fatalf("after the guest left: %s", st)
+	}
+	if cc := controller(); cc.Controller.Name != "tina" || cc.By != "relay" {
+		t.Fatalf("after the controlling guest left: %+v", cc)
 	}
 }
 

@@ -68,6 +68,9 @@ type live struct {
 	iceRenew  time.Time // when attached peers get fresh ICE credentials next
 
 	invites map[int64]*invite // pending and accepted invitations, by invitee
+	// controller is the technician who has the mouse and keyboard (0:
+	// nobody attached with control).
+	controller int64
 	// handover is the previous owner after a transfer: attached until the
 	// new owner joins (0: none).
 	handover int64
@@ -580,6 +583,9 @@ func (m *Manager) info(l *live) proto.SessionInfo {
 	in := m.sessionInfo(&l.s, techs, l.agent != nil)
 	sort.Strings(guests)
 	in.Guests = guests
+	if at := l.techs[l.controller]; at != nil {
+		in.Controller = at.user.Name
+	}
 	return in
 }
 
@@ -826,7 +832,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 		m.mu.Unlock()
 		return proto.Connected{}, err
 	}
-	asked := m.asked(t.User, l, guest)
+	asked := m.asked(t.User, l, guest, req.Monitor)
 	switch {
 	case l.s.Status == proto.StatusWaiting:
 		m.mu.Unlock()
@@ -907,13 +913,6 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
-	if prev := l.handover; prev != 0 && l.s.OwnerID == t.User.ID {
-		// The new owner of a transferred session joined: the old one's view ends.
-		l.handover = 0
-		if at := l.techs[prev]; at != nil {
-			m.detach(ctx, l, prev, at, now, "handed the session to "+t.User.Name)
-		}
-	}
 	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, detail)); err != nil {
 		return proto.Connected{}, m.internal("start the session", err)
 	}
@@ -925,6 +924,17 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	}
 	if l.agent != nil {
 		l.agent.Conn.Send(proto.TypePeerJoined, &proto.PeerJoined{SessionID: id, Peer: proto.Peer{ID: t.User.ID, Name: t.User.Name, Role: role}, ICE: m.ice(id, AgentPeer)})
+	}
+	if !guest && granted.Has(proto.PermControl) {
+		m.setController(l, t.User.ID, "") // the owner controls when they join
+	}
+	if prev := l.handover; prev != 0 && l.s.OwnerID == t.User.ID {
+		// The new owner of a transferred session joined: the old one's view ends.
+		l.handover = 0
+		if at := l.techs[prev]; at != nil {
+			m.detach(ctx, l, prev, at, now, "handed the session to "+t.User.Name)
+			m.announce(l)
+		}
 	}
 	if l.iceRenew.IsZero() {
 		l.iceRenew = now.Add(m.cfg.ICERenew)
@@ -969,17 +979,18 @@ func (m *Manager) joinAs(ctx context.Context, t *Tech, l *live, byCode bool) (gu
 }
 
 // asked is what a technician asks the end user for: what the desk lets
-// them do in this session (never less than view); a guest asks to view only.
-// Callers hold m.mu.
-func (m *Manager) asked(u store.User, l *live, guest bool) []proto.Permission {
+// them do in this session (never less than view). A guest asks for view
+// and control only (control stays the owner's until handed over: see
+// Control), a supervisor to view only. Callers hold m.mu.
+func (m *Manager) asked(u store.User, l *live, guest, supervisor bool) []proto.Permission {
 	out := []proto.Permission{proto.PermView}
-	if guest {
+	if supervisor {
 		return out
 	}
 	s := l.s
-	s.OwnerID = u.ID // as it will be once connected (a code, a pick-up, a take-over)
+	s.OwnerID = u.ID // what the desk allows them as one who works in it
 	for _, p := range []proto.Permission{proto.PermControl, proto.PermClipboard} {
-		if m.desk.Can(u, p, &s, false) == nil {
+		if (p == proto.PermControl || !guest) && m.desk.Can(u, p, &s, false) == nil {
 			out = append(out, p)
 		}
 	}
@@ -1229,6 +1240,14 @@ func (m *Manager) sweepTechs(ctx context.Context, l *live, now time.Time) {
 // to Ready. Callers hold m.mu.
 func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment, now time.Time, reason string) {
 	delete(l.techs, id)
+	if l.controller == id {
+		// Control goes back to the owner, if they are there with control.
+		next := int64(0)
+		if own := l.techs[l.s.OwnerID]; own != nil && own.granted.Has(proto.PermControl) {
+			next = l.s.OwnerID
+		}
+		m.setController(l, next, actorRelay)
+	}
 	if at.tech != nil {
 		delete(m.techOf[at.tech], l.s.ID)
 		at.tech.Conn.Send(proto.TypePeerLeft, &proto.PeerLeft{SessionID: l.s.ID, Peer: proto.Peer{ID: id, Name: at.user.Name}, Reason: reason})

@@ -500,6 +500,8 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		c.answer(env.ID, proto.TypeHistoryPage, &page, err)
 	case *proto.SetAvailability:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.SetAvailability(ctx, t, m.Availability))
+	case *proto.Control:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Control(ctx, t, *m))
 	case *proto.DirectoryRequest:
 		d := q.Directory(t)
 		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)

@@ -36,6 +36,8 @@ const deskUsage = `  console pick ID                                  take an un
   console channels [--json]                        the channels, and which you serve or manage
   console technicians [--json]                     your colleagues and their availability
   console notices                                  print invitations, assignments and escalations until Ctrl+C
+  console control ID give --to NAME | take | request
+                                                   hand the mouse and keyboard to a guest, take them back, or ask for them
 `
 
 // usageError prints a sentence for a malformed command line and returns 2.
@@ -718,4 +720,52 @@ func noticeLine(n proto.Notice) string {
 		line += " (" + n.SessionID + ")"
 	}
 	return line
+}
+
+// parseControl reads "ID give --to NAME", "ID take" or "ID request".
+func parseControl(args []string) (proto.Control, int) {
+	fs := flag.NewFlagSet("console control", flag.ContinueOnError)
+	to := fs.String("to", "", "with give: the `technician` who gets control")
+	id, rest, err := idAndFlags(fs, args)
+	if err != nil {
+		return proto.Control{}, 2
+	}
+	req := proto.Control{SessionID: id, To: *to}
+	if id == "" || len(rest) != 1 {
+		return req, usageError("Give a session ID and an action: console control ID give --to NAME | take | request.")
+	}
+	req.Action = rest[0]
+	switch {
+	case req.Action != proto.ControlGive && req.Action != proto.ControlTake && req.Action != proto.ControlRequest:
+		return req, usageError("The control actions are give, take and request, not %q.", req.Action)
+	case req.Action == proto.ControlGive && req.To == "":
+		return req, usageError("Say whom to give control to: console control ID give --to NAME.")
+	case req.Action != proto.ControlGive && req.To != "":
+		return req, usageError("--to goes with give only.")
+	}
+	return req, 0
+}
+
+func cmdControl(ctx context.Context, args []string) int {
+	req, code := parseControl(args)
+	if code != 0 {
+		return code
+	}
+	c, l, code := open(ctx, nil)
+	if c == nil {
+		return code
+	}
+	defer c.Close()
+	if err := c.Control(ctx, req); err != nil {
+		return fail(err, l.Relay)
+	}
+	switch req.Action {
+	case proto.ControlGive:
+		fmt.Fprintf(cleanWriter{os.Stdout}, "%s has control of the mouse and keyboard now.\n", req.To)
+	case proto.ControlTake:
+		fmt.Println("You have control of the mouse and keyboard again.")
+	default:
+		fmt.Println("Asked the session's owner for control.")
+	}
+	return 0
 }

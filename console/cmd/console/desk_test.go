@@ -226,3 +226,25 @@ func TestDetailsShowTheDesk(t *testing.T) {
 		t.Errorf("withheld:\n%s", b.String())
 	}
 }
+
+func TestParseControl(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want proto.Control
+		code int
+	}{
+		{[]string{"s1", "give", "--to", "theo"}, proto.Control{SessionID: "s1", Action: "give", To: "theo"}, 0},
+		{[]string{"--to", "theo", "s1", "give"}, proto.Control{SessionID: "s1", Action: "give", To: "theo"}, 0},
+		{[]string{"s1", "take"}, proto.Control{SessionID: "s1", Action: "take"}, 0},
+		{[]string{"s1", "request"}, proto.Control{SessionID: "s1", Action: "request"}, 0},
+		{[]string{"s1", "give"}, proto.Control{}, 2},
+		{[]string{"s1", "take", "--to", "theo"}, proto.Control{}, 2},
+		{[]string{"s1", "steal"}, proto.Control{}, 2},
+		{[]string{"s1"}, proto.Control{}, 2},
+	} {
+		got, code := parseControl(c.args)
+		if code != c.code || (code == 0 && got != c.want) {
+			t.Errorf("parseControl(%q) = %+v, %d; want %+v, %d", c.args, got, code, c.want, c.code)
+		}
+	}
+}

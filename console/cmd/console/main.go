@@ -121,6 +121,8 @@ func run(args []string) int {
 		return cmdTechnicians(ctx, args[1:])
 	case "notices":
 		return cmdNotices(ctx, args[1:])
+	case "control":
+		return cmdControl(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -394,6 +396,15 @@ func (p printer) Event(env proto.Envelope) {
 		}
 	case proto.TypeChat:
 		printChat(os.Stdout, env)
+	case proto.TypeControlChanged:
+		var cc proto.ControlChanged
+		if env.Decode(&cc) == nil {
+			who := cc.Controller.Name
+			if who == "" {
+				who = "nobody"
+			}
+			fmt.Fprintf(cleanWriter{os.Stdout}, "Control: %s has the mouse and keyboard.\n", who)
+		}
 	case proto.TypePeerState:
 		var ps proto.PeerState
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
