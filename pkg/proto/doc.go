@@ -105,7 +105,13 @@
 //	                                        with Leave)
 //	  Invite{SessionID, User}         ->    the invitee gets Notice{invitation}
 //	  InviteAnswer{SessionID, Accept} ->    the inviter gets Notice{invite-reply}; an accepted guest
-//	                                        Connects: ConsentRequest{Guest: true, Permissions: [view]}
+//	                                        Connects: ConsentRequest{Guest: true, Permissions: [view, control]};
+//	                                        a guest controls only when handed control (Control)
+//	  Control{SessionID, give|take|request, To} -> OK; the agent and every attached technician
+//	                                   <-   ControlChanged{Controller, By} (also when the owner joins
+//	                                        and when the controller leaves); the app accepts input
+//	                                        only from that technician, if its end user allowed
+//	                                        them control; a request reaches the owner as Notice
 //	  NoteAdd{SessionID, Text}        ->    OK (notes are never sent to the agent)
 //	  SessionUpdate{SessionID, Category, Priority, Ticket} -> SessionReply
 //	  HistoryRequest{filters, Cursor} ->
