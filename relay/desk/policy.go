@@ -305,12 +305,13 @@ func (d *Desk) Busy(id int64, sessions int) bool {
 	return p.Availability == proto.Busy || sessions >= p.MaxSessions
 }
 
-// Overdue reports whether request s waited in its channel longer than the
-// channel's SLA without being picked up and was not escalated there yet;
+// Overdue reports whether request s (Ready, or Active after a transfer to
+// the channel) waited in its channel longer than the channel's SLA without
+// being picked up and was not escalated there yet;
 // fallback is the channel it moves to next (0: it stays).
 func (d *Desk) Overdue(s *store.Session, now time.Time) (overdue bool, fallback int64) {
 	ch, ok := d.Channel(s.ChannelID)
-	if !ok || ch.SLA <= 0 || s.OwnerID != 0 || s.Status != proto.StatusReady || !s.EscalatedAt.IsZero() || s.ReadyAt.IsZero() {
+	if !ok || ch.SLA <= 0 || s.OwnerID != 0 || !s.Status.Live() || s.Status == proto.StatusWaiting || !s.EscalatedAt.IsZero() || s.ReadyAt.IsZero() {
 		return false, 0
 	}
 	if now.Sub(s.ReadyAt) < ch.SLA {

@@ -678,11 +678,18 @@ func (m *Manager) Directory(t *Tech) proto.Directory {
 	return d
 }
 
+// waiting reports whether l waits in its channel's queue for a
+// technician: Ready, or Active while its previous owner still watches
+// after a transfer to the channel. Callers hold m.mu.
+func waiting(l *live) bool {
+	return l.s.Status == proto.StatusReady || (l.s.Status == proto.StatusActive && l.s.OwnerID == 0)
+}
+
 // route offers a Ready request of a channel to its technicians (the
 // queue push does that) and, when the channel auto-assigns, gives it to
 // one of them. Callers hold m.mu.
 func (m *Manager) route(ctx context.Context, l *live) {
-	if l.s.ChannelID == 0 || l.s.OwnerID != 0 || l.s.Status != proto.StatusReady {
+	if l.s.ChannelID == 0 || l.s.OwnerID != 0 || !waiting(l) {
 		return
 	}
 	loads := m.loads()
@@ -714,10 +721,10 @@ func (m *Manager) route(ctx context.Context, l *live) {
 // channel's SLA is escalated to the channel's managers and moves to the
 // fallback channel. Callers hold m.mu.
 func (m *Manager) sweepDesk(ctx context.Context, l *live, now time.Time) {
-	if l.s.Status != proto.StatusReady || l.s.ChannelID == 0 {
+	if l.s.ChannelID == 0 || (l.s.Status != proto.StatusReady && l.s.Status != proto.StatusActive) {
 		return
 	}
-	if !l.assignedAt.IsZero() && now.Sub(l.assignedAt) >= m.cfg.AssignTimeout && len(l.techs) == 0 && !l.consent {
+	if !l.assignedAt.IsZero() && now.Sub(l.assignedAt) >= m.cfg.AssignTimeout && l.techs[l.s.OwnerID] == nil && !l.consent {
 		name := m.userName(ctx, l.s.OwnerID)
 		if l.skip == nil {
 			l.skip = make(map[int64]bool)

@@ -695,3 +695,38 @@ func TestLiveFollowsTheQueuesRule(t *testing.T) {
 		t.Errorf("a disabled account sees %v", got)
 	}
 }
+
+// An Active session handed to a channel waits there with the end user
+// still connected and its previous owner watching; a technician of the
+// channel connects (the end user is asked), and the previous owner's
+// view ends then.
+func TestActiveSessionTransferredToAChannel(t *testing.T) {
+	f, techs := newDeskFixture(t, proto.AssignOff, "tina", "theo")
+	tina, theo := techs[0], techs[1]
+	a, id := f.request(tina, "")
+	if _, err := f.m.Connect(f.ctx, tina, proto.Connect{SessionID: id}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	s, err := f.m.Transfer(f.ctx, tina, proto.Transfer{SessionID: id, ToChannel: "Mac support"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Owner != "" || s.Status != proto.StatusActive {
+		t.Fatalf("after the transfer: %+v", s)
+	}
+	c, err := f.m.Connect(f.ctx, theo, proto.Connect{SessionID: id}, noStage)
+	if err != nil {
+		t.Fatalf("theo connects to the transferred session: %v", err)
+	}
+	if c.Session.Owner != "theo" || slices.Contains(c.Session.Technicians, "tina") {
+		t.Fatalf("after theo joined: owner %q, technicians %v", c.Session.Owner, c.Session.Technicians)
+	}
+	var left proto.PeerLeft
+	if !a.Conn.(*fakeConn).last(proto.TypePeerLeft, &left) || left.Peer.Name != "tina" {
+		t.Fatalf("the app heard %+v", left)
+	}
+	var cc proto.ControlChanged
+	if !a.Conn.(*fakeConn).last(proto.TypeControlChanged, &cc) || cc.Controller.Name != "theo" {
+		t.Fatalf("control after the new owner joined: %+v", cc)
+	}
+}

@@ -837,7 +837,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	case l.s.Status == proto.StatusWaiting:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "The end user has not started the support app from this link yet.")
-	case l.s.Status == proto.StatusActive && !guest && l.s.OwnerID != t.User.ID:
+	case l.s.Status == proto.StatusActive && !guest && l.s.OwnerID != t.User.ID && l.s.OwnerID != 0:
 		m.mu.Unlock()
 		return proto.Connected{}, proto.Errorf(proto.ErrSessionState, "%s is already working in this session; ask them to invite you.", m.userName(ctx, l.s.OwnerID))
 	case l.s.Status != proto.StatusReady && l.s.Status != proto.StatusActive:
