@@ -188,7 +188,7 @@ func New(cfg Config) (_ *Relay, err error) {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(api.Config{Store: r.st, Desk: r.desk, Queue: r.q, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log}))
 	mux.Handle("/", web.New(web.Config{
-		Store: r.st, Organisation: cfg.Organisation, PublicHost: pubHost, PublicPort: pubPort,
+		Store: r.st, Organisation: cfg.Organisation, OrganisationName: r.q.Organisation, PublicHost: pubHost, PublicPort: pubPort,
 		Fingerprint: r.fp, Downloads: cfg.Downloads, Now: cfg.Now, Logger: log, HSTS: cfg.CertFile != "",
 	}))
 	r.https = web.NewServer(mux, &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}, log)

@@ -49,6 +49,7 @@ type config struct {
 	overrides  map[int64]map[proto.Permission]bool
 	categories []string
 	priorities []string
+	org        string // the organisation setting ("": unset)
 }
 
 // New reads the configuration from st.
@@ -146,6 +147,9 @@ func load(ctx context.Context, st store.Store) (*config, error) {
 	}
 	if c.priorities, err = list(ctx, st, store.SettingPriorities, proto.DefaultPriorities); err != nil {
 		return nil, err
+	}
+	if c.org, err = st.Setting(ctx, store.SettingOrganisation); err != nil {
+		return nil, fmt.Errorf("desk: read setting %s: %w", store.SettingOrganisation, err)
 	}
 	return c, nil
 }
@@ -264,6 +268,10 @@ func (d *Desk) Profile(id int64) store.Profile {
 	}
 	return p
 }
+
+// Organisation is the organisation's name as the admin set it ("": unset,
+// the relay's --org applies).
+func (d *Desk) Organisation() string { return d.c().org }
 
 // Categories and Priorities are the organisation's lists.
 func (d *Desk) Categories() []string { return slices.Clone(d.c().categories) }

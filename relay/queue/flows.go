@@ -22,6 +22,15 @@ import (
 // decision is relay/desk's; this file carries them out on the live
 // sessions, records them and tells whom they concern.
 
+// Organisation is the name end users see: the admin's setting, else the
+// relay's configured one.
+func (m *Manager) Organisation() string {
+	if o := m.desk.Organisation(); o != "" {
+		return o
+	}
+	return m.cfg.Organisation
+}
+
 // refused audits a refused action and returns err unchanged.
 func (m *Manager) refused(ctx context.Context, t *Tech, action, sessionID string, err error) error {
 	m.audit(ctx, "desk.refused", t.User.Name, t.IP, sessionID, map[string]string{"action": action, "reason": err.Error()})

@@ -730,3 +730,29 @@ func TestActiveSessionTransferredToAChannel(t *testing.T) {
 		t.Fatalf("control after the new owner joined: %+v", cc)
 	}
 }
+
+// The organisation name the admin sets applies to the next consent
+// question without a restart; unset, the relay's own applies.
+func TestOrganisationSettingApplies(t *testing.T) {
+	f, techs := newDeskFixture(t, proto.AssignOff, "tina")
+	f.cfg.Organisation = "From the flag"
+	f.restart()
+	if got := f.m.Organisation(); got != "From the flag" {
+		t.Fatalf("unset: %q", got)
+	}
+	if err := f.st.SetSetting(f.ctx, store.SettingOrganisation, "Acme IT"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.desk.Refresh(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	a, id := f.request(techs[0], "")
+	if _, err := f.m.Connect(f.ctx, techs[0], proto.Connect{SessionID: id}, noStage); err != nil {
+		t.Fatal(err)
+	}
+	var req proto.ConsentRequest
+	a.Conn.(*fakeConn).last(proto.TypeConsentRequest, &req)
+	if req.Organisation != "Acme IT" {
+		t.Fatalf("the consent question names %q", req.Organisation)
+	}
+}

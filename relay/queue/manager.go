@@ -1027,7 +1027,7 @@ func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, 
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
 	defer cancel()
 	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
-		SessionID: id, Technician: t.User.Name, Organisation: m.cfg.Organisation, PeerID: t.User.ID,
+		SessionID: id, Technician: t.User.Name, Organisation: m.Organisation(), PeerID: t.User.ID,
 		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest && !supervisor, Supervisor: supervisor,
 	})
 	var ans proto.ConsentAnswer

@@ -141,6 +141,15 @@ func New(st store.Store, q *queue.Manager, cfg Config) *Server {
 	}
 }
 
+// organisation is the name sent in Welcome: the queue's (the admin's
+// setting, else the relay's), or the configured one without a queue.
+func (s *Server) organisation() string {
+	if s.q != nil {
+		return s.q.Organisation()
+	}
+	return s.cfg.Organisation
+}
+
 // Serve accepts connections from ln until ctx ends, then closes every
 // connection with ErrShuttingDown (clients reconnect by themselves) and waits
 // up to grace for their goroutines. The listener's transport ends when the
@@ -346,7 +355,7 @@ func (c *client) hello(id uint64, h *proto.Hello) {
 	c.r = h.Role
 	name, _ := proto.Truncate(h.Client, proto.MaxClientName) // attacker-chosen, on every log line
 	c.log = c.log.With("role", h.Role, "client", name)
-	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.cfg.Organisation, ServerTime: c.srv.cfg.Now()})
+	c.peer.Reply(id, proto.TypeWelcome, &proto.Welcome{Version: proto.Version, Organisation: c.srv.organisation(), ServerTime: c.srv.cfg.Now()})
 }
 
 // answer replies to request id with t and body, or with err. A message

@@ -26,9 +26,12 @@ import (
 type Config struct {
 	Store        store.Store
 	Organisation string
-	PublicHost   string // host clients use (for download names)
-	PublicPort   int
-	Fingerprint  string // sha256:<hex> of the relay's key, shown for comparison
+	// OrganisationName, if set, gives the name to show now (the admin
+	// may change it while the relay runs); Organisation is the fallback.
+	OrganisationName func() string
+	PublicHost       string // host clients use (for download names)
+	PublicPort       int
+	Fingerprint      string // sha256:<hex> of the relay's key, shown for comparison
 	// Downloads holds the SOS binaries: sos-<goos>-<goarch>[.exe].
 	Downloads string
 	// HSTS sends Strict-Transport-Security: only with a certificate that
@@ -152,6 +155,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, d p
 	}
 	d.Fingerprint = h.cfg.Fingerprint
 	d.Org = h.cfg.Organisation
+	if h.cfg.OrganisationName != nil {
+		d.Org = h.cfg.OrganisationName()
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Language", lang)
 	w.WriteHeader(status)
