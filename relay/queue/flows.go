@@ -52,7 +52,7 @@ func checkTicket(tk proto.Ticket) (proto.Ticket, error) {
 	return tk, nil
 }
 
-// live finds a live session t may see. Callers hold m.mu.
+// liveFor finds a live session t may see. Callers hold m.mu.
 func (m *Manager) liveFor(t *Tech, id string) (*live, error) {
 	l := m.sessions[id]
 	if l == nil || !m.visible(t.User, l) {

@@ -756,3 +756,51 @@ func TestOrganisationSettingApplies(t *testing.T) {
 		t.Fatalf("the consent question names %q", req.Organisation)
 	}
 }
+
+// SOS Call: an app registering with a channel's token enters the
+// channel's queue Ready with what its end user filled in, checked against
+// the channel's intake form.
+func TestSOSCallRegistersARequest(t *testing.T) {
+	f, techs := newDeskFixture(t, proto.AssignOff, "tina")
+	f.mac.SOSCall, f.mac.SOSToken = true, "calltoken"
+	f.mac.Form = proto.IntakeForm{Name: proto.FieldRequired, Problem: proto.FieldRequired, Category: proto.FieldOptional}
+	if err := f.st.UpdateChannel(f.ctx, &f.mac); err != nil {
+		t.Fatal(err)
+	}
+	f.restart()
+	f.m.Subscribe(techs[0], false)
+	reg := func(tok string, in *proto.Intake) (proto.AgentRegistered, error) {
+		return f.m.RegisterAgent(f.ctx, f.agent(yes()), proto.AgentRegister{ChannelToken: tok, Intake: in, Language: "de-CH"})
+	}
+	if _, err := reg("wrong", &proto.Intake{Name: "Ann", Problem: "x"}); proto.CodeOf(err) != proto.ErrLinkUnknown {
+		t.Fatalf("an unknown token: %v", err)
+	}
+	if _, err := reg("calltoken", &proto.Intake{Name: "Ann"}); err == nil || err.Error() != "Please describe your problem." {
+		t.Fatalf("a missing required field: %v", err)
+	}
+	if _, err := reg("calltoken", &proto.Intake{Name: "Ann", Problem: "x", Category: "plumbing"}); proto.CodeOf(err) != proto.ErrBadRequest {
+		t.Fatalf("an unknown category: %v", err)
+	}
+	r, err := reg("calltoken", &proto.Intake{Name: " Ann ", Problem: "The printer\nis jammed", Category: "hardware", Priority: "critical"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.session(r.SessionID)
+	if s.Kind != proto.KindCall || s.Status != proto.StatusReady || s.ChannelID != f.mac.ID || s.CustomerName != "Ann" ||
+		s.Problem != "The printer\nis jammed" || s.Category != "hardware" || s.Priority != "" || s.Language != "de-CH" || s.Code != "" {
+		t.Fatalf("the request: %+v", s)
+	}
+	var u proto.QueueUpdate
+	if !techs[0].Conn.(*fakeConn).last(proto.TypeQueueUpdate, &u) || u.Session.ID != r.SessionID || u.Session.Problem == "" {
+		t.Fatalf("tina was not offered the call: %+v", u.Session)
+	}
+	// SOS Call off: the token no longer works.
+	f.mac.SOSCall = false
+	if err := f.st.UpdateChannel(f.ctx, &f.mac); err != nil {
+		t.Fatal(err)
+	}
+	f.m.desk.Reload(f.ctx)
+	if _, err := reg("calltoken", &proto.Intake{Name: "Ann", Problem: "x"}); proto.CodeOf(err) != proto.ErrLinkUnknown {
+		t.Fatalf("SOS Call off: %v", err)
+	}
+}
