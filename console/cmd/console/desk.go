@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -420,9 +419,7 @@ func cmdHistory(ctx context.Context, args []string) int {
 		all.Next = ""
 	}
 	if o.asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(all)
+		printJSON(os.Stdout, all)
 		return 0
 	}
 	printHistory(os.Stdout, all.Sessions)
@@ -566,7 +563,13 @@ func listFlags(name string, args []string) (asJSON bool, code int) {
 }
 
 func cmdChannels(ctx context.Context, args []string) int {
-	asJSON, code := listFlags("channels", args)
+	return cmdDirectory(ctx, args, "channels", func(w io.Writer, d proto.Directory, asJSON bool) { printChannels(w, d.Channels, asJSON) })
+}
+
+// cmdDirectory prints one list of the relay's directory (console channels,
+// console technicians).
+func cmdDirectory(ctx context.Context, args []string, name string, print func(io.Writer, proto.Directory, bool)) int {
+	asJSON, code := listFlags(name, args)
 	if code != 0 {
 		return code
 	}
@@ -579,7 +582,7 @@ func cmdChannels(ctx context.Context, args []string) int {
 	if err != nil {
 		return fail(err, l.Relay)
 	}
-	printChannels(os.Stdout, d.Channels, asJSON)
+	print(os.Stdout, d, asJSON)
 	return 0
 }
 
@@ -588,9 +591,7 @@ func printChannels(w io.Writer, chs []proto.ChannelInfo, asJSON bool) {
 		if chs == nil {
 			chs = []proto.ChannelInfo{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(chs)
+		printJSON(w, chs)
 		return
 	}
 	if len(chs) == 0 {
@@ -621,21 +622,7 @@ func printChannels(w io.Writer, chs []proto.ChannelInfo, asJSON bool) {
 }
 
 func cmdTechnicians(ctx context.Context, args []string) int {
-	asJSON, code := listFlags("technicians", args)
-	if code != 0 {
-		return code
-	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	d, err := c.Directory(ctx)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	printTechnicians(os.Stdout, d.Technicians, asJSON)
-	return 0
+	return cmdDirectory(ctx, args, "technicians", func(w io.Writer, d proto.Directory, asJSON bool) { printTechnicians(w, d.Technicians, asJSON) })
 }
 
 func printTechnicians(w io.Writer, ts []proto.TechnicianInfo, asJSON bool) {
@@ -643,9 +630,7 @@ func printTechnicians(w io.Writer, ts []proto.TechnicianInfo, asJSON bool) {
 		if ts == nil {
 			ts = []proto.TechnicianInfo{}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(ts)
+		printJSON(w, ts)
 		return
 	}
 	tw := tabwriter.NewWriter(cleanWriter{w}, 0, 4, 2, ' ', 0)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -54,9 +53,7 @@ func cmdSession(ctx context.Context, args []string) int {
 		return fail(err, l.Relay)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(d)
+		printJSON(os.Stdout, d)
 		return 0
 	}
 	printDetails(os.Stdout, d)

@@ -291,11 +291,16 @@ func describe(s proto.SessionInfo) string {
 	return strings.Join(parts, ", ")
 }
 
+// printJSON writes v as indented JSON, as every --json output is.
+func printJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
 func printQueue(w io.Writer, ss []proto.SessionInfo, asJSON bool) {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(ss)
+		printJSON(w, ss)
 		return
 	}
 	if len(ss) == 0 {
