@@ -36,14 +36,16 @@ test: deps build
 	RELAYDESK_E2E_RACE=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 # End-to-end figures, printed as tables and written as JSON: the control
-# plane (bench.json) and remote view and control on Xvfb (bench-screen.json).
+# plane (bench.json), remote view and control on Xvfb (bench-screen.json)
+# and the console window keeping up with 1080p at 30 fps (bench-console.json).
 bench: deps build
 	$(GO) run ./relay/cmd/relaybench -out bench.json
 	$(GO) run ./agent/cmd/screenbench -bin $(BIN) -out bench-screen.json
+	$(GO) run ./console/cmd/consolebench -bin $(BIN) -runs 3 -out bench-console.json
 
 # Run every fuzz target for a short while.
 fuzz:
 	./installers/fuzz.sh 20s
 
 clean:
-	rm -rf $(BIN) bench.json bench-screen.json
+	rm -rf $(BIN) bench.json bench-screen.json bench-console.json

@@ -697,3 +697,16 @@ func (c *Console) Shutdown() {
 	}
 	c.wg.Wait()
 }
+
+// FrameCounts adds up, over the open session tabs, the frames handed to
+// their screens and the distinct frames painted (see viewer.Screen.Counts).
+// UI goroutine; console/cmd/consolebench reads it through the console's
+// test-only frame feeder.
+func (c *Console) FrameCounts() (received, painted int64) {
+	for _, t := range c.sessions {
+		r, p := t.screen.Counts()
+		received += r
+		painted += p
+	}
+	return received, painted
+}

@@ -39,6 +39,8 @@ type Screen struct {
 	back    *image.RGBA // filled by SetFrame
 	fresh   bool        // back holds a frame not shown yet
 	pending bool        // a swap is scheduled on the UI goroutine
+	seq     int64       // frames swapped to the front so far
+	drawn   int64       // the seq the renderer last drew
 
 	// UI goroutine only.
 	raster   *canvas.Raster
@@ -52,7 +54,7 @@ type Screen struct {
 	wheelAcc float32 // scroll not yet sent, in Fyne units
 	imgRect  fyne.Size
 
-	painted  atomic.Int64 // frames the renderer drew
+	painted  atomic.Int64 // distinct frames the renderer drew
 	received atomic.Int64 // frames given to SetFrame
 }
 
@@ -66,15 +68,21 @@ func NewScreen(in Input) *Screen {
 	return s
 }
 
-// generate hands the renderer the current frame; it runs when Fyne paints.
+// generate hands the renderer the current frame; it runs when Fyne paints
+// the raster. A frame counts as painted the first time it is drawn: drawing
+// it again (a relayout, a resize) does not count, and a frame replaced
+// before the renderer got to it never counts.
 func (s *Screen) generate(w, h int) image.Image {
 	s.mu.Lock()
 	img := s.front
+	if img != nil && s.drawn != s.seq {
+		s.drawn = s.seq
+		s.painted.Add(1)
+	}
 	s.mu.Unlock()
 	if img == nil {
 		return image.NewUniform(color.Black)
 	}
-	s.painted.Add(1)
 	return img
 }
 
@@ -107,6 +115,7 @@ func (s *Screen) swap() {
 	}
 	s.front, s.back = s.back, s.front
 	s.fresh = false
+	s.seq++
 	resized := s.front.Rect.Dx() != int(s.imgRect.Width) || s.front.Rect.Dy() != int(s.imgRect.Height)
 	if resized {
 		s.imgRect = fyne.NewSize(float32(s.front.Rect.Dx()), float32(s.front.Rect.Dy()))
@@ -135,7 +144,9 @@ func (s *Screen) Frame() *image.RGBA {
 	return img
 }
 
-// Counts returns how many frames were received and how many painted.
+// Counts returns how many frames were received (SetFrame) and how many
+// distinct frames the renderer painted; received minus painted were
+// replaced by newer ones before they could be shown.
 func (s *Screen) Counts() (received, painted int64) {
 	return s.received.Load(), s.painted.Load()
 }

@@ -135,6 +135,35 @@ func TestFramesAreShownScaledOrOneToOne(t *testing.T) {
 	}
 }
 
+func TestPaintedCountsEachFrameDrawnOnce(t *testing.T) {
+	s, _, w := newScreen(t)
+	paint := func() int64 {
+		w.Canvas().Capture() // the test driver paints the raster on capture
+		_, painted := s.Counts()
+		return painted
+	}
+	if n := paint(); n != 1 {
+		t.Fatalf("after the first frame was drawn: %d painted, want 1", n)
+	}
+	if n := paint(); n != 1 {
+		t.Fatalf("drawing the same frame again counted: %d painted, want 1", n)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 200, 100))
+	s.SetFrame(img)
+	if n := paint(); n != 2 {
+		t.Fatalf("after a second frame was drawn: %d painted, want 2", n)
+	}
+	for range 3 { // faster than the renderer: only the last one is drawn
+		s.SetFrame(img)
+	}
+	if n := paint(); n != 3 {
+		t.Fatalf("after three frames and one paint: %d painted, want 3", n)
+	}
+	if rec, _ := s.Counts(); rec != 5 {
+		t.Fatalf("received %d frames, want 5", rec)
+	}
+}
+
 func TestKeysym(t *testing.T) {
 	for k, want := range map[fyne.KeyName]string{
 		fyne.KeyReturn: "Return", fyne.KeyA: "a", fyne.Key1: "1", fyne.KeySlash: "/", desktop.KeySuperLeft: "Super_L",

@@ -84,6 +84,9 @@ func dataDir() string {
 
 // cmdGUI runs the desktop console, optionally straight into a session.
 func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
+	if spec := os.Getenv(benchFeedEnv); spec != "" {
+		return runBenchFeed(spec) // test only: see benchFeedEnv
+	}
 	fs := flag.NewFlagSet("console", flag.ContinueOnError)
 	code := fs.String("connect", "", "open straight into the session with this `code` (a sosconsole:// link asks first)")
 	sessionID := fs.String("session", "", "open straight into the Ready session with this `ID`")
