@@ -131,6 +131,9 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s, false
 }
 
+// ValidToken reports whether tok can be a link's or channel page's token.
+func ValidToken(tok string) bool { return len(tok) >= 22 && tokenRe.FindString(tok) == tok }
+
 // indexFold is strings.Index ignoring ASCII case, in byte offsets of s.
 func indexFold(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
