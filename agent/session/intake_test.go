@@ -107,7 +107,11 @@ func (u *formUI) Status(s string) {
 	default:
 	}
 }
-func (u *formUI) Waiting(tech string) { u.mu.Lock(); u.waiting = append(u.waiting, tech); u.mu.Unlock() }
+func (u *formUI) Waiting(tech string) {
+	u.mu.Lock()
+	u.waiting = append(u.waiting, tech)
+	u.mu.Unlock()
+}
 func (*formUI) Code(string, time.Time) {}
 func (*formUI) Consent(context.Context, proto.ConsentRequest, string) proto.Grant {
 	return nil
