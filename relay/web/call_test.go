@@ -2,6 +2,8 @@ package web
 
 import (
 	"html"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,6 +71,13 @@ func TestCallPage(t *testing.T) {
 	// A Windows visitor gets the Windows app (this server has it).
 	if _, body := f.get(t, "/c/"+tok, winUA, ""); !strings.Contains(body, `id="download" href="/c/`+tok+`/download/sos-windows-amd64.exe"`) {
 		t.Error("no Windows download for a Windows visitor")
+	}
+	// Without a Windows build, a Windows visitor hears it is not available
+	// here yet, and sees the other systems.
+	os.Remove(filepath.Join(f.h.cfg.Downloads, "sos-windows-amd64.exe"))
+	_, body = f.get(t, "/c/"+tok, winUA, "")
+	if !strings.Contains(body, "The support app for Windows is not available on this server yet.") || downloadHref.MatchString(body) || !strings.Contains(body, `href="/c/`+tok+`/download/sos-linux-amd64"`) {
+		t.Errorf("Windows visitor without a Windows build: %s", body)
 	}
 }
 
