@@ -190,6 +190,10 @@ func New(cfg Config) (_ *Relay, err error) {
 	mux.Handle("/", web.New(web.Config{
 		Store: r.st, Organisation: cfg.Organisation, OrganisationName: r.q.Organisation, PublicHost: pubHost, PublicPort: pubPort,
 		Fingerprint: r.fp, Downloads: cfg.Downloads, Now: cfg.Now, Logger: log, HSTS: cfg.CertFile != "",
+		Channel: func(tok string) (string, string, bool) {
+			ch, ok := r.desk.ChannelBySOSToken(tok)
+			return ch.Name, ch.Description, ok
+		},
 	}))
 	r.https = web.NewServer(mux, &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12}, log)
 	r.httpsLn = web.LimitListener(r.tcp.HTTPS(), web.MaxConns, web.MaxConnsPerSource, log)

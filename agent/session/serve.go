@@ -66,7 +66,7 @@ func (a *Agent) Serve(ctx context.Context, p Prompter) error {
 				ask = err.Error()
 				continue
 			}
-			a.SetTarget(t.Addr(), t.Fingerprint, t.Token)
+			a.SetTarget(t)
 			ask = ""
 		}
 		if err := a.CheckRelay(ctx, p.ConfirmRelay); err != nil {
@@ -112,6 +112,8 @@ func (a *Agent) Explain(err error) string {
 		return err.Error()
 	case errors.Is(err, ErrNotConfirmed):
 		return fmt.Sprintf("You chose not to connect to the support server %s.", a.relayHost())
+	case errors.Is(err, ErrNoIntake):
+		return "You did not fill in the form, so your request was not sent."
 	case errors.Is(err, ErrGaveUp):
 		return fmt.Sprintf("The support server at %s cannot be reached. Check that this computer is connected to the internet, then try again.", relay)
 	}
@@ -145,13 +147,13 @@ func (a *Agent) CheckRelay(ctx context.Context, confirm func(ctx context.Context
 	return nil
 }
 
-// SetTarget points the agent at another relay or link, for a session not
-// started yet (the connection details the end user gave).
-func (a *Agent) SetTarget(relay, fingerprint, linkToken string) {
+// SetTarget points the agent at another relay, link or SOS Call page, for
+// a session not started yet (the connection details the end user gave).
+func (a *Agent) SetTarget(t download.Target) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.cfg.Relay, a.cfg.Fingerprint, a.cfg.LinkToken = relay, fingerprint, linkToken
-	a.sessionID, a.resumeKey, a.ended = "", "", nil
+	a.cfg.Relay, a.cfg.Fingerprint, a.cfg.LinkToken, a.cfg.ChannelToken = t.Addr(), t.Fingerprint, t.Token, t.Channel
+	a.sessionID, a.resumeKey, a.ended, a.channel = "", "", nil, ""
 	clear(a.granted) // another session: earlier grants do not carry over
 	clear(a.guests)
 	a.controller = 0

@@ -1,5 +1,6 @@
 // Package session runs the SOS app's side of a support session: it connects
-// to the relay, registers (attended code, support link, or resume), asks the
+// to the relay, registers (attended code, support link, SOS Call to a
+// channel's queue, or resume), asks the
 // end user for consent through a UI, carries the chat, keeps the session
 // through dropped connections and relay restarts, ends it when either side
 // asks, and sends the end user's rating afterwards. Serve adds what a
@@ -47,7 +48,14 @@ type UI interface {
 type Config struct {
 	Relay       string // host:port
 	Fingerprint string // sha256:<hex> of the relay's key
-	LinkToken   string // empty: attended code
+	LinkToken   string // empty: attended code (or an SOS Call)
+	// ChannelToken is an SOS Call channel page's token: the app asks the
+	// end user for their name and problem (a UI that implements IntakeUI)
+	// and registers the request in the channel's queue.
+	ChannelToken string
+	// Language is the end user's language from the OS locale ("de-CH"),
+	// sent with every registration.
+	Language string
 	// Pin is the relay a release build may use (download.ParsePin of the
 	// build-time values); the zero Pin (dev build) allows any, after asking.
 	Pin download.Pin
@@ -115,6 +123,12 @@ type Agent struct {
 	controller int64
 	// confirmed is the relay address the end user confirmed (dev builds).
 	confirmed string
+	// intake is what the end user entered in the SOS Call form;
+	// intakeAsked says it was asked; channel names the queue the request
+	// waits in (from the relay).
+	intake      proto.Intake
+	intakeAsked bool
+	channel     string
 }
 
 // New returns an Agent for cfg.
@@ -150,7 +164,7 @@ func permanent(err error) bool {
 		}
 		return true
 	}
-	return errors.Is(err, transport.ErrFingerprintMismatch) || errors.Is(err, transport.ErrBadFingerprint)
+	return errors.Is(err, ErrNoIntake) || errors.Is(err, transport.ErrFingerprintMismatch) || errors.Is(err, transport.ErrBadFingerprint)
 }
 
 // Run keeps the session until it ends. It returns nil when the session ended
@@ -158,6 +172,9 @@ func permanent(err error) bool {
 // ctx's error after ending the session itself when ctx is cancelled (the end
 // user quit).
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.askIntake(ctx, ""); err != nil {
+		return err
+	}
 	backoff := a.cfg.MinBackoff
 	var lostSince time.Time
 	for {
@@ -172,6 +189,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			return ctx.Err()
 		case ended != nil:
 			return nil
+		case a.formRefused(err):
+			// The relay's sentence says what the form lacks: ask again
+			// and register on a new connection at once.
+			if err := a.askIntake(ctx, a.Explain(err)); err != nil {
+				return err
+			}
+			backoff, lostSince = a.cfg.MinBackoff, time.Time{}
+			continue
 		case permanent(err):
 			return err
 		}
@@ -250,9 +275,15 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 		return err
 	}
 	a.mu.Lock()
-	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device}
+	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device, Language: a.cfg.Language}
 	if req.ResumeKey == "" {
-		req.LinkToken = a.cfg.LinkToken
+		switch {
+		case a.cfg.LinkToken != "":
+			req.LinkToken = a.cfg.LinkToken
+		case a.cfg.ChannelToken != "":
+			in := a.intake
+			req.ChannelToken, req.Intake = a.cfg.ChannelToken, &in
+		}
 	}
 	a.mu.Unlock()
 	var reg proto.AgentRegistered
@@ -263,6 +294,9 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 	a.sessionID = reg.SessionID
 	if reg.ResumeKey != "" {
 		a.resumeKey = reg.ResumeKey
+	}
+	if reg.Channel != "" {
+		a.channel = reg.Channel
 	}
 	a.mu.Unlock()
 	a.log.Info("registered", "session", reg.SessionID, "resumed", reg.Resumed, "status", reg.Status)
@@ -278,9 +312,15 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 
 // show tells the UI what the end user should see for this registration.
 func (a *Agent) show(reg proto.AgentRegistered) {
+	a.mu.Lock()
+	channel := a.channel
+	a.mu.Unlock()
 	switch {
 	case reg.Status == proto.StatusActive:
 		a.cfg.UI.Status("Connected.")
+	case channel != "" && reg.Code == "":
+		a.cfg.UI.Waiting("a technician")
+		a.cfg.UI.Status(QueuedSentence(channel))
 	case reg.Code != "":
 		a.cfg.UI.Code(reg.Code, reg.CodeExpiresAt)
 		a.cfg.UI.Status("Connected. Waiting for the technician to enter the code.")

@@ -142,6 +142,35 @@ func (t *Terminal) Consent(ctx context.Context, req proto.ConsentRequest, relayH
 	return nil
 }
 
+// Intake implements session.IntakeUI: one line each for the name and
+// the problem. After a refusal it shows the relay's sentence first, and
+// an empty line keeps the earlier answer.
+func (t *Terminal) Intake(ctx context.Context, refusal string, last proto.Intake) (proto.Intake, bool) {
+	if refusal != "" {
+		t.Say("%s", refusal)
+	}
+	var in proto.Intake
+	for _, f := range []struct {
+		prompt string
+		last   string
+		value  *string
+	}{{"Your name:", last.Name, &in.Name}, {"Describe your problem:", last.Problem, &in.Problem}} {
+		prompt := f.prompt
+		if f.last != "" {
+			prompt = strings.TrimSuffix(prompt, ":") + " (press Enter to keep \"" + f.last + "\"):"
+		}
+		line, ok := t.ask(ctx, prompt)
+		if !ok {
+			return proto.Intake{}, false
+		}
+		*f.value = strings.TrimSpace(line)
+		if *f.value == "" {
+			*f.value = f.last
+		}
+	}
+	return in, true
+}
+
 // ConfirmRelay asks whether to connect to the support server at host (a
 // dev build asks once before connecting); only y or yes connect.
 func (t *Terminal) ConfirmRelay(ctx context.Context, host string) bool {
@@ -231,3 +260,5 @@ func (t *Terminal) Rate(ctx context.Context, send func(stars int, comment string
 		return
 	}
 }
+
+var _ session.IntakeUI = (*Terminal)(nil)

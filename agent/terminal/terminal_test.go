@@ -212,3 +212,43 @@ func TestConfirmRelayInTheTerminal(t *testing.T) {
 		t.Fatalf("answers went to the chat: %q", chat.got)
 	}
 }
+
+// TestIntakeInTheTerminal: one line each for the name and the problem;
+// after a refusal the relay's sentence comes first and Enter keeps the
+// earlier answer; the end of input gives up.
+func TestIntakeInTheTerminal(t *testing.T) {
+	term, in, out, chat := newTerm(t)
+	type answer struct {
+		in proto.Intake
+		ok bool
+	}
+	got := make(chan answer, 1)
+	go func() { i, ok := term.Intake(context.Background(), "", proto.Intake{}); got <- answer{i, ok} }()
+	out.waitFor(t, "Your name:")
+	io.WriteString(in, "  Ann Example \n")
+	out.waitFor(t, "Describe your problem:")
+	io.WriteString(in, "\n")
+	if a := <-got; !a.ok || a.in != (proto.Intake{Name: "Ann Example"}) {
+		t.Fatalf("first answer %+v", a)
+	}
+	go func() {
+		i, ok := term.Intake(context.Background(), "Please describe your problem.", proto.Intake{Name: "Ann Example"})
+		got <- answer{i, ok}
+	}()
+	out.waitFor(t, "Please describe your problem.\nYour name (press Enter to keep \"Ann Example\"):")
+	io.WriteString(in, "\n")
+	out.waitForN(t, "Describe your problem:", 2)
+	io.WriteString(in, "The printer jams.\n")
+	if a := <-got; !a.ok || a.in != (proto.Intake{Name: "Ann Example", Problem: "The printer jams."}) {
+		t.Fatalf("second answer %+v", a)
+	}
+	if len(chat.ch) != 0 {
+		t.Fatal("an answer went to the chat")
+	}
+	go func() { i, ok := term.Intake(context.Background(), "", proto.Intake{}); got <- answer{i, ok} }()
+	out.waitForN(t, "Your name:", 2)
+	in.Close()
+	if a := <-got; a.ok {
+		t.Fatalf("answered after the input ended: %+v", a)
+	}
+}

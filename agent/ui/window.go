@@ -64,6 +64,7 @@ type Window struct {
 	rating ratingPanel
 	prompt connectPrompt
 	relay  relayConfirm
+	form   intakeForm
 
 	mu          sync.Mutex
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
@@ -73,7 +74,7 @@ type Window struct {
 	rawCode     string
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
-	shown       string // the question on screen: "consent", "connect", "problem" or ""
+	shown       string // the question on screen: "consent", "connect", "intake", "problem" or ""
 }
 
 // New builds the window on app.
@@ -119,6 +120,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.rating.build(w)
 	w.prompt.build(w)
 	w.relay.build(w)
+	w.form.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -133,7 +135,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

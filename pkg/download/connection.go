@@ -15,6 +15,7 @@ import (
 // reaches the server); the app takes everything it needs from it:
 //
 //	https://<host>:<port>/s/<token>#sha256:<hex>
+//	https://<host>:<port>/c/<channel token>#sha256:<hex>   (SOS Call)
 //	https://<host>:<port>/sos#sha256:<hex>
 
 // Connection errors.
@@ -28,8 +29,11 @@ var (
 // ConnectionLine is the line the download pages show for t.
 func ConnectionLine(t Target) string {
 	path := "/sos"
-	if t.Token != "" {
+	switch {
+	case t.Token != "":
 		path = "/s/" + t.Token
+	case t.Channel != "":
+		path = "/c/" + t.Channel
 	}
 	return "https://" + t.Addr() + path + "#" + t.Fingerprint
 }
@@ -60,6 +64,10 @@ func ParseConnection(s string) (Target, error) {
 	}
 	if tok, ok := strings.CutPrefix(u.Path, "/s/"); ok {
 		if t.Token = tokenRe.FindString(tok); t.Token != tok {
+			return Target{}, ErrNotConnection
+		}
+	} else if tok, ok := strings.CutPrefix(u.Path, "/c/"); ok {
+		if t.Channel = tokenRe.FindString(tok); t.Channel != tok {
 			return Target{}, ErrNotConnection
 		}
 	} else if u.Path != "/sos" && u.Path != "/" && u.Path != "" {

@@ -1,6 +1,6 @@
 // Package download names the SOS app's downloads so that the file name
 // carries the relay's address, its key fingerprint and a support link's
-// token: running the download needs no typing and no change to the
+// token (or an SOS Call channel page's token): running the download needs no typing and no change to the
 // (signed) binary.
 package download
 
@@ -15,7 +15,11 @@ import (
 // The name's form:
 //
 //	RelayDesk-SOS__<host>__<port>__<fingerprint hex>[__<link token>][.exe]
+//	RelayDesk-SOS__<host>__<port>__<fingerprint hex>__call+<channel token>[.exe]
 //
+// The "call+" marker tells a channel token from a link token: "+" is no
+// base64url character, so no link token starts with it. Names without it
+// read as before.
 // Browsers may add " (1)" and the like; ParseFileName ignores that.
 const namePrefix = "RelayDesk-SOS__"
 
@@ -24,8 +28,14 @@ type Target struct {
 	Host        string
 	Port        int
 	Fingerprint string // sha256:<hex>
-	Token       string // empty: attended code
+	Token       string // a support link's token; empty: attended code (or Channel)
+	// Channel is an SOS Call channel page's token (/c/<token>); never set
+	// together with Token.
+	Channel string
 }
+
+// callMarker starts the last part of a download name for an SOS Call.
+const callMarker = "call+"
 
 // Addr is host:port.
 func (t Target) Addr() string { return joinHostPort(t.Host, t.Port) }
@@ -50,8 +60,11 @@ func FileName(t Target, goos string) string {
 	fp := strings.TrimPrefix(t.Fingerprint, "sha256:")
 	host := strings.ReplaceAll(t.Host, ":", "-") // IPv6 colons are not allowed in Windows names
 	n := namePrefix + host + "__" + strconv.Itoa(t.Port) + "__" + fp
-	if t.Token != "" {
+	switch {
+	case t.Token != "":
 		n += "__" + t.Token
+	case t.Channel != "":
+		n += "__" + callMarker + t.Channel
 	}
 	if goos == "windows" {
 		n += ".exe"
@@ -92,7 +105,8 @@ func ParseFileName(path string) (Target, error) {
 	}
 	t := Target{Host: host, Port: port, Fingerprint: "sha256:" + strings.ToLower(fp)}
 	if len(parts) == 4 {
-		tok := tokenRe.FindString(parts[3])
+		rest, call := cutPrefixFold(parts[3], callMarker)
+		tok := tokenRe.FindString(rest)
 		// "<token>-1": a rename's counter glued to a relay token.
 		if len(tok) > TokenLen && renameCountRe.MatchString(tok[TokenLen:]) {
 			tok = tok[:TokenLen]
@@ -100,10 +114,25 @@ func ParseFileName(path string) (Target, error) {
 		if tok == "" {
 			return Target{}, ErrNoTarget
 		}
-		t.Token = tok
+		if call {
+			t.Channel = tok
+		} else {
+			t.Token = tok
+		}
 	}
 	return t, nil
 }
+
+// cutPrefixFold is strings.CutPrefix ignoring ASCII case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
+
+// ValidToken reports whether tok can be a link's or channel page's token.
+func ValidToken(tok string) bool { return len(tok) >= 22 && tokenRe.FindString(tok) == tok }
 
 // indexFold is strings.Index ignoring ASCII case, in byte offsets of s.
 func indexFold(s, sub string) int {

@@ -10,12 +10,13 @@ func FuzzParseFileName(f *testing.F) {
 	f.Add(FileName(Target{Host: "relay.example.com", Port: 4433, Fingerprint: "sha256:" + strings.Repeat("ab", 32), Token: "abcdefghijklmnopqrstuv_-0123"}, "windows"))
 	f.Add("RelayDesk-SOS__1.2.3.4__1__" + strings.Repeat("0", 64))
 	f.Add("setup.exe")
+	f.Add(FileName(Target{Host: "relay.example.com", Port: 4433, Fingerprint: "sha256:" + strings.Repeat("ab", 32), Channel: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"}, "linux"))
 	f.Fuzz(func(t *testing.T, name string) {
 		tg, err := ParseFileName(name)
 		if err != nil {
 			return
 		}
-		if tg.Port < 1 || tg.Port > 65535 || len(tg.Fingerprint) != 7+64 {
+		if tg.Port < 1 || tg.Port > 65535 || len(tg.Fingerprint) != 7+64 || (tg.Token != "" && tg.Channel != "") {
 			t.Fatalf("%q parsed to %+v", name, tg)
 		}
 	})
@@ -27,6 +28,8 @@ func TestFileNameRoundTrip(t *testing.T) {
 		{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
 		{Host: "127.0.0.1", Port: 443, Fingerprint: fp},
 		{Host: "2001:db8::1", Port: 4433, Fingerprint: fp, Token: "x__y_zzzzzzzzzzzzzzzzzzzzzzzzz"},
+		{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Channel: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
+		{Host: "2001:db8::1", Port: 443, Fingerprint: fp, Channel: "call_zzzzzzzzzzzzzzzzzzzzzzzzz-1"},
 	} {
 		for _, goos := range []string{"linux", "windows"} {
 			name := FileName(tg, goos)
@@ -55,8 +58,9 @@ func TestBrowserRenames(t *testing.T) {
 	}
 	link := Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: tok}
 	code := Target{Host: "10.0.0.5", Port: 443, Fingerprint: fp}
+	call := Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Channel: tok}
 	cases := map[string]Target{}
-	for _, tg := range []Target{link, code} {
+	for _, tg := range []Target{link, code, call} {
 		n := FileName(tg, "linux")
 		w := FileName(tg, "windows")
 		for _, v := range []string{
@@ -93,12 +97,54 @@ func TestBrowserRenames(t *testing.T) {
 	}
 }
 
+// TestChannelTokenIsNoLinkToken: the same token in a link's name and in
+// an SOS Call's name reads back as what it was; names made before SOS
+// Call (link and attended) read as before; a cut-off marker is refused.
+func TestChannelTokenIsNoLinkToken(t *testing.T) {
+	fp := "sha256:" + strings.Repeat("0f", 32)
+	tok := "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"
+	link := Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: tok}
+	call := Target{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Channel: tok}
+	if FileName(link, "linux") == FileName(call, "linux") {
+		t.Fatal("a link's and a channel's download have the same name")
+	}
+	want := map[string]Target{
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__" + tok:               link,
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__" + tok + " (1).exe":  link,
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__call+" + tok + "-1":   call,
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__CALL+" + tok + ".exe": call,
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32):                            {Host: "relay.example.com", Port: 4433, Fingerprint: fp},
+	}
+	for name, w := range want {
+		if got, err := ParseFileName(name); err != nil || got != w {
+			t.Errorf("%q: %+v %v, want %+v", name, got, err, w)
+		}
+	}
+	for _, bad := range []string{
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__call+",
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__call+short",
+		"RelayDesk-SOS__relay.example.com__4433__" + strings.Repeat("0f", 32) + "__call",
+	} {
+		if got, err := ParseFileName(bad); !errors.Is(err, ErrNoTarget) {
+			t.Errorf("%q accepted as %+v", bad, got)
+		}
+	}
+	line := ConnectionLine(call)
+	if line != "https://relay.example.com:4433/c/"+tok+"#"+fp {
+		t.Fatalf("connection line %q", line)
+	}
+	if got, err := ParseConnection(line); err != nil || got != call {
+		t.Fatalf("connection line back: %+v %v", got, err)
+	}
+}
+
 func TestConnectionLine(t *testing.T) {
 	fp := "sha256:" + strings.Repeat("ab", 32)
 	for _, tg := range []Target{
 		{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Token: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
 		{Host: "127.0.0.1", Port: 4433, Fingerprint: fp},
 		{Host: "2001:db8::1", Port: 443, Fingerprint: fp, Token: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
+		{Host: "relay.example.com", Port: 4433, Fingerprint: fp, Channel: "Ab-_cdefghijklmnopqrstuvwxyz0123456789ABCDE"},
 	} {
 		line := ConnectionLine(tg)
 		for _, v := range []string{line, "  " + line + "\n", `"` + line + `"`, "<" + line + ">"} {

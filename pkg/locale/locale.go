@@ -37,3 +37,53 @@ func Fix(getenv func(string) string, setenv func(string, string) error) {
 		setenv("LANGUAGE", "en")
 	}
 }
+
+// Tag is the end user's language as a BCP 47 tag from the locale that
+// decides messages (LC_ALL, else LC_MESSAGES, else LANG): "de_CH.UTF-8"
+// gives "de-CH", "nl_NL@euro" "nl-NL", "fr" "fr"; C, POSIX or nothing
+// give "".
+func Tag(getenv func(string) string) string {
+	loc := ""
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if loc = getenv(k); loc != "" {
+			break
+		}
+	}
+	loc, _, _ = strings.Cut(loc, ".")
+	loc, _, _ = strings.Cut(loc, "@")
+	if loc == "" || loc == "C" || loc == "POSIX" {
+		return ""
+	}
+	lang, region, _ := strings.Cut(loc, "_")
+	if !alpha(lang, 2, 3) || (region != "" && !alpha(region, 2, 3) && !digits(region, 3)) {
+		return ""
+	}
+	if region == "" {
+		return strings.ToLower(lang)
+	}
+	return strings.ToLower(lang) + "-" + strings.ToUpper(region)
+}
+
+func alpha(s string, lo, hi int) bool {
+	if len(s) < lo || len(s) > hi {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+func digits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

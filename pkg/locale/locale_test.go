@@ -26,3 +26,23 @@ func TestFix(t *testing.T) {
 		}
 	}
 }
+
+func TestTag(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LANG": "de_CH.UTF-8"}, "de-CH"},
+		{map[string]string{"LC_ALL": "nl_NL@euro", "LANG": "de_CH.UTF-8"}, "nl-NL"},
+		{map[string]string{"LC_MESSAGES": "fr", "LANG": "de_CH.UTF-8"}, "fr"},
+		{map[string]string{"LANG": "es_419.UTF-8"}, "es-419"},
+		{map[string]string{"LANG": "C.UTF-8"}, ""},
+		{map[string]string{"LANG": "POSIX"}, ""},
+		{map[string]string{"LANG": "x<script>"}, ""},
+		{map[string]string{}, ""},
+	} {
+		if got := Tag(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%v: %q, want %q", c.env, got, c.want)
+		}
+	}
+}

@@ -89,10 +89,20 @@
 //	  LinkCreate{Channel, Category, Priority, Ticket} -> a request in the channel's queue
 //	agent (SOS Call)
 //	  AgentRegister{ChannelToken, Intake, Language, Device} ->
-//	                                   <-   AgentRegistered{SessionID, ResumeKey, Status: Ready}
+//	                                   <-   AgentRegistered{SessionID, ResumeKey, Status: Ready, Channel}
 //	                                        the technicians of the channel get QueueUpdate (offer);
 //	                                        with auto-assign one gets Notice{assigned} and has a
 //	                                        minute to Connect before it moves on
+//	                                   <-   or Error{ErrBadRequest, "Please describe your problem."}
+//	                                        when the Intake does not fit the channel's form
+//	  The app does not learn the channel's form before it registers. It
+//	  asks the end user for a name and a problem (both optional on its
+//	  side), sends them, and on ErrBadRequest shows the relay's sentence,
+//	  asks again and registers again on a new connection: the relay alone
+//	  decides what the form requires. (Category and priority are not asked
+//	  by the app yet; a channel that requires them refuses every SOS Call.)
+//	  Language ("de-CH", from the OS locale) goes with every registration
+//	  (code, link, SOS Call); the relay keeps it for routing.
 //	technician
 //	  Pick{SessionID}                 ->    exactly one of several racing wins
 //	                                   <-   SessionReply{Session}, or Error{ErrTaken, "NAME already picked ..."};

@@ -145,6 +145,8 @@ type AgentRegistered struct {
 	Peers []Peer `cbor:"8,keyasint,omitempty"`
 	// ICE lists the relay's TURN servers with credentials for this session.
 	ICE []ICEServer `cbor:"9,keyasint,omitempty"`
+	// Channel names the channel whose queue an SOS Call request waits in.
+	Channel string `cbor:"10,keyasint,omitempty"`
 }
 
 // ICEServer is a STUN or TURN server for WebRTC, with credentials that are

@@ -22,7 +22,8 @@ import (
 // inProcessRelay runs a whole relay (relay.New, as `relay serve` builds
 // it) in this process on loopback sockets and real SQLite, until the test
 // ends.
-func inProcessRelay(t *testing.T) (addr, fp string, st store.Store) {
+// Each option may change the configuration before the relay starts.
+func inProcessRelay(t *testing.T, options ...func(*relayroot.Config)) (addr, fp string, st store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	udp, tcp := transporttest.ListenShared(t)
@@ -31,10 +32,14 @@ func inProcessRelay(t *testing.T) (addr, fp string, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := relayroot.New(relayroot.Config{
+	cfg := relayroot.Config{
 		Store: st, PacketConn: udp, Listener: tcp, Certificate: &cert,
 		TURN: relayroot.TURNConfig{AllowLoopback: true}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	r, err := relayroot.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

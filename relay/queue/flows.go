@@ -805,7 +805,7 @@ func (m *Manager) call(ctx context.Context, a *Agent, req proto.AgentRegister, d
 	m.audit(ctx, "call.registered", actorEndUser, a.IP, l.s.ID, map[string]string{"channel": ch.Name})
 	m.route(ctx, l)
 	m.announce(l)
-	return proto.AgentRegistered{SessionID: l.s.ID, ResumeKey: key, Status: l.s.Status}, nil
+	return proto.AgentRegistered{SessionID: l.s.ID, ResumeKey: key, Status: l.s.Status, Channel: ch.Name}, nil
 }
 
 // checkIntake cleans an SOS Call form and checks it against the channel's

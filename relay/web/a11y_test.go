@@ -25,10 +25,13 @@ import (
 func TestAccessibilityChecklist(t *testing.T) {
 	f := newFixture(t)
 	tok := f.link(t, proto.StatusWaiting)
+	call := f.channel("Service Desk", "Help with accounts & printers")
 	pages := map[string]string{}
 	for _, lang := range []string{"en", "de", "nl"} {
 		_, pages["link-"+lang] = f.get(t, "/s/"+tok+"?lang="+lang, winUA, "")
 		_, pages["sos-"+lang] = f.get(t, "/sos?lang="+lang, linuxUA, "")
+		_, pages["call-"+lang] = f.get(t, "/c/"+call+"?lang="+lang, linuxUA, "")
+		_, pages["call-unknown-"+lang] = f.get(t, "/c/unknown?lang="+lang, linuxUA, "")
 	}
 	_, pages["expired"] = f.get(t, "/s/"+f.link(t, proto.StatusExpired), winUA, "")
 	for name, body := range pages {
@@ -46,8 +49,18 @@ func TestAccessibilityChecklist(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(pages["expired"], `role="alert"`) {
-		t.Error("the expired-link message is not announced")
+	for _, name := range []string{"expired", "call-unknown-en", "call-unknown-de", "call-unknown-nl"} {
+		if !strings.Contains(pages[name], `role="alert"`) {
+			t.Errorf("%s: the problem is not announced", name)
+		}
+	}
+	// The SOS Call page's structure: one h1, the next steps as a heading
+	// and a list.
+	for _, lang := range []string{"en", "de", "nl"} {
+		body := pages["call-"+lang]
+		if strings.Count(body, "<h1>") != 1 || !strings.Contains(body, "<h2>"+catalog[lang].CallNext+"</h2>\n<ol>") {
+			t.Errorf("call-%s: headings or steps missing", lang)
+		}
 	}
 	// Contrast of every text/background pair the CSS uses.
 	for _, p := range [][2]string{

@@ -33,6 +33,13 @@ type texts struct {
 	LinkClosed  string
 	LinkUsed    string
 	Failure     string
+	// SOS Call page (/c/<token>).
+	CallTitle      string
+	CallIntro      string // %s channel, %s organisation
+	CallIntroNoOrg string // %s channel
+	CallNext       string // heading above CallSteps
+	CallSteps      []string
+	CallUnknown    string
 }
 
 var langOrder = []string{"en", "de", "nl"}
@@ -55,13 +62,24 @@ var catalog = map[string]texts{
 		NoApp:       "There is no support app for your device. Please use a Windows, macOS or Linux computer.",
 		NotHere:     "The support app for %s is not available on this server yet. Please tell your technician, or use another computer.",
 		Fingerprint: "Security check for your technician: this server's key is", Expires: "This link can be used until",
-		Connection:  "If the app asks for connection details (this can happen when the browser renamed the download), copy this line into it:",
-		Privacy:     "Nobody can see or control your computer until you click Allow.",
-		LinkUnknown: "This support link is not valid. Please check the address or ask your technician for a new link.",
-		LinkExpired: "This support link has expired. Please ask your technician for a new link.",
-		LinkClosed:  "The support session of this link has ended. If you still need help, please ask your technician for a new link.",
-		LinkUsed:    "This support link was already used on a computer. Please ask your technician for a new link.",
-		Failure:     "Something went wrong on the server. Please try again in a moment.",
+		Connection:     "If the app asks for connection details (this can happen when the browser renamed the download), copy this line into it:",
+		Privacy:        "Nobody can see or control your computer until you click Allow.",
+		LinkUnknown:    "This support link is not valid. Please check the address or ask your technician for a new link.",
+		LinkExpired:    "This support link has expired. Please ask your technician for a new link.",
+		LinkClosed:     "The support session of this link has ended. If you still need help, please ask your technician for a new link.",
+		LinkUsed:       "This support link was already used on a computer. Please ask your technician for a new link.",
+		Failure:        "Something went wrong on the server. Please try again in a moment.",
+		CallTitle:      "Ask for remote support",
+		CallIntro:      "Your request goes to %s at %s.",
+		CallIntroNoOrg: "Your request goes to %s.",
+		CallNext:       "What happens next",
+		CallSteps: []string{
+			"Download the support app below and open it. Nothing is installed.",
+			"The app asks for your name and a short description of your problem.",
+			"Your request then waits in the queue until a technician is free. Keep the app open.",
+			"When a technician wants to connect, you are asked first: you decide what they may do, and you can end the session at any time.",
+		},
+		CallUnknown: "This support page is not available. Ask your IT department for the current address.",
 	},
 	"de": {
 		LangName: "Deutsch", SkipLink: "Zum Hauptinhalt springen", LangLabel: "Sprache",
@@ -80,13 +98,24 @@ var catalog = map[string]texts{
 		NoApp:       "Für Ihr Gerät gibt es keine Support-App. Bitte verwenden Sie einen Windows-, macOS- oder Linux-Computer.",
 		NotHere:     "Die Support-App für %s ist auf diesem Server noch nicht verfügbar. Bitte sagen Sie es Ihrem Techniker oder verwenden Sie einen anderen Computer.",
 		Fingerprint: "Sicherheitsprüfung für Ihren Techniker: Der Schlüssel dieses Servers ist", Expires: "Dieser Link ist gültig bis",
-		Connection:  "Falls die App nach Verbindungsdaten fragt (das kann passieren, wenn der Browser die Datei umbenannt hat), kopieren Sie diese Zeile hinein:",
-		Privacy:     "Niemand kann Ihren Computer sehen oder bedienen, bevor Sie auf Zulassen klicken.",
-		LinkUnknown: "Dieser Support-Link ist ungültig. Bitte prüfen Sie die Adresse oder bitten Sie Ihren Techniker um einen neuen Link.",
-		LinkExpired: "Dieser Support-Link ist abgelaufen. Bitte bitten Sie Ihren Techniker um einen neuen Link.",
-		LinkClosed:  "Die Support-Sitzung dieses Links ist beendet. Wenn Sie weiter Hilfe brauchen, bitten Sie Ihren Techniker um einen neuen Link.",
-		LinkUsed:    "Dieser Support-Link wurde bereits auf einem Computer verwendet. Bitte bitten Sie Ihren Techniker um einen neuen Link.",
-		Failure:     "Auf dem Server ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.",
+		Connection:     "Falls die App nach Verbindungsdaten fragt (das kann passieren, wenn der Browser die Datei umbenannt hat), kopieren Sie diese Zeile hinein:",
+		Privacy:        "Niemand kann Ihren Computer sehen oder bedienen, bevor Sie auf Zulassen klicken.",
+		LinkUnknown:    "Dieser Support-Link ist ungültig. Bitte prüfen Sie die Adresse oder bitten Sie Ihren Techniker um einen neuen Link.",
+		LinkExpired:    "Dieser Support-Link ist abgelaufen. Bitte bitten Sie Ihren Techniker um einen neuen Link.",
+		LinkClosed:     "Die Support-Sitzung dieses Links ist beendet. Wenn Sie weiter Hilfe brauchen, bitten Sie Ihren Techniker um einen neuen Link.",
+		LinkUsed:       "Dieser Support-Link wurde bereits auf einem Computer verwendet. Bitte bitten Sie Ihren Techniker um einen neuen Link.",
+		Failure:        "Auf dem Server ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal.",
+		CallTitle:      "Fernwartung anfragen",
+		CallIntro:      "Ihre Anfrage geht an %s bei %s.",
+		CallIntroNoOrg: "Ihre Anfrage geht an %s.",
+		CallNext:       "So geht es weiter",
+		CallSteps: []string{
+			"Laden Sie unten die Support-App herunter und öffnen Sie sie. Es wird nichts installiert.",
+			"Die App fragt nach Ihrem Namen und einer kurzen Beschreibung Ihres Problems.",
+			"Ihre Anfrage wartet dann in der Warteschlange, bis ein Techniker frei ist. Lassen Sie die App geöffnet.",
+			"Wenn sich ein Techniker verbinden möchte, werden Sie zuerst gefragt: Sie entscheiden, was er tun darf, und können die Sitzung jederzeit beenden.",
+		},
+		CallUnknown: "Diese Support-Seite ist nicht verfügbar. Fragen Sie Ihre IT-Abteilung nach der aktuellen Adresse.",
 	},
 	"nl": {
 		LangName: "Nederlands", SkipLink: "Naar de hoofdinhoud", LangLabel: "Taal",
@@ -105,13 +134,24 @@ var catalog = map[string]texts{
 		NoApp:       "Er is geen support-app voor uw apparaat. Gebruik een Windows-, macOS- of Linux-computer.",
 		NotHere:     "De support-app voor %s is nog niet beschikbaar op deze server. Laat het uw medewerker weten of gebruik een andere computer.",
 		Fingerprint: "Veiligheidscontrole voor uw medewerker: de sleutel van deze server is", Expires: "Deze link is geldig tot",
-		Connection:  "Vraagt de app om verbindingsgegevens (dat kan gebeuren als de browser het bestand hernoemde), kopieer dan deze regel erin:",
-		Privacy:     "Niemand kan uw computer zien of bedienen voordat u op Toestaan klikt.",
-		LinkUnknown: "Deze supportlink is niet geldig. Controleer het adres of vraag uw medewerker om een nieuwe link.",
-		LinkExpired: "Deze supportlink is verlopen. Vraag uw medewerker om een nieuwe link.",
-		LinkClosed:  "De supportsessie van deze link is beëindigd. Hebt u nog hulp nodig, vraag uw medewerker dan om een nieuwe link.",
-		LinkUsed:    "Deze supportlink is al op een computer gebruikt. Vraag uw medewerker om een nieuwe link.",
-		Failure:     "Er ging iets mis op de server. Probeer het zo nog eens.",
+		Connection:     "Vraagt de app om verbindingsgegevens (dat kan gebeuren als de browser het bestand hernoemde), kopieer dan deze regel erin:",
+		Privacy:        "Niemand kan uw computer zien of bedienen voordat u op Toestaan klikt.",
+		LinkUnknown:    "Deze supportlink is niet geldig. Controleer het adres of vraag uw medewerker om een nieuwe link.",
+		LinkExpired:    "Deze supportlink is verlopen. Vraag uw medewerker om een nieuwe link.",
+		LinkClosed:     "De supportsessie van deze link is beëindigd. Hebt u nog hulp nodig, vraag uw medewerker dan om een nieuwe link.",
+		LinkUsed:       "Deze supportlink is al op een computer gebruikt. Vraag uw medewerker om een nieuwe link.",
+		Failure:        "Er ging iets mis op de server. Probeer het zo nog eens.",
+		CallTitle:      "Hulp op afstand aanvragen",
+		CallIntro:      "Uw aanvraag gaat naar %s bij %s.",
+		CallIntroNoOrg: "Uw aanvraag gaat naar %s.",
+		CallNext:       "Wat er nu gebeurt",
+		CallSteps: []string{
+			"Download hieronder de support-app en open die. Er wordt niets geïnstalleerd.",
+			"De app vraagt uw naam en een korte beschrijving van uw probleem.",
+			"Uw aanvraag wacht daarna in de wachtrij tot er een medewerker vrij is. Houd de app open.",
+			"Als een medewerker verbinding wil maken, wordt het u eerst gevraagd: u bepaalt wat die mag doen, en u kunt de sessie altijd beëindigen.",
+		},
+		CallUnknown: "Deze supportpagina is niet beschikbaar. Vraag uw IT-afdeling naar het actuele adres.",
 	},
 }
 
@@ -172,12 +212,16 @@ a{color:#0b4f9c}a:focus,.button:focus{outline:3px solid #c25e00;outline-offset:2
 {{if .Problem}}
 <p class="problem" role="alert">{{.Problem}}</p>
 {{else}}
-{{if .Technician}}<p>{{if .Org}}{{printf .T.Intro .Technician .Org}}{{else}}{{printf .T.IntroNoOrg .Technician}}{{end}}</p>{{else}}<p>{{.T.SOSIntro}}</p>{{end}}
-<ol>{{range .T.Steps}}<li>{{.}}</li>{{end}}</ol>
+{{if .Call}}<p>{{if .Org}}{{printf .T.CallIntro .Channel .Org}}{{else}}{{printf .T.CallIntroNoOrg .Channel}}{{end}}</p>
+{{if .Description}}<p id="channel-description">{{.Description}}</p>{{end}}
+<h2>{{.T.CallNext}}</h2>
+<ol>{{range .T.CallSteps}}<li>{{.}}</li>{{end}}</ol>
+{{else}}{{if .Technician}}<p>{{if .Org}}{{printf .T.Intro .Technician .Org}}{{else}}{{printf .T.IntroNoOrg .Technician}}{{end}}</p>{{else}}<p>{{.T.SOSIntro}}</p>{{end}}
+<ol>{{range .T.Steps}}<li>{{.}}</li>{{end}}</ol>{{end}}
 <p>{{.T.Privacy}}</p>
 {{if .NoBuilds}}<p class="problem" role="alert">{{.T.NoBuilds}}</p>{{else}}
-{{with .Primary}}<p><a class="button" id="download" href="/download/{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></p>{{else}}<p>{{if .Missing}}{{printf .T.NotHere .Missing}}{{else}}{{.T.NoApp}}{{end}}</p>{{end}}
-{{if .Others}}<h2>{{.T.OtherOS}}</h2><ul>{{range .Others}}<li><a href="/download/{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></li>{{end}}</ul>{{end}}
+{{with .Primary}}<p><a class="button" id="download" href="{{$.DownloadDir}}{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></p>{{else}}<p>{{if .Missing}}{{printf .T.NotHere .Missing}}{{else}}{{.T.NoApp}}{{end}}</p>{{end}}
+{{if .Others}}<h2>{{.T.OtherOS}}</h2><ul>{{range .Others}}<li><a href="{{$.DownloadDir}}{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></li>{{end}}</ul>{{end}}
 {{if .Connection}}<p class="note" id="connection-help">{{.T.Connection}}</p>
 <p><code id="connection" aria-describedby="connection-help">{{.Connection}}</code></p>{{end}}
 {{end}}

@@ -1,7 +1,8 @@
 // Package web is the relay's HTTPS side: the support-link page an end user
-// opens (/s/<token>), the attended-support download page (/sos), and the
-// SOS app downloads, whose file names carry the relay's address, key
-// fingerprint and the link's token. Pages work without JavaScript, in
+// opens (/s/<token>), a channel's SOS Call page (/c/<token>), the
+// attended-support download page (/sos), and the SOS app downloads, whose
+// file names carry the relay's address, key fingerprint and the link's (or
+// channel page's) token. Pages work without JavaScript, in
 // English, German and Dutch, and are built for screen readers and keyboards.
 package web
 
@@ -32,6 +33,10 @@ type Config struct {
 	PublicHost       string // host clients use (for download names)
 	PublicPort       int
 	Fingerprint      string // sha256:<hex> of the relay's key, shown for comparison
+	// Channel finds the channel whose SOS Call page has token: its name
+	// and description; ok is false for an unknown token or a channel with
+	// SOS Call off. nil: no SOS Call pages.
+	Channel func(token string) (name, description string, ok bool)
 	// Downloads holds the SOS binaries: sos-<goos>-<goarch>[.exe].
 	Downloads string
 	// HSTS sends Strict-Transport-Security: only with a certificate that
@@ -64,6 +69,8 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /s/{token}", h.linkPage)
 	h.mux.HandleFunc("GET /sos", h.sosPage)
+	h.mux.HandleFunc("GET /c/{token}", h.callPage)
+	h.mux.HandleFunc("GET /c/{token}/download/{file}", h.callDownload)
 	h.mux.HandleFunc("GET /download/{file}", h.download)
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	h.mux.HandleFunc("GET /{$}", h.sosPage)
@@ -137,6 +144,10 @@ type pageData struct {
 	Fingerprint string
 	Expires     string
 	Query       string // ?token for download links
+	DownloadDir string // where the downloads are: "/download/" unless set
+	Call        bool   // an SOS Call page: Channel and Description name the channel
+	Channel     string
+	Description string
 	Connection  string // the line the app accepts when its name was changed
 	NoBuilds    bool
 	Missing     string // the visitor's system when it is one we build for but this server has no build of
@@ -154,6 +165,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, d p
 		d.Langs = append(d.Langs, langLink{Code: l, Name: catalog[l].LangName, Href: r.URL.Path + "?lang=" + l, Current: l == lang})
 	}
 	d.Fingerprint = h.cfg.Fingerprint
+	if d.DownloadDir == "" {
+		d.DownloadDir = "/download/"
+	}
 	d.Org = h.cfg.Organisation
 	if h.cfg.OrganisationName != nil {
 		d.Org = h.cfg.OrganisationName()
@@ -231,15 +245,73 @@ func (h *Handler) sosPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, d)
 }
 
+// channel looks up the channel whose SOS Call page has token tok.
+func (h *Handler) channel(tok string) (name, description string, ok bool) {
+	if h.cfg.Channel == nil || tok == "" {
+		return "", "", false
+	}
+	return h.cfg.Channel(tok)
+}
+
+// callPage is a channel's SOS Call page: the end user downloads the app,
+// which asks their name and problem and puts the request in the
+// channel's queue.
+func (h *Handler) callPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	t := catalog[chooseLang(r)]
+	d := pageData{Title: t.CallTitle, Call: true}
+	name, desc, ok := h.channel(tok)
+	if !ok {
+		d.Problem = t.CallUnknown
+		h.render(w, r, http.StatusNotFound, d)
+		return
+	}
+	d.Channel, d.Description = name, desc
+	d.DownloadDir = "/c/" + tok + "/download/"
+	d.Connection = download.ConnectionLine(h.channelTarget(tok))
+	h.offer(r, &d)
+	h.render(w, r, http.StatusOK, d)
+}
+
+// callDownload serves a build for a channel's SOS Call page.
+func (h *Handler) callDownload(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	if _, _, ok := h.channel(tok); !ok {
+		http.Error(w, catalog[chooseLang(r)].CallUnknown, http.StatusNotFound)
+		return
+	}
+	h.serveBuild(w, r, r.PathValue("file"), h.channelTarget(tok))
+}
+
 // target is where the app connects to, for the link token tok ("": attended).
 func (h *Handler) target(tok string) download.Target {
 	return download.Target{Host: h.cfg.PublicHost, Port: h.cfg.PublicPort, Fingerprint: h.cfg.Fingerprint, Token: tok}
 }
 
+// channelTarget is where the app connects to for the SOS Call page tok.
+func (h *Handler) channelTarget(tok string) download.Target {
+	t := h.target("")
+	t.Channel = tok
+	return t
+}
+
 // download serves a build under a name that carries the connection details
 // (and the link's token, given as ?t=, after checking it is still usable).
 func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
-	file := r.PathValue("file")
+	t := h.target("")
+	if tok := r.URL.Query().Get("t"); tok != "" {
+		s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
+		if err != nil || s.Status != proto.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {
+			http.Error(w, catalog[chooseLang(r)].LinkExpired, http.StatusGone)
+			return
+		}
+		t.Token = tok
+	}
+	h.serveBuild(w, r, r.PathValue("file"), t)
+}
+
+// serveBuild serves the build file under the name that carries t.
+func (h *Handler) serveBuild(w http.ResponseWriter, r *http.Request, file string, t download.Target) {
 	var found *platform
 	for _, p := range h.platforms() {
 		if p.File == file {
@@ -250,15 +322,6 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	if found == nil {
 		http.Error(w, "No such download.", http.StatusNotFound)
 		return
-	}
-	t := h.target("")
-	if tok := r.URL.Query().Get("t"); tok != "" {
-		s, err := h.cfg.Store.SessionByLinkHash(r.Context(), token.Hash(tok))
-		if err != nil || s.Status != proto.StatusWaiting || !h.cfg.Now().Before(s.LinkExpiresAt) {
-			http.Error(w, catalog[chooseLang(r)].LinkExpired, http.StatusGone)
-			return
-		}
-		t.Token = tok
 	}
 	f, err := os.Open(filepath.Join(h.cfg.Downloads, found.File))
 	if err != nil {

@@ -29,6 +29,9 @@ type fixture struct {
 	h   *Handler
 	st  store.Store
 	now time.Time
+	// channels are the SOS Call pages by token: name and description
+	// (Config.Channel answers from it; a channel with SOS Call off is not in it).
+	channels map[string][2]string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -45,8 +48,12 @@ func newFixture(t *testing.T) *fixture {
 	for _, n := range []string{"sos-linux-amd64", "sos-windows-amd64.exe", "README"} {
 		os.WriteFile(filepath.Join(dl, n), []byte("binary "+n), 0o755)
 	}
-	f := &fixture{st: st, now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}
-	f.h = New(Config{Store: st, Organisation: "Acme IT", PublicHost: "relay.example.com", PublicPort: 4433, Fingerprint: fp, Downloads: dl, Now: func() time.Time { return f.now }})
+	f := &fixture{st: st, now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), channels: map[string][2]string{}}
+	channel := func(tok string) (string, string, bool) {
+		c, ok := f.channels[tok]
+		return c[0], c[1], ok
+	}
+	f.h = New(Config{Store: st, Organisation: "Acme IT", PublicHost: "relay.example.com", PublicPort: 4433, Fingerprint: fp, Downloads: dl, Channel: channel, Now: func() time.Time { return f.now }})
 	return f
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +30,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/terminal"
 	sosui "github.com/relaydesk/relaydesk/agent/ui"
 	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/pkg/locale"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
@@ -54,6 +56,7 @@ func run() int {
 	relay := fs.String("relay", "", "relay address `host:port`")
 	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
 	link := fs.String("link", "", "support link `URL` sent by the technician")
+	call := fs.String("call", "", "SOS Call: the channel page's `TOKEN` or address (https://HOST:PORT/c/TOKEN#sha256:…); the request waits in the channel's queue")
 	noGUI := fs.Bool("no-gui", false, "use the terminal instead of a window")
 	turnOnly := fs.Bool("turn-only", false, "send the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
@@ -70,17 +73,35 @@ func run() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey)}
+	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey), Language: locale.Tag(os.Getenv)}
 	// Details the end user typed on the command line need no confirmation
 	// (a release build still refuses a relay it was not built for).
-	cfg.Confirmed = *relay != "" || *fp != "" || *link != ""
+	cfg.Confirmed = *relay != "" || *fp != "" || *link != "" || *call != ""
+	if *link != "" && *call != "" {
+		fmt.Fprintln(os.Stderr, "Give either --link or --call, not both.")
+		return 2
+	}
 	// Downloaded from a relay's page, the file name carries everything.
-	if *relay == "" && *fp == "" && *link == "" {
+	if *relay == "" && *fp == "" && *link == "" && *call == "" {
 		for _, name := range []string{executable(), os.Args[0]} {
 			if t, err := download.ParseFileName(name); err == nil {
-				cfg.Relay, cfg.Fingerprint, cfg.LinkToken = t.Addr(), t.Fingerprint, t.Token
+				cfg.Relay, cfg.Fingerprint, cfg.LinkToken, cfg.ChannelToken = t.Addr(), t.Fingerprint, t.Token, t.Channel
 				break
 			}
+		}
+	}
+	if *call != "" {
+		t, err := callTarget(*call, *fp)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		cfg.ChannelToken = t.Channel
+		if t.Fingerprint != "" {
+			cfg.Fingerprint = t.Fingerprint
+		}
+		if cfg.Relay == "" && t.Host != "" {
+			cfg.Relay = t.Addr()
 		}
 	}
 	if *link != "" {
@@ -97,7 +118,7 @@ func run() int {
 	gui := !*noGUI && (runtime.GOOS != "linux" || os.Getenv("DISPLAY") != "")
 	// Without details the window asks for them; the terminal cannot.
 	if !gui && (cfg.Relay == "" || cfg.Fingerprint == "") {
-		fmt.Fprintln(os.Stderr, "This app does not know which support server to use: download it again from your technician's link, or give --link with the connection details the download page shows (https://HOST:PORT/s/TOKEN#sha256:…), or --relay HOST:PORT and --fingerprint sha256:<hex>.")
+		fmt.Fprintln(os.Stderr, "This app does not know which support server to use: download it again from your technician's link, or give --link with the connection details the download page shows (https://HOST:PORT/s/TOKEN#sha256:…), or --call with those of an SOS Call page (https://HOST:PORT/c/TOKEN#sha256:…), or --relay HOST:PORT and --fingerprint sha256:<hex>.")
 		return 2
 	}
 	if *maxFPS < 1 || *maxFPS > 60 || *maxKbps < 200 || *maxKbps > 100000 {
@@ -203,6 +224,28 @@ func linkTarget(link, fp string) (download.Target, error) {
 		return t, fmt.Errorf("%q lacks the support server's key: give --fingerprint sha256:<hex>, or the whole line the download page shows (…#sha256:…)", link)
 	case err != nil || t.Token == "":
 		return t, fmt.Errorf("%q is not a support link; it should look like https://relay.example.com:4433/s/<token>", link)
+	}
+	return t, nil
+}
+
+// callTarget reads --call: an SOS Call page's connection line, its address
+// with --fingerprint, or the bare token (with --relay and --fingerprint).
+func callTarget(call, fp string) (download.Target, error) {
+	if !strings.Contains(call, "/") {
+		if download.ValidToken(call) {
+			return download.Target{Channel: call}, nil
+		}
+		return download.Target{}, fmt.Errorf("%q is not an SOS Call page's token", call)
+	}
+	t, err := download.ParseConnection(call)
+	if errors.Is(err, download.ErrNoFingerprint) && fp != "" {
+		t, err = download.ParseConnection(call + "#" + fp)
+	}
+	switch {
+	case errors.Is(err, download.ErrNoFingerprint):
+		return t, fmt.Errorf("%q lacks the support server's key: give --fingerprint sha256:<hex>, or the whole line the page shows (…#sha256:…)", call)
+	case err != nil || t.Channel == "":
+		return t, fmt.Errorf("%q is not an SOS Call page; it should look like https://relay.example.com:4433/c/<token>", call)
 	}
 	return t, nil
 }
