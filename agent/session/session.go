@@ -49,9 +49,9 @@ type Config struct {
 	Relay       string // host:port
 	Fingerprint string // sha256:<hex> of the relay's key
 	LinkToken   string // empty: attended code (or an SOS Call)
-	// ChannelToken is an SOS Call channel page's token: the app asks the
-	// end user for their name and problem (a UI that implements IntakeUI)
-	// and registers the request in the channel's queue.
+	// ChannelToken is an SOS Call channel page's token: the app learns the
+	// channel's form from the relay, asks the end user for it (a UI that
+	// implements IntakeUI) and registers the request in the channel's queue.
 	ChannelToken string
 	// Language is the end user's language from the OS locale ("de-CH"),
 	// sent with every registration.
@@ -172,14 +172,26 @@ func permanent(err error) bool {
 // ctx's error after ending the session itself when ctx is cancelled (the end
 // user quit).
 func (a *Agent) Run(ctx context.Context) error {
-	if err := a.askIntake(ctx, ""); err != nil {
-		return err
-	}
 	backoff := a.cfg.MinBackoff
 	var lostSince time.Time
+	var refused error // the relay's refusal of the SOS Call form, until asked again
 	for {
-		a.cfg.UI.Status("Connecting to the support server…")
-		err := a.runOnce(ctx, func() { backoff, lostSince = a.cfg.MinBackoff, time.Time{} })
+		var err error
+		if a.needIntake(refused) {
+			// SOS Call: learn the channel's form, then ask it.
+			a.cfg.UI.Status("Connecting to the support server…")
+			var form proto.CallFormInfo
+			if form, err = a.callForm(ctx); err == nil {
+				if err := a.askIntake(ctx, form, refused); err != nil {
+					return err
+				}
+				refused, backoff, lostSince = nil, a.cfg.MinBackoff, time.Time{}
+			}
+		}
+		if err == nil {
+			a.cfg.UI.Status("Connecting to the support server…")
+			err = a.runOnce(ctx, func() { backoff, lostSince = a.cfg.MinBackoff, time.Time{} })
+		}
 		a.mu.Lock()
 		ended := a.ended
 		a.mu.Unlock()
@@ -190,12 +202,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		case ended != nil:
 			return nil
 		case a.formRefused(err):
-			// The relay's sentence says what the form lacks: ask again
-			// and register on a new connection at once.
-			if err := a.askIntake(ctx, a.Explain(err)); err != nil {
-				return err
-			}
-			backoff, lostSince = a.cfg.MinBackoff, time.Time{}
+			// The relay's sentence says what the form lacks: fetch the
+			// form again (it may have changed), ask again and register on
+			// a new connection at once.
+			refused, backoff, lostSince = err, a.cfg.MinBackoff, time.Time{}
 			continue
 		case permanent(err):
 			return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,33 +143,78 @@ func (t *Terminal) Consent(ctx context.Context, req proto.ConsentRequest, relayH
 	return nil
 }
 
-// Intake implements session.IntakeUI: one line each for the name and
-// the problem. After a refusal it shows the relay's sentence first, and
-// an empty line keeps the earlier answer.
-func (t *Terminal) Intake(ctx context.Context, refusal string, last proto.Intake) (proto.Intake, bool) {
+// Intake implements session.IntakeUI: one line for each field the
+// channel's form asks (session.FormFields), required ones marked and not
+// skipped; category and priority are chosen by number from a numbered
+// list (or typed as listed). After a refusal it shows the relay's
+// sentence first, and an empty line keeps the earlier answer.
+func (t *Terminal) Intake(ctx context.Context, form proto.CallFormInfo, refusal string, last proto.Intake) (proto.Intake, bool) {
 	if refusal != "" {
 		t.Say("%s", refusal)
 	}
 	var in proto.Intake
-	for _, f := range []struct {
-		prompt string
-		last   string
-		value  *string
-	}{{"Your name:", last.Name, &in.Name}, {"Describe your problem:", last.Problem, &in.Problem}} {
-		prompt := f.prompt
-		if f.last != "" {
-			prompt = strings.TrimSuffix(prompt, ":") + " (press Enter to keep \"" + f.last + "\"):"
+	for _, f := range session.FormFields(form) {
+		keep := *f.Value(&last)
+		if f.Choices != nil && !slices.Contains(f.Choices, keep) {
+			keep = "" // no longer on the list
 		}
-		line, ok := t.ask(ctx, prompt)
+		v, ok := t.askField(ctx, f, keep)
 		if !ok {
 			return proto.Intake{}, false
 		}
-		*f.value = strings.TrimSpace(line)
-		if *f.value == "" {
-			*f.value = f.last
-		}
+		*f.Value(&in) = v
 	}
 	return in, true
+}
+
+// askField asks one field of the SOS Call form until the answer fits:
+// Enter keeps keep, skips an optional field and is refused for a
+// required one; a choice must be a number of the list (or an entry of it).
+func (t *Terminal) askField(ctx context.Context, f session.Field, keep string) (string, bool) {
+	var note []string
+	if f.Choices != nil {
+		for i, c := range f.Choices {
+			t.Say("  %d. %s", i+1, c)
+		}
+		note = append(note, fmt.Sprintf("1-%d", len(f.Choices)))
+	}
+	switch {
+	case keep != "" && f.Choices == nil:
+		note = append(note, "press Enter to keep \""+keep+"\"")
+	case keep != "":
+		note = append(note, "Enter to keep \""+keep+"\"")
+	case f.Mode == proto.FieldRequired:
+		note = append(note, "required")
+	case f.Choices != nil:
+		note = append(note, "Enter to skip")
+	}
+	prompt := f.Label + ":"
+	if len(note) > 0 {
+		prompt = f.Label + " (" + strings.Join(note, ", ") + "):"
+	}
+	for {
+		line, ok := t.ask(ctx, prompt)
+		if !ok {
+			return "", false
+		}
+		v := strings.TrimSpace(line)
+		switch {
+		case v == "" && keep != "":
+			return keep, true
+		case v == "" && f.Mode == proto.FieldRequired:
+			t.Say("%s", f.Required)
+			continue
+		case v == "" || f.Choices == nil:
+			return v, true
+		}
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 && n <= len(f.Choices) {
+			return f.Choices[n-1], true
+		}
+		if i := slices.IndexFunc(f.Choices, func(c string) bool { return strings.EqualFold(c, v) }); i >= 0 {
+			return f.Choices[i], true
+		}
+		t.Say("Please type a number from 1 to %d.", len(f.Choices))
+	}
 }
 
 // ConfirmRelay asks whether to connect to the support server at host (a

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -19,6 +20,8 @@ type screen struct {
 }
 
 func (s *screen) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+
+func (s *screen) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // waitFor waits until the output contains want.
 func (s *screen) waitFor(t *testing.T, want string) { t.Helper(); s.waitForN(t, want, 1) }
@@ -223,7 +226,10 @@ func TestIntakeInTheTerminal(t *testing.T) {
 		ok bool
 	}
 	got := make(chan answer, 1)
-	go func() { i, ok := term.Intake(context.Background(), "", proto.Intake{}); got <- answer{i, ok} }()
+	go func() {
+		i, ok := term.Intake(context.Background(), session.FallbackForm, "", proto.Intake{})
+		got <- answer{i, ok}
+	}()
 	out.waitFor(t, "Your name:")
 	io.WriteString(in, "  Ann Example \n")
 	out.waitFor(t, "Describe your problem:")
@@ -232,7 +238,7 @@ func TestIntakeInTheTerminal(t *testing.T) {
 		t.Fatalf("first answer %+v", a)
 	}
 	go func() {
-		i, ok := term.Intake(context.Background(), "Please describe your problem.", proto.Intake{Name: "Ann Example"})
+		i, ok := term.Intake(context.Background(), session.FallbackForm, "Please describe your problem.", proto.Intake{Name: "Ann Example"})
 		got <- answer{i, ok}
 	}()
 	out.waitFor(t, "Please describe your problem.\nYour name (press Enter to keep \"Ann Example\"):")
@@ -245,10 +251,70 @@ func TestIntakeInTheTerminal(t *testing.T) {
 	if len(chat.ch) != 0 {
 		t.Fatal("an answer went to the chat")
 	}
-	go func() { i, ok := term.Intake(context.Background(), "", proto.Intake{}); got <- answer{i, ok} }()
+	go func() {
+		i, ok := term.Intake(context.Background(), session.FallbackForm, "", proto.Intake{})
+		got <- answer{i, ok}
+	}()
 	out.waitForN(t, "Your name:", 2)
 	in.Close()
 	if a := <-got; a.ok {
 		t.Fatalf("answered after the input ended: %+v", a)
+	}
+}
+
+// TestIntakeFollowsTheChannelsForm: the terminal asks only the fields the
+// channel's form asks, marks required ones and asks them again when left
+// empty, offers category and priority as a numbered list, refuses a
+// number out of range, and keeps an earlier choice on Enter.
+func TestIntakeFollowsTheChannelsForm(t *testing.T) {
+	term, in, out, chat := newTerm(t)
+	form := proto.CallFormInfo{Channel: "Service Desk",
+		Form:       proto.IntakeForm{Name: proto.FieldOff, Problem: proto.FieldRequired, Category: proto.FieldRequired, Priority: proto.FieldOptional},
+		Categories: proto.DefaultCategories, Priorities: proto.DefaultPriorities}
+	got := make(chan proto.Intake, 1)
+	go func() {
+		if i, ok := term.Intake(context.Background(), form, "", proto.Intake{}); ok {
+			got <- i
+		}
+	}()
+	out.waitFor(t, "Describe your problem (required):")
+	io.WriteString(in, "  \n")
+	out.waitFor(t, "Please describe your problem; it is required.\nDescribe your problem (required):")
+	io.WriteString(in, "The printer jams.\n")
+	out.waitFor(t, "  1. hardware\n  2. software\n")
+	out.waitFor(t, "  10. other\nCategory (1-10, required):")
+	io.WriteString(in, "\n")
+	out.waitFor(t, "Please choose a category; it is required.\nCategory (1-10, required):")
+	io.WriteString(in, "11\n")
+	out.waitFor(t, "Please type a number from 1 to 10.\nCategory (1-10, required):")
+	io.WriteString(in, "three\n")
+	out.waitForN(t, "Please type a number from 1 to 10.\nCategory (1-10, required):", 2)
+	io.WriteString(in, "3\n")
+	out.waitFor(t, "  5. informational\nPriority (1-5, Enter to skip):")
+	io.WriteString(in, "\n")
+	if i := <-got; i != (proto.Intake{Problem: "The printer jams.", Category: "network"}) {
+		t.Fatalf("answer %+v", i)
+	}
+	if strings.Contains(out.String(), "Your name") {
+		t.Fatalf("asked the name, which is off:\n%s", out.String())
+	}
+	// Asked again: Enter keeps the earlier answers; a choice typed as
+	// listed counts too.
+	go func() {
+		if i, ok := term.Intake(context.Background(), form, "There is no priority.", proto.Intake{Problem: "The printer jams.", Category: "network"}); ok {
+			got <- i
+		}
+	}()
+	out.waitFor(t, "There is no priority.\nDescribe your problem (press Enter to keep \"The printer jams.\"):")
+	io.WriteString(in, "\n")
+	out.waitFor(t, "Category (1-10, Enter to keep \"network\"):")
+	io.WriteString(in, "\n")
+	out.waitForN(t, "Priority (1-5, Enter to skip):", 2)
+	io.WriteString(in, "High\n")
+	if i := <-got; i != (proto.Intake{Problem: "The printer jams.", Category: "network", Priority: "high"}) {
+		t.Fatalf("second answer %+v", i)
+	}
+	if len(chat.ch) != 0 {
+		t.Fatal("an answer went to the chat")
 	}
 }

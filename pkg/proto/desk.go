@@ -82,6 +82,9 @@ func (m FieldMode) Valid() bool {
 	return m == "" || m == FieldOff || m == FieldOptional || m == FieldRequired
 }
 
+// Asked reports whether a field in mode m is asked (optional or required).
+func (m FieldMode) Asked() bool { return m == FieldOptional || m == FieldRequired }
+
 // IntakeForm says which fields a channel's SOS Call asks the end user for.
 type IntakeForm struct {
 	Name     FieldMode `cbor:"1,keyasint,omitempty" json:"name,omitempty"`

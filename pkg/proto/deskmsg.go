@@ -20,7 +20,28 @@ const (
 	TypeHandover       Type = 73 // Handover, relay -> agent, event
 	TypeControl        Type = 74 // Control, technician -> relay, request; reply OK
 	TypeControlChanged Type = 75 // ControlChanged, relay -> agent and attached technicians, event
+	TypeCallForm       Type = 76 // CallForm, agent -> relay before AgentRegister, request; reply CallFormInfo
+	TypeCallFormInfo   Type = 77 // CallFormInfo, reply to CallForm
 )
+
+// CallForm asks, before an SOS Call registers, what the channel whose
+// page carries ChannelToken asks the end user. An unknown token, or a
+// channel with SOS Call off, gets ErrLinkUnknown with the same sentence
+// AgentRegister would give. It counts against the per-source
+// registration limit.
+type CallForm struct {
+	ChannelToken string `cbor:"1,keyasint"`
+}
+
+// CallFormInfo answers CallForm: the channel's name, its intake form
+// (a field that is "" or off is not asked) and the organisation's
+// categories and priorities (most urgent first) to choose from.
+type CallFormInfo struct {
+	Channel    string     `cbor:"1,keyasint"`
+	Form       IntakeForm `cbor:"2,keyasint"`
+	Categories []string   `cbor:"3,keyasint,omitempty"`
+	Priorities []string   `cbor:"4,keyasint,omitempty"`
+}
 
 // Control actions.
 const (

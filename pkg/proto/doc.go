@@ -88,6 +88,11 @@
 //	with a sentence naming what is missing, ErrForbidden or ErrTaken)
 //	  LinkCreate{Channel, Category, Priority, Ticket} -> a request in the channel's queue
 //	agent (SOS Call)
+//	  CallForm{ChannelToken}          ->    (after Hello, before AgentRegister; counts against
+//	                                        the per-source registration limit)
+//	                                   <-   CallFormInfo{Channel, Form, Categories, Priorities}
+//	                                   <-   or Error{ErrLinkUnknown, ...} (unknown token, SOS Call off:
+//	                                        the sentence AgentRegister gives)
 //	  AgentRegister{ChannelToken, Intake, Language, Device} ->
 //	                                   <-   AgentRegistered{SessionID, ResumeKey, Status: Ready, Channel}
 //	                                        the technicians of the channel get QueueUpdate (offer);
@@ -95,12 +100,18 @@
 //	                                        minute to Connect before it moves on
 //	                                   <-   or Error{ErrBadRequest, "Please describe your problem."}
 //	                                        when the Intake does not fit the channel's form
-//	  The app does not learn the channel's form before it registers. It
-//	  asks the end user for a name and a problem (both optional on its
-//	  side), sends them, and on ErrBadRequest shows the relay's sentence,
-//	  asks again and registers again on a new connection: the relay alone
-//	  decides what the form requires. (Category and priority are not asked
-//	  by the app yet; a channel that requires them refuses every SOS Call.)
+//	  The app fetches the channel's form with CallForm on a short
+//	  connection of its own (the end user may take longer to fill it in
+//	  than the relay's Hello timeout allows), then asks only the fields
+//	  the form does not switch off ("" reads as off), insists on the
+//	  required ones and offers category and priority from the lists. It
+//	  registers on a new connection; on ErrBadRequest (the form changed in
+//	  between, a value left the lists) it shows the relay's sentence,
+//	  fetches the form again, asks again and registers again: the relay
+//	  alone decides. CallForm and CallFormInfo (76, 77) came within
+//	  version 4, so a relay of version 4 that predates them closes the
+//	  connection as a protocol violation: the app then asks for a name and
+//	  a problem, both optional, as before.
 //	  Language ("de-CH", from the OS locale) goes with every registration
 //	  (code, link, SOS Call); the relay keeps it for routing.
 //	technician
@@ -135,7 +146,7 @@
 //	                                   <-   OK; then every connection that signed in with that
 //	                                        token is closed with ErrRevoked
 //
-// Requests (Hello, AgentRegister, Login, Auth, QueueSubscribe, LinkCreate,
+// Requests (Hello, AgentRegister, CallForm, Login, Auth, QueueSubscribe, LinkCreate,
 // Connect, ConsentRequest, End, Chat, Rate, SessionDetailsRequest, Logout) carry an
 // ID; the answer carries ReplyTo with that ID and is either the named reply
 // type, OK, or Error. Everything else is a one-way event (Chat is both: a
@@ -143,7 +154,8 @@
 // frame closes the connection with the QUIC application error code
 // ErrProtocol; the relay and the SOS app do the same for a message type they
 // do not know, which is why a new message type bumps Version (2 added Chat,
-// Rate and SessionDetails).
+// Rate and SessionDetails) unless the sender copes with that close (CallForm
+// in version 4 does: the app falls back to asking name and problem).
 //
 // # Chat and rating records
 //

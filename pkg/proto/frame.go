@@ -112,7 +112,7 @@ func MaxBody(t Type) int {
 		TypeConnect, TypeConnectStage, TypeEnd, TypeSessionEnded, TypePeerJoined, TypePeerLeft,
 		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
 		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
-		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged:
+		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged, TypeCallForm:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal

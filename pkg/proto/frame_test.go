@@ -176,3 +176,28 @@ func TestALPNNamesTheVersion(t *testing.T) {
 		t.Fatalf("ALPN %q, want %q", ALPN, want)
 	}
 }
+
+// TestCallFormMessages: CallForm is a small client request, CallFormInfo
+// a reply that carries the organisation's lists (no cap: MaxFrame, like
+// Directory); both round-trip.
+func TestCallFormMessages(t *testing.T) {
+	if MaxBody(TypeCallForm) != MaxRequest || MaxBody(TypeCallFormInfo) != MaxFrame {
+		t.Fatalf("limits %d, %d", MaxBody(TypeCallForm), MaxBody(TypeCallFormInfo))
+	}
+	want := CallFormInfo{Channel: "Service Desk", Form: IntakeForm{Name: FieldOptional, Category: FieldRequired},
+		Categories: DefaultCategories, Priorities: DefaultPriorities}
+	b, err := Marshal(&want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := NewBody(TypeCallFormInfo).(*CallFormInfo)
+	if !ok || Unmarshal(b, got) != nil || !reflect.DeepEqual(*got, want) {
+		t.Fatalf("round trip: %+v", got)
+	}
+	if _, ok := NewBody(TypeCallForm).(*CallForm); !ok {
+		t.Fatal("NewBody does not know CallForm")
+	}
+	if !FieldOptional.Asked() || !FieldRequired.Asked() || FieldOff.Asked() || FieldMode("").Asked() {
+		t.Fatal("FieldMode.Asked")
+	}
+}

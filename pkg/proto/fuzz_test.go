@@ -101,6 +101,9 @@ func seedMessages() []seed {
 		}},
 		{TypePeerJoined, &PeerJoined{SessionID: "s", Peer: Peer{ID: 2, Name: "Tina"}, ICE: []ICEServer{{URLs: []string{"turn:relay.example:4433?transport=udp"}, Username: "1700000000:s:a", Credential: "c"}}}},
 		{TypeICERenewed, &ICERenewed{SessionID: "s", ICE: []ICEServer{{URLs: []string{"turn:relay.example:4433?transport=udp"}, Username: "1700000000:s:a", Credential: "c"}}}},
+		{TypeCallForm, &CallForm{ChannelToken: "tok"}},
+		{TypeCallFormInfo, &CallFormInfo{Channel: "Service Desk", Form: IntakeForm{Name: FieldOptional, Problem: FieldRequired, Category: FieldRequired, Priority: FieldOff},
+			Categories: []string{"hardware", "software"}, Priorities: []string{"high", "low"}}},
 	}
 }
 

@@ -561,6 +561,10 @@ func NewBody(t Type) any {
 		return new(Control)
 	case TypeControlChanged:
 		return new(ControlChanged)
+	case TypeCallForm:
+		return new(CallForm)
+	case TypeCallFormInfo:
+		return new(CallFormInfo)
 	}
 	return nil
 }

@@ -23,14 +23,16 @@ import (
 )
 
 // TestSOSCallFromThePage: a channel with SOS Call on and a form that
-// requires the problem. The end user opens the channel's page over HTTPS,
-// downloads the app and runs it (sos --no-gui under the download's name,
-// which carries the channel's token): it asks their name and problem,
-// shows the relay's sentence when the problem is missing and asks again,
-// then says the request waits in the channel's queue. A technician of the
-// channel sees it in `console queue --json` with the channel, name,
-// problem and the end user's language, connects, and the end user
-// consents.
+// requires the problem and a category, with the priority off. The end
+// user opens the channel's page over HTTPS, downloads the app and runs it
+// (sos --no-gui under the download's name, which carries the channel's
+// token): it learns the channel's form from the relay, asks their name
+// (optional), their problem (required: asked again when left empty) and a
+// category from the numbered list (a number out of range is refused), not
+// the priority, then says the request waits in the channel's queue. A
+// technician of the channel sees it in `console queue --json` with the
+// channel, name, problem, category and the end user's language, connects,
+// and the end user consents.
 func TestSOSCallFromThePage(t *testing.T) {
 	ctx := context.Background()
 	dl := t.TempDir()
@@ -52,7 +54,8 @@ func TestSOSCallFromThePage(t *testing.T) {
 	tok, _ := token.New()
 	ch := store.Channel{
 		Name: "Service Desk", Description: "Accounts, printers and e-mail", Groups: []int64{g.ID},
-		SOSCall: true, SOSToken: tok, Form: proto.IntakeForm{Name: proto.FieldOptional, Problem: proto.FieldRequired},
+		SOSCall: true, SOSToken: tok,
+		Form: proto.IntakeForm{Name: proto.FieldOptional, Problem: proto.FieldRequired, Category: proto.FieldRequired, Priority: proto.FieldOff},
 	}
 	if err := st.CreateChannel(ctx, &ch); err != nil {
 		t.Fatal(err)
@@ -119,21 +122,30 @@ func TestSOSCallFromThePage(t *testing.T) {
 	sos.say("y")
 	sos.expect(`^Your name:$`)
 	sos.say("Ann Example")
-	sos.expect(`^Describe your problem:$`)
+	sos.expect(`^Describe your problem \(required\):$`)
 	sos.say("")
-	sos.expect(`^Please describe your problem\.$`)
-	sos.expect(`^Your name \(press Enter to keep "Ann Example"\):$`)
-	sos.say("")
-	sos.expect(`^Describe your problem:$`)
+	sos.expect(`^Please describe your problem; it is required\.$`)
+	sos.expect(`^Describe your problem \(required\):$`)
 	sos.say("The printer jams since Monday.")
+	sos.expect(`^  1\. hardware$`)
+	sos.expect(`^  10\. other$`)
+	sos.expect(`^Category \(1-10, required\):$`)
+	sos.say("12")
+	sos.expect(`^Please type a number from 1 to 10\.$`)
+	sos.expect(`^Category \(1-10, required\):$`)
+	sos.say("1")
 	sos.expect(`^Your request is in the queue of Service Desk\. A technician will be with you shortly\.$`)
+	if strings.Contains(sos.output(), "Priority") {
+		t.Fatalf("the app asked the priority, which is off:\n%s", sos.output())
+	}
 
 	var q []proto.SessionInfo
 	d.consoleJSON(t, "tina", &q, "queue", "--json")
 	var id string
 	for _, s := range q {
 		if s.Channel == "Service Desk" {
-			if s.CustomerName != "Ann Example" || s.Problem != "The printer jams since Monday." || s.Language != "de-CH" || s.Status != proto.StatusReady || s.Kind != proto.KindCall {
+			if s.CustomerName != "Ann Example" || s.Problem != "The printer jams since Monday." || s.Category != "hardware" || s.Priority != "" ||
+				s.Language != "de-CH" || s.Status != proto.StatusReady || s.Kind != proto.KindCall {
 				t.Fatalf("the request in the queue: %+v", s)
 			}
 			id = s.ID
@@ -155,7 +167,7 @@ func TestSOSCallFromThePage(t *testing.T) {
 	if c := sos.wait(); c != 0 {
 		t.Fatalf("sos exit %d", c)
 	}
-	// One registration refused, one accepted: two connections, no more.
+	// One connection to learn the form, one to register: no more.
 	if n := strings.Count(sos.output(), "Connecting to the support server"); n != 2 {
 		t.Fatalf("the app connected %d times:\n%s", n, sos.output())
 	}

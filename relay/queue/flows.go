@@ -782,7 +782,7 @@ func (m *Manager) call(ctx context.Context, a *Agent, req proto.AgentRegister, d
 	ch, ok := m.desk.ChannelBySOSToken(req.ChannelToken)
 	if !ok {
 		m.audit(ctx, "call.unknown", actorEndUser, a.IP, "", nil)
-		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkUnknown, "This support page is not available any more. Ask your IT department for the current one.")
+		return proto.AgentRegistered{}, proto.Errorf(proto.ErrLinkUnknown, "%s", unknownPage)
 	}
 	in, err := m.checkIntake(ch, req.Intake)
 	if err != nil {
@@ -806,6 +806,29 @@ func (m *Manager) call(ctx context.Context, a *Agent, req proto.AgentRegister, d
 	m.route(ctx, l)
 	m.announce(l)
 	return proto.AgentRegistered{SessionID: l.s.ID, ResumeKey: key, Status: l.s.Status, Channel: ch.Name}, nil
+}
+
+// unknownPage is the sentence for an SOS Call token no channel with SOS
+// Call on carries.
+const unknownPage = "This support page is not available any more. Ask your IT department for the current one."
+
+// CallForm tells the SOS app, before it registers an SOS Call, what the
+// channel whose page carries token asks: its form (a field that is not
+// asked reads as off) and the categories and priorities to choose from.
+// An unknown token or a channel with SOS Call off gets the ErrLinkUnknown
+// that registering would give.
+func (m *Manager) CallForm(token string) (proto.CallFormInfo, error) {
+	ch, ok := m.desk.ChannelBySOSToken(token)
+	if !ok {
+		return proto.CallFormInfo{}, proto.Errorf(proto.ErrLinkUnknown, "%s", unknownPage)
+	}
+	form := ch.Form
+	for _, f := range []*proto.FieldMode{&form.Name, &form.Problem, &form.Category, &form.Priority} {
+		if !f.Asked() {
+			*f = proto.FieldOff
+		}
+	}
+	return proto.CallFormInfo{Channel: ch.Name, Form: form, Categories: m.desk.Categories(), Priorities: m.desk.Priorities()}, nil
 }
 
 // checkIntake cleans an SOS Call form and checks it against the channel's

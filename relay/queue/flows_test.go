@@ -760,6 +760,44 @@ func TestOrganisationSettingApplies(t *testing.T) {
 // SOS Call: an app registering with a channel's token enters the
 // channel's queue Ready with what its end user filled in, checked against
 // the channel's intake form.
+// TestCallFormTellsTheChannelsForm: the app learns the form of the
+// channel whose page carries the token (fields not asked read as off) and
+// the lists to choose from; an unknown token or SOS Call off gets the same
+// ErrLinkUnknown sentence as registering.
+func TestCallFormTellsTheChannelsForm(t *testing.T) {
+	f, _ := newDeskFixture(t, proto.AssignOff, "tina")
+	f.mac.SOSCall, f.mac.SOSToken = true, "calltoken"
+	f.mac.Form = proto.IntakeForm{Name: proto.FieldOptional, Category: proto.FieldRequired, Priority: proto.FieldOff}
+	if err := f.st.UpdateChannel(f.ctx, &f.mac); err != nil {
+		t.Fatal(err)
+	}
+	f.restart()
+	info, err := f.m.CallForm("calltoken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := proto.IntakeForm{Name: proto.FieldOptional, Problem: proto.FieldOff, Category: proto.FieldRequired, Priority: proto.FieldOff}
+	if info.Channel != "Mac support" || info.Form != want ||
+		!slices.Equal(info.Categories, proto.DefaultCategories) || !slices.Equal(info.Priorities, proto.DefaultPriorities) {
+		t.Fatalf("form info %+v", info)
+	}
+	_, regErr := f.m.RegisterAgent(f.ctx, f.agent(yes()), proto.AgentRegister{ChannelToken: "wrong"})
+	if _, err := f.m.CallForm("wrong"); proto.CodeOf(err) != proto.ErrLinkUnknown || err.Error() != regErr.Error() {
+		t.Fatalf("an unknown token: %v (registering: %v)", err, regErr)
+	}
+	if _, err := f.m.CallForm(""); proto.CodeOf(err) != proto.ErrLinkUnknown {
+		t.Fatalf("no token: %v", err)
+	}
+	f.mac.SOSCall = false
+	if err := f.st.UpdateChannel(f.ctx, &f.mac); err != nil {
+		t.Fatal(err)
+	}
+	f.m.desk.Reload(f.ctx)
+	if _, err := f.m.CallForm("calltoken"); proto.CodeOf(err) != proto.ErrLinkUnknown {
+		t.Fatalf("SOS Call off: %v", err)
+	}
+}
+
 func TestSOSCallRegistersARequest(t *testing.T) {
 	f, techs := newDeskFixture(t, proto.AssignOff, "tina")
 	f.mac.SOSCall, f.mac.SOSToken = true, "calltoken"

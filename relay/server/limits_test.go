@@ -114,6 +114,26 @@ func TestRegistrationsArePerSourceLimited(t *testing.T) {
 	}
 }
 
+// TestCallFormCountsAsARegistration: CallForm, asked before an SOS Call
+// registers, answers an unknown page with ErrLinkUnknown, counts against
+// the same per-source limit as AgentRegister, and is refused once the app
+// registered.
+func TestCallFormCountsAsARegistration(t *testing.T) {
+	r := startLimitedRelay(t, Config{Registrations: limitRate(2)})
+	a := r.dial(t, proto.RoleAgent, "sos", nil)
+	if err := call(a, proto.TypeCallForm, &proto.CallForm{ChannelToken: "no-such-page"}, proto.TypeCallFormInfo, nil); proto.CodeOf(err) != proto.ErrLinkUnknown {
+		t.Fatalf("unknown page: %v", err)
+	}
+	if err := call(a, proto.TypeAgentRegister, &proto.AgentRegister{}, proto.TypeAgentRegistered, nil); err != nil {
+		t.Fatalf("registration: %v", err)
+	}
+	if err := call(a, proto.TypeCallForm, &proto.CallForm{ChannelToken: "no-such-page"}, proto.TypeCallFormInfo, nil); proto.CodeOf(err) != proto.ErrSessionState {
+		t.Fatalf("after registering: %v", err)
+	}
+	b := r.dial(t, proto.RoleAgent, "sos", nil)
+	wantThrottled(t, call(b, proto.TypeCallForm, &proto.CallForm{ChannelToken: "no-such-page"}, proto.TypeCallFormInfo, nil), "3rd request")
+}
+
 func TestChatIsPerSourceLimited(t *testing.T) {
 	r := startLimitedRelay(t, Config{Chat: limitRate(3)})
 	a := r.dial(t, proto.RoleAgent, "sos", nil)

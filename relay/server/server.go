@@ -395,6 +395,20 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			c.log.Info("agent registered", "session", reply.SessionID, "resumed", reply.Resumed)
 		}
 		c.answer(env.ID, proto.TypeAgentRegistered, &reply, err)
+	case *proto.CallForm: // before an SOS Call registers: what the channel's form asks
+		c.mu.Lock()
+		registered := c.agent != nil
+		c.mu.Unlock()
+		if registered {
+			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
+			return
+		}
+		if err := c.allow(c.srv.regs, "registration"); err != nil {
+			c.answer(env.ID, 0, nil, err)
+			return
+		}
+		info, err := q.CallForm(m.ChannelToken)
+		c.answer(env.ID, proto.TypeCallFormInfo, &info, err)
 	case *proto.Signal:
 		if a := c.registered(env.ID); a != nil {
 			if err := q.AgentSignal(a, *m); err != nil {
