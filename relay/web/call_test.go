@@ -29,7 +29,7 @@ func TestCallPage(t *testing.T) {
 		"<h1>Ask for remote support</h1>",
 		"Your request goes to Service Desk at Acme IT.",
 		"Accounts, printers &amp; &lt;e-mail&gt;", // escaped
-		"What happens next", "asks for your name and a short description of your problem",
+		"What happens next", "asks what the support team needs to know",
 		"waits in the queue", "you decide what they may do", fp,
 	} {
 		if !strings.Contains(body, want) {

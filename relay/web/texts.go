@@ -75,7 +75,7 @@ var catalog = map[string]texts{
 		CallNext:       "What happens next",
 		CallSteps: []string{
 			"Download the support app below and open it. Nothing is installed.",
-			"The app asks for your name and a short description of your problem.",
+			"The app asks what the support team needs to know, such as your name or your problem.",
 			"Your request then waits in the queue until a technician is free. Keep the app open.",
 			"When a technician wants to connect, you are asked first: you decide what they may do, and you can end the session at any time.",
 		},
@@ -111,7 +111,7 @@ var catalog = map[string]texts{
 		CallNext:       "So geht es weiter",
 		CallSteps: []string{
 			"Laden Sie unten die Support-App herunter und öffnen Sie sie. Es wird nichts installiert.",
-			"Die App fragt nach Ihrem Namen und einer kurzen Beschreibung Ihres Problems.",
+			"Die App fragt, was das Support-Team wissen muss, etwa Ihren Namen oder Ihr Problem.",
 			"Ihre Anfrage wartet dann in der Warteschlange, bis ein Techniker frei ist. Lassen Sie die App geöffnet.",
 			"Wenn sich ein Techniker verbinden möchte, werden Sie zuerst gefragt: Sie entscheiden, was er tun darf, und können die Sitzung jederzeit beenden.",
 		},
@@ -147,7 +147,7 @@ var catalog = map[string]texts{
 		CallNext:       "Wat er nu gebeurt",
 		CallSteps: []string{
 			"Download hieronder de support-app en open die. Er wordt niets geïnstalleerd.",
-			"De app vraagt uw naam en een korte beschrijving van uw probleem.",
+			"De app vraagt wat het supportteam moet weten, zoals uw naam of uw probleem.",
 			"Uw aanvraag wacht daarna in de wachtrij tot er een medewerker vrij is. Houd de app open.",
 			"Als een medewerker verbinding wil maken, wordt het u eerst gevraagd: u bepaalt wat die mag doen, en u kunt de sessie altijd beëindigen.",
 		},
