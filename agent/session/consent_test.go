@@ -29,27 +29,9 @@ type fakeRelay struct {
 
 func startFakeRelay(t *testing.T) *fakeRelay {
 	t.Helper()
-	lb := transporttest.Listen(t)
-	ln, pc, fp := lb.Listener, lb.Conn, lb.Fingerprint
-	r := &fakeRelay{addr: pc.LocalAddr().String(), fp: fp, conns: make(chan *transport.Peer, 4), offers: make(chan int64, 16)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); pc.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				st, err := conn.AcceptStream(context.Background())
-				if err != nil {
-					return
-				}
-				p := transport.PeerOn(conn, st)
-				p.Run(context.Background(), func(env proto.Envelope) { r.handle(p, env) })
-			})
-		}
-	})
+	r := &fakeRelay{conns: make(chan *transport.Peer, 4), offers: make(chan int64, 16)}
+	lb := transporttest.Serve(t, r.handle)
+	r.addr, r.fp = lb.Addr, lb.Fingerprint
 	return r
 }
 

@@ -37,27 +37,9 @@ func startFormRelay(t *testing.T) *formRelay { t.Helper(); return startFormRelay
 
 func startFormRelayWith(t *testing.T, form *proto.CallFormInfo) *formRelay {
 	t.Helper()
-	lb := transporttest.Listen(t)
-	r := &formRelay{addr: lb.Conn.LocalAddr().String(), fp: lb.Fingerprint, form: form,
-		regs: make(chan proto.AgentRegister, 16), calls: make(chan string, 16)}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { lb.Listener.Close(); lb.Conn.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := lb.Listener.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				st, err := conn.AcceptStream(context.Background())
-				if err != nil {
-					return
-				}
-				p := transport.PeerOn(conn, st)
-				p.Run(context.Background(), func(env proto.Envelope) { r.handle(p, env) })
-			})
-		}
-	})
+	r := &formRelay{form: form, regs: make(chan proto.AgentRegister, 16), calls: make(chan string, 16)}
+	lb := transporttest.Serve(t, r.handle)
+	r.addr, r.fp = lb.Addr, lb.Fingerprint
 	return r
 }
 

@@ -375,15 +375,7 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 	q := c.srv.q
 	switch m := body.(type) {
 	case *proto.AgentRegister:
-		c.mu.Lock()
-		registered := c.agent != nil
-		c.mu.Unlock()
-		if registered {
-			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
-			return
-		}
-		if err := c.allow(c.srv.regs, "registration"); err != nil {
-			c.answer(env.ID, 0, nil, err)
+		if !c.mayRegister(env.ID) {
 			return
 		}
 		a := &queue.Agent{IP: c.ip, Conn: c.peer}
@@ -396,15 +388,7 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 		}
 		c.answer(env.ID, proto.TypeAgentRegistered, &reply, err)
 	case *proto.CallForm: // before an SOS Call registers: what the channel's form asks
-		c.mu.Lock()
-		registered := c.agent != nil
-		c.mu.Unlock()
-		if registered {
-			c.peer.ReplyError(env.ID, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
-			return
-		}
-		if err := c.allow(c.srv.regs, "registration"); err != nil {
-			c.answer(env.ID, 0, nil, err)
+		if !c.mayRegister(env.ID) {
 			return
 		}
 		info, err := q.CallForm(m.ChannelToken)
@@ -433,6 +417,25 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 	default:
 		c.violation("message type %d is not for agents", env.Type)
 	}
+}
+
+// mayRegister checks a registration (or an SOS Call's form request, which
+// counts as one) before it runs: not registered yet, and within the
+// source's registration limit. Otherwise it answers request id and
+// reports false.
+func (c *client) mayRegister(id uint64) bool {
+	c.mu.Lock()
+	registered := c.agent != nil
+	c.mu.Unlock()
+	if registered {
+		c.peer.ReplyError(id, proto.Errorf(proto.ErrSessionState, "This app is already registered."))
+		return false
+	}
+	if err := c.allow(c.srv.regs, "registration"); err != nil {
+		c.answer(id, 0, nil, err)
+		return false
+	}
+	return true
 }
 
 func (c *client) registered(id uint64) *queue.Agent {

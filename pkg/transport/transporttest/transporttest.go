@@ -4,6 +4,7 @@
 package transporttest
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -12,9 +13,11 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
@@ -88,4 +91,33 @@ func SelfSigned(t testing.TB) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+}
+
+// Serve runs a fake relay on a fresh Loopback until the test ends: every
+// connection's control stream is read by a transport.Peer whose messages
+// go to handle (on that connection's reading goroutine). The Loopback is
+// returned for its address and fingerprint; Serve closes it and waits for
+// its goroutines when the test ends.
+func Serve(t testing.TB, handle func(p *transport.Peer, env proto.Envelope)) Loopback {
+	t.Helper()
+	lb := Listen(t)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { lb.Listener.Close(); lb.Conn.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			conn, err := lb.Listener.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				st, err := conn.AcceptStream(context.Background())
+				if err != nil {
+					return
+				}
+				p := transport.PeerOn(conn, st)
+				p.Run(context.Background(), func(env proto.Envelope) { handle(p, env) })
+			})
+		}
+	})
+	return lb
 }
