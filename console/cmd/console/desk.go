@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -97,21 +98,18 @@ func cmdPick(ctx context.Context, args []string) int {
 	if code != 0 {
 		return code
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	s, err := c.Pick(ctx, id)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	where := ""
-	if s.Channel != "" {
-		where = " in " + s.Channel
-	}
-	fmt.Fprintf(cleanWriter{os.Stdout}, "You picked up the request of %s%s (session %s). Connect with: console connect --session %s\n", endUserOf(s), where, s.ID, s.ID)
-	return 0
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		s, err := c.Pick(ctx, id)
+		if err != nil {
+			return err
+		}
+		where := ""
+		if s.Channel != "" {
+			where = " in " + s.Channel
+		}
+		fmt.Fprintf(cleanWriter{os.Stdout}, "You picked up the request of %s%s (session %s). Connect with: console connect --session %s\n", endUserOf(s), where, s.ID, s.ID)
+		return nil
+	})
 }
 
 func cmdTransfer(ctx context.Context, args []string) int {
@@ -129,25 +127,22 @@ func cmdTransfer(ctx context.Context, args []string) int {
 		return usageError("Give either --to USER or --channel NAME.")
 	}
 	req.SessionID = id
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	s, err := c.Transfer(ctx, req)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	w := cleanWriter{os.Stdout}
-	if req.ToUser != "" {
+	return withConn(ctx, func(c *client.Conn, l client.Login) error {
+		s, err := c.Transfer(ctx, req)
+		if err != nil {
+			return err
+		}
+		w := cleanWriter{os.Stdout}
+		if req.ToUser == "" {
+			fmt.Fprintf(w, "Session %s now waits in the queue of channel %s; %s was told.\n", s.ID, s.Channel, endUserOf(s))
+			return nil
+		}
 		fmt.Fprintf(w, "Session %s is now %s's; %s was told.\n", s.ID, s.Owner, endUserOf(s))
 		if slices.Contains(s.Technicians, l.User) && !slices.Contains(s.Technicians, s.Owner) {
 			fmt.Fprintf(w, "You keep watching until %s joins.\n", s.Owner)
 		}
-		return 0
-	}
-	fmt.Fprintf(w, "Session %s now waits in the queue of channel %s; %s was told.\n", s.ID, s.Channel, endUserOf(s))
-	return 0
+		return nil
+	})
 }
 
 func cmdInvite(ctx context.Context, args []string) int {
@@ -160,16 +155,13 @@ func cmdInvite(ctx context.Context, args []string) int {
 	if *user == "" {
 		return usageError("Give the colleague to invite: --user NAME.")
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	if err := c.Invite(ctx, id, *user); err != nil {
-		return fail(err, l.Relay)
-	}
-	fmt.Fprintf(cleanWriter{os.Stdout}, "Invited %s to session %s; their console shows the invitation.\n", *user, id)
-	return 0
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		if err := c.Invite(ctx, id, *user); err != nil {
+			return err
+		}
+		fmt.Fprintf(cleanWriter{os.Stdout}, "Invited %s to session %s; their console shows the invitation.\n", *user, id)
+		return nil
+	})
 }
 
 // cmdAnswer accepts or declines an invitation.
@@ -183,20 +175,22 @@ func cmdAnswer(ctx context.Context, args []string, accept bool) int {
 	if code != 0 {
 		return code
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	if err := c.AnswerInvite(ctx, id, accept); err != nil {
-		return fail(err, l.Relay)
-	}
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		if err := c.AnswerInvite(ctx, id, accept); err != nil {
+			return err
+		}
+		answered(id, accept)
+		return nil
+	})
+}
+
+// answered says what an answer to an invitation did.
+func answered(id string, accept bool) {
 	if accept {
 		fmt.Printf("You accepted the invitation to session %s. Join with: console connect --session %s (the end user is asked; you will watch).\n", id, id)
 	} else {
 		fmt.Printf("You declined the invitation to session %s.\n", id)
 	}
-	return 0
 }
 
 func cmdNote(ctx context.Context, args []string) int {
@@ -219,16 +213,13 @@ func cmdNote(ctx context.Context, args []string) int {
 	if strings.TrimSpace(text) == "" {
 		return usageError("The note is empty.")
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	if err := c.AddNote(ctx, id, text); err != nil {
-		return fail(err, l.Relay)
-	}
-	fmt.Printf("Added a note to session %s.\n", id)
-	return 0
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		if err := c.AddNote(ctx, id, text); err != nil {
+			return err
+		}
+		fmt.Printf("Added a note to session %s.\n", id)
+		return nil
+	})
 }
 
 // classifyRequest builds the SessionUpdate of `console classify`: only
@@ -268,17 +259,14 @@ func cmdClassify(ctx context.Context, args []string) int {
 	if code != 0 {
 		return code
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	s, err := c.UpdateSession(ctx, req)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	fmt.Fprintf(cleanWriter{os.Stdout}, "Session %s: %s.\n", s.ID, classification(s))
-	return 0
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		s, err := c.UpdateSession(ctx, req)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cleanWriter{os.Stdout}, "Session %s: %s.\n", s.ID, classification(s))
+		return nil
+	})
 }
 
 // classification says how s is classified, for a sentence.
@@ -573,17 +561,14 @@ func cmdDirectory(ctx context.Context, args []string, name string, print func(io
 	if code != 0 {
 		return code
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	d, err := c.Directory(ctx)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	print(os.Stdout, d, asJSON)
-	return 0
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		d, err := c.Directory(ctx)
+		if err != nil {
+			return err
+		}
+		print(os.Stdout, d, asJSON)
+		return nil
+	})
 }
 
 func printChannels(w io.Writer, chs []proto.ChannelInfo, asJSON bool) {
@@ -736,14 +721,17 @@ func cmdControl(ctx context.Context, args []string) int {
 	if code != 0 {
 		return code
 	}
-	c, l, code := open(ctx, nil)
-	if c == nil {
-		return code
-	}
-	defer c.Close()
-	if err := c.Control(ctx, req); err != nil {
-		return fail(err, l.Relay)
-	}
+	return withConn(ctx, func(c *client.Conn, _ client.Login) error {
+		if err := c.Control(ctx, req); err != nil {
+			return err
+		}
+		controlled(req)
+		return nil
+	})
+}
+
+// controlled says what a control request did.
+func controlled(req proto.Control) {
 	switch req.Action {
 	case proto.ControlGive:
 		fmt.Fprintf(cleanWriter{os.Stdout}, "%s has control of the mouse and keyboard now.\n", req.To)
@@ -751,6 +739,19 @@ func cmdControl(ctx context.Context, args []string) int {
 		fmt.Println("You have control of the mouse and keyboard again.")
 	default:
 		fmt.Println("Asked the session's owner for control.")
+	}
+}
+
+// withConn opens the saved sign-in's connection, runs fn on it and turns
+// its error into the exit code (the relay's sentence on standard error).
+func withConn(ctx context.Context, fn func(c *client.Conn, l client.Login) error) int {
+	c, l, code := open(ctx, nil)
+	if c == nil {
+		return code
+	}
+	defer c.Close()
+	if err := fn(c, l); err != nil {
+		return fail(err, l.Relay)
 	}
 	return 0
 }
