@@ -205,30 +205,32 @@ func readDesk(ctx context.Context, st store.Store) (*deskState, error) {
 	return &d, nil
 }
 
-// userNames gives the names of user IDs, in the order of ids.
-func (d *deskState) userNames(ids []int64) []string {
+// nameOf gives the name of the item with ID id, or "#id" for one the
+// store no longer has.
+func nameOf[T any](items []T, id int64, idOf func(T) int64, name func(T) string) string {
+	if i := slices.IndexFunc(items, func(it T) bool { return idOf(it) == id }); i >= 0 {
+		return name(items[i])
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+// namesOf gives the names of ids, in their order.
+func namesOf[T any](items []T, ids []int64, idOf func(T) int64, name func(T) string) []string {
 	out := []string{}
 	for _, id := range ids {
-		if i := slices.IndexFunc(d.users, func(u store.User) bool { return u.ID == id }); i >= 0 {
-			out = append(out, d.users[i].Name)
-		} else {
-			out = append(out, fmt.Sprintf("#%d", id))
-		}
+		out = append(out, nameOf(items, id, idOf, name))
 	}
 	return out
 }
 
+// userNames gives the names of user IDs, in the order of ids.
+func (d *deskState) userNames(ids []int64) []string {
+	return namesOf(d.users, ids, func(u store.User) int64 { return u.ID }, userName)
+}
+
 // groupNames gives the names of group IDs, in the order of ids.
 func (d *deskState) groupNames(ids []int64) []string {
-	out := []string{}
-	for _, id := range ids {
-		if i := slices.IndexFunc(d.groups, func(g store.Group) bool { return g.ID == id }); i >= 0 {
-			out = append(out, d.groups[i].Name)
-		} else {
-			out = append(out, fmt.Sprintf("#%d", id))
-		}
-	}
-	return out
+	return namesOf(d.groups, ids, groupID, groupName)
 }
 
 // channelNameOf gives a channel's name, "" for 0.
@@ -236,10 +238,7 @@ func (d *deskState) channelNameOf(id int64) string {
 	if id == 0 {
 		return ""
 	}
-	if i := slices.IndexFunc(d.channels, func(c store.Channel) bool { return c.ID == id }); i >= 0 {
-		return d.channels[i].Name
-	}
-	return fmt.Sprintf("#%d", id)
+	return nameOf(d.channels, id, channelID, channelName)
 }
 
 // servedBy lists the names of the channels group id serves.
