@@ -92,9 +92,6 @@ func (a *Agent) queuePosition(p proto.QueuePosition) {
 		return
 	}
 	a.positioned = true
-	if p.Channel != "" {
-		a.channel = p.Channel
-	}
 	a.mu.Unlock()
 	if q, ok := a.cfg.UI.(QueueUI); ok {
 		q.Queue(p)
