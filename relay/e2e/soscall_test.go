@@ -35,13 +35,7 @@ import (
 // and the end user consents.
 func TestSOSCallFromThePage(t *testing.T) {
 	ctx := context.Background()
-	dl := t.TempDir()
-	sosBin, err := os.ReadFile(filepath.Join(bin, "sos"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dl, "sos-linux-amd64"), sosBin, 0o755)
-	addr, fp, st := inProcessRelay(t, func(c *relayroot.Config) { c.Downloads, c.Organisation = dl, "Acme IT" })
+	addr, fp, st := inProcessRelay(t, func(c *relayroot.Config) { c.Downloads, c.Organisation = downloadsDir(t), "Acme IT" })
 	d := &desk{addr: addr, fp: fp, st: st, techs: map[string]technician{}}
 	tina, err := server.CreateUser(ctx, st, "tina", store.RoleTechnician, "tina-password")
 	if err != nil {

@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/token"
@@ -37,15 +35,7 @@ func TestSOSCallWaitingAndParticipants(t *testing.T) {
 			}
 		}
 	}
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, d.fp)}}
-	waitFor(t, "Helpdesk's SOS Call page", func() bool { // the relay rereads channels on its sweep
-		res, err := hc.Get("https://" + d.addr + "/c/" + tok)
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	})
+	waitForPage(t, d.fp, "https://"+d.addr+"/c/"+tok)
 	call := func(name string) *proc {
 		t.Helper()
 		sos := start(t, []string{"DISPLAY="}, "sos", "--call", tok, "--relay", d.addr, "--fingerprint", d.fp, "--no-gui")
