@@ -11,16 +11,23 @@ import (
 
 // Queue implements session.QueueUI: the position in the channel's queue
 // and the estimated wait, in bold under the heading; while the request
-// waits, the End button cancels it.
+// waits with nobody connected, the End button cancels it. (A session
+// transferred to a channel waits there while its previous technician
+// still watches: then it stays End session.)
 func (w *Window) Queue(p proto.QueuePosition) {
 	text := session.PositionSentence(p)
+	w.mu.Lock()
+	inSession := len(w.peers) > 0
+	w.mu.Unlock()
 	fyne.Do(func() {
 		w.queue.SetText(text)
 		w.queue.Show()
-		if p.Position > 0 {
+		switch {
+		case inSession:
+		case p.Position > 0:
 			w.heading.SetText("Waiting for a technician")
 			w.end.SetText("Cancel request")
-		} else {
+		default:
 			who := proto.CleanText(p.Technician)
 			if who == "" {
 				who = "A technician"

@@ -92,3 +92,15 @@ func TestPeopleWithoutParticipants(t *testing.T) {
 		t.Fatalf("people %q", w.people.Text)
 	}
 }
+
+// TestQueueDuringASession: a session transferred to a channel waits in
+// its queue while the previous technician still watches: the window says
+// so, and its button still ends the session.
+func TestQueueDuringASession(t *testing.T) {
+	w, _ := newTestWindow(t)
+	w.Joined(proto.Peer{ID: 1, Name: "Anna Berg"})
+	w.Queue(proto.QueuePosition{Channel: "Printing", Position: 2})
+	if w.end.Text != "End session" || w.heading.Text != "Remote support in progress" || w.queue.Text != "You are number 2 in the queue of Printing." {
+		t.Fatalf("button %q, heading %q, queue %q", w.end.Text, w.heading.Text, w.queue.Text)
+	}
+}
