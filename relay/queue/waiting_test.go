@@ -116,6 +116,15 @@ func TestQueuePositionIsPushedWhenItChanges(t *testing.T) {
 	if ps := positions(back); len(ps) != 1 || ps[0].Position != 2 {
 		t.Fatalf("the reconnected app was told %+v", ps)
 	}
+
+	// The request ahead expires: its app went away and did not come back
+	// within the grace period.
+	f.m.AgentGone(old)
+	f.clk.Add(f.m.cfg.Grace)
+	f.m.Sweep(f.ctx)
+	if p := lastPosition(t, back); p.Position != 1 {
+		t.Fatalf("after the request ahead expired: %+v", p)
+	}
 }
 
 // pickedAfter registers a call, lets wait pass and has tech connect to
