@@ -76,9 +76,9 @@ func ParticipantsSentence(list []proto.Participant) string {
 // RoleWords names a participant's role for the end user.
 func RoleWords(role string) string {
 	switch role {
-	case proto.RoleGuest:
+	case proto.PeerGuest:
 		return "guest, invited by your technician"
-	case proto.RoleSupervisor:
+	case proto.PeerSupervisor:
 		return "supervisor, watching"
 	}
 	return "your technician"

@@ -155,9 +155,9 @@ func TestParticipantsShowOnlyAllowedPeers(t *testing.T) {
 	ctx := context.Background()
 	a.ask(ctx, proto.ConsentRequest{PeerID: 1, Technician: "Tina", Permissions: proto.AllPermissions})
 	a.ask(ctx, proto.ConsentRequest{PeerID: 2, Technician: "Theo", Permissions: []proto.Permission{proto.PermView, proto.PermControl}, Guest: true})
-	tina := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Tina", Role: proto.RoleOwner}, Controls: true}
-	theo := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Theo", Role: proto.RoleGuest}}
-	mallory := proto.Participant{Peer: proto.Peer{ID: 9, Name: "Mallory", Role: proto.RoleOwner}, Controls: true}
+	tina := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Tina", Role: proto.PeerOwner}, Controls: true}
+	theo := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Theo", Role: proto.PeerGuest}}
+	mallory := proto.Participant{Peer: proto.Peer{ID: 9, Name: "Mallory", Role: proto.PeerOwner}, Controls: true}
 	theoControls := theo
 	theoControls.Controls = true
 

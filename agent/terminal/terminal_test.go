@@ -326,8 +326,8 @@ func TestQueueAndParticipantsAreLines(t *testing.T) {
 	term.Queue(proto.QueuePosition{Channel: "Printing", Position: 3, Estimate: 4 * time.Minute})
 	term.Queue(proto.QueuePosition{Channel: "Printing", Position: 2})
 	term.Queue(proto.QueuePosition{Channel: "Printing", Technician: "Anna Berg"})
-	anna := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Anna Berg", Role: proto.RoleOwner}, Controls: true}
-	tom := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Tom Weber", Role: proto.RoleGuest}}
+	anna := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Anna Berg", Role: proto.PeerOwner}, Controls: true}
+	tom := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Tom Weber", Role: proto.PeerGuest}}
 	term.Participants(nil) // nothing to say yet
 	term.Participants([]proto.Participant{anna})
 	term.Participants([]proto.Participant{anna}) // unchanged: no line

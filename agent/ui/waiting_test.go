@@ -44,9 +44,9 @@ func TestQueueShowsThePositionAndCancels(t *testing.T) {
 func TestParticipantsListRolesAndControl(t *testing.T) {
 	w, _ := newTestWindow(t)
 	w.Queue(proto.QueuePosition{Channel: "Printing", Technician: "Anna Berg"})
-	anna := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Anna Berg", Role: proto.RoleOwner}, Controls: true}
-	tom := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Tom Weber", Role: proto.RoleGuest}}
-	carla := proto.Participant{Peer: proto.Peer{ID: 3, Name: "Carla", Role: proto.RoleSupervisor}}
+	anna := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Anna Berg", Role: proto.PeerOwner}, Controls: true}
+	tom := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Tom Weber", Role: proto.PeerGuest}}
+	carla := proto.Participant{Peer: proto.Peer{ID: 3, Name: "Carla", Role: proto.PeerSupervisor}}
 	want := func(step, text string) {
 		t.Helper()
 		if w.people.Hidden || w.people.Text != text {
@@ -70,7 +70,7 @@ func TestParticipantsListRolesAndControl(t *testing.T) {
 	w.Joined(carla.Peer)
 	want("control handed, supervisor watching", "Connected: Anna Berg (your technician), Tom Weber (guest, invited by your technician, controls your mouse and keyboard), Carla (supervisor, watching).")
 	// A transfer: Tom owns the session now; Anna leaves.
-	tom.Peer.Role = proto.RoleOwner
+	tom.Peer.Role = proto.PeerOwner
 	w.Left(anna.Peer, "handed the session to Tom Weber")
 	want("she left, before the new list", "Connected: Tom Weber (guest, invited by your technician, controls your mouse and keyboard), Carla (supervisor, watching).")
 	w.Participants([]proto.Participant{tom, carla})

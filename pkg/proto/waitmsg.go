@@ -9,11 +9,12 @@ const (
 	TypeParticipants  Type = 79 // Participants, relay -> agent, event
 )
 
-// Participant roles, as Peer.Role and Participant.Role carry them.
+// Roles of a technician in a session, as Peer.Role carries them (in
+// PeerJoined and Participants).
 const (
-	RoleOwner      = "owner"      // the technician who helps
-	RoleGuest      = "guest"      // a colleague the owner invited (or the previous owner after a transfer, until the new one joins)
-	RoleSupervisor = "supervisor" // a manager watching, view only
+	PeerOwner      = "owner"      // the technician who helps
+	PeerGuest      = "guest"      // a colleague the owner invited (or the previous owner after a transfer, until the new one joins)
+	PeerSupervisor = "supervisor" // a manager watching, view only
 )
 
 // QueuePosition tells an SOS app whose request waits in a channel's queue
@@ -38,7 +39,7 @@ type QueuePosition struct {
 // Participant is one technician attached to a session as the end user's
 // app lists them.
 type Participant struct {
-	Peer Peer `cbor:"1,keyasint"` // Peer.Role: RoleOwner, RoleGuest or RoleSupervisor
+	Peer Peer `cbor:"1,keyasint"` // Peer.Role: PeerOwner, PeerGuest or PeerSupervisor
 	// Controls says this technician has the mouse and keyboard now.
 	Controls bool `cbor:"2,keyasint,omitempty"`
 }

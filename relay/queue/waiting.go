@@ -179,16 +179,16 @@ func (m *Manager) sweepWaiting(now time.Time) {
 func (m *Manager) participants(l *live) []proto.Participant {
 	var out []proto.Participant
 	for id, at := range l.techs {
-		role := proto.RoleGuest
+		role := proto.PeerGuest
 		switch {
 		case at.supervisor:
-			role = proto.RoleSupervisor
+			role = proto.PeerSupervisor
 		case id == l.s.OwnerID:
-			role = proto.RoleOwner
+			role = proto.PeerOwner
 		}
 		out = append(out, proto.Participant{Peer: proto.Peer{ID: id, Name: at.user.Name, Role: role}, Controls: id == l.controller})
 	}
-	rank := map[string]int{proto.RoleOwner: 0, proto.RoleGuest: 1, proto.RoleSupervisor: 2}
+	rank := map[string]int{proto.PeerOwner: 0, proto.PeerGuest: 1, proto.PeerSupervisor: 2}
 	slices.SortFunc(out, func(a, b proto.Participant) int {
 		return cmp.Or(cmp.Compare(rank[a.Peer.Role], rank[b.Peer.Role]), cmp.Compare(a.Peer.Name, b.Peer.Name), cmp.Compare(a.Peer.ID, b.Peer.ID))
 	})
