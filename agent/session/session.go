@@ -129,6 +129,10 @@ type Agent struct {
 	intake      proto.Intake
 	intakeAsked bool
 	channel     string
+	// positioned says the relay told this connection the request's
+	// position in its queue (QueuePosition came before the registration's
+	// reply): the generic "in the queue" sentence is not needed.
+	positioned bool
 }
 
 // New returns an Agent for cfg.
@@ -285,7 +289,8 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 		return err
 	}
 	a.mu.Lock()
-	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device, Language: a.cfg.Language}
+	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device, Language: a.cfg.Language, Updates: true}
+	a.positioned = false
 	if req.ResumeKey == "" {
 		switch {
 		case a.cfg.LinkToken != "":
@@ -323,14 +328,16 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 // show tells the UI what the end user should see for this registration.
 func (a *Agent) show(reg proto.AgentRegistered) {
 	a.mu.Lock()
-	channel := a.channel
+	channel, positioned := a.channel, a.positioned
 	a.mu.Unlock()
 	switch {
 	case reg.Status == proto.StatusActive:
 		a.cfg.UI.Status("Connected.")
 	case channel != "" && reg.Code == "":
 		a.cfg.UI.Waiting("a technician")
-		a.cfg.UI.Status(QueuedSentence(channel))
+		if !positioned {
+			a.cfg.UI.Status(QueuedSentence(channel))
+		}
 	case reg.Code != "":
 		a.cfg.UI.Code(reg.Code, reg.CodeExpiresAt)
 		a.cfg.UI.Status("Connected. Waiting for the technician to enter the code.")
@@ -403,7 +410,11 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	case *proto.Chat:
 		a.cfg.UI.Chat(*m)
 	case *proto.Handover:
-		a.cfg.UI.Status(fmt.Sprintf("%s handed your session to %s.", nameOr(m.From, "Your technician"), nameOr(m.To, "a colleague")))
+		a.cfg.UI.Status(fmt.Sprintf("%s has handed your session to %s.", nameOr(m.From, "Your technician"), nameOr(m.To, "a colleague")))
+	case *proto.QueuePosition:
+		a.queuePosition(*m)
+	case *proto.Participants:
+		a.participants(*m)
 	case *proto.SessionEnded:
 		a.mu.Lock()
 		a.ended = m

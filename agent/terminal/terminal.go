@@ -28,6 +28,10 @@ type Terminal struct {
 	q    chan string       // the question waiting for a line; nil: lines are chat
 	chat func(text string) // receives lines typed while nothing is asked; nil: ignored
 	seen bool              // a technician joined at some point
+	// queued says the end user was told how to cancel a waiting request;
+	// people is the last list of who is connected printed.
+	queued bool
+	people string
 }
 
 // New returns a Terminal writing to out and reading in. The reading
@@ -307,4 +311,34 @@ func (t *Terminal) Rate(ctx context.Context, send func(stars int, comment string
 	}
 }
 
-var _ session.IntakeUI = (*Terminal)(nil)
+// Queue implements session.QueueUI: one line each time the position
+// changes; while waiting, the first also says how to cancel.
+func (t *Terminal) Queue(p proto.QueuePosition) {
+	t.Say("%s", session.PositionSentence(p))
+	t.mu.Lock()
+	first := !t.queued && p.Position > 0
+	t.queued = t.queued || first
+	t.mu.Unlock()
+	if first {
+		t.Say("Press Ctrl+C to cancel your request.")
+	}
+}
+
+// Participants implements session.ParticipantsUI: a line whenever who is
+// connected, their role or who controls changes.
+func (t *Terminal) Participants(list []proto.Participant) {
+	line := session.ParticipantsSentence(list)
+	t.mu.Lock()
+	same := line == t.people || (t.people == "" && len(list) == 0)
+	t.people = line
+	t.mu.Unlock()
+	if !same {
+		t.Say("%s", line)
+	}
+}
+
+var (
+	_ session.IntakeUI       = (*Terminal)(nil)
+	_ session.QueueUI        = (*Terminal)(nil)
+	_ session.ParticipantsUI = (*Terminal)(nil)
+)

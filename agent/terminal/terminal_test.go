@@ -318,3 +318,31 @@ func TestIntakeFollowsTheChannelsForm(t *testing.T) {
 		t.Fatal("an answer went to the chat")
 	}
 }
+
+// TestQueueAndParticipantsAreLines: every position is a line (the first
+// says how to cancel), and so is every change of who is connected.
+func TestQueueAndParticipantsAreLines(t *testing.T) {
+	term, _, out, _ := newTerm(t)
+	term.Queue(proto.QueuePosition{Channel: "Printing", Position: 3, Estimate: 4 * time.Minute})
+	term.Queue(proto.QueuePosition{Channel: "Printing", Position: 2})
+	term.Queue(proto.QueuePosition{Channel: "Printing", Technician: "Anna Berg"})
+	anna := proto.Participant{Peer: proto.Peer{ID: 1, Name: "Anna Berg", Role: proto.PeerOwner}, Controls: true}
+	tom := proto.Participant{Peer: proto.Peer{ID: 2, Name: "Tom Weber", Role: proto.PeerGuest}}
+	term.Participants(nil) // nothing to say yet
+	term.Participants([]proto.Participant{anna})
+	term.Participants([]proto.Participant{anna}) // unchanged: no line
+	term.Participants([]proto.Participant{anna, tom})
+	term.Participants(nil)
+	want := strings.Join([]string{
+		"You are number 3 in the queue of Printing. Estimated wait: about 4 minutes.",
+		"Press Ctrl+C to cancel your request.",
+		"You are number 2 in the queue of Printing.",
+		"Anna Berg has taken your request and will ask you for permission to connect.",
+		"Connected: Anna Berg (your technician, controls your mouse and keyboard).",
+		"Connected: Anna Berg (your technician, controls your mouse and keyboard), Tom Weber (guest, invited by your technician).",
+		"Nobody is connected.",
+	}, "\n") + "\n"
+	if got := out.String(); got != want {
+		t.Fatalf("printed:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -51,6 +51,7 @@ type Window struct {
 	status   *widget.Label
 	viewed   *widget.Label // "Your screen is being viewed and controlled by …"
 	people   *widget.Label
+	queue    *widget.Label // "You are number 3 in the queue of Printing. …"
 	end      *widget.Button
 	retry    *widget.Button
 
@@ -75,6 +76,10 @@ type Window struct {
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
 	shown       string // the question on screen: "consent", "connect", "intake", "problem" or ""
+	// roles is who the relay says is connected, with roles and who
+	// controls (only those the end user allowed); empty: not told (an
+	// older relay), the names from Joined are shown.
+	roles []proto.Participant
 }
 
 // New builds the window on app.
@@ -102,7 +107,11 @@ func New(app fyne.App, act Actions) *Window {
 	w.viewed.Wrapping = fyne.TextWrapWord
 	w.viewed.Hide()
 	w.people = widget.NewLabel("")
+	w.people.Wrapping = fyne.TextWrapWord
 	w.people.Hide()
+	w.queue = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	w.queue.Wrapping = fyne.TextWrapWord
+	w.queue.Hide()
 
 	w.consentText = widget.NewLabel("")
 	w.consentText.Wrapping = fyne.TextWrapWord
@@ -135,7 +144,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),
@@ -285,6 +294,10 @@ func (w *Window) Left(p proto.Peer, _ string) {
 func (w *Window) showPeers() {
 	w.mu.Lock()
 	var names, control, view []string
+	people := ""
+	if roles := joinedRoles(w.roles, w.peers); len(roles) > 0 {
+		people = session.ParticipantsSentence(roles)
+	}
 	for id, n := range w.peers {
 		names = append(names, n)
 		if w.viewOnlyIDs[id] {
@@ -314,8 +327,13 @@ func (w *Window) showPeers() {
 		}
 		w.viewed.SetText(strings.Join(viewed, " "))
 		w.viewed.Show()
-		w.people.SetText("Connected: " + strings.Join(names, ", "))
+		if people == "" {
+			people = "Connected: " + strings.Join(names, ", ")
+		}
+		w.people.SetText(people)
 		w.people.Show()
+		w.queue.Hide()
+		w.end.SetText("End session")
 		w.chat.box.Show()
 		w.code.Text = ""
 		w.copyCode.Hide()

@@ -114,6 +114,15 @@
 //	  a problem, both optional, as before.
 //	  Language ("de-CH", from the OS locale) goes with every registration
 //	  (code, link, SOS Call); the relay keeps it for routing.
+//	relay -> agent (AgentRegister{Updates: true} only: an app that predates them
+//	would close on types 78 and 79)
+//	                                   <-   QueuePosition{Channel, Position, Estimate} when a request
+//	                                        of a channel's queue (SOS Call, channel link) is queued or
+//	                                        the app comes back, and whenever its position or the
+//	                                        channel's median pick-up time changes; Position 0 and
+//	                                        Technician once it is picked up
+//	                                   <-   Participants{List of Peer{Name, Role}, Controls} whenever who
+//	                                        is attached, their role or who controls changes
 //	technician
 //	  Pick{SessionID}                 ->    exactly one of several racing wins
 //	                                   <-   SessionReply{Session}, or Error{ErrTaken, "NAME already picked ..."};

@@ -121,6 +121,9 @@ type AgentRegister struct {
 	// Language is the end user's language from the OS locale ("de-CH"),
 	// for routing to a technician who speaks it.
 	Language string `cbor:"6,keyasint,omitempty"`
+	// Updates says the app understands QueuePosition and Participants
+	// (78, 79); the relay sends them to no other app.
+	Updates bool `cbor:"7,keyasint,omitempty"`
 }
 
 // Intake is what the end user entered in a channel's SOS Call form.
@@ -565,6 +568,10 @@ func NewBody(t Type) any {
 		return new(CallForm)
 	case TypeCallFormInfo:
 		return new(CallFormInfo)
+	case TypeQueuePosition:
+		return new(QueuePosition)
+	case TypeParticipants:
+		return new(Participants)
 	}
 	return nil
 }

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,14 +48,7 @@ func chromium(t *testing.T) context.Context {
 // language from Accept-Language, the download for the visitor's OS, the
 // downloaded file's name, and the plain message of an expired link.
 func TestDownloadPageInChromium(t *testing.T) {
-	dl := t.TempDir()
-	sosBin, err := os.ReadFile(filepath.Join(bin, "sos"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dl, "sos-linux-amd64"), sosBin, 0o755)
-	os.WriteFile(filepath.Join(dl, "sos-windows-amd64.exe"), []byte("MZ placeholder for the Windows build"), 0o755)
-	r := startRelay(t, "--downloads", dl, "--org", "Acme IT")
+	r := startRelay(t, "--downloads", downloadsDir(t), "--org", "Acme IT")
 	tech := r.login(t, "admin", r.adminPW)
 	out, code := run(t, tech.env, "", "console", "link", "create", "--name", "Ann")
 	if code != 0 {
@@ -68,7 +59,7 @@ func TestDownloadPageInChromium(t *testing.T) {
 	ctx := chromium(t)
 	saveDir := t.TempDir()
 	var lang, h1, button, fpText string
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		emulation.SetUserAgentOverride("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36").WithAcceptLanguage("nl-NL,nl;q=0.9"),
 		chromedp.Navigate(link),
 		chromedp.AttributeValue("html", "lang", &lang, nil),

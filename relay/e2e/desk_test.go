@@ -203,7 +203,7 @@ func TestDeskTransfer(t *testing.T) {
 	if !strings.Contains(out, "Session "+id+" is now theo's; Ann was told.") || !strings.Contains(out, "You keep watching until theo joins.") {
 		t.Fatalf("transfer printed %q", out)
 	}
-	sos.expect(`^tina handed your session to theo\.$`)
+	sos.expect(`^tina has handed your session to theo\.$`)
 	notices.expect(`^\[assigned\] tina transferred the session of Ann to you\. Note: printer driver, see ticket IT-7 \(` + id + `\)$`)
 	// No longer the owner, tina may not hand the session on.
 	d.refused(t, "tina", "Only the session's owner or a manager of its channel may do this.", "transfer", id, "--channel", "Finance")

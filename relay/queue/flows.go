@@ -119,6 +119,7 @@ func (m *Manager) setController(l *live, id int64, by string) {
 			at.tech.Conn.Send(proto.TypeControlChanged, msg)
 		}
 	}
+	m.tellParticipants(l)
 }
 
 // Control hands the mouse and keyboard of a session between its

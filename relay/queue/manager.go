@@ -39,6 +39,7 @@ type Agent struct {
 	IP        string
 	Conn      Conn
 	SessionID string // set by RegisterAgent
+	Updates   bool   // the app takes QueuePosition and Participants (set by RegisterAgent)
 }
 
 const (
@@ -57,6 +58,8 @@ type attachment struct {
 	// restored after a relay restart: the app still knows and enforces it).
 	granted proto.Grant
 	guest   bool // invited or monitoring, not the owner
+	// supervisor says a manager monitors (view only).
+	supervisor bool
 }
 
 type live struct {
@@ -79,6 +82,7 @@ type live struct {
 	// let it time out already.
 	assignedAt time.Time
 	skip       map[int64]bool
+	app        appState // what the end user's app was last told (waiting.go)
 }
 
 // invite is an invitation of a technician into a session.
@@ -113,6 +117,7 @@ type Manager struct {
 	subs       map[*Tech]bool // value: sees all sessions
 	techOf     map[*Tech]map[string]bool
 	userNames  map[int64]string
+	estimates  map[int64]estimate // per channel (waiting.go)
 }
 
 // New loads the live sessions from st. Agents and technicians of those
@@ -314,6 +319,7 @@ func (m *Manager) RegisterAgent(ctx context.Context, a *Agent, req proto.AgentRe
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	a.Updates = req.Updates
 	lang := proto.CleanText(strings.TrimSpace(req.Language))
 	if len(lang) > 35 { // BCP 47 tags are short
 		lang = ""
@@ -625,6 +631,7 @@ func (m *Manager) viewers(l *live) map[*Tech]bool {
 // announceTo pushes l's state to its viewers and to before (who saw it
 // before a change that may have taken it out of their view). Callers hold m.mu.
 func (m *Manager) announceTo(l *live, before map[*Tech]bool) {
+	m.tellApp(l)
 	if len(m.subs) == 0 {
 		return
 	}
@@ -910,7 +917,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
 		return proto.Connected{}, m.internal("attach you to the session", err)
 	}
-	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest}
+	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest, supervisor: req.Monitor}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
 	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, detail)); err != nil {
@@ -1177,6 +1184,7 @@ func (m *Manager) Sweep(ctx context.Context) {
 			m.renewICE(l, now)
 		}
 	}
+	m.sweepWaiting(now)
 }
 
 // purgeUnattended deletes the sessions that ended more than
@@ -1271,6 +1279,7 @@ func (m *Manager) detach(ctx context.Context, l *live, id int64, at *attachment,
 			m.log.Error("return session to Ready", "session", l.s.ID, "err", err)
 		}
 	}
+	m.tellParticipants(l)
 }
 
 // TechRevoked is TechGone for a connection whose sign-in no longer holds
