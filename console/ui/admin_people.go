@@ -276,6 +276,8 @@ type techniciansView struct {
 	pwEntry, pwAgain   *widget.Entry // the open reset dialog's
 	pwSignOut          *widget.Check
 	pwErr              *widget.Label
+	pwName             string
+	pwDialog           dialog.Dialog
 	lastReset          client.PasswordReset // the last reset's answer
 }
 
@@ -417,24 +419,29 @@ func (v *techniciansView) resetDialog() {
 	cancel := widget.NewButton("Cancel", nil)
 	box := container.NewVBox(form, v.pwSignOut, v.pwErr, container.NewHBox(cancel, reset))
 	d := dialog.NewCustomWithoutButtons("Reset the password of "+name, container.NewGridWrap(fyne.NewSize(460, 240), box), v.a.c.win)
+	v.pwName, v.pwDialog = name, d
 	cancel.OnTapped = d.Hide
-	reset.OnTapped = func() {
-		if err := ValidatePassword(v.pwEntry.Text, v.pwAgain.Text); err != nil {
-			v.pwErr.SetText(err.Error())
-			return
-		}
-		pw, signOut := v.pwEntry.Text, v.pwSignOut.Checked
-		var got client.PasswordReset
-		v.a.call(v.pwErr, "Resetting…", func(ctx context.Context) (err error) {
-			got, err = v.a.api.ResetPassword(ctx, name, pw, signOut)
-			return err
-		}, func() {
-			d.Hide()
-			v.lastReset = got
-			v.showReset(name, got)
-		})
-	}
+	reset.OnTapped = v.submitReset
 	d.Show()
+}
+
+// submitReset checks the reset dialog and asks the relay.
+func (v *techniciansView) submitReset() {
+	if err := ValidatePassword(v.pwEntry.Text, v.pwAgain.Text); err != nil {
+		v.pwErr.SetText(err.Error())
+		return
+	}
+	name, d := v.pwName, v.pwDialog
+	pw, signOut := v.pwEntry.Text, v.pwSignOut.Checked
+	var got client.PasswordReset
+	v.a.call(v.pwErr, "Resetting…", func(ctx context.Context) (err error) {
+		got, err = v.a.api.ResetPassword(ctx, name, pw, signOut)
+		return err
+	}, func() {
+		d.Hide()
+		v.lastReset = got
+		v.showReset(name, got)
+	})
 }
 
 // showReset says what the reset did; a password the relay made up is
