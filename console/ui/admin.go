@@ -92,6 +92,7 @@ func (c *Console) adminTools(l client.Login) fyne.CanvasObject {
 			a.perms = p
 			if a.anyAdmin() {
 				a.admin.Show()
+				c.win.Content().Refresh() // lay the toolbar out again
 			}
 		})
 	})

@@ -136,6 +136,8 @@ type channelsView struct {
 	formCategory, formPriority      *widget.Select
 	assign, fallback                *widget.Select
 	save, remove, add               *widget.Button
+	form                            *widget.Form
+	linkRow                         *fyne.Container
 }
 
 func newChannelsView(a *adminUI) *channelsView {
@@ -186,13 +188,14 @@ func newChannelsView(a *adminUI) *channelsView {
 		})
 	v.list.OnSelected = func(i widget.ListItemID) { v.edit(i) }
 
+	v.linkRow = container.NewBorder(nil, nil, nil, v.copyLink, v.sosLink)
 	form := widget.NewForm(
 		widget.NewFormItem("Name", v.name),
 		widget.NewFormItem("Description", v.description),
 		widget.NewFormItem("Served by groups", v.groupsCheck),
 		widget.NewFormItem("Managers", v.managers),
 		widget.NewFormItem("Default channel", v.isDefault),
-		widget.NewFormItem("SOS Call", container.NewVBox(v.sosCall, container.NewBorder(nil, nil, nil, v.copyLink, v.sosLink))),
+		widget.NewFormItem("SOS Call", container.NewVBox(v.sosCall, v.linkRow)),
 		widget.NewFormItem("Form: name", v.formName),
 		widget.NewFormItem("Form: problem", v.formProblem),
 		widget.NewFormItem("Form: category", v.formCategory),
@@ -203,6 +206,7 @@ func newChannelsView(a *adminUI) *channelsView {
 		widget.NewFormItem("Withhold in sessions", v.narrow),
 		widget.NewFormItem("Support links valid for", v.linkTTL),
 	)
+	v.form = form
 	v.content = masterDetail(v.list, v.add, form, v.status, v.save, v.remove)
 	v.edit(-1)
 	v.reload("", "")
@@ -295,15 +299,9 @@ func (v *channelsView) edit(i int) {
 	enable(v.managers, editable && all)
 	enable(v.isDefault, editable && all)
 	enable(v.remove, i >= 0 && all)
-	if all {
-		v.add.Show()
-	} else {
-		v.add.Hide()
-	}
-	if i < 0 {
-		v.remove.Hide()
-	} else {
-		v.remove.Show()
+	enable(v.add, all)
+	if v.form != nil {
+		v.form.Refresh() // the labels follow their fields' state
 	}
 }
 
@@ -340,6 +338,9 @@ func (v *channelsView) showLink() {
 	default:
 		v.sosLink.SetText("")
 		v.copyLink.Hide()
+	}
+	if v.linkRow != nil {
+		v.linkRow.Refresh()
 	}
 }
 

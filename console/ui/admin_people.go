@@ -111,11 +111,7 @@ func (v *groupsView) edit(i int) {
 	v.description.SetText(g.Description)
 	v.members.SetSelected(slices.Clone(g.Members))
 	v.channels.SetText(strings.Join(g.Channels, ", "))
-	if i < 0 {
-		v.remove.Hide()
-	} else {
-		v.remove.Show()
-	}
+	enable(v.remove, i >= 0)
 }
 
 func (v *groupsView) submit() {
@@ -272,6 +268,7 @@ type techniciansView struct {
 	overrideBox        *fyne.Container
 	save, resetPW      *widget.Button
 	formBox            fyne.CanvasObject
+	form               *widget.Form
 	title              *widget.Label
 	pwEntry, pwAgain   *widget.Entry // the open reset dialog's
 	pwSignOut          *widget.Check
@@ -314,13 +311,13 @@ func newTechniciansView(a *adminUI) *techniciansView {
 			o.(*widget.Label).SetText(text)
 		})
 	v.list.OnSelected = func(i widget.ListItemID) { v.edit(i) }
-	form := widget.NewForm(
+	v.form = widget.NewForm(
 		widget.NewFormItem("Role", v.role),
 		widget.NewFormItem("Account", v.enabled),
 		widget.NewFormItem("Languages", v.languages),
 		widget.NewFormItem("Concurrent sessions", v.maxSess),
 	)
-	v.formBox = container.NewVBox(v.title, form, widget.NewLabelWithStyle("Per-permission overrides", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.overrideBox)
+	v.formBox = container.NewVBox(v.title, v.form, widget.NewLabelWithStyle("Per-permission overrides", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.overrideBox)
 	v.content = masterDetail(v.list, nil, v.formBox, v.status, v.save, v.resetPW)
 	v.edit(-1)
 	v.reload("", "")
@@ -344,7 +341,7 @@ func (v *techniciansView) edit(i int) {
 	ok := i >= 0 && i < len(v.techs)
 	if ok {
 		t = v.techs[i]
-		v.title.SetText(fmt.Sprintf("%s: %s, %d live session(s)", t.Name, t.Availability, t.Sessions))
+		v.title.SetText(fmt.Sprintf("%s: %s", t.Name, strings.Join(nonEmpty(onlineText(t), t.Availability, fmt.Sprintf("%d live session(s)", t.Sessions)), ", ")))
 	} else {
 		v.title.SetText("Select a technician.")
 	}
@@ -369,6 +366,14 @@ func (v *techniciansView) edit(i int) {
 	for _, s := range v.overrides {
 		enable(s, ok)
 	}
+	v.form.Refresh() // the labels follow their fields' state
+}
+
+func onlineText(t client.Technician) string {
+	if t.Online {
+		return "online"
+	}
+	return "offline"
 }
 
 // Form returns what the form holds.

@@ -368,7 +368,7 @@ func TestChannelScreen(t *testing.T) {
 	test.Tap(c.adm.admin)
 	v := c.adm.adm.channels
 	eventually(t, "the channels", func() bool { return len(v.channels) == 2 })
-	if !v.add.Hidden {
+	if !v.add.Disabled() {
 		t.Error("New channel is offered to a manager of some channels only")
 	}
 	v.list.Select(1)

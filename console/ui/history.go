@@ -92,6 +92,7 @@ type historyView struct {
 	next     string               // the relay's cursor for the next page
 	sessions []proto.SessionInfo
 	list     *widget.List
+	left     *fyne.Container // the list with More under it
 	record   *widget.Label
 	shown    string // the session whose record is shown
 }
@@ -127,7 +128,8 @@ func newHistoryView(a *adminUI) *historyView {
 	v.list.OnSelected = func(i widget.ListItemID) { v.Open(v.sessions[i].ID) }
 	v.record = widget.NewLabel("Search, then choose a session to read its record.")
 	v.record.Wrapping = fyne.TextWrapWord
-	split := container.NewHSplit(container.NewBorder(nil, v.more, nil, nil, v.list), container.NewVScroll(v.record))
+	v.left = container.NewBorder(nil, v.more, nil, nil, v.list)
+	split := container.NewHSplit(v.left, container.NewVScroll(v.record))
 	split.Offset = 0.45
 	v.content = container.NewBorder(container.NewVBox(filters, v.status, widget.NewSeparator()), nil, nil, nil, split)
 	return v
@@ -198,6 +200,7 @@ func (v *historyView) fetch(req proto.HistoryRequest, appendPage bool) {
 		} else {
 			v.more.Hide()
 		}
+		v.left.Refresh()
 	})
 }
 
