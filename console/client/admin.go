@@ -256,32 +256,39 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 	return nil
 }
 
+// send makes one request and decodes its answer.
+func send[T any](ctx context.Context, a *Admin, method, path string, body any) (T, error) {
+	var out T
+	err := a.do(ctx, method, path, body, &out)
+	return out, err
+}
+
+// list reads a list the API answers as {"key": [...]}.
+func list[T any](ctx context.Context, a *Admin, path, key string) ([]T, error) {
+	out, err := send[map[string][]T](ctx, a, http.MethodGet, path, nil)
+	return out[key], err
+}
+
 func pathName(name string) string { return url.PathEscape(strings.TrimSpace(name)) }
 
 // Permissions returns the permission table and what the caller may do.
 func (a *Admin) Permissions(ctx context.Context) (AdminPermissions, error) {
-	var p AdminPermissions
-	return p, a.do(ctx, http.MethodGet, "/permissions", nil, &p)
+	return send[AdminPermissions](ctx, a, http.MethodGet, "/permissions", nil)
 }
 
 // Channels lists the channels.
 func (a *Admin) Channels(ctx context.Context) ([]Channel, error) {
-	var out struct {
-		Channels []Channel `json:"channels"`
-	}
-	return out.Channels, a.do(ctx, http.MethodGet, "/channels", nil, &out)
+	return list[Channel](ctx, a, "/channels", "channels")
 }
 
 // CreateChannel creates a channel named by ch.Name.
 func (a *Admin) CreateChannel(ctx context.Context, ch ChannelChange) (Channel, error) {
-	var out Channel
-	return out, a.do(ctx, http.MethodPost, "/channels", ch, &out)
+	return send[Channel](ctx, a, http.MethodPost, "/channels", ch)
 }
 
 // UpdateChannel changes the channel name.
 func (a *Admin) UpdateChannel(ctx context.Context, name string, ch ChannelChange) (Channel, error) {
-	var out Channel
-	return out, a.do(ctx, http.MethodPatch, "/channels/"+pathName(name), ch, &out)
+	return send[Channel](ctx, a, http.MethodPatch, "/channels/"+pathName(name), ch)
 }
 
 // DeleteChannel deletes the channel name.
@@ -291,22 +298,17 @@ func (a *Admin) DeleteChannel(ctx context.Context, name string) error {
 
 // Groups lists the groups.
 func (a *Admin) Groups(ctx context.Context) ([]Group, error) {
-	var out struct {
-		Groups []Group `json:"groups"`
-	}
-	return out.Groups, a.do(ctx, http.MethodGet, "/groups", nil, &out)
+	return list[Group](ctx, a, "/groups", "groups")
 }
 
 // CreateGroup creates a group named by g.Name.
 func (a *Admin) CreateGroup(ctx context.Context, g GroupChange) (Group, error) {
-	var out Group
-	return out, a.do(ctx, http.MethodPost, "/groups", g, &out)
+	return send[Group](ctx, a, http.MethodPost, "/groups", g)
 }
 
 // UpdateGroup changes the group name.
 func (a *Admin) UpdateGroup(ctx context.Context, name string, g GroupChange) (Group, error) {
-	var out Group
-	return out, a.do(ctx, http.MethodPatch, "/groups/"+pathName(name), g, &out)
+	return send[Group](ctx, a, http.MethodPatch, "/groups/"+pathName(name), g)
 }
 
 // DeleteGroup deletes the group name.
@@ -317,40 +319,33 @@ func (a *Admin) DeleteGroup(ctx context.Context, name string) error {
 // Technicians lists the technicians (with technicians.manage also the
 // disabled ones, limits and overrides).
 func (a *Admin) Technicians(ctx context.Context) ([]Technician, error) {
-	var out struct {
-		Technicians []Technician `json:"technicians"`
-	}
-	return out.Technicians, a.do(ctx, http.MethodGet, "/technicians", nil, &out)
+	return list[Technician](ctx, a, "/technicians", "technicians")
 }
 
 // UpdateTechnician changes the technician name.
 func (a *Admin) UpdateTechnician(ctx context.Context, name string, t TechnicianChange) (Technician, error) {
-	var out Technician
-	return out, a.do(ctx, http.MethodPatch, "/technicians/"+pathName(name), t, &out)
+	return send[Technician](ctx, a, http.MethodPatch, "/technicians/"+pathName(name), t)
 }
 
 // ResetPassword gives the technician name a new password: password, or
 // one the relay makes up when it is empty (returned once). signOut ends
 // their sign-ins too.
 func (a *Admin) ResetPassword(ctx context.Context, name, password string, signOut bool) (PasswordReset, error) {
-	var out PasswordReset
 	body := struct {
 		Password string `json:"password,omitempty"`
 		SignOut  bool   `json:"sign_out"`
 	}{password, signOut}
-	return out, a.do(ctx, http.MethodPost, "/technicians/"+pathName(name)+"/password", body, &out)
+	return send[PasswordReset](ctx, a, http.MethodPost, "/technicians/"+pathName(name)+"/password", body)
 }
 
 // Settings returns the organisation's settings.
 func (a *Admin) Settings(ctx context.Context) (Settings, error) {
-	var out Settings
-	return out, a.do(ctx, http.MethodGet, "/settings", nil, &out)
+	return send[Settings](ctx, a, http.MethodGet, "/settings", nil)
 }
 
 // UpdateSettings changes the organisation's settings.
 func (a *Admin) UpdateSettings(ctx context.Context, s SettingsChange) (Settings, error) {
-	var out Settings
-	return out, a.do(ctx, http.MethodPatch, "/settings", s, &out)
+	return send[Settings](ctx, a, http.MethodPatch, "/settings", s)
 }
 
 // History searches the sessions the caller may see, one page at a time
@@ -390,12 +385,10 @@ func (a *Admin) History(ctx context.Context, req proto.HistoryRequest) (proto.Hi
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var p proto.HistoryPage
-	return p, a.do(ctx, http.MethodGet, path, nil, &p)
+	return send[proto.HistoryPage](ctx, a, http.MethodGet, path, nil)
 }
 
 // SessionDetails returns a session with its notes, chat and history.
 func (a *Admin) SessionDetails(ctx context.Context, id string) (proto.SessionDetails, error) {
-	var d proto.SessionDetails
-	return d, a.do(ctx, http.MethodGet, "/sessions/"+pathName(id), nil, &d)
+	return send[proto.SessionDetails](ctx, a, http.MethodGet, "/sessions/"+pathName(id), nil)
 }

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -213,6 +215,51 @@ func newAdminView(a *adminUI) *adminView {
 	}
 	return v
 }
+
+// invalid shows a form's sentence on status; nothing was sent.
+func invalid(status *widget.Label, err error) {
+	status.Importance = widget.DangerImportance
+	status.SetText(err.Error())
+}
+
+// saveNamed creates (old "") or changes the item old through the API,
+// then reload shows the saved item, named by nameOf, and says so.
+func saveNamed[T any](a *adminUI, status *widget.Label, what, old string, create, update func(context.Context) (T, error),
+	nameOf func(T) string, reload func(name, done string)) {
+	doing, fn, done := "Creating the "+what+"…", create, "created."
+	if old != "" {
+		doing, fn, done = "Saving the "+what+"…", update, "saved."
+	}
+	var saved T
+	a.call(status, doing, func(ctx context.Context) (err error) {
+		saved, err = fn(ctx)
+		return err
+	}, func() {
+		n := nameOf(saved)
+		reload(n, capital(what)+" "+n+" "+done)
+	})
+}
+
+// confirmDelete asks before deleting the item name, saying what follows,
+// then deletes it (deleteNamed).
+func (a *adminUI) confirmDelete(status *widget.Label, list *widget.List, what, name, follows string,
+	del func(context.Context, string) error, reload func(name, done string)) {
+	dialog.ShowConfirm("Delete "+what+"?", fmt.Sprintf("Delete the %s %s? %s", what, name, follows), func(yes bool) {
+		if yes {
+			a.deleteNamed(status, list, what, name, del, reload)
+		}
+	}, a.c.win)
+}
+
+// deleteNamed deletes the item name through the API and reads the
+// screen again.
+func (a *adminUI) deleteNamed(status *widget.Label, list *widget.List, what, name string,
+	del func(context.Context, string) error, reload func(name, done string)) {
+	a.call(status, "Deleting the "+what+"…", func(ctx context.Context) error { return del(ctx, name) },
+		func() { list.UnselectAll(); reload("", capital(what)+" "+name+" deleted.") })
+}
+
+func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // masterDetail lays a screen out: the list (with under it, when not
 // nil) on the left; on the right the form, the status line and buttons.

@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -358,42 +357,27 @@ func (v *channelsView) Form() ChannelForm {
 func (v *channelsView) submit() {
 	change, err := ValidateChannel(v.Form())
 	if err != nil {
-		v.status.Importance = widget.DangerImportance
-		v.status.SetText(err.Error())
+		invalid(v.status, err)
 		return
 	}
-	var saved client.Channel
-	if v.selected < 0 {
-		v.a.call(v.status, "Creating the channel…", func(ctx context.Context) (err error) {
-			saved, err = v.a.api.CreateChannel(ctx, change)
-			return err
-		}, func() { v.reload(saved.Name, "Channel "+saved.Name+" created.") })
-		return
+	old := ""
+	if v.selected >= 0 {
+		old = v.channels[v.selected].Name
+		if !v.managesAll() { // only a technician manager's change: leave them as they are
+			change.Managers, change.Default = nil, nil
+		}
 	}
-	old := v.channels[v.selected]
-	if !v.managesAll() { // only a technician manager's change: leave them as they are
-		change.Managers, change.Default = nil, nil
-	}
-	v.a.call(v.status, "Saving the channel…", func(ctx context.Context) (err error) {
-		saved, err = v.a.api.UpdateChannel(ctx, old.Name, change)
-		return err
-	}, func() { v.reload(saved.Name, "Channel "+saved.Name+" saved.") })
+	api := v.a.api
+	saveNamed(v.a, v.status, "channel", old,
+		func(ctx context.Context) (client.Channel, error) { return api.CreateChannel(ctx, change) },
+		func(ctx context.Context) (client.Channel, error) { return api.UpdateChannel(ctx, old, change) },
+		func(ch client.Channel) string { return ch.Name }, v.reload)
 }
 
 func (v *channelsView) confirmDelete() {
 	if v.selected < 0 {
 		return
 	}
-	name := v.channels[v.selected].Name
-	dialog.ShowConfirm("Delete channel?", fmt.Sprintf("Delete the channel %s? Its SOS Call link stops working; its history stays.", name), func(yes bool) {
-		if yes {
-			v.delete(name)
-		}
-	}, v.a.c.win)
-}
-
-func (v *channelsView) delete(name string) {
-	v.a.call(v.status, "Deleting the channel…", func(ctx context.Context) error {
-		return v.a.api.DeleteChannel(ctx, name)
-	}, func() { v.list.UnselectAll(); v.reload("", "Channel "+name+" deleted.") })
+	v.a.confirmDelete(v.status, v.list, "channel", v.channels[v.selected].Name, "Its SOS Call link stops working; its history stays.",
+		v.a.api.DeleteChannel, v.reload)
 }

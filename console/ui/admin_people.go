@@ -117,38 +117,26 @@ func (v *groupsView) edit(i int) {
 func (v *groupsView) submit() {
 	change, err := ValidateGroup(v.name.Text, v.description.Text, v.members.Selected)
 	if err != nil {
-		v.status.Importance = widget.DangerImportance
-		v.status.SetText(err.Error())
+		invalid(v.status, err)
 		return
 	}
-	var saved client.Group
-	if v.selected < 0 {
-		v.a.call(v.status, "Creating the group…", func(ctx context.Context) (err error) {
-			saved, err = v.a.api.CreateGroup(ctx, change)
-			return err
-		}, func() { v.reload(saved.Name, "Group "+saved.Name+" created.") })
-		return
+	old := ""
+	if v.selected >= 0 {
+		old = v.groups[v.selected].Name
 	}
-	old := v.groups[v.selected].Name
-	v.a.call(v.status, "Saving the group…", func(ctx context.Context) (err error) {
-		saved, err = v.a.api.UpdateGroup(ctx, old, change)
-		return err
-	}, func() { v.reload(saved.Name, "Group "+saved.Name+" saved.") })
+	api := v.a.api
+	saveNamed(v.a, v.status, "group", old,
+		func(ctx context.Context) (client.Group, error) { return api.CreateGroup(ctx, change) },
+		func(ctx context.Context) (client.Group, error) { return api.UpdateGroup(ctx, old, change) },
+		func(g client.Group) string { return g.Name }, v.reload)
 }
 
 func (v *groupsView) confirmDelete() {
 	if v.selected < 0 {
 		return
 	}
-	name := v.groups[v.selected].Name
-	dialog.ShowConfirm("Delete group?", fmt.Sprintf("Delete the group %s? It stops serving its channels; its members keep their accounts.", name), func(yes bool) {
-		if !yes {
-			return
-		}
-		v.a.call(v.status, "Deleting the group…", func(ctx context.Context) error {
-			return v.a.api.DeleteGroup(ctx, name)
-		}, func() { v.list.UnselectAll(); v.reload("", "Group "+name+" deleted.") })
-	}, v.a.c.win)
+	v.a.confirmDelete(v.status, v.list, "group", v.groups[v.selected].Name, "It stops serving its channels; its members keep their accounts.",
+		v.a.api.DeleteGroup, v.reload)
 }
 
 // ---- technicians ----
@@ -394,8 +382,7 @@ func (v *techniciansView) submit() {
 	}
 	change, err := ValidateTechnician(v.Form())
 	if err != nil {
-		v.status.Importance = widget.DangerImportance
-		v.status.SetText(err.Error())
+		invalid(v.status, err)
 		return
 	}
 	name := v.techs[v.selected].Name

@@ -101,8 +101,7 @@ func (v *settingsView) show(s client.Settings, done string) {
 func (v *settingsView) submit() {
 	change, err := ValidateSettings(v.org.Text, v.categories.Text, v.priorities.Text)
 	if err != nil {
-		v.status.Importance = widget.DangerImportance
-		v.status.SetText(err.Error())
+		invalid(v.status, err)
 		return
 	}
 	var s client.Settings

@@ -405,6 +405,16 @@ func TestChannelScreen(t *testing.T) {
 	fa.locked(func() { fa.refuse = nil })
 	test.Tap(v.save)
 	eventually(t, "the save", func() bool { return v.status.Text == "Channel Mac support saved." })
+
+	// Delete (what the confirmation runs): the relay's refusal, then a success.
+	fa.locked(func() {
+		fa.refuse = &client.AdminError{Status: http.StatusForbidden, Text: "Only a technician manager may create or delete channels."}
+	})
+	c.adm.deleteNamed(v.status, v.list, "channel", "Mac support", fa.DeleteChannel, v.reload)
+	eventually(t, "the refused delete", func() bool { return v.status.Text == "Only a technician manager may create or delete channels." })
+	fa.locked(func() { fa.refuse = nil })
+	c.adm.deleteNamed(v.status, v.list, "channel", "Mac support", fa.DeleteChannel, v.reload)
+	eventually(t, "the delete", func() bool { return v.status.Text == "Channel Mac support deleted." })
 }
 
 func TestValidateGroupTechnicianPasswordSettings(t *testing.T) {

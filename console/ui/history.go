@@ -150,8 +150,7 @@ func (v *historyView) Form() HistoryForm {
 func (v *historyView) Search() {
 	req, err := ValidateHistory(v.Form(), time.Local)
 	if err != nil {
-		v.status.Importance = widget.DangerImportance
-		v.status.SetText(err.Error())
+		invalid(v.status, err)
 		return
 	}
 	v.fetch(req, false)
