@@ -146,7 +146,7 @@ var roles = []string{"technician", "channel-manager", "technician-manager", "adm
 
 // Choices of an override menu.
 const (
-	overrideDefault = "as the role says"
+	overrideDefault = "role default"
 	overrideAllow   = "allow"
 	overrideDeny    = "deny"
 )
