@@ -106,9 +106,10 @@ func checkDuration(what, s string) (time.Duration, error) {
 	return d, nil
 }
 
-func orEmpty(s []string) []string {
+// orEmpty is s, or an empty list for nil (the API's lists are [], not null).
+func orEmpty[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

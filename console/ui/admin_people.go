@@ -198,6 +198,37 @@ func ValidateTechnician(f TechnicianForm) (client.TechnicianChange, error) {
 		Profile: &client.ProfileChange{Languages: &langs, MaxSessions: &max}, Overrides: &overrides}, nil
 }
 
+// OnlyChanges keeps of c what differs from t as the relay showed it, so
+// that a save sends (and the relay checks and audits) only what the
+// person changed.
+func OnlyChanges(c client.TechnicianChange, t client.Technician) client.TechnicianChange {
+	if c.Role != nil && *c.Role == t.Role {
+		c.Role = nil
+	}
+	if c.Disabled != nil && *c.Disabled == t.Disabled {
+		c.Disabled = nil
+	}
+	if p := c.Profile; p != nil {
+		if p.Languages != nil && slices.Equal(*p.Languages, orEmpty(t.Languages)) {
+			p.Languages = nil
+		}
+		if p.MaxSessions != nil && *p.MaxSessions == t.MaxSessions {
+			p.MaxSessions = nil
+		}
+		if p.Languages == nil && p.MaxSessions == nil {
+			c.Profile = nil
+		}
+	}
+	if c.Overrides != nil {
+		had := slices.Clone(t.Overrides)
+		slices.SortFunc(had, func(a, b client.Override) int { return strings.Compare(a.Permission, b.Permission) })
+		if slices.Equal(*c.Overrides, orEmpty(had)) {
+			c.Overrides = nil
+		}
+	}
+	return c
+}
+
 // languageTag reports whether s looks like a BCP 47 tag: letters, digits
 // and hyphens, starting with 2 or 3 letters, at most 35 characters.
 func languageTag(s string) bool {
@@ -385,7 +416,14 @@ func (v *techniciansView) submit() {
 		invalid(v.status, err)
 		return
 	}
-	name := v.techs[v.selected].Name
+	t := v.techs[v.selected]
+	name := t.Name
+	change = OnlyChanges(change, t)
+	if change == (client.TechnicianChange{}) {
+		v.status.Importance = widget.MediumImportance
+		v.status.SetText("Nothing changed.")
+		return
+	}
 	v.a.call(v.status, "Saving "+name+"…", func(ctx context.Context) error {
 		_, err := v.a.api.UpdateTechnician(ctx, name, change)
 		return err

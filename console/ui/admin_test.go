@@ -502,9 +502,17 @@ func TestTechnicianScreen(t *testing.T) {
 	eventually(t, "the save", func() bool { return v.status.Text == "tina saved." })
 	var sent client.TechnicianChange
 	fa.locked(func() { sent = fa.techCalls[0] })
-	if *sent.Role != "channel-manager" || !*sent.Disabled || *sent.Profile.MaxSessions != 2 ||
+	if *sent.Role != "channel-manager" || !*sent.Disabled || *sent.Profile.MaxSessions != 2 || sent.Profile.Languages != nil ||
 		!slices.Equal(*sent.Overrides, []client.Override{{Permission: "audit.read", Allow: true}, {Permission: "monitor"}}) {
-		t.Fatalf("sent %+v", sent)
+		t.Fatalf("sent %+v (only what changed)", sent)
+	}
+	// The form shows tina as the relay has her again: a save without a
+	// change sends nothing.
+	v.list.Select(0)
+	test.Tap(v.save)
+	testLoop.run()
+	if v.status.Text != "Nothing changed." || len(fa.techCalls) != 1 {
+		t.Fatalf("a save without a change: %q, %d calls", v.status.Text, len(fa.techCalls))
 	}
 
 	v.list.Select(0)
