@@ -46,11 +46,17 @@ type Admin interface {
 // adminTimeout bounds one admin API call.
 const adminTimeout = 20 * time.Second
 
+// permsRetry is the first wait before the permissions are asked again
+// after a failure; it doubles up to a minute.
+var permsRetry = time.Second
+
 // adminUI is the state of the History and Administration entries of a
 // signed-in console.
 type adminUI struct {
 	c        *Console
 	api      Admin
+	ctx      context.Context // ends at sign-out, a new sign-in or Shutdown
+	cancel   context.CancelFunc
 	perms    client.AdminPermissions
 	history  *widget.Button
 	admin    *widget.Button
@@ -75,30 +81,53 @@ func (c *Console) adminTools(l client.Login) fyne.CanvasObject {
 		return container.NewHBox()
 	}
 	a := &adminUI{c: c, api: api}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
 	c.adm = a
 	a.history = widget.NewButtonWithIcon("History", theme.HistoryIcon(), a.openHistory)
 	a.admin = widget.NewButtonWithIcon("Administration", theme.SettingsIcon(), a.openAdmin)
 	a.admin.Hide()
-	c.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
-		defer cancel()
-		p, err := api.Permissions(ctx)
-		c.do(func() {
-			if c.adm != a {
-				return // signed out or in again meanwhile
-			}
-			if err != nil {
-				c.log.Warn("read the permissions from the admin API", "err", err)
-				return
-			}
-			a.perms = p
-			if a.anyAdmin() {
-				a.admin.Show()
-				c.win.Content().Refresh() // lay the toolbar out again
-			}
-		})
-	})
+	c.wg.Go(a.readPermissions)
 	return container.NewHBox(a.history, a.admin)
+}
+
+// readPermissions asks the relay what the user may do, again after a
+// failure (the relay may be restarting), until it answers or a.ctx ends;
+// then it shows Administration when some screen is for the user.
+func (a *adminUI) readPermissions() {
+	wait := permsRetry
+	for {
+		ctx, cancel := context.WithTimeout(a.ctx, adminTimeout)
+		p, err := a.api.Permissions(ctx)
+		cancel()
+		if err == nil {
+			a.c.do(func() {
+				if a.ctx.Err() != nil {
+					return // signed out or in again meanwhile
+				}
+				a.perms = p
+				if a.anyAdmin() {
+					a.admin.Show()
+					a.c.win.Content().Refresh() // lay the toolbar out again
+				}
+			})
+			return
+		}
+		a.c.log.Warn("read the permissions from the admin API; trying again", "err", err, "in", wait)
+		select {
+		case <-a.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// close ends the screens' requests and drops the client's connections.
+func (a *adminUI) close() {
+	a.cancel()
+	if c, ok := a.api.(interface{ Close() }); ok {
+		c.Close()
+	}
 }
 
 // can reports whether the relay listed p for the signed-in user.
@@ -168,7 +197,7 @@ func (a *adminUI) callThen(status *widget.Label, doing string, fn func(ctx conte
 	status.SetText(doing)
 	c := a.c
 	c.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
+		ctx, cancel := context.WithTimeout(a.ctx, adminTimeout)
 		defer cancel()
 		err := fn(ctx)
 		c.do(func() {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ type fakeAdmin struct {
 	mu        sync.Mutex
 	perms     client.AdminPermissions
 	permsRead bool
+	permsErrs int // failures before Permissions answers
 	channels  []client.Channel
 	groups    []client.Group
 	techs     []client.Technician
@@ -42,6 +44,10 @@ func (f *fakeAdmin) Permissions(context.Context) (client.AdminPermissions, error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.permsRead = true
+	if f.permsErrs > 0 {
+		f.permsErrs--
+		return client.AdminPermissions{}, errors.New("connection refused")
+	}
 	return f.perms, nil
 }
 
@@ -223,6 +229,30 @@ func TestAdministrationFollowsThePermissions(t *testing.T) {
 			t.Errorf("%v: the Administration tab is not selected", tc.perms)
 		}
 	}
+}
+
+// A relay that cannot say the permissions at first is asked again until
+// it can; signing out stops the asking.
+func TestPermissionsAreAskedAgainAfterAFailure(t *testing.T) {
+	defer func(d time.Duration) { permsRetry = d }(permsRetry)
+	permsRetry = 10 * time.Millisecond
+	fa := &fakeAdmin{perms: allPerms(proto.PermManageSettings), permsErrs: 2}
+	c := signedInWithAdmin(t, fa)
+	eventually(t, "Administration", func() bool { return !c.adm.admin.Hidden })
+	fa.locked(func() {
+		if fa.permsErrs != 0 {
+			t.Fatalf("%d failures left", fa.permsErrs)
+		}
+	})
+
+	never := &fakeAdmin{permsErrs: 1 << 30}
+	c = signedInWithAdmin(t, never)
+	a := c.adm
+	c.signOut()
+	if a.ctx.Err() == nil {
+		t.Fatal("signing out did not stop the admin screens' requests")
+	}
+	// The test's cleanup waits for the console's goroutines: the asking has ended.
 }
 
 func TestValidateHistory(t *testing.T) {

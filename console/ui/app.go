@@ -423,6 +423,9 @@ func (c *Console) stopWatch() {
 		c.stop()
 		c.stop = nil
 	}
+	if c.adm != nil {
+		c.adm.close() // admin.go
+	}
 }
 
 // queueHandler brings the queue's events onto the UI goroutine.
