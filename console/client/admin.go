@@ -223,10 +223,11 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
-		if errors.Is(err, transport.ErrFingerprintMismatch) {
-			return fmt.Errorf("the relay's HTTPS key is not the one this console trusts: %w", err)
+		var ue *url.Error // its text repeats the method and the whole address
+		if errors.As(err, &ue) {
+			err = ue.Err
 		}
-		return fmt.Errorf("reach the admin API: %w", err)
+		return fmt.Errorf("admin API: %w", err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
+	"github.com/relaydesk/relaydesk/pkg/transport"
 )
 
 // Admin is what the History and Administration screens do with the
@@ -206,13 +208,26 @@ func (a *adminUI) callThen(status *widget.Label, doing string, fn func(ctx conte
 			}
 			if err != nil {
 				status.Importance = widget.DangerImportance
-				status.SetText(sentence(err))
+				status.SetText(a.sentence(err))
 				return
 			}
 			status.SetText("")
 			done()
 		})
 	})
+}
+
+// sentence is what the person reads of a failed call: the relay's own
+// sentence when it answered, else why it could not be reached.
+func (a *adminUI) sentence(err error) string {
+	var ae *client.AdminError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Text
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("The relay at %s does not answer; try again.", a.c.login.Relay)
+	}
+	return transport.Describe(err, a.c.login.Relay)
 }
 
 // adminView is the Administration tab: one inner tab per screen the user

@@ -31,6 +31,7 @@ type fakeAdmin struct {
 	pages     map[string]proto.HistoryPage // by cursor
 	details   map[string]proto.SessionDetails
 	refuse    error // answer to every change, when set
+	histErr   error // answer to History, when set
 
 	histReqs   []proto.HistoryRequest
 	chanCalls  []client.ChannelChange
@@ -55,7 +56,7 @@ func (f *fakeAdmin) History(_ context.Context, req proto.HistoryRequest) (proto.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.histReqs = append(f.histReqs, req)
-	return f.pages[req.Cursor], nil
+	return f.pages[req.Cursor], f.histErr
 }
 
 func (f *fakeAdmin) SessionDetails(_ context.Context, id string) (proto.SessionDetails, error) {
@@ -594,5 +595,53 @@ func TestSettingsScreenShowsTheRelaysRefusal(t *testing.T) {
 	eventually(t, "the save", func() bool { return v.status.Text == "Settings saved; they apply at once." })
 	if !slices.Equal(*fa.setCalls[1].Categories, []string{"Hardware", "Network"}) {
 		t.Fatalf("sent %+v", fa.setCalls[1])
+	}
+}
+
+// Groups: a new group with members goes to the relay; the relay's refusal
+// of a change is shown; an unreachable relay is a sentence too.
+func TestGroupScreenAndAnUnreachableRelay(t *testing.T) {
+	fa := &fakeAdmin{perms: allPerms(proto.PermManageTechnicians),
+		groups: []client.Group{{Name: "mac", Members: []string{"tina"}, Channels: []string{"Mac support"}}},
+		techs:  []client.Technician{{Name: "tina"}, {Name: "theo"}}}
+	c := signedInWithAdmin(t, fa)
+	test.Tap(c.adm.admin)
+	v := c.adm.adm.groups
+	eventually(t, "the groups", func() bool { return len(v.groups) == 1 })
+	if !slices.Equal(v.members.Options, []string{"tina", "theo"}) || !v.remove.Disabled() {
+		t.Fatalf("members %v, delete enabled for a new group", v.members.Options)
+	}
+	test.Tap(v.save)
+	testLoop.run()
+	if v.status.Text != "Give the group a name." || len(fa.groupCalls) != 0 {
+		t.Fatalf("no name: %q", v.status.Text)
+	}
+	test.Type(v.name, "windows")
+	v.members.SetSelected([]string{"theo"})
+	test.Tap(v.save)
+	eventually(t, "the new group", func() bool { return v.status.Text == "Group windows created." })
+	var sent client.GroupChange
+	fa.locked(func() { sent = fa.groupCalls[0] })
+	if *sent.Name != "windows" || !slices.Equal(*sent.Members, []string{"theo"}) {
+		t.Fatalf("sent %+v", sent)
+	}
+
+	v.list.Select(0)
+	if v.channels.Text != "Mac support" || !slices.Equal(v.members.Selected, []string{"tina"}) || v.remove.Disabled() {
+		t.Fatalf("mac: serves %q, members %v", v.channels.Text, v.members.Selected)
+	}
+	fa.locked(func() {
+		fa.refuse = &client.AdminError{Status: http.StatusBadRequest, Text: `There is no technician "tina".`}
+	})
+	test.Tap(v.save)
+	eventually(t, "the refusal", func() bool { return v.status.Text == `There is no technician "tina".` })
+
+	fa.locked(func() { fa.histErr = errors.New("dial tcp 192.0.2.1:4433: connect: connection refused") })
+	test.Tap(c.adm.history)
+	test.Tap(c.adm.hist.search)
+	want := "Could not reach the relay at relay.example.com:4433: dial tcp 192.0.2.1:4433: connect: connection refused."
+	eventually(t, "the sentence", func() bool { return c.adm.hist.status.Text == want })
+	if c.adm.hist.search.Disabled() {
+		t.Fatal("Search stays disabled after a failure")
 	}
 }
