@@ -82,8 +82,8 @@ type historyView struct {
 	content fyne.CanvasObject
 	status  *widget.Label
 
-	channel, technician, customer, hostname *widget.Entry
-	category, priority, from, to            *widget.Entry
+	channel, technician, category, priority *widget.SelectEntry // typed, or chosen from the relay's lists
+	customer, hostname, from, to            *widget.Entry
 	rating                                  *widget.Select
 	closed, expired                         *widget.Check
 	search, more                            *widget.Button
@@ -105,8 +105,14 @@ func newHistoryView(a *adminUI) *historyView {
 		e.OnSubmitted = func(string) { v.Search() }
 		return e
 	}
-	v.channel, v.technician, v.customer, v.hostname = entry("any channel"), entry("any technician"), entry("part of the name"), entry("part of the host name")
-	v.category, v.priority = entry("any category"), entry("any priority")
+	choice := func(hint string) *widget.SelectEntry {
+		e := widget.NewSelectEntry(nil)
+		e.SetPlaceHolder(hint)
+		e.OnSubmitted = func(string) { v.Search() }
+		return e
+	}
+	v.channel, v.technician, v.category, v.priority = choice("any channel"), choice("any technician"), choice("any category"), choice("any priority")
+	v.customer, v.hostname = entry("part of the name"), entry("part of the host name")
 	v.from, v.to = entry("YYYY-MM-DD"), entry("YYYY-MM-DD")
 	v.rating = widget.NewSelect(ratings, nil)
 	v.rating.SetSelectedIndex(0)
@@ -132,7 +138,41 @@ func newHistoryView(a *adminUI) *historyView {
 	split := container.NewHSplit(v.left, container.NewVScroll(v.record))
 	split.Offset = 0.45
 	v.content = container.NewBorder(container.NewVBox(filters, v.status, widget.NewSeparator()), nil, nil, nil, split)
+	v.offerChoices()
 	return v
+}
+
+// offerChoices fills the channel, technician, category and priority
+// menus from the relay (what it lists to everyone); the fields still take
+// what is typed, and a list that cannot be read leaves its menu empty.
+func (v *historyView) offerChoices() {
+	c := v.a.c
+	api, ctx := v.a.api, v.a.ctx
+	c.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(ctx, adminTimeout)
+		defer cancel()
+		var channels, techs []string
+		if chs, err := api.Channels(ctx); err == nil {
+			for _, ch := range chs {
+				channels = append(channels, ch.Name)
+			}
+		}
+		if ts, err := api.Technicians(ctx); err == nil {
+			for _, t := range ts {
+				techs = append(techs, t.Name)
+			}
+		}
+		s, err := api.Settings(ctx)
+		if err != nil {
+			c.log.Debug("history: read the categories", "err", err)
+		}
+		c.do(func() {
+			v.channel.SetOptions(channels)
+			v.technician.SetOptions(techs)
+			v.category.SetOptions(s.Categories)
+			v.priority.SetOptions(s.Priorities)
+		})
+	})
 }
 
 func labelled(text string, w fyne.CanvasObject) fyne.CanvasObject {
