@@ -45,6 +45,9 @@ type Admin interface {
 	UpdateSettings(ctx context.Context, s client.SettingsChange) (client.Settings, error)
 }
 
+// The program's admin client fits.
+var _ Admin = (*client.Admin)(nil)
+
 // adminTimeout bounds one admin API call.
 const adminTimeout = 20 * time.Second
 

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -353,6 +352,3 @@ func endedText(s proto.SessionInfo) string {
 	}
 	return text
 }
-
-// Compile-time check that the program's admin client fits.
-var _ Admin = (*client.Admin)(nil)
