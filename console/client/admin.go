@@ -196,7 +196,9 @@ func NewAdmin(l Login) (*Admin, error) {
 	conf.NextProtos = []string{"http/1.1"}
 	tr := &http.Transport{TLSClientConfig: conf, ForceAttemptHTTP2: false, MaxIdleConnsPerHost: 2,
 		IdleConnTimeout: 30 * time.Second, TLSHandshakeTimeout: 10 * time.Second}
-	return &Admin{base: "https://" + l.Relay + "/api/v1", token: l.Token, hc: &http.Client{Transport: tr}}, nil
+	// The API never redirects; a redirect is not followed with the token.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Admin{base: "https://" + l.Relay + "/api/v1", token: l.Token, hc: &http.Client{Transport: tr, CheckRedirect: noRedirect}}, nil
 }
 
 // Close drops the idle connections.
