@@ -41,6 +41,9 @@ type Options struct {
 	StatsLog func(title string, r remote.Report, shownFPS float64)
 	// OnSessionEnded, when set, hears how each session ended (UI goroutine).
 	OnSessionEnded func(text string)
+	// Admin, when set, gives a sign-in's admin API client for the History
+	// and Administration screens (admin.go); nil leaves them out.
+	Admin func(client.Login) (Admin, error)
 	// Do runs f on the UI goroutine; nil means fyne.Do. Tests give a loop
 	// of their own, because fyne's test driver runs f on the caller's
 	// goroutine, where it would race the test's reads of the widgets.
@@ -79,6 +82,7 @@ type Console struct {
 	sessions    []*sessionTab
 
 	pending *proto.Connect // to open once signed in
+	adm     *adminUI       // History and Administration (admin.go)
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -350,6 +354,9 @@ func (c *Console) ShowQueue(l client.Login) {
 		if it == c.queueItem {
 			return // the queue stays
 		}
+		if c.adm != nil && c.adm.closeTab(it) {
+			return
+		}
 		for _, t := range c.sessions {
 			if t.item == it {
 				t.endSession()
@@ -357,7 +364,7 @@ func (c *Console) ShowQueue(l client.Login) {
 		}
 	}
 	c.win.SetContent(container.NewBorder(
-		container.NewHBox(layout.NewSpacer(), who, signOut), nil, nil, nil, c.tabs))
+		container.NewHBox(c.adminTools(l), layout.NewSpacer(), who, signOut), nil, nil, nil, c.tabs))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
@@ -415,6 +422,9 @@ func (c *Console) stopWatch() {
 	if c.stop != nil {
 		c.stop()
 		c.stop = nil
+	}
+	if c.adm != nil {
+		c.adm.close() // admin.go
 	}
 }
 

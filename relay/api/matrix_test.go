@@ -93,6 +93,11 @@ var permissionCases = map[string]permissionCase{
 		u := f.user(fmt.Sprintf("victim%d", f.n), store.RoleTechnician)
 		return http.MethodPatch, "/api/v1/technicians/" + u.Name, map[string]any{"profile": map[string]any{"max_sessions": 3, "languages": []string{"de"}}}
 	}, nil},
+	"reset-password": {func(f *fixture) (string, string, any) {
+		f.n++
+		u := f.user(fmt.Sprintf("forgetful%d", f.n), store.RoleTechnician)
+		return http.MethodPost, "/api/v1/technicians/" + u.Name + "/password", map[string]any{"password": "correct horse"}
+	}, nil},
 	"update-settings": {func(f *fixture) (string, string, any) {
 		f.n++
 		return http.MethodPatch, "/api/v1/settings", map[string]any{"organisation": fmt.Sprintf("Org %d", f.n)}

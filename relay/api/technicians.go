@@ -93,6 +93,7 @@ func (h *handler) technicianRoutes() {
 		}) (*technicianOutput, error) {
 			return h.updateTechnician(ctx, from(ctx), in.Name, in.Body)
 		})
+	h.passwordRoute()
 }
 
 // directory is the queue's view of the technicians: availability,

@@ -137,6 +137,9 @@ func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
 		Known:     known,
 		SaveLogin: func(l client.Login) error { return l.Save() },
 		Logger:    log,
+		// History and Administration talk to the relay's admin API over
+		// HTTPS, pinned to the same relay key as the sign-in.
+		Admin: func(l client.Login) (ui.Admin, error) { return client.NewAdmin(l) },
 	}
 	if *stats {
 		opts.StatsLog = func(title string, r remote.Report, shown float64) {
