@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -20,8 +21,7 @@ import (
 // The relay's HTTPS admin API (relay/api, /api/v1) as the console's
 // History and Administration screens use it. The relay decides: every
 // refusal comes back as an *AdminError carrying the relay's sentence.
-// The JSON shapes below mirror the API's documented ones
-// (GET /api/v1/openapi.json).
+// The JSON bodies are pkg/adminapi's, which the relay serves.
 
 // AdminError is a 4xx or 5xx answer of the admin API.
 type AdminError struct {
@@ -30,151 +30,6 @@ type AdminError struct {
 }
 
 func (e *AdminError) Error() string { return e.Text }
-
-// AdminCaller is who the relay says the token belongs to and what they may do.
-type AdminCaller struct {
-	Name        string   `json:"name"`
-	Role        string   `json:"role"`
-	Permissions []string `json:"permissions"`
-}
-
-// Can reports whether the relay listed p among the caller's permissions.
-func (c AdminCaller) Can(p proto.Permission) bool {
-	for _, s := range c.Permissions {
-		if s == string(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// PermissionRow is one row of the relay's permission table.
-type PermissionRow struct {
-	Name  string   `json:"name"`
-	Doc   string   `json:"doc"`
-	Roles []string `json:"roles"`
-}
-
-// AdminPermissions is GET /permissions: the table and the caller.
-type AdminPermissions struct {
-	Table []PermissionRow `json:"table"`
-	You   AdminCaller     `json:"you"`
-}
-
-// IntakeForm says which fields a channel's SOS Call asks: off, optional
-// or required each.
-type IntakeForm struct {
-	Name     string `json:"name,omitempty"`
-	Problem  string `json:"problem,omitempty"`
-	Category string `json:"category,omitempty"`
-	Priority string `json:"priority,omitempty"`
-}
-
-// Channel is a channel's configuration as the admin API shows it.
-type Channel struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Groups      []string   `json:"groups"`
-	Managers    []string   `json:"managers"`
-	Default     bool       `json:"default"`
-	LinkTTL     string     `json:"link_ttl"`
-	SOSCall     bool       `json:"sos_call"`
-	SOSToken    string     `json:"sos_token,omitempty"`
-	Form        IntakeForm `json:"form"`
-	Assign      string     `json:"assign"`
-	SLA         string     `json:"sla"`
-	Fallback    string     `json:"fallback,omitempty"`
-	Narrow      []string   `json:"narrow"`
-	Manages     bool       `json:"manages"`
-	CreatedAt   time.Time  `json:"created_at"`
-}
-
-// ChannelChange is what a create or change sends; a nil field is left as
-// it is. Name renames on a change and names the new channel on a create.
-type ChannelChange struct {
-	Name        *string     `json:"name,omitempty"`
-	Description *string     `json:"description,omitempty"`
-	Groups      *[]string   `json:"groups,omitempty"`
-	Managers    *[]string   `json:"managers,omitempty"`
-	Default     *bool       `json:"default,omitempty"`
-	LinkTTL     *string     `json:"link_ttl,omitempty"`
-	SOSCall     *bool       `json:"sos_call,omitempty"`
-	Form        *IntakeForm `json:"form,omitempty"`
-	Assign      *string     `json:"assign,omitempty"`
-	SLA         *string     `json:"sla,omitempty"`
-	Fallback    *string     `json:"fallback,omitempty"`
-	Narrow      *[]string   `json:"narrow,omitempty"`
-}
-
-// Group is a group of technicians.
-type Group struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	Members     []string  `json:"members"`
-	Channels    []string  `json:"channels"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// GroupChange is what a create or change of a group sends.
-type GroupChange struct {
-	Name        *string   `json:"name,omitempty"`
-	Description *string   `json:"description,omitempty"`
-	Members     *[]string `json:"members,omitempty"`
-}
-
-// Override grants (Allow) or denies one permission whatever the role says.
-type Override struct {
-	Permission string `json:"permission"`
-	Allow      bool   `json:"allow"`
-}
-
-// Technician is a technician's account as the admin API shows it.
-type Technician struct {
-	Name         string     `json:"name"`
-	Role         string     `json:"role"`
-	Disabled     bool       `json:"disabled"`
-	Availability string     `json:"availability"`
-	Online       bool       `json:"online"`
-	Sessions     int        `json:"sessions"`
-	Languages    []string   `json:"languages"`
-	MaxSessions  int        `json:"max_sessions,omitempty"`
-	Overrides    []Override `json:"overrides,omitempty"`
-}
-
-// ProfileChange changes a technician's languages and session limit.
-type ProfileChange struct {
-	Languages   *[]string `json:"languages,omitempty"`
-	MaxSessions *int      `json:"max_sessions,omitempty"`
-}
-
-// TechnicianChange is what a change of a technician sends.
-type TechnicianChange struct {
-	Role      *string        `json:"role,omitempty"`
-	Disabled  *bool          `json:"disabled,omitempty"`
-	Profile   *ProfileChange `json:"profile,omitempty"`
-	Overrides *[]Override    `json:"overrides,omitempty"`
-}
-
-// PasswordReset is the answer to a password reset: the new password when
-// the relay made it up, and whether the technician's sign-ins ended.
-type PasswordReset struct {
-	Password  string `json:"password,omitempty"`
-	SignedOut int    `json:"signed_out"`
-}
-
-// Settings are the organisation's settings.
-type Settings struct {
-	Organisation string   `json:"organisation"`
-	Categories   []string `json:"categories"`
-	Priorities   []string `json:"priorities"`
-}
-
-// SettingsChange is what a change of the settings sends.
-type SettingsChange struct {
-	Organisation *string   `json:"organisation,omitempty"`
-	Categories   *[]string `json:"categories,omitempty"`
-	Priorities   *[]string `json:"priorities,omitempty"`
-}
 
 // Admin talks to the relay's admin API over HTTPS on the relay's port,
 // trusting exactly the relay key the console pinned, with the sign-in
@@ -275,23 +130,23 @@ func list[T any](ctx context.Context, a *Admin, path, key string) ([]T, error) {
 func pathName(name string) string { return url.PathEscape(strings.TrimSpace(name)) }
 
 // Permissions returns the permission table and what the caller may do.
-func (a *Admin) Permissions(ctx context.Context) (AdminPermissions, error) {
-	return send[AdminPermissions](ctx, a, http.MethodGet, "/permissions", nil)
+func (a *Admin) Permissions(ctx context.Context) (adminapi.Permissions, error) {
+	return send[adminapi.Permissions](ctx, a, http.MethodGet, "/permissions", nil)
 }
 
 // Channels lists the channels.
-func (a *Admin) Channels(ctx context.Context) ([]Channel, error) {
-	return list[Channel](ctx, a, "/channels", "channels")
+func (a *Admin) Channels(ctx context.Context) ([]adminapi.Channel, error) {
+	return list[adminapi.Channel](ctx, a, "/channels", "channels")
 }
 
-// CreateChannel creates a channel named by ch.Name.
-func (a *Admin) CreateChannel(ctx context.Context, ch ChannelChange) (Channel, error) {
-	return send[Channel](ctx, a, http.MethodPost, "/channels", ch)
+// CreateChannel creates the channel ch.Name.
+func (a *Admin) CreateChannel(ctx context.Context, ch adminapi.ChannelCreate) (adminapi.Channel, error) {
+	return send[adminapi.Channel](ctx, a, http.MethodPost, "/channels", ch)
 }
 
 // UpdateChannel changes the channel name.
-func (a *Admin) UpdateChannel(ctx context.Context, name string, ch ChannelChange) (Channel, error) {
-	return send[Channel](ctx, a, http.MethodPatch, "/channels/"+pathName(name), ch)
+func (a *Admin) UpdateChannel(ctx context.Context, name string, ch adminapi.ChannelPatch) (adminapi.Channel, error) {
+	return send[adminapi.Channel](ctx, a, http.MethodPatch, "/channels/"+pathName(name), ch)
 }
 
 // DeleteChannel deletes the channel name.
@@ -300,18 +155,18 @@ func (a *Admin) DeleteChannel(ctx context.Context, name string) error {
 }
 
 // Groups lists the groups.
-func (a *Admin) Groups(ctx context.Context) ([]Group, error) {
-	return list[Group](ctx, a, "/groups", "groups")
+func (a *Admin) Groups(ctx context.Context) ([]adminapi.Group, error) {
+	return list[adminapi.Group](ctx, a, "/groups", "groups")
 }
 
-// CreateGroup creates a group named by g.Name.
-func (a *Admin) CreateGroup(ctx context.Context, g GroupChange) (Group, error) {
-	return send[Group](ctx, a, http.MethodPost, "/groups", g)
+// CreateGroup creates the group g.Name.
+func (a *Admin) CreateGroup(ctx context.Context, g adminapi.GroupCreate) (adminapi.Group, error) {
+	return send[adminapi.Group](ctx, a, http.MethodPost, "/groups", g)
 }
 
 // UpdateGroup changes the group name.
-func (a *Admin) UpdateGroup(ctx context.Context, name string, g GroupChange) (Group, error) {
-	return send[Group](ctx, a, http.MethodPatch, "/groups/"+pathName(name), g)
+func (a *Admin) UpdateGroup(ctx context.Context, name string, g adminapi.GroupPatch) (adminapi.Group, error) {
+	return send[adminapi.Group](ctx, a, http.MethodPatch, "/groups/"+pathName(name), g)
 }
 
 // DeleteGroup deletes the group name.
@@ -321,34 +176,31 @@ func (a *Admin) DeleteGroup(ctx context.Context, name string) error {
 
 // Technicians lists the technicians (with technicians.manage also the
 // disabled ones, limits and overrides).
-func (a *Admin) Technicians(ctx context.Context) ([]Technician, error) {
-	return list[Technician](ctx, a, "/technicians", "technicians")
+func (a *Admin) Technicians(ctx context.Context) ([]adminapi.Technician, error) {
+	return list[adminapi.Technician](ctx, a, "/technicians", "technicians")
 }
 
 // UpdateTechnician changes the technician name.
-func (a *Admin) UpdateTechnician(ctx context.Context, name string, t TechnicianChange) (Technician, error) {
-	return send[Technician](ctx, a, http.MethodPatch, "/technicians/"+pathName(name), t)
+func (a *Admin) UpdateTechnician(ctx context.Context, name string, t adminapi.TechnicianPatch) (adminapi.Technician, error) {
+	return send[adminapi.Technician](ctx, a, http.MethodPatch, "/technicians/"+pathName(name), t)
 }
 
 // ResetPassword gives the technician name a new password: password, or
 // one the relay makes up when it is empty (returned once). signOut ends
 // their sign-ins too.
-func (a *Admin) ResetPassword(ctx context.Context, name, password string, signOut bool) (PasswordReset, error) {
-	body := struct {
-		Password string `json:"password,omitempty"`
-		SignOut  bool   `json:"sign_out"`
-	}{password, signOut}
-	return send[PasswordReset](ctx, a, http.MethodPost, "/technicians/"+pathName(name)+"/password", body)
+func (a *Admin) ResetPassword(ctx context.Context, name, password string, signOut bool) (adminapi.PasswordReset, error) {
+	body := adminapi.PasswordResetRequest{Password: password, SignOut: signOut}
+	return send[adminapi.PasswordReset](ctx, a, http.MethodPost, "/technicians/"+pathName(name)+"/password", body)
 }
 
 // Settings returns the organisation's settings.
-func (a *Admin) Settings(ctx context.Context) (Settings, error) {
-	return send[Settings](ctx, a, http.MethodGet, "/settings", nil)
+func (a *Admin) Settings(ctx context.Context) (adminapi.Settings, error) {
+	return send[adminapi.Settings](ctx, a, http.MethodGet, "/settings", nil)
 }
 
 // UpdateSettings changes the organisation's settings.
-func (a *Admin) UpdateSettings(ctx context.Context, s SettingsChange) (Settings, error) {
-	return send[Settings](ctx, a, http.MethodPatch, "/settings", s)
+func (a *Admin) UpdateSettings(ctx context.Context, s adminapi.SettingsPatch) (adminapi.Settings, error) {
+	return send[adminapi.Settings](ctx, a, http.MethodPatch, "/settings", s)
 }
 
 // History searches the sessions the caller may see, one page at a time

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 	"github.com/relaydesk/relaydesk/pkg/transport/transporttest"
@@ -113,17 +114,17 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 	}
 
 	name, members := "mac", []string{"tina"}
-	if g, err := a.CreateGroup(ctx, client.GroupChange{Name: &name, Members: &members}); err != nil || !slices.Equal(g.Members, members) {
+	if g, err := a.CreateGroup(ctx, adminapi.GroupCreate{Name: name, Members: members}); err != nil || !slices.Equal(g.Members, members) {
 		t.Fatalf("create group: %+v %v", g, err)
 	}
 	chName, groups, on, sla := "Mac support", []string{"mac"}, true, "15m"
-	form := client.IntakeForm{Name: "required", Problem: "optional"}
-	ch, err := a.CreateChannel(ctx, client.ChannelChange{Name: &chName, Groups: &groups, SOSCall: &on, SLA: &sla, Form: &form})
+	form := adminapi.IntakeForm{Name: "required", Problem: "optional"}
+	ch, err := a.CreateChannel(ctx, adminapi.ChannelCreate{Name: chName, ChannelSettings: adminapi.ChannelSettings{Groups: &groups, SOSCall: &on, SLA: &sla, Form: &form}})
 	if err != nil || ch.Name != chName || !ch.SOSCall || ch.SOSToken == "" || ch.SLA != "15m" || ch.Form.Name != "required" || !ch.Manages {
 		t.Fatalf("create channel: %+v %v", ch, err)
 	}
 	badSLA := "soon"
-	_, err = a.UpdateChannel(ctx, chName, client.ChannelChange{SLA: &badSLA})
+	_, err = a.UpdateChannel(ctx, chName, adminapi.ChannelPatch{ChannelSettings: adminapi.ChannelSettings{SLA: &badSLA}})
 	refusal(t, "a bad SLA", err, http.StatusBadRequest, `The SLA (sla) is a duration such as 15m or 24h, from 0s to 720h, not "soon".`)
 	chs, err := a.Channels(ctx)
 	if err != nil || len(chs) != 1 || chs[0].SLA != "15m" {
@@ -131,8 +132,8 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 	}
 
 	role, langs, limit := "channel-manager", []string{"de", "en"}, 3
-	tech, err := a.UpdateTechnician(ctx, "tina", client.TechnicianChange{Role: &role, Profile: &client.ProfileChange{Languages: &langs, MaxSessions: &limit},
-		Overrides: &[]client.Override{{Permission: string(proto.PermReadAudit), Allow: true}}})
+	tech, err := a.UpdateTechnician(ctx, "tina", adminapi.TechnicianPatch{Role: &role, Profile: &adminapi.ProfilePatch{Languages: &langs, MaxSessions: &limit},
+		Overrides: &[]adminapi.Override{{Permission: string(proto.PermReadAudit), Allow: true}}})
 	if err != nil || tech.Role != role || !slices.Equal(tech.Languages, langs) || tech.MaxSessions != 3 || len(tech.Overrides) != 1 {
 		t.Fatalf("update technician: %+v %v", tech, err)
 	}
@@ -149,7 +150,7 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 	}
 
 	org := "Example Corp"
-	if s, err := a.UpdateSettings(ctx, client.SettingsChange{Organisation: &org, Categories: &[]string{"Hardware", "Software"}}); err != nil ||
+	if s, err := a.UpdateSettings(ctx, adminapi.SettingsPatch{Organisation: &org, Categories: &[]string{"Hardware", "Software"}}); err != nil ||
 		s.Organisation != org || !slices.Equal(s.Categories, []string{"Hardware", "Software"}) {
 		t.Fatalf("settings: %+v %v", s, err)
 	}
@@ -161,7 +162,7 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 		t.Fatalf("tina's permissions: %+v %v", tp.You, err)
 	}
 	other := "Evil Corp"
-	_, err = ta.UpdateSettings(ctx, client.SettingsChange{Organisation: &other})
+	_, err = ta.UpdateSettings(ctx, adminapi.SettingsPatch{Organisation: &other})
 	refusal(t, "tina changes the settings", err, http.StatusForbidden, "You may not change the organisation's settings.")
 
 	// History: a closed session of the channel, found and opened.

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/transport"
 )
@@ -23,26 +24,26 @@ import (
 // tests). The relay decides and audits; a refusal is an error whose text
 // is the relay's sentence.
 type Admin interface {
-	Permissions(ctx context.Context) (client.AdminPermissions, error)
+	Permissions(ctx context.Context) (adminapi.Permissions, error)
 	History(ctx context.Context, req proto.HistoryRequest) (proto.HistoryPage, error)
 	SessionDetails(ctx context.Context, id string) (proto.SessionDetails, error)
 
-	Channels(ctx context.Context) ([]client.Channel, error)
-	CreateChannel(ctx context.Context, ch client.ChannelChange) (client.Channel, error)
-	UpdateChannel(ctx context.Context, name string, ch client.ChannelChange) (client.Channel, error)
+	Channels(ctx context.Context) ([]adminapi.Channel, error)
+	CreateChannel(ctx context.Context, ch adminapi.ChannelCreate) (adminapi.Channel, error)
+	UpdateChannel(ctx context.Context, name string, ch adminapi.ChannelPatch) (adminapi.Channel, error)
 	DeleteChannel(ctx context.Context, name string) error
 
-	Groups(ctx context.Context) ([]client.Group, error)
-	CreateGroup(ctx context.Context, g client.GroupChange) (client.Group, error)
-	UpdateGroup(ctx context.Context, name string, g client.GroupChange) (client.Group, error)
+	Groups(ctx context.Context) ([]adminapi.Group, error)
+	CreateGroup(ctx context.Context, g adminapi.GroupCreate) (adminapi.Group, error)
+	UpdateGroup(ctx context.Context, name string, g adminapi.GroupPatch) (adminapi.Group, error)
 	DeleteGroup(ctx context.Context, name string) error
 
-	Technicians(ctx context.Context) ([]client.Technician, error)
-	UpdateTechnician(ctx context.Context, name string, t client.TechnicianChange) (client.Technician, error)
-	ResetPassword(ctx context.Context, name, password string, signOut bool) (client.PasswordReset, error)
+	Technicians(ctx context.Context) ([]adminapi.Technician, error)
+	UpdateTechnician(ctx context.Context, name string, t adminapi.TechnicianPatch) (adminapi.Technician, error)
+	ResetPassword(ctx context.Context, name, password string, signOut bool) (adminapi.PasswordReset, error)
 
-	Settings(ctx context.Context) (client.Settings, error)
-	UpdateSettings(ctx context.Context, s client.SettingsChange) (client.Settings, error)
+	Settings(ctx context.Context) (adminapi.Settings, error)
+	UpdateSettings(ctx context.Context, s adminapi.SettingsPatch) (adminapi.Settings, error)
 }
 
 // The program's admin client fits.
@@ -62,7 +63,7 @@ type adminUI struct {
 	api      Admin
 	ctx      context.Context // ends at sign-out, a new sign-in or Shutdown
 	cancel   context.CancelFunc
-	perms    client.AdminPermissions
+	perms    adminapi.Permissions
 	history  *widget.Button
 	admin    *widget.Button
 	histItem *container.TabItem

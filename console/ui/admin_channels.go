@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -40,55 +40,55 @@ type ChannelForm struct {
 	Groups, Managers  []string
 	Default, SOSCall  bool
 	LinkTTL, SLA      string
-	Form              client.IntakeForm
+	Form              adminapi.IntakeForm
 	Assign, Fallback  string
 	Narrow            []string
 }
 
 // ValidateChannel checks a channel form before it is sent and makes the
 // change; the error is a sentence. The relay checks again.
-func ValidateChannel(f ChannelForm) (client.ChannelChange, error) {
+func ValidateChannel(f ChannelForm) (adminapi.ChannelPatch, error) {
 	name := strings.TrimSpace(f.Name)
 	switch {
 	case name == "":
-		return client.ChannelChange{}, errNoName
+		return adminapi.ChannelPatch{}, errNoName
 	case utf8.RuneCountInString(name) > maxAdminName:
-		return client.ChannelChange{}, fmt.Errorf("A channel's name has at most %d characters.", maxAdminName)
+		return adminapi.ChannelPatch{}, fmt.Errorf("A channel's name has at most %d characters.", maxAdminName)
 	case utf8.RuneCountInString(f.Description) > maxAdminDescription:
-		return client.ChannelChange{}, fmt.Errorf("A description has at most %d characters.", maxAdminDescription)
+		return adminapi.ChannelPatch{}, fmt.Errorf("A description has at most %d characters.", maxAdminDescription)
 	}
 	sla, err := checkDuration("The SLA", f.SLA)
 	if err != nil {
-		return client.ChannelChange{}, err
+		return adminapi.ChannelPatch{}, err
 	}
 	ttl, err := checkDuration("The link lifetime", f.LinkTTL)
 	if err != nil {
-		return client.ChannelChange{}, err
+		return adminapi.ChannelPatch{}, err
 	}
 	if ttl > 0 && ttl < time.Minute {
-		return client.ChannelChange{}, errors.New("The link lifetime is at least 1m, or 0s for the relay's default.")
+		return adminapi.ChannelPatch{}, errors.New("The link lifetime is at least 1m, or 0s for the relay's default.")
 	}
 	fallback := strings.TrimSpace(f.Fallback)
 	if fallback == noFallback {
 		fallback = ""
 	}
 	if strings.EqualFold(fallback, name) {
-		return client.ChannelChange{}, errors.New("A channel cannot fall back to itself.")
+		return adminapi.ChannelPatch{}, errors.New("A channel cannot fall back to itself.")
 	}
 	for _, m := range []string{f.Form.Name, f.Form.Problem, f.Form.Category, f.Form.Priority} {
 		if !proto.FieldMode(m).Valid() {
-			return client.ChannelChange{}, fmt.Errorf("A form field is off, optional or required, not %q.", m)
+			return adminapi.ChannelPatch{}, fmt.Errorf("A form field is off, optional or required, not %q.", m)
 		}
 	}
 	if !proto.AutoAssign(f.Assign).Valid() {
-		return client.ChannelChange{}, fmt.Errorf("Auto-assign is off, least-busy or round-robin, not %q.", f.Assign)
+		return adminapi.ChannelPatch{}, fmt.Errorf("Auto-assign is off, least-busy or round-robin, not %q.", f.Assign)
 	}
-	ch := client.ChannelChange{
-		Name: &name, Description: ptr(strings.TrimSpace(f.Description)),
-		Groups: ptr(orEmpty(f.Groups)), Managers: ptr(orEmpty(f.Managers)), Default: &f.Default,
+	ch := adminapi.ChannelPatch{Name: &name, ChannelSettings: adminapi.ChannelSettings{
+		Description: ptr(strings.TrimSpace(f.Description)),
+		Groups:      ptr(orEmpty(f.Groups)), Managers: ptr(orEmpty(f.Managers)), Default: &f.Default,
 		LinkTTL: ptr(ttl.String()), SOSCall: &f.SOSCall, Form: &f.Form, Assign: ptr(f.Assign),
 		SLA: ptr(sla.String()), Fallback: &fallback, Narrow: ptr(orEmpty(f.Narrow)),
-	}
+	}}
 	return ch, nil
 }
 
@@ -122,7 +122,7 @@ type channelsView struct {
 	status  *widget.Label
 
 	list     *widget.List
-	channels []client.Channel
+	channels []adminapi.Channel
 	groups   []string
 	techs    []string
 	selected int // index in channels; -1: a new channel
@@ -216,9 +216,9 @@ func newChannelsView(a *adminUI) *channelsView {
 // reload reads channels, groups and technicians, then selects name and
 // says done (a sentence, or "").
 func (v *channelsView) reload(name, done string) {
-	var chs []client.Channel
-	var gs []client.Group
-	var ts []client.Technician
+	var chs []adminapi.Channel
+	var gs []adminapi.Group
+	var ts []adminapi.Technician
 	v.a.call(v.status, "Reading the channels…", func(ctx context.Context) (err error) {
 		if chs, err = v.a.api.Channels(ctx); err != nil {
 			return err
@@ -239,7 +239,7 @@ func (v *channelsView) reload(name, done string) {
 		v.groupsCheck.Options, v.managers.Options = v.groups, v.techs
 		v.groupsCheck.Refresh()
 		v.managers.Refresh()
-		i := slices.IndexFunc(chs, func(c client.Channel) bool { return strings.EqualFold(c.Name, name) })
+		i := slices.IndexFunc(chs, func(c adminapi.Channel) bool { return strings.EqualFold(c.Name, name) })
 		reloaded(v.list, i, v.edit, v.status, done)
 	})
 }
@@ -259,7 +259,7 @@ func (v *channelsView) managesAll() bool {
 // edit shows channel i (-1: an empty form for a new channel).
 func (v *channelsView) edit(i int) {
 	v.selected = i
-	ch := client.Channel{Assign: string(proto.AssignOff), SLA: "0s", LinkTTL: "0s"}
+	ch := adminapi.Channel{Assign: string(proto.AssignOff), SLA: "0s", LinkTTL: "0s"}
 	if i >= 0 && i < len(v.channels) {
 		ch = v.channels[i]
 	}
@@ -349,7 +349,7 @@ func (v *channelsView) Form() ChannelForm {
 	return ChannelForm{
 		Name: v.name.Text, Description: v.description.Text, Groups: v.groupsCheck.Selected, Managers: v.managers.Selected,
 		Default: v.isDefault.Checked, SOSCall: v.sosCall.Checked, LinkTTL: v.linkTTL.Text, SLA: v.sla.Text,
-		Form:   client.IntakeForm{Name: v.formName.Selected, Problem: v.formProblem.Selected, Category: v.formCategory.Selected, Priority: v.formPriority.Selected},
+		Form:   adminapi.IntakeForm{Name: v.formName.Selected, Problem: v.formProblem.Selected, Category: v.formCategory.Selected, Priority: v.formPriority.Selected},
 		Assign: v.assign.Selected, Fallback: v.fallback.Selected, Narrow: v.narrow.Selected,
 	}
 }
@@ -370,9 +370,11 @@ func (v *channelsView) submit() {
 	}
 	api := v.a.api
 	saveNamed(v.a, v.status, "channel", old,
-		func(ctx context.Context) (client.Channel, error) { return api.CreateChannel(ctx, change) },
-		func(ctx context.Context) (client.Channel, error) { return api.UpdateChannel(ctx, old, change) },
-		func(ch client.Channel) string { return ch.Name }, v.reload)
+		func(ctx context.Context) (adminapi.Channel, error) {
+			return api.CreateChannel(ctx, adminapi.ChannelCreate{Name: *change.Name, ChannelSettings: change.ChannelSettings})
+		},
+		func(ctx context.Context) (adminapi.Channel, error) { return api.UpdateChannel(ctx, old, change) },
+		func(ch adminapi.Channel) string { return ch.Name }, v.reload)
 }
 
 func (v *channelsView) confirmDelete() {

@@ -15,24 +15,24 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 )
 
 // ---- groups ----
 
 // ValidateGroup checks a group form and makes the change; the error is a
 // sentence.
-func ValidateGroup(name, description string, members []string) (client.GroupChange, error) {
+func ValidateGroup(name, description string, members []string) (adminapi.GroupPatch, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return client.GroupChange{}, errNoGroupNam
+		return adminapi.GroupPatch{}, errNoGroupNam
 	case utf8.RuneCountInString(name) > maxAdminName:
-		return client.GroupChange{}, fmt.Errorf("A group's name has at most %d characters.", maxAdminName)
+		return adminapi.GroupPatch{}, fmt.Errorf("A group's name has at most %d characters.", maxAdminName)
 	case utf8.RuneCountInString(description) > maxAdminDescription:
-		return client.GroupChange{}, fmt.Errorf("A description has at most %d characters.", maxAdminDescription)
+		return adminapi.GroupPatch{}, fmt.Errorf("A description has at most %d characters.", maxAdminDescription)
 	}
-	return client.GroupChange{Name: &name, Description: ptr(strings.TrimSpace(description)), Members: ptr(orEmpty(members))}, nil
+	return adminapi.GroupPatch{Name: &name, Description: ptr(strings.TrimSpace(description)), Members: ptr(orEmpty(members))}, nil
 }
 
 // groupsView is the Groups screen: groups and their members.
@@ -41,7 +41,7 @@ type groupsView struct {
 	content  fyne.CanvasObject
 	status   *widget.Label
 	list     *widget.List
-	groups   []client.Group
+	groups   []adminapi.Group
 	selected int
 
 	name, description *widget.Entry
@@ -81,8 +81,8 @@ func newGroupsView(a *adminUI) *groupsView {
 }
 
 func (v *groupsView) reload(name, done string) {
-	var gs []client.Group
-	var ts []client.Technician
+	var gs []adminapi.Group
+	var ts []adminapi.Technician
 	v.a.call(v.status, "Reading the groups…", func(ctx context.Context) (err error) {
 		if gs, err = v.a.api.Groups(ctx); err != nil {
 			return err
@@ -96,14 +96,14 @@ func (v *groupsView) reload(name, done string) {
 			v.members.Options = append(v.members.Options, t.Name)
 		}
 		v.members.Refresh()
-		i := slices.IndexFunc(gs, func(g client.Group) bool { return strings.EqualFold(g.Name, name) })
+		i := slices.IndexFunc(gs, func(g adminapi.Group) bool { return strings.EqualFold(g.Name, name) })
 		reloaded(v.list, i, v.edit, v.status, done)
 	})
 }
 
 func (v *groupsView) edit(i int) {
 	v.selected = i
-	var g client.Group
+	var g adminapi.Group
 	if i >= 0 && i < len(v.groups) {
 		g = v.groups[i]
 	}
@@ -126,9 +126,11 @@ func (v *groupsView) submit() {
 	}
 	api := v.a.api
 	saveNamed(v.a, v.status, "group", old,
-		func(ctx context.Context) (client.Group, error) { return api.CreateGroup(ctx, change) },
-		func(ctx context.Context) (client.Group, error) { return api.UpdateGroup(ctx, old, change) },
-		func(g client.Group) string { return g.Name }, v.reload)
+		func(ctx context.Context) (adminapi.Group, error) {
+			return api.CreateGroup(ctx, adminapi.GroupCreate{Name: *change.Name, Description: *change.Description, Members: *change.Members})
+		},
+		func(ctx context.Context) (adminapi.Group, error) { return api.UpdateGroup(ctx, old, change) },
+		func(g adminapi.Group) string { return g.Name }, v.reload)
 }
 
 func (v *groupsView) confirmDelete() {
@@ -162,15 +164,15 @@ type TechnicianForm struct {
 
 // ValidateTechnician checks a technician form and makes the change; the
 // error is a sentence.
-func ValidateTechnician(f TechnicianForm) (client.TechnicianChange, error) {
+func ValidateTechnician(f TechnicianForm) (adminapi.TechnicianPatch, error) {
 	if !slices.Contains(roles, f.Role) {
-		return client.TechnicianChange{}, fmt.Errorf("Choose a role: %s.", strings.Join(roles, ", "))
+		return adminapi.TechnicianPatch{}, fmt.Errorf("Choose a role: %s.", strings.Join(roles, ", "))
 	}
 	langs := []string{}
 	for _, l := range splitList(f.Languages, ",") {
 		l = strings.ToLower(l)
 		if !languageTag(l) {
-			return client.TechnicianChange{}, fmt.Errorf("A language is a tag such as en or de-CH, not %q.", l)
+			return adminapi.TechnicianPatch{}, fmt.Errorf("A language is a tag such as en or de-CH, not %q.", l)
 		}
 		if !slices.Contains(langs, l) {
 			langs = append(langs, l)
@@ -180,28 +182,28 @@ func ValidateTechnician(f TechnicianForm) (client.TechnicianChange, error) {
 	if s := strings.TrimSpace(f.MaxSessions); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 100 {
-			return client.TechnicianChange{}, errors.New("The limit of concurrent sessions is a number from 0 (the relay's default) to 100.")
+			return adminapi.TechnicianPatch{}, errors.New("The limit of concurrent sessions is a number from 0 (the relay's default) to 100.")
 		}
 		max = n
 	}
-	overrides := []client.Override{}
+	overrides := []adminapi.Override{}
 	for _, p := range slices.Sorted(mapKeys(f.Overrides)) {
 		switch f.Overrides[p] {
 		case overrideAllow:
-			overrides = append(overrides, client.Override{Permission: p, Allow: true})
+			overrides = append(overrides, adminapi.Override{Permission: p, Allow: true})
 		case overrideDeny:
-			overrides = append(overrides, client.Override{Permission: p})
+			overrides = append(overrides, adminapi.Override{Permission: p})
 		}
 	}
 	disabled := !f.Enabled
-	return client.TechnicianChange{Role: &f.Role, Disabled: &disabled,
-		Profile: &client.ProfileChange{Languages: &langs, MaxSessions: &max}, Overrides: &overrides}, nil
+	return adminapi.TechnicianPatch{Role: &f.Role, Disabled: &disabled,
+		Profile: &adminapi.ProfilePatch{Languages: &langs, MaxSessions: &max}, Overrides: &overrides}, nil
 }
 
 // OnlyChanges keeps of c what differs from t as the relay showed it, so
 // that a save sends (and the relay checks and audits) only what the
 // person changed.
-func OnlyChanges(c client.TechnicianChange, t client.Technician) client.TechnicianChange {
+func OnlyChanges(c adminapi.TechnicianPatch, t adminapi.Technician) adminapi.TechnicianPatch {
 	if c.Role != nil && *c.Role == t.Role {
 		c.Role = nil
 	}
@@ -221,7 +223,7 @@ func OnlyChanges(c client.TechnicianChange, t client.Technician) client.Technici
 	}
 	if c.Overrides != nil {
 		had := slices.Clone(t.Overrides)
-		slices.SortFunc(had, func(a, b client.Override) int { return strings.Compare(a.Permission, b.Permission) })
+		slices.SortFunc(had, func(a, b adminapi.Override) int { return strings.Compare(a.Permission, b.Permission) })
 		if slices.Equal(*c.Overrides, orEmpty(had)) {
 			c.Overrides = nil
 		}
@@ -277,7 +279,7 @@ type techniciansView struct {
 	content  fyne.CanvasObject
 	status   *widget.Label
 	list     *widget.List
-	techs    []client.Technician
+	techs    []adminapi.Technician
 	selected int
 
 	role               *widget.Select
@@ -294,7 +296,7 @@ type techniciansView struct {
 	pwErr              *widget.Label
 	pwName             string
 	pwDialog           dialog.Dialog
-	lastReset          client.PasswordReset // the last reset's answer
+	lastReset          adminapi.PasswordReset // the last reset's answer
 }
 
 func newTechniciansView(a *adminUI) *techniciansView {
@@ -344,19 +346,19 @@ func newTechniciansView(a *adminUI) *techniciansView {
 }
 
 func (v *techniciansView) reload(name, done string) {
-	var ts []client.Technician
+	var ts []adminapi.Technician
 	v.a.call(v.status, "Reading the technicians…", func(ctx context.Context) (err error) {
 		ts, err = v.a.api.Technicians(ctx)
 		return err
 	}, func() {
 		v.techs = ts
-		reloaded(v.list, slices.IndexFunc(ts, func(t client.Technician) bool { return t.Name == name }), v.edit, v.status, done)
+		reloaded(v.list, slices.IndexFunc(ts, func(t adminapi.Technician) bool { return t.Name == name }), v.edit, v.status, done)
 	})
 }
 
 func (v *techniciansView) edit(i int) {
 	v.selected = i
-	var t client.Technician
+	var t adminapi.Technician
 	ok := i >= 0 && i < len(v.techs)
 	if ok {
 		t = v.techs[i]
@@ -388,7 +390,7 @@ func (v *techniciansView) edit(i int) {
 	v.form.Refresh() // the labels follow their fields' state
 }
 
-func onlineText(t client.Technician) string {
+func onlineText(t adminapi.Technician) string {
 	if t.Online {
 		return "online"
 	}
@@ -419,7 +421,7 @@ func (v *techniciansView) submit() {
 	t := v.techs[v.selected]
 	name := t.Name
 	change = OnlyChanges(change, t)
-	if change == (client.TechnicianChange{}) {
+	if change == (adminapi.TechnicianPatch{}) {
 		v.status.Importance = widget.MediumImportance
 		v.status.SetText("Nothing changed.")
 		return
@@ -463,7 +465,7 @@ func (v *techniciansView) submitReset() {
 	}
 	name, d := v.pwName, v.pwDialog
 	pw, signOut := v.pwEntry.Text, v.pwSignOut.Checked
-	var got client.PasswordReset
+	var got adminapi.PasswordReset
 	v.a.call(v.pwErr, "Resetting…", func(ctx context.Context) (err error) {
 		got, err = v.a.api.ResetPassword(ctx, name, pw, signOut)
 		return err
@@ -476,7 +478,7 @@ func (v *techniciansView) submitReset() {
 
 // showReset says what the reset did; a password the relay made up is
 // shown once, with a button to copy it.
-func (v *techniciansView) showReset(name string, r client.PasswordReset) {
+func (v *techniciansView) showReset(name string, r adminapi.PasswordReset) {
 	msg := "The password of " + name + " is changed."
 	if r.SignedOut > 0 {
 		msg += fmt.Sprintf(" %d sign-in(s) ended.", r.SignedOut)

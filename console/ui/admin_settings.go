@@ -12,26 +12,26 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // ValidateSettings checks the organisation form (categories and
 // priorities one per line) and makes the change; the error is a sentence.
-func ValidateSettings(org, categories, priorities string) (client.SettingsChange, error) {
+func ValidateSettings(org, categories, priorities string) (adminapi.SettingsPatch, error) {
 	org = strings.TrimSpace(org)
 	if utf8.RuneCountInString(org) > 200 {
-		return client.SettingsChange{}, fmt.Errorf("The organisation's name has at most 200 characters.")
+		return adminapi.SettingsPatch{}, fmt.Errorf("The organisation's name has at most 200 characters.")
 	}
 	cats, err := checkList(categories, "categories", 50)
 	if err != nil {
-		return client.SettingsChange{}, err
+		return adminapi.SettingsPatch{}, err
 	}
 	prios, err := checkList(priorities, "priorities", 20)
 	if err != nil {
-		return client.SettingsChange{}, err
+		return adminapi.SettingsPatch{}, err
 	}
-	return client.SettingsChange{Organisation: &org, Categories: &cats, Priorities: &prios}, nil
+	return adminapi.SettingsPatch{Organisation: &org, Categories: &cats, Priorities: &prios}, nil
 }
 
 // checkList reads one entry per line: none empty, none twice, 1 to max.
@@ -82,7 +82,7 @@ func newSettingsView(a *adminUI) *settingsView {
 		widget.NewFormItem("Priorities (most urgent first)", v.priorities),
 	)
 	v.content = container.NewBorder(nil, container.NewVBox(v.status, container.NewHBox(v.save)), nil, nil, container.NewVScroll(form))
-	var s client.Settings
+	var s adminapi.Settings
 	a.call(v.status, "Reading the settings…", func(ctx context.Context) (err error) {
 		s, err = a.api.Settings(ctx)
 		return err
@@ -90,7 +90,7 @@ func newSettingsView(a *adminUI) *settingsView {
 	return v
 }
 
-func (v *settingsView) show(s client.Settings, done string) {
+func (v *settingsView) show(s adminapi.Settings, done string) {
 	v.org.SetText(s.Organisation)
 	v.categories.SetText(strings.Join(s.Categories, "\n"))
 	v.priorities.SetText(strings.Join(s.Priorities, "\n"))
@@ -104,7 +104,7 @@ func (v *settingsView) submit() {
 		invalid(v.status, err)
 		return
 	}
-	var s client.Settings
+	var s adminapi.Settings
 	v.a.call(v.status, "Saving the settings…", func(ctx context.Context) (err error) {
 		s, err = v.a.api.UpdateSettings(ctx, change)
 		return err

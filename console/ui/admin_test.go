@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/relaydesk/relaydesk/console/client"
+	"github.com/relaydesk/relaydesk/pkg/adminapi"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -21,33 +22,33 @@ import (
 // what they send and answers from its fields.
 type fakeAdmin struct {
 	mu        sync.Mutex
-	perms     client.AdminPermissions
+	perms     adminapi.Permissions
 	permsRead bool
 	permsErrs int // failures before Permissions answers
-	channels  []client.Channel
-	groups    []client.Group
-	techs     []client.Technician
-	settings  client.Settings
+	channels  []adminapi.Channel
+	groups    []adminapi.Group
+	techs     []adminapi.Technician
+	settings  adminapi.Settings
 	pages     map[string]proto.HistoryPage // by cursor
 	details   map[string]proto.SessionDetails
 	refuse    error // answer to every change, when set
 	histErr   error // answer to History, when set
 
 	histReqs   []proto.HistoryRequest
-	chanCalls  []client.ChannelChange
-	techCalls  []client.TechnicianChange
-	groupCalls []client.GroupChange
-	setCalls   []client.SettingsChange
+	chanCalls  []adminapi.ChannelPatch
+	techCalls  []adminapi.TechnicianPatch
+	groupCalls []adminapi.GroupPatch
+	setCalls   []adminapi.SettingsPatch
 	resets     []string
 }
 
-func (f *fakeAdmin) Permissions(context.Context) (client.AdminPermissions, error) {
+func (f *fakeAdmin) Permissions(context.Context) (adminapi.Permissions, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.permsRead = true
 	if f.permsErrs > 0 {
 		f.permsErrs--
-		return client.AdminPermissions{}, errors.New("connection refused")
+		return adminapi.Permissions{}, errors.New("connection refused")
 	}
 	return f.perms, nil
 }
@@ -69,88 +70,88 @@ func (f *fakeAdmin) SessionDetails(_ context.Context, id string) (proto.SessionD
 	return d, nil
 }
 
-func (f *fakeAdmin) Channels(context.Context) ([]client.Channel, error) {
+func (f *fakeAdmin) Channels(context.Context) ([]adminapi.Channel, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.channels), nil
 }
 
-func (f *fakeAdmin) change(calls *[]client.ChannelChange, ch client.ChannelChange) (client.Channel, error) {
+func (f *fakeAdmin) change(calls *[]adminapi.ChannelPatch, ch adminapi.ChannelPatch) (adminapi.Channel, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	*calls = append(*calls, ch)
 	if f.refuse != nil {
-		return client.Channel{}, f.refuse
+		return adminapi.Channel{}, f.refuse
 	}
-	return client.Channel{Name: *ch.Name}, nil
+	return adminapi.Channel{Name: *ch.Name}, nil
 }
 
-func (f *fakeAdmin) CreateChannel(_ context.Context, ch client.ChannelChange) (client.Channel, error) {
-	return f.change(&f.chanCalls, ch)
+func (f *fakeAdmin) CreateChannel(_ context.Context, ch adminapi.ChannelCreate) (adminapi.Channel, error) {
+	return f.change(&f.chanCalls, adminapi.ChannelPatch{Name: &ch.Name, ChannelSettings: ch.ChannelSettings})
 }
 
-func (f *fakeAdmin) UpdateChannel(_ context.Context, _ string, ch client.ChannelChange) (client.Channel, error) {
+func (f *fakeAdmin) UpdateChannel(_ context.Context, _ string, ch adminapi.ChannelPatch) (adminapi.Channel, error) {
 	return f.change(&f.chanCalls, ch)
 }
 
 func (f *fakeAdmin) DeleteChannel(context.Context, string) error { return f.refuse }
 
-func (f *fakeAdmin) Groups(context.Context) ([]client.Group, error) {
+func (f *fakeAdmin) Groups(context.Context) ([]adminapi.Group, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.groups), nil
 }
 
-func (f *fakeAdmin) CreateGroup(_ context.Context, g client.GroupChange) (client.Group, error) {
+func (f *fakeAdmin) CreateGroup(ctx context.Context, g adminapi.GroupCreate) (adminapi.Group, error) {
+	return f.UpdateGroup(ctx, g.Name, adminapi.GroupPatch{Name: &g.Name, Description: &g.Description, Members: &g.Members})
+}
+
+func (f *fakeAdmin) UpdateGroup(_ context.Context, _ string, g adminapi.GroupPatch) (adminapi.Group, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.groupCalls = append(f.groupCalls, g)
-	return client.Group{Name: *g.Name}, f.refuse
-}
-
-func (f *fakeAdmin) UpdateGroup(ctx context.Context, _ string, g client.GroupChange) (client.Group, error) {
-	return f.CreateGroup(ctx, g)
+	return adminapi.Group{Name: *g.Name}, f.refuse
 }
 
 func (f *fakeAdmin) DeleteGroup(context.Context, string) error { return f.refuse }
 
-func (f *fakeAdmin) Technicians(context.Context) ([]client.Technician, error) {
+func (f *fakeAdmin) Technicians(context.Context) ([]adminapi.Technician, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.techs), nil
 }
 
-func (f *fakeAdmin) UpdateTechnician(_ context.Context, name string, t client.TechnicianChange) (client.Technician, error) {
+func (f *fakeAdmin) UpdateTechnician(_ context.Context, name string, t adminapi.TechnicianPatch) (adminapi.Technician, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.techCalls = append(f.techCalls, t)
-	return client.Technician{Name: name}, f.refuse
+	return adminapi.Technician{Name: name}, f.refuse
 }
 
-func (f *fakeAdmin) ResetPassword(_ context.Context, name, pw string, signOut bool) (client.PasswordReset, error) {
+func (f *fakeAdmin) ResetPassword(_ context.Context, name, pw string, signOut bool) (adminapi.PasswordReset, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.resets = append(f.resets, name+":"+pw)
 	if pw == "" {
-		return client.PasswordReset{Password: "madeUpByTheRelay42"}, f.refuse
+		return adminapi.PasswordReset{Password: "madeUpByTheRelay42"}, f.refuse
 	}
-	return client.PasswordReset{}, f.refuse
+	return adminapi.PasswordReset{}, f.refuse
 }
 
-func (f *fakeAdmin) Settings(context.Context) (client.Settings, error) {
+func (f *fakeAdmin) Settings(context.Context) (adminapi.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.settings, nil
 }
 
-func (f *fakeAdmin) UpdateSettings(_ context.Context, s client.SettingsChange) (client.Settings, error) {
+func (f *fakeAdmin) UpdateSettings(_ context.Context, s adminapi.SettingsPatch) (adminapi.Settings, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.setCalls = append(f.setCalls, s)
 	if f.refuse != nil {
-		return client.Settings{}, f.refuse
+		return adminapi.Settings{}, f.refuse
 	}
-	return client.Settings{Organisation: *s.Organisation, Categories: *s.Categories, Priorities: *s.Priorities}, nil
+	return adminapi.Settings{Organisation: *s.Organisation, Categories: *s.Categories, Priorities: *s.Priorities}, nil
 }
 
 // locked runs fn with the fake's lock held.
@@ -160,12 +161,12 @@ func (f *fakeAdmin) locked(fn func()) {
 	fn()
 }
 
-func allPerms(ps ...proto.Permission) client.AdminPermissions {
-	p := client.AdminPermissions{You: client.AdminCaller{Name: "tom", Role: "technician-manager"}}
+func allPerms(ps ...proto.Permission) adminapi.Permissions {
+	p := adminapi.Permissions{You: adminapi.Caller{Name: "tom", Role: "technician-manager"}}
 	for _, x := range ps {
 		p.You.Permissions = append(p.You.Permissions, string(x))
 	}
-	p.Table = []client.PermissionRow{{Name: "monitor", Doc: "Watch a colleague's session.", Roles: []string{"admin"}},
+	p.Table = []adminapi.PermissionRow{{Name: "monitor", Doc: "Watch a colleague's session.", Roles: []string{"admin"}},
 		{Name: "audit.read", Doc: "Read the audit trail.", Roles: []string{"admin"}}}
 	return p
 }
@@ -177,12 +178,13 @@ func signedInWithAdmin(t *testing.T, fa *fakeAdmin) *Console {
 	c.opts.Admin = func(client.Login) (Admin, error) { return fa, nil }
 	c.ShowQueue(client.Login{Relay: "relay.example.com:4433", User: "tom", Token: "t"})
 	<-be.watching
+	// Asked, and applied on the UI loop when the fake answered (the
+	// answer is queued after the fake returns).
 	eventually(t, "the permissions", func() bool {
-		var read bool
-		fa.locked(func() { read = fa.permsRead })
-		return read
+		var read, answered bool
+		fa.locked(func() { read, answered = fa.permsRead, fa.permsErrs == 0 })
+		return read && (!answered || c.adm.perms.You.Name != "")
 	})
-	testLoop.run()
 	return c
 }
 
@@ -354,7 +356,7 @@ func TestHistorySearchPagesAndOpensASession(t *testing.T) {
 
 func TestValidateChannel(t *testing.T) {
 	good := ChannelForm{Name: " Mac support ", SLA: "15m", LinkTTL: "24h", Assign: "least-busy", Fallback: "Escalations",
-		Form: client.IntakeForm{Name: "required", Problem: "optional", Category: "off", Priority: "off"}, SOSCall: true, Narrow: []string{"control"}}
+		Form: adminapi.IntakeForm{Name: "required", Problem: "optional", Category: "off", Priority: "off"}, SOSCall: true, Narrow: []string{"control"}}
 	ch, err := ValidateChannel(good)
 	if err != nil || *ch.Name != "Mac support" || *ch.SLA != "15m0s" || *ch.Fallback != "Escalations" || !*ch.SOSCall || ch.Form.Name != "required" ||
 		len(*ch.Groups) != 0 || (*ch.Narrow)[0] != "control" {
@@ -390,11 +392,11 @@ func TestValidateChannel(t *testing.T) {
 // the relay's refusal is shown.
 func TestChannelScreen(t *testing.T) {
 	fa := &fakeAdmin{perms: allPerms(proto.PermManageChannel),
-		channels: []client.Channel{
+		channels: []adminapi.Channel{
 			{Name: "Mac support", Manages: true, SOSCall: true, SOSToken: "tok123", SLA: "15m", LinkTTL: "0s", Assign: "off", Groups: []string{"mac"}},
 			{Name: "Windows", Manages: false, SLA: "0s", LinkTTL: "0s", Assign: "off"},
 		},
-		groups: []client.Group{{Name: "mac"}, {Name: "win"}}, techs: []client.Technician{{Name: "tina"}, {Name: "carla"}}}
+		groups: []adminapi.Group{{Name: "mac"}, {Name: "win"}}, techs: []adminapi.Technician{{Name: "tina"}, {Name: "carla"}}}
 	c := signedInWithAdmin(t, fa)
 	test.Tap(c.adm.admin)
 	v := c.adm.adm.channels
@@ -428,7 +430,7 @@ func TestChannelScreen(t *testing.T) {
 	})
 	test.Tap(v.save)
 	eventually(t, "the refusal", func() bool { return v.status.Text == "You do not manage channel Mac support." })
-	var sent client.ChannelChange
+	var sent adminapi.ChannelPatch
 	fa.locked(func() { sent = fa.chanCalls[0] })
 	if *sent.SLA != "30m0s" || sent.Form.Name != "required" || !slices.Equal(*sent.Narrow, []string{"clipboard"}) || sent.Managers != nil || sent.Default != nil {
 		t.Fatalf("sent %+v", sent)
@@ -459,7 +461,7 @@ func TestValidateGroupTechnicianPasswordSettings(t *testing.T) {
 	tc, err := ValidateTechnician(TechnicianForm{Role: "technician", Enabled: true, Languages: "DE, en, de-CH, de", MaxSessions: "3",
 		Overrides: map[string]string{"monitor": overrideAllow, "chat": overrideDeny}})
 	if err != nil || *tc.Disabled || !slices.Equal(*tc.Profile.Languages, []string{"de", "en", "de-ch"}) || *tc.Profile.MaxSessions != 3 ||
-		!slices.Equal(*tc.Overrides, []client.Override{{Permission: "chat"}, {Permission: "monitor", Allow: true}}) {
+		!slices.Equal(*tc.Overrides, []adminapi.Override{{Permission: "chat"}, {Permission: "monitor", Allow: true}}) {
 		t.Fatalf("technician: %+v %v", tc, err)
 	}
 	for _, c := range []struct {
@@ -509,8 +511,8 @@ func TestValidateGroupTechnicianPasswordSettings(t *testing.T) {
 // overrides; a password reset validates, and a made-up password is shown.
 func TestTechnicianScreen(t *testing.T) {
 	fa := &fakeAdmin{perms: allPerms(proto.PermManageTechnicians),
-		techs: []client.Technician{{Name: "tina", Role: "technician", Availability: "available", Languages: []string{"en"},
-			Overrides: []client.Override{{Permission: "audit.read", Allow: true}}}}}
+		techs: []adminapi.Technician{{Name: "tina", Role: "technician", Availability: "available", Languages: []string{"en"},
+			Overrides: []adminapi.Override{{Permission: "audit.read", Allow: true}}}}}
 	c := signedInWithAdmin(t, fa)
 	test.Tap(c.adm.admin)
 	v := c.adm.adm.techs
@@ -531,10 +533,10 @@ func TestTechnicianScreen(t *testing.T) {
 	v.overrides["monitor"].SetSelected(overrideDeny)
 	test.Tap(v.save)
 	eventually(t, "the save", func() bool { return v.status.Text == "tina saved." })
-	var sent client.TechnicianChange
+	var sent adminapi.TechnicianPatch
 	fa.locked(func() { sent = fa.techCalls[0] })
 	if *sent.Role != "channel-manager" || !*sent.Disabled || *sent.Profile.MaxSessions != 2 || sent.Profile.Languages != nil ||
-		!slices.Equal(*sent.Overrides, []client.Override{{Permission: "audit.read", Allow: true}, {Permission: "monitor"}}) {
+		!slices.Equal(*sent.Overrides, []adminapi.Override{{Permission: "audit.read", Allow: true}, {Permission: "monitor"}}) {
 		t.Fatalf("sent %+v (only what changed)", sent)
 	}
 	// The form shows tina as the relay has her again: a save without a
@@ -567,7 +569,7 @@ func TestTechnicianScreen(t *testing.T) {
 // Organisation: a save sends the lists; the relay's refusal is shown.
 func TestSettingsScreenShowsTheRelaysRefusal(t *testing.T) {
 	fa := &fakeAdmin{perms: allPerms(proto.PermManageSettings),
-		settings: client.Settings{Organisation: "Example Corp", Categories: []string{"Hardware"}, Priorities: []string{"High", "Low"}}}
+		settings: adminapi.Settings{Organisation: "Example Corp", Categories: []string{"Hardware"}, Priorities: []string{"High", "Low"}}}
 	c := signedInWithAdmin(t, fa)
 	test.Tap(c.adm.admin)
 	v := c.adm.adm.settings
@@ -602,8 +604,8 @@ func TestSettingsScreenShowsTheRelaysRefusal(t *testing.T) {
 // of a change is shown; an unreachable relay is a sentence too.
 func TestGroupScreenAndAnUnreachableRelay(t *testing.T) {
 	fa := &fakeAdmin{perms: allPerms(proto.PermManageTechnicians),
-		groups: []client.Group{{Name: "mac", Members: []string{"tina"}, Channels: []string{"Mac support"}}},
-		techs:  []client.Technician{{Name: "tina"}, {Name: "theo"}}}
+		groups: []adminapi.Group{{Name: "mac", Members: []string{"tina"}, Channels: []string{"Mac support"}}},
+		techs:  []adminapi.Technician{{Name: "tina"}, {Name: "theo"}}}
 	c := signedInWithAdmin(t, fa)
 	test.Tap(c.adm.admin)
 	v := c.adm.adm.groups
@@ -620,7 +622,7 @@ func TestGroupScreenAndAnUnreachableRelay(t *testing.T) {
 	v.members.SetSelected([]string{"theo"})
 	test.Tap(v.save)
 	eventually(t, "the new group", func() bool { return v.status.Text == "Group windows created." })
-	var sent client.GroupChange
+	var sent adminapi.GroupPatch
 	fa.locked(func() { sent = fa.groupCalls[0] })
 	if *sent.Name != "windows" || !slices.Equal(*sent.Members, []string{"theo"}) {
 		t.Fatalf("sent %+v", sent)

@@ -22,61 +22,6 @@ const (
 	maxDuration    = 30 * 24 * time.Hour
 )
 
-// IntakeForm says which fields a channel's SOS Call asks the end user for.
-type IntakeForm struct {
-	Name     string `json:"name,omitempty" enum:"off,optional,required" doc:"The end user's name."`
-	Problem  string `json:"problem,omitempty" enum:"off,optional,required" doc:"A description of the problem."`
-	Category string `json:"category,omitempty" enum:"off,optional,required" doc:"A category from the organisation's list."`
-	Priority string `json:"priority,omitempty" enum:"off,optional,required" doc:"A priority from the organisation's list."`
-}
-
-// Channel is a channel's configuration.
-type Channel struct {
-	Name        string     `json:"name" example:"Mac support"`
-	Description string     `json:"description"`
-	Groups      []string   `json:"groups" doc:"The groups that serve the channel, by name."`
-	Managers    []string   `json:"managers" doc:"The channel's managers, by name."`
-	Default     bool       `json:"default" doc:"The organisation's default channel: requests that name none go there."`
-	LinkTTL     string     `json:"link_ttl" example:"24h" doc:"How long a support link created in the channel stays valid, as a Go duration; 0s: the relay's default."`
-	SOSCall     bool       `json:"sos_call" doc:"Whether the channel's reusable SOS Call page is on."`
-	SOSToken    string     `json:"sos_token,omitempty" doc:"The SOS Call page's token; shown to those who may manage the channel."`
-	Form        IntakeForm `json:"form" doc:"What the SOS Call page asks the end user."`
-	Assign      string     `json:"assign" enum:"off,least-busy,round-robin" doc:"How the channel hands out its requests."`
-	SLA         string     `json:"sla" example:"15m" doc:"How long a request may wait before it is escalated, as a Go duration; 0s: no SLA."`
-	Fallback    string     `json:"fallback,omitempty" doc:"The channel an escalated request moves to, by name."`
-	Narrow      []string   `json:"narrow" doc:"In-session permissions the channel's technicians do not get (view, control, clipboard, chat, screenshot)."`
-	Manages     bool       `json:"manages" doc:"Whether the caller may configure the channel."`
-	CreatedAt   time.Time  `json:"created_at"`
-}
-
-// ChannelSettings are the fields of a channel a request may set; an
-// absent field is left as it is (POST: its default).
-type ChannelSettings struct {
-	Description *string     `json:"description,omitempty" maxLength:"1000"`
-	Groups      *[]string   `json:"groups,omitempty" doc:"The groups that serve the channel, by name (replaces the list)."`
-	Managers    *[]string   `json:"managers,omitempty" doc:"The channel's managers, by name (replaces the list; a technician manager's change)."`
-	Default     *bool       `json:"default,omitempty" doc:"Make this the default channel (a technician manager's change)."`
-	LinkTTL     *string     `json:"link_ttl,omitempty" example:"24h" doc:"A Go duration, at most 720h; 0s: the relay's default."`
-	SOSCall     *bool       `json:"sos_call,omitempty"`
-	Form        *IntakeForm `json:"form,omitempty" doc:"Replaces the whole form; absent fields are off."`
-	Assign      *string     `json:"assign,omitempty" enum:"off,least-busy,round-robin"`
-	SLA         *string     `json:"sla,omitempty" example:"15m" doc:"A Go duration, at most 720h; 0s: no SLA."`
-	Fallback    *string     `json:"fallback,omitempty" doc:"A channel's name; empty for none."`
-	Narrow      *[]string   `json:"narrow,omitempty" doc:"In-session permissions to withhold (replaces the list)."`
-}
-
-// ChannelCreate is the body of POST /channels.
-type ChannelCreate struct {
-	Name string `json:"name" minLength:"1" maxLength:"100" example:"Mac support"`
-	ChannelSettings
-}
-
-// ChannelPatch is the body of PATCH /channels/{name}.
-type ChannelPatch struct {
-	Name *string `json:"name,omitempty" minLength:"1" maxLength:"100" doc:"A new name."`
-	ChannelSettings
-}
-
 type channelName struct {
 	Name string `path:"name" doc:"The channel's name (case does not matter)."`
 }

@@ -7,34 +7,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
-
-// Group is a set of technicians that serves channels.
-type Group struct {
-	Name        string    `json:"name" example:"mac"`
-	Description string    `json:"description"`
-	Members     []string  `json:"members" doc:"The technicians in the group, by name."`
-	Channels    []string  `json:"channels" doc:"The channels the group serves, by name."`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// GroupCreate is the body of POST /groups.
-type GroupCreate struct {
-	Name        string   `json:"name" minLength:"1" maxLength:"100"`
-	Description string   `json:"description,omitempty" maxLength:"1000"`
-	Members     []string `json:"members,omitempty" doc:"Technicians, by name."`
-}
-
-// GroupPatch is the body of PATCH /groups/{name}; absent fields stay.
-type GroupPatch struct {
-	Name        *string   `json:"name,omitempty" minLength:"1" maxLength:"100" doc:"A new name."`
-	Description *string   `json:"description,omitempty" maxLength:"1000"`
-	Members     *[]string `json:"members,omitempty" doc:"Technicians, by name (replaces the list)."`
-}
 
 type groupName struct {
 	Name string `path:"name" doc:"The group's name (case does not matter)."`

@@ -17,18 +17,6 @@ import (
 // passwd` does).
 const minPassword = 8
 
-// PasswordResetRequest is the body of POST /technicians/{name}/password.
-type PasswordResetRequest struct {
-	Password string `json:"password,omitempty" maxLength:"200" doc:"The new password, at least 8 characters; absent: the relay makes one up and answers it once."`
-	SignOut  bool   `json:"sign_out,omitempty" doc:"End the technician's sign-ins too (their consoles must sign in with the new password)."`
-}
-
-// PasswordReset answers a password reset.
-type PasswordReset struct {
-	Password  string `json:"password,omitempty" doc:"The password the relay made up; shown only in this answer."`
-	SignedOut int    `json:"signed_out" doc:"How many sign-ins ended."`
-}
-
 type passwordResetOutput struct{ Body PasswordReset }
 
 // passwordRoute lets whoever manages technicians reset a password, as

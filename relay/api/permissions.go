@@ -7,29 +7,6 @@ import (
 	"github.com/relaydesk/relaydesk/relay/desk"
 )
 
-// PermissionRow is one row of relay/desk's permission table.
-type PermissionRow struct {
-	Name  string   `json:"name" example:"monitor"`
-	Doc   string   `json:"doc" doc:"What the permission lets a user do."`
-	Roles []string `json:"roles" doc:"The roles that have it unless a per-user override says otherwise."`
-}
-
-// Caller is who a request acts as.
-type Caller struct {
-	Name string `json:"name" doc:"The technician's name, or api:NAME for an API token."`
-	Role string `json:"role" enum:"admin,technician-manager,channel-manager,technician"`
-	API  bool   `json:"api_token" doc:"Whether an API token authenticated the request (else a sign-in token)."`
-	// Permissions are the caller's effective permissions: the role's
-	// defaults with the user's overrides applied.
-	Permissions []string `json:"permissions" doc:"The caller's effective permissions: the role's defaults with the user's overrides."`
-}
-
-// Permissions answers GET /permissions.
-type Permissions struct {
-	Table []PermissionRow `json:"table"`
-	You   Caller          `json:"you"`
-}
-
 type permissionsOutput struct{ Body Permissions }
 
 func (h *handler) permissionRoutes() {

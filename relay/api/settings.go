@@ -12,32 +12,7 @@ import (
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
-// Settings are the organisation's settings.
-type Settings struct {
-	Organisation string   `json:"organisation" doc:"The organisation's name."`
-	Categories   []string `json:"categories" doc:"Request categories."`
-	Priorities   []string `json:"priorities" doc:"Request priorities, most urgent first."`
-}
-
-// SettingsPatch changes the settings; absent fields stay.
-type SettingsPatch struct {
-	Organisation *string   `json:"organisation,omitempty" maxLength:"200"`
-	Categories   *[]string `json:"categories,omitempty" minItems:"1" maxItems:"50" doc:"Replaces the list."`
-	Priorities   *[]string `json:"priorities,omitempty" minItems:"1" maxItems:"20" doc:"Replaces the list, most urgent first."`
-}
-
 type settingsOutput struct{ Body Settings }
-
-// AuditEvent is one event of the audit trail.
-type AuditEvent struct {
-	ID        int64             `json:"id"`
-	At        time.Time         `json:"at"`
-	Kind      string            `json:"kind" example:"api.channel.created"`
-	Actor     string            `json:"actor"`
-	Source    string            `json:"source,omitempty" doc:"The remote address, when known."`
-	SessionID string            `json:"session_id,omitempty"`
-	Detail    map[string]string `json:"detail,omitempty"`
-}
 
 type auditInput struct {
 	Since time.Time `query:"since" doc:"Only events at or after this time (RFC 3339)."`

@@ -13,44 +13,6 @@ import (
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
-// Override is a per-user exception to the role's default for one permission.
-type Override struct {
-	Permission string `json:"permission" example:"monitor"`
-	Allow      bool   `json:"allow" doc:"true: granted, false: denied, whatever the role says."`
-}
-
-// Technician is an account as the API shows it. Disabled accounts,
-// max_sessions and overrides are shown to callers with
-// technicians.manage only.
-type Technician struct {
-	Name         string     `json:"name"`
-	Role         string     `json:"role" enum:"admin,technician-manager,channel-manager,technician"`
-	Disabled     bool       `json:"disabled"`
-	Availability string     `json:"availability" enum:"available,busy,away" doc:"What they said, or busy while at their limit of sessions."`
-	Online       bool       `json:"online" doc:"Whether a console of theirs is connected."`
-	Sessions     int        `json:"sessions" doc:"Live sessions they own."`
-	Languages    []string   `json:"languages"`
-	MaxSessions  int        `json:"max_sessions,omitempty" doc:"Their limit of concurrent sessions."`
-	Overrides    []Override `json:"overrides,omitempty"`
-}
-
-// ProfilePatch changes a technician's profile; absent fields stay.
-type ProfilePatch struct {
-	Languages    *[]string `json:"languages,omitempty" maxItems:"20" doc:"Base languages they support (en, de)."`
-	Availability *string   `json:"availability,omitempty" enum:"available,busy,away"`
-	MaxSessions  *int      `json:"max_sessions,omitempty" minimum:"0" maximum:"100" doc:"0: the relay's default."`
-}
-
-// TechnicianPatch is the body of PATCH /technicians/{name}; absent
-// fields stay. Only an admin changes an admin or makes one, and a caller
-// grants by override only permissions they have themselves.
-type TechnicianPatch struct {
-	Role      *string       `json:"role,omitempty" enum:"admin,technician-manager,channel-manager,technician"`
-	Disabled  *bool         `json:"disabled,omitempty" doc:"Disabling signs the technician out everywhere."`
-	Profile   *ProfilePatch `json:"profile,omitempty"`
-	Overrides *[]Override   `json:"overrides,omitempty" doc:"Replaces every override of the technician."`
-}
-
 type technicianOutput struct{ Body Technician }
 
 type techniciansOutput struct {
