@@ -565,6 +565,8 @@ func NewBody(t Type) any {
 		return new(CallForm)
 	case TypeCallFormInfo:
 		return new(CallFormInfo)
+	case TypeGuestRemove:
+		return new(GuestRemove)
 	}
 	return nil
 }

@@ -57,6 +57,8 @@ type attachment struct {
 	// restored after a relay restart: the app still knows and enforces it).
 	granted proto.Grant
 	guest   bool // invited or monitoring, not the owner
+	// supervisor: monitoring, not invited (the owner cannot remove them).
+	supervisor bool
 }
 
 type live struct {
@@ -910,7 +912,7 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	if err := m.st.Attach(ctx, id, t.User.ID, now); err != nil {
 		return proto.Connected{}, m.internal("attach you to the session", err)
 	}
-	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest}
+	l.techs[t.User.ID] = &attachment{user: t.User, tech: t, granted: granted, guest: guest, supervisor: req.Monitor}
 	m.trackTech(t, id)
 	m.userNames[t.User.ID] = t.User.Name
 	if err := m.persist(ctx, l, m.event(l, proto.StatusActive, t.User.Name, detail)); err != nil {
