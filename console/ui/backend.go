@@ -95,6 +95,8 @@ type Desk interface {
 	Transfer(ctx context.Context, l client.Login, req proto.Transfer) (proto.SessionInfo, error)
 	// Invite asks a colleague into a session.
 	Invite(ctx context.Context, l client.Login, sessionID, user string) error
+	// RemoveGuest takes a guest off a session or withdraws their invitation.
+	RemoveGuest(ctx context.Context, l client.Login, sessionID, user string) error
 	// AnswerInvite accepts or declines an invitation.
 	AnswerInvite(ctx context.Context, l client.Login, sessionID string, accept bool) error
 	// Control gives, takes back or requests a session's mouse and keyboard.

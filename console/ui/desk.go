@@ -297,6 +297,8 @@ func (c *Console) notice(n proto.Notice) {
 		c.askInvitation(n)
 	case proto.NoticeControl:
 		c.askControl(n)
+	case proto.NoticeRemoved:
+		c.queue.Answered(n.SessionID) // a withdrawn invitation
 	case proto.NoticeInviteReply:
 		for _, t := range c.sessions {
 			if t.id() == n.SessionID {

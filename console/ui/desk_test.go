@@ -27,6 +27,7 @@ type fakeDesk struct {
 	invites     []string
 	inviteErr   error
 	answers     []proto.InviteAnswer
+	removed     []string
 	controls    []proto.Control
 	notesAdded  []string
 	updates     []proto.SessionUpdate
@@ -65,6 +66,13 @@ func (d *fakeDesk) Invite(_ context.Context, _ client.Login, id, user string) er
 	defer d.dmu.Unlock()
 	d.invites = append(d.invites, id+":"+user)
 	return d.inviteErr
+}
+
+func (d *fakeDesk) RemoveGuest(_ context.Context, _ client.Login, id, user string) error {
+	d.dmu.Lock()
+	defer d.dmu.Unlock()
+	d.removed = append(d.removed, id+":"+user)
+	return nil
 }
 
 func (d *fakeDesk) AnswerInvite(_ context.Context, _ client.Login, id string, accept bool) error {
@@ -412,9 +420,25 @@ func TestInviteDialogSearchesSendsAndListsPending(t *testing.T) {
 	if !strings.Contains(f.pending.Text, "guests: bob") {
 		t.Fatalf("pending %q", f.pending.Text)
 	}
+	// Remove: the guest bob, or max's unanswered invitation.
+	if !slices.Equal(f.guest.Options, []string{"bob", "max"}) {
+		t.Fatalf("removable %q", f.guest.Options)
+	}
+	test.Tap(f.remove)
+	if f.result.Text != "Choose the guest to remove." {
+		t.Fatalf("remove nobody: %q", f.result.Text)
+	}
+	f.guest.SetSelected("bob")
+	test.Tap(f.remove)
+	eventually(t, "the removal", func() bool { return strings.Contains(f.result.Text, "bob is no longer in the session") })
+	be.handler.Update(proto.SessionInfo{ID: "s1", Status: proto.StatusActive, Owner: "tina", Technicians: []string{"tina"}})
+	testLoop.run()
+	if !slices.Equal(f.guest.Options, []string{"max"}) || strings.Contains(f.pending.Text, "bob") {
+		t.Fatalf("after bob left: removable %q, pending %q", f.guest.Options, f.pending.Text)
+	}
 	be.locked(func() {
-		if !slices.Equal(be.invites, []string{"s1:max", "s1:max"}) {
-			t.Fatalf("sent %q", be.invites)
+		if !slices.Equal(be.invites, []string{"s1:max", "s1:max"}) || !slices.Equal(be.removed, []string{"s1:bob"}) {
+			t.Fatalf("sent %q, removed %q", be.invites, be.removed)
 		}
 	})
 	// max declines: the tab hears it.

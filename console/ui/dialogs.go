@@ -209,6 +209,8 @@ type inviteForm struct {
 	pending *widget.Label
 	send    *widget.Button
 	result  *widget.Label
+	guest   *widget.Select // a guest or an invitee to remove
+	remove  *widget.Button
 }
 
 // inviteDialog loads the directory and opens the dialog.
@@ -255,8 +257,13 @@ func (t *sessionTab) newInviteForm() *inviteForm {
 	f.send.Importance = widget.HighImportance
 	f.send.Disable()
 	f.search.OnChanged("")
+	f.guest = widget.NewSelect(nil, nil)
+	f.guest.PlaceHolder = "Guest or invitation"
+	f.remove = widget.NewButton("Remove", f.removeGuest)
+	f.showGuests()
 	done := widget.NewButton("Close", func() { f.d.Hide() })
-	body := container.NewBorder(f.search, container.NewVBox(f.pending, f.result), nil, nil, f.list)
+	removeRow := container.NewBorder(nil, nil, widget.NewLabel("Remove"), f.remove, f.guest)
+	body := container.NewBorder(f.search, container.NewVBox(f.pending, removeRow, f.result), nil, nil, f.list)
 	f.d = dialog.NewCustomWithoutButtons("Invite a colleague to the session of "+endUserName(s), container.NewGridWrap(fyne.NewSize(520, 380), body), c.win)
 	f.d.SetButtons([]fyne.CanvasObject{done, f.send})
 	return f
@@ -321,9 +328,56 @@ func (f *inviteForm) submit() {
 		return c.dk.desk.Invite(ctx, l, id, who)
 	}, func() {
 		t.dk.invited[who] = ""
-		s, _ := t.snapshot()
-		f.pending.SetText(PendingInvites(t.dk.invited, s))
+		f.showGuests()
 		f.result.SetText(who + " is invited; their console shows the invitation.")
 		t.setStatus("Invited " + who + ".")
+	})
+}
+
+// Removable lists whom the owner may remove from s: its guests and the
+// colleagues invited from this tab who have not answered.
+func Removable(invited map[string]string, s proto.SessionInfo) []string {
+	out := slices.Clone(s.Guests)
+	for name, answer := range invited {
+		if answer == "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// showGuests lists the pending invitations and whom to remove.
+func (f *inviteForm) showGuests() {
+	s, _ := f.t.snapshot()
+	f.pending.SetText(PendingInvites(f.t.dk.invited, s))
+	f.guest.SetOptions(Removable(f.t.dk.invited, s))
+	if !slices.Contains(f.guest.Options, f.guest.Selected) {
+		f.guest.ClearSelected()
+	}
+	if len(f.guest.Options) == 0 {
+		f.remove.Disable()
+	} else {
+		f.remove.Enable()
+	}
+}
+
+// removeGuest takes the chosen guest off the session (or withdraws their
+// invitation); the relay tells them and the end user.
+func (f *inviteForm) removeGuest() {
+	t, c := f.t, f.t.c
+	who := f.guest.Selected
+	if who == "" {
+		f.result.SetText("Choose the guest to remove.")
+		return
+	}
+	l, id := c.login, t.id()
+	c.buttonRequest(f.remove, f.result, "Removing "+who+"…", "Not removed: ", func(ctx context.Context) error {
+		return c.dk.desk.RemoveGuest(ctx, l, id, who)
+	}, func() {
+		delete(t.dk.invited, who)
+		f.showGuests()
+		f.result.SetText(who + " is no longer in the session nor invited.")
+		t.setStatus("Removed " + who + " from the session.")
 	})
 }

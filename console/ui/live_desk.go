@@ -45,6 +45,11 @@ func (b *Live) Invite(ctx context.Context, l client.Login, id, user string) erro
 	return deskCall(ctx, l, "invite", func(c *client.Conn) error { return c.Invite(ctx, id, user) })
 }
 
+// RemoveGuest implements Desk.
+func (b *Live) RemoveGuest(ctx context.Context, l client.Login, id, user string) error {
+	return deskCall(ctx, l, "remove the guest", func(c *client.Conn) error { return c.RemoveGuest(ctx, id, user) })
+}
+
 // AnswerInvite implements Desk.
 func (b *Live) AnswerInvite(ctx context.Context, l client.Login, id string, accept bool) error {
 	return deskCall(ctx, l, "answer the invitation", func(c *client.Conn) error { return c.AnswerInvite(ctx, id, accept) })

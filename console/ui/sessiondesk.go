@@ -124,6 +124,9 @@ func (t *sessionTab) updated(s proto.SessionInfo) {
 	t.info = s
 	t.mu.Unlock()
 	t.refreshDesk()
+	if t.dk.inviteForm != nil {
+		t.dk.inviteForm.showGuests()
+	}
 }
 
 // refreshDesk shows the actions the technician has in this session now:
