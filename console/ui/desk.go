@@ -126,7 +126,7 @@ func (c *Console) loadDirectory(then func(error)) {
 		d, err = dk.Directory(ctx, l)
 		return err
 	}, func(err error) {
-		if err == nil && c.login.Token == l.Token && c.queue != nil {
+		if err == nil && c.login.Token == l.Token && c.tabs != nil { // still on the queue screen of that sign-in
 			c.applyDirectory(d)
 		}
 		if then != nil {

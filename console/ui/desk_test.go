@@ -598,3 +598,18 @@ func TestSupervisorGroupsBreachesFirstAndMonitorsThenTakesOver(t *testing.T) {
 		t.Fatalf("take over opened %+v; monitor tab kept %v", be.opened, slices.Contains(c.sessions, tab))
 	}
 }
+
+func TestSupervisorTabLeavesAnOpenSessionInFront(t *testing.T) {
+	c, be, _ := newTestConsole(t)
+	be.dir = proto.Directory{Channels: []proto.ChannelInfo{{Name: "Support", Manages: true}}, Permissions: []proto.Permission{proto.PermMonitor}}
+	c.Connect(proto.Connect{SessionID: "s1"}) // console --session s1: opens right after the sign-in
+	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
+	front := c.tabs.Selected()
+	eventually(t, "the directory", func() bool { return c.dk.loaded })
+	if c.dk.superItem == nil || c.tabs.Items[1] != c.dk.superItem {
+		t.Fatal("no supervisor tab")
+	}
+	if c.tabs.Selected() != front || front != c.sessions[0].item {
+		t.Fatal("the supervisor tab took the front from the session opened at start")
+	}
+}

@@ -262,8 +262,12 @@ func (c *Console) showSupervisor(on bool) {
 	case on && c.dk.super == nil:
 		c.dk.super = newSupervisor(c)
 		c.dk.superItem = container.NewTabItemWithIcon("Supervise", theme.VisibilityIcon(), c.dk.super.content())
+		sel := c.tabs.Selected() // a session opened from --session keeps the front
 		c.tabs.Items = append([]*container.TabItem{c.tabs.Items[0], c.dk.superItem}, c.tabs.Items[1:]...)
 		c.tabs.Refresh()
+		if sel != nil {
+			c.tabs.Select(sel)
+		}
 		c.dk.super.refresh()
 	case !on && c.dk.super != nil:
 		c.tabs.Remove(c.dk.superItem)
