@@ -334,6 +334,7 @@ func (c *Console) ShowQueue(l client.Login) {
 	}
 	c.code.OnSubmitted = func(string) { c.connectWithCode() }
 	link := widget.NewButtonWithIcon("Create support link…", theme.MailSendIcon(), c.createLinkDialog)
+	c.dk.link = link
 	signOut := widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), c.signOut)
 	who := widget.NewLabel(fmt.Sprintf("%s (%s) on %s", l.User, l.Role, l.Relay))
 

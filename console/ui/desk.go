@@ -28,6 +28,7 @@ type deskUI struct {
 	loaded bool // dir came from the relay
 
 	pick, accept, decline *widget.Button
+	link                  *widget.Button // Create support link… (app.go)
 	avail                 *widget.Select
 	availShown            proto.Availability // what the switch shows, set by the relay's answer
 
@@ -148,6 +149,19 @@ func (c *Console) applyDirectory(d proto.Directory) {
 	c.filter.Refresh()
 	c.showAvailability(d.Me.Availability)
 	c.dk.avail.Enable()
+	if c.may(proto.PermCreateLinks) {
+		c.dk.link.Show()
+	} else {
+		c.dk.link.Hide()
+	}
+	if c.may(proto.PermUseCodes) {
+		c.code.Enable()
+		c.code.SetPlaceHolder("123 456 789")
+	} else {
+		c.code.SetText("")
+		c.code.Disable()
+		c.code.SetPlaceHolder("not allowed for you")
+	}
 	c.showSupervisor(c.may(proto.PermMonitor, proto.PermTakeOver) && slices.ContainsFunc(d.Channels, func(ch proto.ChannelInfo) bool { return ch.Manages }))
 	for _, t := range c.sessions {
 		t.refreshDesk()

@@ -499,6 +499,9 @@ func TestDeskActionsHiddenWithoutPermission(t *testing.T) {
 	if c.dk.super != nil || len(c.tabs.Items) != 1 {
 		t.Fatal("the supervisor view is shown to someone who may not monitor or take over")
 	}
+	if c.dk.link.Visible() || !c.code.Disabled() {
+		t.Fatal("links or codes offered without links.create and codes.use")
+	}
 	tab := ownSession(t, c, be, proto.SessionInfo{ID: "s1", Status: proto.StatusActive, Owner: "tina"}, false)
 	if tab.dk.transfer.Visible() || tab.dk.invite.Visible() || tab.dk.takeOver.Visible() {
 		t.Fatal("transfer, invite or take over offered without the permissions")
@@ -509,7 +512,11 @@ func TestDeskActionsHiddenWithoutPermission(t *testing.T) {
 }
 
 func TestNotesAndClassification(t *testing.T) {
-	c, be, _ := deskConsole(t, proto.Directory{Categories: []string{"hardware", "network"}, Priorities: []string{"high", "low"}})
+	c, be, _ := deskConsole(t, proto.Directory{Categories: []string{"hardware", "network"}, Priorities: []string{"high", "low"},
+		Permissions: []proto.Permission{proto.PermCreateLinks, proto.PermUseCodes}})
+	if !c.dk.link.Visible() || c.code.Disabled() {
+		t.Fatal("links or codes hidden with links.create and codes.use")
+	}
 	tab := ownSession(t, c, be, proto.SessionInfo{ID: "s1", Status: proto.StatusActive, Owner: "tina", Category: "hardware"}, false)
 	test.Tap(tab.dk.panelToggle)
 	eventually(t, "the notes", func() bool { return tab.dk.notes.Text == "No notes yet." })
