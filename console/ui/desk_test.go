@@ -482,6 +482,9 @@ func TestControlHandOverAndControllerShown(t *testing.T) {
 	if !g.dk.request.Visible() || g.dk.give.Visible() || g.dk.takeBack.Visible() || g.dk.controller.Text != "max controls" {
 		t.Fatalf("guest: request %v give %v takeBack %v label %q", g.dk.request.Visible(), g.dk.give.Visible(), g.dk.takeBack.Visible(), g.dk.controller.Text)
 	}
+	if !strings.HasPrefix(g.status.Text, "Connected as a guest of max;") {
+		t.Fatalf("guest's status %q", g.status.Text)
+	}
 	test.Tap(g.dk.request)
 	eventually(t, "the request", func() bool { return strings.Contains(g.status.Text, "Asked the session's owner") })
 
@@ -592,6 +595,9 @@ func TestSupervisorGroupsBreachesFirstAndMonitorsThenTakesOver(t *testing.T) {
 	tab := c.sessions[0]
 	be.views[0].Connected(proto.Connected{Session: c.dk.super.rows[1].s, Granted: proto.Grant{proto.PermView}})
 	testLoop.run()
+	if !strings.HasPrefix(tab.status.Text, "Watching bob's session as a supervisor") {
+		t.Fatalf("supervisor's status %q", tab.status.Text)
+	}
 	if !tab.dk.takeOver.Visible() || tab.dk.give.Visible() || tab.dk.request.Visible() {
 		t.Fatal("a monitoring supervisor: want Take over only")
 	}

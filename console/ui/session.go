@@ -351,10 +351,14 @@ func (t *sessionTab) Connected(c proto.Connected) {
 		}
 		t.setControls(true)
 		switch {
+		case t.target.Monitor:
+			t.setStatus("Watching " + c.Session.Owner + "'s session as a supervisor, view only; the end user sees you watching.")
 		case viewOnly:
 			t.setStatus("Connected, view only: the end user allowed you to see the screen, not to use the mouse, keyboard or clipboard.")
 		case c.Resumed:
 			t.setStatus("Connected again; the session resumed.")
+		case c.Session.Owner != "" && c.Session.Owner != t.c.login.User:
+			t.setStatus("Connected as a guest of " + c.Session.Owner + "; ask for control to use the mouse and keyboard.")
 		default:
 			t.setStatus("Connected. Click into the screen to control it; the end user sees who is connected.")
 		}
