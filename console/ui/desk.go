@@ -35,6 +35,8 @@ type deskUI struct {
 	super     *supervisor
 	superItem *container.TabItem
 
+	owned int // live sessions the technician owns, as last counted
+
 	invitation, control *pendingDialog // the newest questions shown
 	transferForm        *transferForm  // the newest Transfer... dialog
 }
@@ -371,11 +373,19 @@ type pendingDialog struct {
 	yes, no *widget.Button
 }
 
-// sessionUpdated passes a pushed session state to its open tabs.
+// sessionUpdated passes a pushed session state to its open tabs. When the
+// number of sessions the technician owns changes, the directory is asked
+// again: the relay shows a technician at their limit as busy.
 func (c *Console) sessionUpdated(s proto.SessionInfo) {
 	for _, t := range c.sessions {
 		if t.id() == s.ID {
 			t.updated(s)
+		}
+	}
+	if n := c.queue.Owned(); n != c.dk.owned {
+		c.dk.owned = n
+		if c.dk.loaded {
+			c.loadDirectory(nil)
 		}
 	}
 }

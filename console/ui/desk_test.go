@@ -284,7 +284,11 @@ func TestAvailabilityInTheStatusBar(t *testing.T) {
 		if !slices.Equal(be.avails, []proto.Availability{proto.Away, proto.Available}) {
 			t.Fatalf("asked %v", be.avails)
 		}
+		be.dir.Me.Availability = proto.Busy // at the limit of concurrent sessions
 	})
+	// A session becomes tina's: the switch shows what the relay says now.
+	be.handler.Update(session("s1", proto.StatusActive, "tina", time.Now()))
+	eventually(t, "busy", func() bool { return c.dk.avail.Selected == "busy" })
 }
 
 func TestInvitationNoticeAcceptOpensAsGuestDeclineAnswers(t *testing.T) {

@@ -107,6 +107,17 @@ func (q *Queue) Invitation(id string) (proto.Notice, bool) {
 	return n, ok
 }
 
+// Owned counts the live sessions the technician owns.
+func (q *Queue) Owned() int {
+	n := 0
+	for _, s := range q.sessions {
+		if live(s.Status) && s.Owner == q.me {
+			n++
+		}
+	}
+	return n
+}
+
 // Channel returns the channel named name, as the directory lists it.
 func (q *Queue) Channel(name string) (proto.ChannelInfo, bool) {
 	ch, ok := q.channels[name]
