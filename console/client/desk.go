@@ -29,6 +29,12 @@ func (c *Conn) Invite(ctx context.Context, sessionID, user string) error {
 	return c.peer.Call(ctx, proto.TypeInvite, &proto.Invite{SessionID: sessionID, User: user}, proto.TypeOK, nil)
 }
 
+// RemoveGuest takes an invited guest off a session, or withdraws an
+// invitation not used yet (the session's owner only).
+func (c *Conn) RemoveGuest(ctx context.Context, sessionID, user string) error {
+	return c.peer.Call(ctx, proto.TypeGuestRemove, &proto.GuestRemove{SessionID: sessionID, User: user}, proto.TypeOK, nil)
+}
+
 // AnswerInvite accepts or declines an invitation; after accepting, Connect
 // joins the session as a guest.
 func (c *Conn) AnswerInvite(ctx context.Context, sessionID string, accept bool) error {

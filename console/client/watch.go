@@ -22,6 +22,15 @@ type QueueHandler interface {
 	Online(err error)
 }
 
+// NoticeHandler is a QueueHandler that also hears the relay's notices to
+// the technician (invitations, assignments, escalations, control
+// requests): Watch's subscription is what the relay sends them to. Like
+// the others, Notice must not block.
+type NoticeHandler interface {
+	QueueHandler
+	Notice(n proto.Notice)
+}
+
 // Watch keeps the technician's queue: it subscribes (all: every session the
 // user may see) and pushes every change to h, reconnecting with backoff
 // after a dropped connection or a relay restart. It returns when ctx ends
@@ -60,7 +69,13 @@ func watchOnce(ctx context.Context, l Login, all bool, h QueueHandler, ok func()
 	var mu sync.Mutex
 	var held []proto.SessionInfo
 	subscribed := false
+	nh, _ := h.(NoticeHandler)
 	c, err := l.Open(dctx, func(env proto.Envelope) {
+		var n proto.Notice
+		if nh != nil && env.Type == proto.TypeNotice && env.Decode(&n) == nil {
+			nh.Notice(n)
+			return
+		}
 		var u proto.QueueUpdate
 		if env.Type != proto.TypeQueueUpdate || env.Decode(&u) != nil {
 			return

@@ -42,6 +42,7 @@ func pagingRelay(t *testing.T) Login {
 					p.Send(proto.TypeQueueUpdate, &proto.QueueUpdate{Session: proto.SessionInfo{ID: "150", Status: "Active"}})
 					p.Send(proto.TypeQueueSnapshotPage, page(100, true))
 					p.Send(proto.TypeQueueSnapshotPage, page(200, false))
+					p.Send(proto.TypeNotice, &proto.Notice{Kind: proto.NoticeInvitation, SessionID: "7", From: "max", Text: "max invites you."})
 				}
 			})
 		})
@@ -104,5 +105,37 @@ func TestWatchReadsEveryPageAndAppliesUpdatesAfterThem(t *testing.T) {
 	}
 	if q.sessions["150"] != "Active" {
 		t.Fatalf("session 150 is %q: the update that arrived between pages was lost or applied before the snapshot", q.sessions["150"])
+	}
+}
+
+// noticeState is a queue that also takes notices.
+type noticeState struct {
+	*queueState
+	notices chan proto.Notice
+}
+
+func (n noticeState) Notice(x proto.Notice) { n.notices <- x }
+
+func TestWatchHandsNoticesToAHandlerThatTakesThem(t *testing.T) {
+	l := pagingRelay(t)
+	h := noticeState{&queueState{online: make(chan struct{}, 1)}, make(chan proto.Notice, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Watch(ctx, l, true, h) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case n := <-h.notices:
+		if n.Kind != proto.NoticeInvitation || n.SessionID != "7" || n.From != "max" {
+			t.Fatalf("notice %+v", n)
+		}
+	case err := <-done:
+		t.Fatalf("Watch stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notice")
 	}
 }

@@ -83,6 +83,7 @@ type Console struct {
 
 	pending *proto.Connect // to open once signed in
 	adm     *adminUI       // History and Administration (admin.go)
+	dk      deskUI         // the service desk (desk.go)
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -319,8 +320,9 @@ func (c *Console) ShowQueue(l client.Login) {
 	c.connectSel.Importance = widget.HighImportance
 	c.connectSel.Disable()
 	c.table = newQueueTable(c)
-	c.filter = widget.NewSelect([]string{"My sessions", "All visible to me"}, func(s string) {
-		c.queue.SetMineOnly(s == "My sessions")
+	c.newDeskUI()
+	c.filter = widget.NewSelect(c.queue.Filters(), func(s string) {
+		c.queue.SetFilter(s)
 		c.refreshQueue()
 	})
 	c.filter.SetSelectedIndex(0)
@@ -336,6 +338,7 @@ func (c *Console) ShowQueue(l client.Login) {
 	}
 	c.code.OnSubmitted = func(string) { c.connectWithCode() }
 	link := widget.NewButtonWithIcon("Create support link…", theme.MailSendIcon(), c.createLinkDialog)
+	c.dk.link = link
 	signOut := widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), c.signOut)
 	who := widget.NewLabel(fmt.Sprintf("%s (%s) on %s", l.User, l.Role, l.Relay))
 
@@ -343,10 +346,10 @@ func (c *Console) ShowQueue(l client.Login) {
 		widget.NewLabel("Session code"), container.NewGridWrap(fyne.NewSize(150, c.code.MinSize().Height), c.code), c.connectCode,
 		widget.NewSeparator(), link,
 		layout.NewSpacer(), widget.NewLabel("Show"), c.filter)
-	detailsBox := container.NewBorder(nil, nil, nil, container.NewVBox(c.connectSel), c.details)
+	detailsBox := container.NewBorder(nil, nil, nil, container.NewVBox(append([]fyne.CanvasObject{c.connectSel}, c.deskButtons()...)...), c.details)
 	queuePane := container.NewBorder(
 		container.NewVBox(newSupport, widget.NewSeparator()),
-		container.NewVBox(widget.NewSeparator(), detailsBox, c.queueStatus),
+		container.NewVBox(widget.NewSeparator(), detailsBox, container.NewBorder(nil, nil, nil, c.deskStatusBar(), c.queueStatus)),
 		nil, nil, c.table)
 	c.queueItem = container.NewTabItemWithIcon("Queue", theme.ListIcon(), queuePane)
 	c.tabs = container.NewDocTabs(c.queueItem)
@@ -386,6 +389,7 @@ func (c *Console) ShowQueue(l client.Login) {
 		})
 	})
 	c.wg.Go(func() { c.tick(ctx) })
+	c.loadDirectory(nil)
 	if p := c.pending; p != nil {
 		c.pending = nil
 		c.Connect(*p)
@@ -436,13 +440,16 @@ func (h queueHandler) Snapshot(ss []proto.SessionInfo) {
 }
 
 func (h queueHandler) Update(s proto.SessionInfo) {
-	h.c.do(func() { h.c.queue.Apply(s); h.c.refreshQueue() })
+	h.c.do(func() { h.c.queue.Apply(s); h.c.refreshQueue(); h.c.sessionUpdated(s) })
 }
 
 func (h queueHandler) Online(err error) {
 	h.c.do(func() {
 		if err == nil {
 			h.c.queueStatus.SetText("Connected to " + h.c.login.Relay + "; the queue is live.")
+			if h.c.dk.loaded {
+				h.c.loadDirectory(nil) // after a reconnect: permissions and channels may have changed
+			}
 			return
 		}
 		h.c.queueStatus.SetText("Reconnecting… (" + transport.Describe(err, h.c.login.Relay) + ")")
@@ -464,6 +471,9 @@ func (c *Console) refreshQueue() {
 	}
 	c.table.Refresh()
 	c.showDetails()
+	if c.dk.super != nil {
+		c.dk.super.refresh()
+	}
 }
 
 func (c *Console) selectedRow() (proto.SessionInfo, bool) {
@@ -477,6 +487,7 @@ func (c *Console) selectedRow() (proto.SessionInfo, bool) {
 
 func (c *Console) showDetails() {
 	s, ok := c.selectedRow()
+	c.deskDetails(s, ok)
 	if !ok {
 		c.details.SetText("Select a session to see the end user's device. Ready sessions can be connected with Enter or a double click.")
 		c.connectSel.Disable()

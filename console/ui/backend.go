@@ -50,6 +50,8 @@ type SessionView interface {
 	Chat(m ChatLine)
 	// AgentOnline reports the end user's app dropping or coming back.
 	AgentOnline(online bool)
+	// ControlChanged says who has the mouse and keyboard now.
+	ControlChanged(c proto.ControlChanged)
 	// Ended is the last call: err nil when the technician ended it,
 	// *client.ErrEnded when the end user or the relay did, *client.ErrLeft
 	// when the relay took the technician off it (a transfer's new owner
@@ -76,4 +78,35 @@ type Remote interface {
 	Sample() remote.Report
 	// End ends the session; SessionView.Ended follows.
 	End()
+}
+
+// Desk is the service desk's half of the backend: the relay's requests
+// behind the queue's Pick up, the availability switch, the transfer,
+// invite and control dialogs, notes and classification. The relay
+// decides every one and refuses with a sentence (a *proto.Failure). A
+// Backend without a relay behind it (the bench feed) need not implement
+// it; the console then offers none of these actions.
+type Desk interface {
+	// Directory lists channels, technicians and what the technician may do.
+	Directory(ctx context.Context, l client.Login) (proto.Directory, error)
+	// Pick takes an unassigned request (ErrTaken names who was first).
+	Pick(ctx context.Context, l client.Login, sessionID string) (proto.SessionInfo, error)
+	// Transfer hands a session to a technician or into a channel's queue.
+	Transfer(ctx context.Context, l client.Login, req proto.Transfer) (proto.SessionInfo, error)
+	// Invite asks a colleague into a session.
+	Invite(ctx context.Context, l client.Login, sessionID, user string) error
+	// RemoveGuest takes a guest off a session or withdraws their invitation.
+	RemoveGuest(ctx context.Context, l client.Login, sessionID, user string) error
+	// AnswerInvite accepts or declines an invitation.
+	AnswerInvite(ctx context.Context, l client.Login, sessionID string, accept bool) error
+	// Control gives, takes back or requests a session's mouse and keyboard.
+	Control(ctx context.Context, l client.Login, req proto.Control) error
+	// AddNote adds an internal note to a session.
+	AddNote(ctx context.Context, l client.Login, sessionID, text string) error
+	// Notes returns a session's notes, oldest first, or why they are withheld.
+	Notes(ctx context.Context, l client.Login, sessionID string) (notes []proto.Note, withheld string, err error)
+	// UpdateSession sets a session's category, priority or ticket.
+	UpdateSession(ctx context.Context, l client.Login, req proto.SessionUpdate) (proto.SessionInfo, error)
+	// SetAvailability sets the technician's availability.
+	SetAvailability(ctx context.Context, l client.Login, a proto.Availability) error
 }

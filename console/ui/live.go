@@ -183,6 +183,11 @@ func (s *liveSession) Event(env proto.Envelope) {
 			s.mu.Unlock()
 			s.v.Chat(ChatLine{From: m.From, Mine: m.FromPeer != 0 && m.FromPeer == me, Text: m.Text, At: m.At})
 		}
+	case proto.TypeControlChanged:
+		var cc proto.ControlChanged
+		if env.Decode(&cc) == nil {
+			s.v.ControlChanged(cc)
+		}
 	case proto.TypePeerState:
 		var ps proto.PeerState
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {

@@ -58,6 +58,7 @@ type sessionTab struct {
 	body       *fyne.Container
 	chatShown  bool
 	chatLines  []ChatLine
+	dk         sessionDesk // the service desk's actions (sessiondesk.go)
 
 	mu         sync.Mutex
 	sessionID  string
@@ -138,14 +139,16 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		container.NewBorder(nil, nil, nil, send, t.chatEntry), nil, nil,
 		container.NewVScroll(t.chatLog))
 
-	toolbar := container.NewHBox(t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle, layout.NewSpacer(), t.end)
+	t.newDesk()
+	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle}, t.deskTools()...)
+	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.scroller, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
 	t.split.Offset = 0.75
 	t.body = container.NewStack(t.screenArea)
 	t.item = container.NewTabItem(title, container.NewBorder(
 		container.NewHScroll(toolbar),
-		container.NewBorder(nil, nil, nil, t.stats, t.status),
+		container.NewBorder(nil, nil, nil, container.NewHBox(t.dk.controller, t.stats), t.status),
 		nil, nil, t.body))
 	t.setControls(false)
 	return t
@@ -195,12 +198,7 @@ func (t *sessionTab) setFit(on bool) {
 
 func (t *sessionTab) showChat(on bool) {
 	t.chatShown = on
-	if on {
-		t.body.Objects = []fyne.CanvasObject{t.split}
-	} else {
-		t.body.Objects = []fyne.CanvasObject{t.screenArea}
-	}
-	t.body.Refresh()
+	t.layoutSide()
 	if on {
 		t.c.win.Canvas().Focus(t.chatEntry)
 	}
@@ -347,15 +345,20 @@ func (t *sessionTab) Connected(c proto.Connected) {
 	t.mu.Unlock()
 	t.c.do(func() {
 		t.setTitle("")
+		t.refreshDesk()
 		if viewOnly {
 			t.viewOnly.SetChecked(true)
 		}
 		t.setControls(true)
 		switch {
+		case t.target.Monitor:
+			t.setStatus("Watching " + c.Session.Owner + "'s session as a supervisor, view only; the end user sees you watching.")
 		case viewOnly:
 			t.setStatus("Connected, view only: the end user allowed you to see the screen, not to use the mouse, keyboard or clipboard.")
 		case c.Resumed:
 			t.setStatus("Connected again; the session resumed.")
+		case c.Session.Owner != "" && c.Session.Owner != t.c.login.User:
+			t.setStatus("Connected as a guest of " + c.Session.Owner + "; ask for control to use the mouse and keyboard.")
 		default:
 			t.setStatus("Connected. Click into the screen to control it; the end user sees who is connected.")
 		}
@@ -463,8 +466,13 @@ func (t *sessionTab) Ended(err error) {
 		t.end.Enable()
 		t.end.Refresh()
 		t.setTitle("✕ ")
+		t.refreshDesk()
 		if t.c.opts.OnSessionEnded != nil {
 			t.c.opts.OnSessionEnded(text)
+		}
+		if then := t.dk.then; then != nil { // take over after monitoring
+			t.dk.then = nil
+			then()
 		}
 	})
 }

@@ -23,6 +23,7 @@ import (
 
 // fakeBackend records what the console asks of the relay.
 type fakeBackend struct {
+	fakeDesk // desk_test.go
 	mu       sync.Mutex
 	fp       string
 	signIns  int

@@ -120,7 +120,11 @@ func newQueueTable(c *Console) *queueTable {
 		case s.Status == proto.StatusClosed || s.Status == proto.StatusExpired:
 			l.Importance = widget.LowImportance
 		}
-		l.SetText(Cell(s, id.Col, c.now()))
+		if id.Col == WaitingColumn && c.queue.Breached(s, c.now()) {
+			l.Importance = widget.DangerImportance // past the channel's SLA
+			l.TextStyle = fyne.TextStyle{Bold: true}
+		}
+		l.SetText(c.queue.Cell(s, id.Col, c.now()))
 	}
 	t.ShowHeaderRow = true
 	t.CreateHeader = func() fyne.CanvasObject {
@@ -139,7 +143,7 @@ func newQueueTable(c *Console) *queueTable {
 		}
 	}
 	t.ExtendBaseWidget(t)
-	for i, w := range []float32{130, 180, 300, 220, 90, 160} {
+	for i, w := range []float32{120, 110, 160, 220, 110, 90, 130, 80, 150} {
 		t.SetColumnWidth(i, w)
 	}
 	return t

@@ -22,7 +22,18 @@ const (
 	TypeControlChanged Type = 75 // ControlChanged, relay -> agent and attached technicians, event
 	TypeCallForm       Type = 76 // CallForm, agent -> relay before AgentRegister, request; reply CallFormInfo
 	TypeCallFormInfo   Type = 77 // CallFormInfo, reply to CallForm
+	TypeGuestRemove    Type = 80 // GuestRemove, technician -> relay, request; reply OK
 )
+
+// GuestRemove takes an invited guest off a session, or withdraws an
+// invitation they have not used yet; only the session's owner may. The
+// guest's console and the end user's app hear PeerLeft ("removed by
+// NAME"), the guest Notice{removed}; joining again needs a new
+// invitation. A supervisor who monitors is not a guest.
+type GuestRemove struct {
+	SessionID string `cbor:"1,keyasint"`
+	User      string `cbor:"2,keyasint"`
+}
 
 // CallForm asks, before an SOS Call registers, what the channel whose
 // page carries ChannelToken asks the end user. An unknown token, or a
@@ -124,6 +135,7 @@ const (
 	NoticeEscalated   = "escalated"       // a request in a channel you manage passed its SLA
 	NoticeTaken       = "taken"           // a request you were offered was picked up by someone else
 	NoticeControl     = "control-request" // a guest asks you, the owner, for control
+	NoticeRemoved     = "removed"         // the owner took you off the session or withdrew your invitation
 )
 
 // Notice tells a technician about something that needs their attention.

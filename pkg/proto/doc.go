@@ -142,6 +142,11 @@
 //	                                        and when the controller leaves); the app accepts input
 //	                                        only from that technician, if its end user allowed
 //	                                        them control; a request reaches the owner as Notice
+//	  GuestRemove{SessionID, User}    ->    OK; only the owner: an attached guest is detached
+//	                                        (PeerLeft "removed by NAME" to them and the agent), a
+//	                                        pending invitation withdrawn; the guest gets Notice{removed}.
+//	                                        Type 80 came within version 4: a relay that predates it
+//	                                        closes the connection as a protocol violation
 //	  NoteAdd{SessionID, Text}        ->    OK (notes are never sent to the agent)
 //	  SessionUpdate{SessionID, Category, Priority, Ticket} -> SessionReply
 //	  HistoryRequest{filters, Cursor} ->

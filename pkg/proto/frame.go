@@ -112,7 +112,8 @@ func MaxBody(t Type) int {
 		TypeConnect, TypeConnectStage, TypeEnd, TypeSessionEnded, TypePeerJoined, TypePeerLeft,
 		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
 		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
-		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged, TypeCallForm:
+		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged, TypeCallForm,
+		TypeGuestRemove:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal

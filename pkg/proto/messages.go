@@ -572,6 +572,8 @@ func NewBody(t Type) any {
 		return new(QueuePosition)
 	case TypeParticipants:
 		return new(Participants)
+	case TypeGuestRemove:
+		return new(GuestRemove)
 	}
 	return nil
 }

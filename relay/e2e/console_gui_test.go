@@ -3,7 +3,6 @@ package e2e
 import (
 	"image"
 	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,16 +98,8 @@ func TestConsoleGUIShowsTheRemoteScreen(t *testing.T) {
 		shot, err = testscreen.Grab(desk)
 		return err == nil && showsRemote(shot)
 	})
-	path := filepath.Join(artifactDir(t), "console-gui.png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, shot); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	t.Logf("console screenshot with the remote screen: %s (colour shares %.3f)", path, shares(shot))
+	keepPNG(t, "console-gui.png", shot)
+	t.Logf("colour shares of the console's screen %.3f", shares(shot))
 
 	// Closing the console (SIGTERM) ends the session for the end user.
 	con.signal(syscall.SIGTERM)

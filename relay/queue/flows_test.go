@@ -304,16 +304,7 @@ func TestTransferToAChannelAndRefusals(t *testing.T) {
 }
 
 func TestInvitedGuestJoinsToWatch(t *testing.T) {
-	f, techs := newDeskFixture(t, proto.AssignOff, "tina", "theo")
-	tina, theo := techs[0], techs[1]
-	fred := f.user("fred", store.RoleTechnician)
-	f.restart()
-	f.m.Subscribe(theo, false)
-	f.m.Subscribe(fred, false)
-	a, id := f.request(tina, "")
-	if _, err := f.m.Connect(f.ctx, tina, proto.Connect{SessionID: id}, noStage); err != nil {
-		t.Fatal(err)
-	}
+	f, tina, theo, _, a, id := newInviteFixture(t)
 	// Not invited: theo may not join.
 	if _, err := f.m.Connect(f.ctx, theo, proto.Connect{SessionID: id}, noStage); err == nil {
 		t.Fatal("theo joined without an invitation")

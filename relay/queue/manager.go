@@ -58,7 +58,8 @@ type attachment struct {
 	// restored after a relay restart: the app still knows and enforces it).
 	granted proto.Grant
 	guest   bool // invited or monitoring, not the owner
-	// supervisor says a manager monitors (view only).
+	// supervisor: monitoring, view only, not invited (the owner cannot
+	// remove them).
 	supervisor bool
 }
 

@@ -528,6 +528,8 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.SetAvailability(ctx, t, m.Availability))
 	case *proto.Control:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Control(ctx, t, *m))
+	case *proto.GuestRemove:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.RemoveGuest(ctx, t, *m))
 	case *proto.DirectoryRequest:
 		d := q.Directory(t)
 		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)
