@@ -31,6 +31,9 @@ type deskUI struct {
 	link                  *widget.Button // Create support link… (app.go)
 	avail                 *widget.Select
 	availShown            proto.Availability // what the switch shows, set by the relay's answer
+	// availSets counts the technician's availability changes: a directory
+	// asked for before the latest one says an availability that is stale.
+	availSets int
 
 	super     *supervisor
 	superItem *container.TabItem
@@ -123,14 +126,14 @@ func (c *Console) loadDirectory(then func(error)) {
 	if c.dk.desk == nil {
 		return
 	}
-	l, dk := c.login, c.dk.desk
+	l, dk, sets := c.login, c.dk.desk, c.dk.availSets
 	var d proto.Directory
 	c.deskRequest(func(ctx context.Context) (err error) {
 		d, err = dk.Directory(ctx, l)
 		return err
 	}, func(err error) {
 		if err == nil && c.login.Token == l.Token && c.tabs != nil { // still on the queue screen of that sign-in
-			c.applyDirectory(d)
+			c.applyDirectory(d, sets == c.dk.availSets)
 		}
 		if then != nil {
 			then(err)
@@ -138,7 +141,9 @@ func (c *Console) loadDirectory(then func(error)) {
 	})
 }
 
-func (c *Console) applyDirectory(d proto.Directory) {
+// applyDirectory shows what d allows; its availability only when
+// availFresh (asked for after the technician's last change of it).
+func (c *Console) applyDirectory(d proto.Directory, availFresh bool) {
 	c.dk.dir, c.dk.loaded = d, true
 	c.queue.SetChannels(d.Channels)
 	sel := c.filter.Selected
@@ -149,8 +154,10 @@ func (c *Console) applyDirectory(d proto.Directory) {
 		c.filter.SetSelected(FilterMine)
 	}
 	c.filter.Refresh()
-	c.showAvailability(d.Me.Availability)
-	c.dk.avail.Enable()
+	if availFresh { // else a change since is shown, or in flight (and enables the switch when answered)
+		c.showAvailability(d.Me.Availability)
+		c.dk.avail.Enable()
+	}
 	if c.may(proto.PermCreateLinks) {
 		c.dk.link.Show()
 	} else {
@@ -187,6 +194,7 @@ func (c *Console) setAvailability(a proto.Availability) {
 	}
 	prev, l := c.dk.availShown, c.login
 	c.dk.availShown = a
+	c.dk.availSets++
 	c.dk.avail.Disable()
 	c.deskRequest(func(ctx context.Context) error {
 		return c.dk.desk.SetAvailability(ctx, l, a)
