@@ -47,13 +47,27 @@ static int enc_open(enc_t *e, int w, int h, int kbps, int fps, int threads) {
 	return 0;
 }
 
-// enc_encode converts a BGRA frame (X11's byte order, libyuv's "ARGB") to
-// I420 and encodes it; the compressed frame is copied to out.
-static int enc_encode(enc_t *e, const uint8_t *bgra, int stride, int force_key, int min_q, int max_q,
+// enc_convert converts the w x h rectangle at x,y (all even) of a BGRA
+// frame (X11's byte order, libyuv's "ARGB") into the persistent I420 picture.
+static void enc_convert(enc_t *e, const uint8_t *bgra, int stride, int x, int y, int w, int h) {
+	ARGBToI420(bgra + (size_t)y*stride + (size_t)x*4, stride,
+		e->img.planes[0] + y*e->img.stride[0] + x, e->img.stride[0],
+		e->img.planes[1] + (y/2)*e->img.stride[1] + x/2, e->img.stride[1],
+		e->img.planes[2] + (y/2)*e->img.stride[2] + x/2, e->img.stride[2],
+		w, h);
+}
+
+// enc_set_active gives the encoder its active map (one byte per
+// macroblock, 1 = code it), or with map NULL codes every macroblock again.
+static int enc_set_active(enc_t *e, unsigned char *map, int rows, int cols) {
+	vpx_active_map_t m = {map, (unsigned)rows, (unsigned)cols};
+	return vpx_codec_control(&e->ctx, VP8E_SET_ACTIVEMAP, &m) ? -1 : 0;
+}
+
+// enc_encode encodes the persistent I420 picture; the compressed frame is
+// copied to out.
+static int enc_encode(enc_t *e, int force_key, int min_q, int max_q,
 		uint8_t *out, int out_cap, int *out_len, int *is_key) {
-	ARGBToI420(bgra, stride,
-		e->img.planes[0], e->img.stride[0], e->img.planes[1], e->img.stride[1], e->img.planes[2], e->img.stride[2],
-		e->w, e->h);
 	if ((unsigned)min_q != e->cfg.rc_min_quantizer || (unsigned)max_q != e->cfg.rc_max_quantizer) {
 		e->cfg.rc_min_quantizer = min_q; e->cfg.rc_max_quantizer = max_q;
 		if (vpx_codec_enc_config_set(&e->ctx, &e->cfg)) return -1;
@@ -119,12 +133,19 @@ import (
 )
 
 // VP8Encoder encodes BGRA frames of a fixed size with libvpx in realtime
-// mode. It is not safe for concurrent use.
+// mode. It keeps the last frame's I420 picture, so a frame whose changed
+// macroblocks are known costs only their conversion, and gives libvpx an
+// active map so that unchanged macroblocks cost no coding either. It is
+// not safe for concurrent use.
 type VP8Encoder struct {
-	mu   sync.Mutex
-	e    *C.enc_t
-	w, h int
-	out  []byte
+	mu             sync.Mutex
+	e              *C.enc_t
+	w, h           int
+	out            []byte
+	primed         bool   // the I420 picture holds a whole frame
+	active         []byte // the active map, one byte per macroblock
+	mbCols, mbRows int
+	mapOn          bool // libvpx has an active map set
 }
 
 // NewVP8Encoder opens an encoder for w x h frames (both even) at kbps.
@@ -138,17 +159,29 @@ func NewVP8Encoder(w, h, kbps, fps int) (*VP8Encoder, error) {
 		C.free(unsafe.Pointer(e))
 		return nil, fmt.Errorf("codec: open VP8 encoder (%d)", int(rc))
 	}
-	return &VP8Encoder{e: e, w: w, h: h, out: make([]byte, w*h*3/2+1<<16)}, nil
+	b := NewBlocks(w, h)
+	return &VP8Encoder{e: e, w: w, h: h, out: make([]byte, w*h*3/2+1<<16), active: make([]byte, b.Cols*b.Rows), mbCols: b.Cols, mbRows: b.Rows}, nil
 }
 
 // Size is the frame size the encoder takes.
 func (v *VP8Encoder) Size() (int, int) { return v.w, v.h }
 
-// Encode compresses one frame. q selects the quantizer range: Normal for
-// motion, Refine for a still screen that should become sharp.
+// Encode compresses one whole frame. q selects the quantizer range: Normal
+// for motion, Refine for a still screen that should become sharp.
 func (v *VP8Encoder) Encode(f *Frame, forceKey bool, q Quality) (data []byte, key bool, err error) {
-	if f.Rect.Dx() != v.w || f.Rect.Dy() != v.h {
+	return v.EncodeChanged(f, nil, forceKey, q)
+}
+
+// EncodeChanged compresses a frame of which only the macroblocks in
+// changed differ from the frame encoded before (nil: all of them): only
+// those are converted and coded, the others are skipped and stay exactly
+// as the decoder has them. A keyframe and the first frame are always whole.
+func (v *VP8Encoder) EncodeChanged(f *Frame, changed *Blocks, forceKey bool, q Quality) (data []byte, key bool, err error) {
+	if f.Rect.Dx() < v.w || f.Rect.Dy() < v.h || f.Rect.Dx() > v.w+1 || f.Rect.Dy() > v.h+1 {
 		return nil, false, fmt.Errorf("%w: frame %v, encoder %dx%d", ErrSize, f.Rect.Size(), v.w, v.h)
+	}
+	if changed != nil && (changed.Cols*changed.Rows != len(v.active) || changed.Cols*BlockSize < v.w) {
+		return nil, false, fmt.Errorf("%w: a change map of %dx%d macroblocks for a %dx%d frame", ErrSize, changed.Cols, changed.Rows, v.w, v.h)
 	}
 	minQ, maxQ := 4, 56
 	if q == Refine {
@@ -156,16 +189,41 @@ func (v *VP8Encoder) Encode(f *Frame, forceKey bool, q Quality) (data []byte, ke
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	pix := (*C.uint8_t)(unsafe.Pointer(&f.Pix[0]))
+	whole := forceKey || !v.primed || changed == nil || changed.Full()
+	if whole {
+		C.enc_convert(v.e, pix, C.int(f.Stride), 0, 0, C.int(v.w), C.int(v.h))
+		if v.mapOn {
+			if C.enc_set_active(v.e, nil, C.int(v.mbRows), C.int(v.mbCols)) != 0 {
+				return nil, false, fmt.Errorf("codec: clearing the VP8 active map failed")
+			}
+			v.mapOn = false
+		}
+	} else {
+		for _, r := range changed.Rects(v.w, v.h) {
+			C.enc_convert(v.e, pix, C.int(f.Stride), C.int(r.Min.X), C.int(r.Min.Y), C.int(r.Dx()), C.int(r.Dy()))
+		}
+		for i := range v.active {
+			v.active[i] = 0
+			if changed.on[i] {
+				v.active[i] = 1
+			}
+		}
+		if C.enc_set_active(v.e, (*C.uchar)(unsafe.Pointer(&v.active[0])), C.int(changed.Rows), C.int(changed.Cols)) != 0 {
+			return nil, false, fmt.Errorf("codec: VP8 refused an active map of %dx%d macroblocks", changed.Cols, changed.Rows)
+		}
+		v.mapOn = true
+	}
 	var n, isKey C.int
 	fk := C.int(0)
 	if forceKey {
 		fk = 1
 	}
-	rc := C.enc_encode(v.e, (*C.uint8_t)(unsafe.Pointer(&f.Pix[0])), C.int(f.Stride), fk, C.int(minQ), C.int(maxQ),
-		(*C.uint8_t)(unsafe.Pointer(&v.out[0])), C.int(len(v.out)), &n, &isKey)
+	rc := C.enc_encode(v.e, fk, C.int(minQ), C.int(maxQ), (*C.uint8_t)(unsafe.Pointer(&v.out[0])), C.int(len(v.out)), &n, &isKey)
 	if rc != 0 {
 		return nil, false, fmt.Errorf("codec: VP8 encode failed (%d)", int(rc))
 	}
+	v.primed = true
 	return append([]byte(nil), v.out[:n]...), isKey != 0, nil
 }
 
