@@ -32,6 +32,8 @@ func (s *Sharer) onInput(p *peer, data []byte) {
 	p.input.SetDisplay(bounds)
 	if err := p.input.Apply(in); err != nil {
 		s.log.Warn("input", "peer", p.id, "err", err)
+	} else if in.Kind == proto.InputDown {
+		s.lastPress.Store(time.Now().UnixMicro())
 	}
 }
 

@@ -54,13 +54,22 @@ type audience interface {
 	sent(f sentFrame)
 }
 
-// sentFrame describes one encoded frame, for the statistics.
+// sentFrame describes one encoded frame, for the statistics and for the
+// breakdown of a click's latency (clock times, zero when unknown).
 type sentFrame struct {
-	bytes, blocks   int
-	key, refine     bool
-	bitrateKbps     int
-	grab, encode    time.Duration
-	grabbedAt, done time.Time
+	bytes, blocks int
+	key, refine   bool
+	bitrateKbps   int
+	// damage: when the loop heard of the first change it carries;
+	// grabStart, grabEnd, encoded, sent: when those steps ended.
+	damage, grabStart, grabEnd, encoded, sent time.Time
+	convert, code                             time.Duration // inside encoding, when the encoder tells
+}
+
+// timedEncoder is an Encoder that tells how long its last frame's colour
+// conversion and coding took (codec.VP8Encoder).
+type timedEncoder interface {
+	Timing() (convert, code time.Duration)
 }
 
 // loop is the capture-encode loop: it grabs what changed, encodes only
@@ -111,6 +120,7 @@ func (l *loop) run(ctx context.Context) error {
 	}()
 	var tick, refineC, keyC, paceC <-chan time.Time
 	refineDue := false
+	var damageAt time.Time // first damage heard since the last grab
 	for {
 		if damaged == nil && tick == nil {
 			tick = l.clock.After(interval) // no notifications: poll
@@ -121,6 +131,9 @@ func (l *loop) run(ctx context.Context) error {
 		case <-tick:
 			tick = nil
 		case <-damaged:
+			if damageAt.IsZero() {
+				damageAt = l.clock.Now()
+			}
 		case <-l.wake:
 		case <-refineC:
 			refineC, refineDue = nil, true
@@ -166,7 +179,9 @@ func (l *loop) run(ctx context.Context) error {
 			continue
 		}
 		l.grabErrs = 0
-		grabTime := l.clock.Now().Sub(t0)
+		t1 := l.clock.Now()
+		damage := damageAt
+		damageAt = time.Time{}
 		l.aud.grabbed(o.display, f.Rect.Size())
 		w, h := f.Rect.Dx()&^1, f.Rect.Dy()&^1
 		if l.enc == nil || w != l.encW || h != l.encH {
@@ -192,19 +207,23 @@ func (l *loop) run(ctx context.Context) error {
 			continue // still: send nothing
 		}
 		l.pace.take(now)
-		t1 := l.clock.Now()
 		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
 		if err != nil {
 			return fmt.Errorf("share: encode: %w", err)
 		}
 		done := l.clock.Now()
+		sf := sentFrame{bytes: len(data), key: isKey, refine: q == codec.Refine, bitrateKbps: l.kbps,
+			damage: damage, grabStart: t0, grabEnd: t1, encoded: done}
+		if te, ok := l.enc.(timedEncoder); ok {
+			sf.convert, sf.code = te.Timing()
+		}
 		if key {
 			l.aud.keyframeSent(o.key)
 			l.lastKey = now
 		}
-		n := l.sinceRef.Count()
+		sf.blocks = l.sinceRef.Count()
 		if blocks != nil {
-			n = blocks.Count()
+			sf.blocks = blocks.Count()
 		}
 		if q == codec.Refine {
 			l.sinceRef.Clear()
@@ -217,8 +236,8 @@ func (l *loop) run(ctx context.Context) error {
 			l.log.Debug("write sample", "err", err)
 		}
 		l.lastSample = done
-		l.aud.sent(sentFrame{bytes: len(data), blocks: n, key: isKey, refine: q == codec.Refine, bitrateKbps: l.kbps,
-			grab: grabTime, encode: done.Sub(t1), grabbedAt: t0, done: done})
+		sf.sent = l.clock.Now()
+		l.aud.sent(sf)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"image"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
@@ -82,7 +83,8 @@ type Sharer struct {
 	closed   bool           // Close ran: Join adds no more peers
 	wg       sync.WaitGroup // RTCP readers and Run's loops; Add only under mu while !closed
 
-	stats Stats
+	stats     Stats
+	lastPress atomic.Int64 // when a technician's button press was injected, Unix µs
 }
 
 // New prepares a Sharer; Run streams.

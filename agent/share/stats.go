@@ -1,6 +1,10 @@
 package share
 
-import "time"
+import (
+	"context"
+	"log/slog"
+	"time"
+)
 
 // Stats counts what the sharer sent.
 type Stats struct {
@@ -20,15 +24,15 @@ func (s *Sharer) Stats() Stats {
 	return s.stats
 }
 
-// sent implements audience: it counts a frame that went out.
+// sent implements audience: it counts a frame that went out and, when
+// debug logging is on, logs its timing.
 func (s *Sharer) sent(f sentFrame) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stats.Frames++
 	s.stats.Bytes += int64(f.bytes)
 	s.stats.Blocks += int64(f.blocks)
-	s.stats.GrabTime += f.grab
-	s.stats.EncodeTime += f.encode
+	s.stats.GrabTime += f.grabEnd.Sub(f.grabStart)
+	s.stats.EncodeTime += f.encoded.Sub(f.grabEnd)
 	s.stats.BitrateKbps = f.bitrateKbps
 	if f.key {
 		s.stats.Keyframes++
@@ -36,4 +40,19 @@ func (s *Sharer) sent(f sentFrame) {
 	if f.refine {
 		s.stats.Refines++
 	}
+	s.mu.Unlock()
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	// One line a frame, read by screenbench for a click's breakdown: clock
+	// times in Unix microseconds (0: unknown), durations in microseconds.
+	us := func(t time.Time) int64 {
+		if t.IsZero() {
+			return 0
+		}
+		return t.UnixMicro()
+	}
+	s.log.Debug("frame", "press", s.lastPress.Load(), "damage", us(f.damage), "grab", us(f.grabStart), "grabbed", us(f.grabEnd),
+		"convert_us", f.convert.Microseconds(), "code_us", f.code.Microseconds(), "encoded", us(f.encoded), "sent", us(f.sent),
+		"bytes", f.bytes, "blocks", f.blocks, "key", f.key, "refine", f.refine)
 }

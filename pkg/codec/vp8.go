@@ -129,6 +129,7 @@ import (
 	"image"
 	"runtime"
 	"sync"
+	"time"
 	"unsafe"
 )
 
@@ -145,7 +146,8 @@ type VP8Encoder struct {
 	primed         bool   // the I420 picture holds a whole frame
 	active         []byte // the active map, one byte per macroblock
 	mbCols, mbRows int
-	mapOn          bool // libvpx has an active map set
+	convert, code  time.Duration // the last frame's conversion and coding
+	mapOn          bool          // libvpx has an active map set
 }
 
 // NewVP8Encoder opens an encoder for w x h frames (both even) at kbps.
@@ -190,6 +192,7 @@ func (v *VP8Encoder) EncodeChanged(f *Frame, changed *Blocks, forceKey bool, q Q
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	pix := (*C.uint8_t)(unsafe.Pointer(&f.Pix[0]))
+	t0 := time.Now()
 	whole := forceKey || !v.primed || changed == nil || changed.Full()
 	if whole {
 		C.enc_convert(v.e, pix, C.int(f.Stride), 0, 0, C.int(v.w), C.int(v.h))
@@ -214,6 +217,7 @@ func (v *VP8Encoder) EncodeChanged(f *Frame, changed *Blocks, forceKey bool, q Q
 		}
 		v.mapOn = true
 	}
+	t1 := time.Now()
 	var n, isKey C.int
 	fk := C.int(0)
 	if forceKey {
@@ -224,7 +228,15 @@ func (v *VP8Encoder) EncodeChanged(f *Frame, changed *Blocks, forceKey bool, q Q
 		return nil, false, fmt.Errorf("codec: VP8 encode failed (%d)", int(rc))
 	}
 	v.primed = true
+	v.convert, v.code = t1.Sub(t0), time.Since(t1)
 	return append([]byte(nil), v.out[:n]...), isKey != 0, nil
+}
+
+// Timing reports how long the last frame's colour conversion and coding took.
+func (v *VP8Encoder) Timing() (convert, code time.Duration) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.convert, v.code
 }
 
 // SetBitrate changes the target bitrate.
