@@ -100,3 +100,65 @@ func TestBlocksRects(t *testing.T) {
 		t.Fatal("Clear of a clone touched the original, or did not clear")
 	}
 }
+
+// TestRefineSharpensWhatChanged paints pieces of text-like pattern one
+// after another at normal quality (blurred), then refines the macroblocks
+// they changed: each piece ends as sharp as a refined keyframe shows it.
+func TestRefineSharpensWhatChanged(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 8000)
+	src := pattern(w, h, 0)
+	var out *image.RGBA
+	step := func(changed *Blocks, key bool, q Quality) {
+		t.Helper()
+		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, key, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = dec.Decode(data, out); err != nil || out == nil {
+			t.Fatalf("decode: %v", err)
+		}
+	}
+	step(nil, true, Normal)
+	since := NewBlocks(w, h)
+	pieces := []image.Rectangle{image.Rect(100, 100, 260, 180), image.Rect(500, 300, 517, 400), image.Rect(0, 460, 640, 480)}
+	for i, r := range pieces {
+		p := pattern(r.Dx(), r.Dy(), 7*(i+1))
+		for y := 0; y < r.Dy(); y++ {
+			copy(src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):], p.Pix[p.PixOffset(0, y):p.PixOffset(r.Dx(), y)])
+		}
+		b := NewBlocks(w, h)
+		b.Add(r)
+		since.Union(b)
+		step(b, false, Normal)
+	}
+	step(since, false, Refine)
+	refined := cloneRGBA(out)
+	step(nil, true, Refine) // the best this codec does: a refined keyframe
+	for i, r := range pieces {
+		got, best := meanIn(src, refined, r), meanIn(src, out, r)
+		t.Logf("piece %d: %.2f after the refine, %.2f in a refined keyframe", i, got, best)
+		if got > best+1.5 {
+			t.Errorf("piece %d differs by %.2f per channel after the refine, a refined keyframe by %.2f", i, got, best)
+		}
+	}
+}
+
+// meanIn is the mean absolute difference per channel of a and b inside r.
+func meanIn(a, b *image.RGBA, r image.Rectangle) float64 {
+	var sum, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			o := a.PixOffset(x, y)
+			for c := 0; c < 3; c++ {
+				d := float64(a.Pix[o+c]) - float64(b.Pix[o+c])
+				if d < 0 {
+					d = -d
+				}
+				sum += d
+				n++
+			}
+		}
+	}
+	return sum / n
+}

@@ -40,7 +40,9 @@ static int enc_open(enc_t *e, int w, int h, int kbps, int fps, int threads) {
 	if (vpx_codec_enc_init(&e->ctx, vpx_codec_vp8_cx(), &e->cfg, 0)) return -2;
 	vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, 16);
 	vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1);
-	vpx_codec_control(&e->ctx, VP8E_SET_SCREEN_CONTENT_MODE, 1);
+	// No screen-content mode: it skips every macroblock whose source did not
+	// change, which is what the active map does already, and so keeps a
+	// refine pass of a still screen from sharpening anything.
 	vpx_codec_control(&e->ctx, VP8E_SET_TOKEN_PARTITIONS, 2);
 
 	if (!vpx_img_alloc(&e->img, VPX_IMG_FMT_I420, w, h, 16)) { vpx_codec_destroy(&e->ctx); return -3; }

@@ -3,7 +3,9 @@
 // console viewer: time from consent to first frame, frames per second
 // delivered, bytes per second, agent CPU for scripted workloads (still
 // desktop, typing in a terminal, scrolling text, dragging a window), and
-// click-to-screen latency. It prints a table and writes JSON.
+// click-to-screen latency with where its milliseconds go (from the agent's
+// per-frame debug lines and the viewer's frame timing). It prints a table
+// and writes JSON.
 package main
 
 import (
@@ -116,13 +118,20 @@ func (h handler) Event(env proto.Envelope) {
 	}
 }
 
+// hit is the moment the probe saw the colour, with the frame's timing in the viewer.
+type hit struct {
+	at   time.Time
+	view remote.FrameTiming
+}
+
 // probe watches decoded frames for a colour change at a point.
 type probe struct {
+	viewer *remote.Viewer
 	mu     sync.Mutex
 	at     image.Point
 	want   [3]uint8
 	armed  bool
-	hit    chan time.Time
+	hit    chan hit
 	frames atomic.Int64
 	first  chan time.Time
 	once   sync.Once
@@ -140,7 +149,7 @@ func (p *probe) onFrame(img *image.RGBA) {
 	near := func(a, b uint8) bool { d := int(a) - int(b); return d > -40 && d < 40 }
 	if near(img.Pix[o], p.want[0]) && near(img.Pix[o+1], p.want[1]) && near(img.Pix[o+2], p.want[2]) {
 		p.armed = false
-		p.hit <- time.Now()
+		p.hit <- hit{time.Now(), p.viewer.LastTiming()}
 	}
 }
 
@@ -199,10 +208,13 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	login := client.Login{Relay: addr, Fingerprint: fp, User: "admin", Token: ok.Token}
 
-	sos := exec.Command(filepath.Join(bin, "sos"), "--relay", addr, "--fingerprint", fp, "--no-gui")
+	sos := exec.Command(filepath.Join(bin, "sos"), "--relay", addr, "--fingerprint", fp, "--no-gui", "-v")
 	sos.Env = env
 	sin, _ := sos.StdinPipe()
 	sout, _ := sos.StdoutPipe()
+	serr, _ := sos.StderrPipe()
+	var agent agentFrames
+	go agent.read(serr) // ends when sos does
 	if err := sos.Start(); err != nil {
 		return err
 	}
@@ -213,10 +225,11 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	code := strings.ReplaceAll(m[1], " ", "")
 
-	pr := &probe{hit: make(chan time.Time, 1), first: make(chan time.Time, 1)}
+	pr := &probe{hit: make(chan hit, 1), first: make(chan time.Time, 1)}
 	var sess client.Session
 	var wg sync.WaitGroup
 	viewer := remote.NewViewer(sess.Signal, pr.onFrame, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pr.viewer = viewer
 	defer func() { cancel(); viewer.Close(); wg.Wait() }()
 	h := handler{viewer: viewer, connected: make(chan time.Time, 1), wg: &wg}
 	sessDone := make(chan error, 1)
@@ -326,6 +339,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	pw.ToggleOnClick(colours[0], colours[1])
 	time.Sleep(500 * time.Millisecond)
 	var lat []time.Duration
+	var clicks []click
 	cx, cy := 1700.0/1919, 200.0/1079
 	viewer.SendInput(proto.Input{Kind: proto.InputMove, X: cx, Y: cy})
 	for i := 1; i <= nclicks; i++ {
@@ -338,8 +352,9 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		viewer.SendInput(proto.Input{Kind: proto.InputDown, X: cx, Y: cy, Button: "left"})
 		viewer.SendInput(proto.Input{Kind: proto.InputUp, X: cx, Y: cy, Button: "left"})
 		select {
-		case t1 := <-pr.hit:
-			lat = append(lat, t1.Sub(t0))
+		case h := <-pr.hit:
+			lat = append(lat, h.at.Sub(t0))
+			clicks = append(clicks, click{t0, h})
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("click %d never showed on the screen", i)
 		}
@@ -349,11 +364,18 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	p50, p95 := ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100])
 	path := viewer.Path()
+	time.Sleep(200 * time.Millisecond) // the agent's last frame lines
+	stages, matched := agent.breakdown(clicks)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "consent to first frame\t%.1f ms\n", ms(firstFrame))
 	fmt.Fprintf(tw, "click-to-screen latency\tp50 %.1f ms, p95 %.1f ms (%d clicks)\n", p50, p95, len(lat))
 	fmt.Fprintf(tw, "media path\t%s\n", path)
+	fmt.Fprintf(tw, "click breakdown (p50 ms, %d of %d clicks)\t", matched, len(clicks))
+	for _, st := range stages {
+		fmt.Fprintf(tw, "%s %.1f  ", st.Stage, st.P50)
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "\nWORKLOAD\tFPS\tBYTES/S\tAGENT CPU %\tNOTE")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.1f\t%s\n", r.Workload, r.FPS, r.BytesPerSec, r.AgentCPU, r.Note)
@@ -362,8 +384,9 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	b, _ := json.MarshalIndent(map[string]any{
 		"when": time.Now().UTC(), "cpus": runtime.NumCPU(), "screen": "1920x1080x24 Xvfb",
 		"consent_to_first_frame_ms": ms(firstFrame), "click_latency_p50_ms": p50, "click_latency_p95_ms": p95,
-		"media_path": path, "workloads": results,
-		"notes": "bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); agent CPU is the sos process, user+system, in percent of one core",
+		"media_path": path, "workloads": results, "click_breakdown": stages,
+		"notes": "bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); agent CPU is the sos process, user+system, in percent of one core; " +
+			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to injected; x_and_damage: injected to damage heard; wait: to the grab; packetize_send: WriteSample; receive: sent to first packet in the viewer; display: decoded to seen by the probe)",
 	}, "", "  ")
 	fmt.Println(string(b))
 	cancel()
