@@ -94,6 +94,7 @@ type loop struct {
 	spare      *codec.Frame          // the other buffer when comparing whole frames
 	sinceRef   *codec.Blocks         // changed since the last refine
 	pace       pacer
+	budget     byteBudget
 	lastKey    time.Time
 	lastSample time.Time
 	kbps       int
@@ -160,7 +161,13 @@ func (l *loop) run(ctx context.Context) error {
 		// The frame-rate cap: a change after a quiet spell goes at once, a
 		// burst of changes at most maxFPS a second. Meanwhile the damage
 		// piles up and is grabbed in one go.
-		if wait := l.pace.wait(now); wait > 0 {
+		wait := l.pace.wait(now)
+		// Below the ceiling the network is the limit: a frame it cannot
+		// take yet waits (and carries the changes since) rather than queue.
+		if bw := l.budget.wait(now, o.kbps); o.kbps < l.bitrate {
+			wait = max(wait, bw)
+		}
+		if wait > 0 {
 			if paceC == nil {
 				paceC = l.clock.After(wait)
 			}
@@ -232,6 +239,7 @@ func (l *loop) run(ctx context.Context) error {
 		if !l.lastSample.IsZero() {
 			d = done.Sub(l.lastSample)
 		}
+		l.budget.spend(done, o.kbps, len(data))
 		if err := l.send(data, d); err != nil {
 			l.log.Debug("write sample", "err", err)
 		}

@@ -1,6 +1,7 @@
 package share
 
 import (
+	"cmp"
 	"context"
 	"image"
 	"io"
@@ -76,6 +77,7 @@ type encoded struct {
 
 type fakeEncoder struct {
 	clock  *fakeClock
+	size   int // bytes a frame; 0: 1
 	mu     sync.Mutex
 	frames []encoded
 }
@@ -88,7 +90,7 @@ func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key b
 		c = changed.Clone()
 	}
 	e.frames = append(e.frames, encoded{e.clock.Now(), c, key, q})
-	return []byte{byte(len(e.frames))}, key, nil
+	return make([]byte, max(1, e.size)), key, nil
 }
 func (e *fakeEncoder) SetBitrate(int) error     { return nil }
 func (e *fakeEncoder) SetKeyframeCap(int) error { return nil }
@@ -107,16 +109,18 @@ func (e *fakeEncoder) count() int {
 	return len(e.frames)
 }
 
-// oneViewer is an audience of one connected viewer that asked for a keyframe.
+// oneViewer is an audience of one connected viewer that asked for a
+// keyframe, on a network that takes kbps (0: the ceiling, 8000).
 type oneViewer struct {
-	mu  sync.Mutex
-	key uint64
+	mu   sync.Mutex
+	key  uint64
+	kbps int
 }
 
 func (a *oneViewer) order() order {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return order{viewers: 1, kbps: 8000, key: a.key}
+	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key}
 }
 func (a *oneViewer) keyframeSent(k uint64) {
 	a.mu.Lock()
@@ -134,10 +138,15 @@ const refineAfter = 300 * time.Millisecond
 // startLoop runs the loop over src in the test's bubble, until the test ends,
 // and lets it send the first keyframe and refine it.
 func startLoop(t *testing.T, src capture.Source) (*fakeClock, *fakeEncoder) {
+	return startLoopOn(t, src, &oneViewer{key: 1}, 0)
+}
+
+// startLoopOn is startLoop for audience aud, with frames of size bytes.
+func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fakeClock, *fakeEncoder) {
 	clock := &fakeClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-	enc := &fakeEncoder{clock: clock}
+	enc := &fakeEncoder{clock: clock, size: size}
 	l := &loop{
-		src: src, clock: clock, aud: &oneViewer{key: 1}, wake: make(chan struct{}),
+		src: src, clock: clock, aud: aud, wake: make(chan struct{}),
 		newEncoder: func(w, h, kbps, fps int) (Encoder, error) { return enc, nil },
 		send:       func([]byte, time.Duration) error { return nil },
 		maxFPS:     30, bitrate: 8000, stillRefine: refineAfter,
@@ -278,6 +287,41 @@ func TestLoopFindsChangesWithoutDamage(t *testing.T) {
 		fs := enc.since(n)
 		if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
 			t.Fatalf("encoded %+v, want one frame of the changed macroblocks", fs)
+		}
+	})
+}
+
+// On a network slower than the ceiling, frames that would overdraw the
+// estimated bitrate wait instead of queueing: a burst of changes makes
+// only as many frames as the link takes, and together they still carry
+// every change.
+func TestLoopKeepsWithinTheEstimate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		// 400 kbit/s is 50,000 bytes a second: ten frames of 5,000 bytes.
+		clock, enc := startLoopOn(t, src, &oneViewer{key: 1, kbps: 400}, 5000)
+		n := enc.count()
+		var painted []image.Rectangle
+		for i := range 400 { // two seconds, a change every 5 ms
+			r := image.Rect(i*3%600, i*7%440, i*3%600+20, i*7%440+20)
+			painted = append(painted, r)
+			src.Paint(r, uint32(0x101010*(i%15+1)))
+			clock.Advance(5 * time.Millisecond)
+		}
+		clock.Advance(200 * time.Millisecond) // what the last frame owes
+		got := codec.NewBlocks(640, 480)
+		frames := 0
+		for _, f := range enc.since(n) {
+			if f.q == codec.Normal {
+				frames++
+				got.Union(f.changed)
+			}
+		}
+		if frames > 22 || frames < 15 {
+			t.Fatalf("2 s of changes at 400 kbit/s made %d frames of 5,000 bytes, want about 20", frames)
+		}
+		if want := blocksOf(640, 480, painted...); !got.Equal(want) {
+			t.Fatalf("the frames coded %d macroblocks, the paints touched %d", got.Count(), want.Count())
 		}
 	})
 }
