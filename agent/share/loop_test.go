@@ -212,22 +212,8 @@ func TestLoopBurstIsCapped(t *testing.T) {
 		src := capture.NewSynthetic(640, 480)
 		clock, enc := startLoop(t, src)
 		n := enc.count()
-		var painted []image.Rectangle
-		for i := range 200 { // one second, a change every 5 ms
-			r := image.Rect(i*3%600, i*7%440, i*3%600+20, i*7%440+20)
-			painted = append(painted, r)
-			src.Paint(r, uint32(0x101010*(i%15+1)))
-			synctest.Wait()
-			clock.Advance(5 * time.Millisecond)
-		}
-		var normal []encoded
-		got := codec.NewBlocks(640, 480)
-		for _, f := range enc.since(n) {
-			if f.q == codec.Normal {
-				normal = append(normal, f)
-				got.Union(f.changed)
-			}
-		}
+		painted := paintBurst(src, clock, 200) // one second
+		normal, got := normalFrames(enc.since(n))
 		if len(normal) > 30+2 || len(normal) < 25 {
 			t.Fatalf("a one-second burst of 200 changes made %d frames, want about 30", len(normal))
 		}
@@ -301,27 +287,40 @@ func TestLoopKeepsWithinTheEstimate(t *testing.T) {
 		// 400 kbit/s is 50,000 bytes a second: ten frames of 5,000 bytes.
 		clock, enc := startLoopOn(t, src, &oneViewer{key: 1, kbps: 400}, 5000)
 		n := enc.count()
-		var painted []image.Rectangle
-		for i := range 400 { // two seconds, a change every 5 ms
-			r := image.Rect(i*3%600, i*7%440, i*3%600+20, i*7%440+20)
-			painted = append(painted, r)
-			src.Paint(r, uint32(0x101010*(i%15+1)))
-			clock.Advance(5 * time.Millisecond)
-		}
-		clock.Advance(200 * time.Millisecond) // what the last frame owes
-		got := codec.NewBlocks(640, 480)
-		frames := 0
-		for _, f := range enc.since(n) {
-			if f.q == codec.Normal {
-				frames++
-				got.Union(f.changed)
-			}
-		}
-		if frames > 22 || frames < 15 {
+		painted := paintBurst(src, clock, 400) // two seconds
+		clock.Advance(200 * time.Millisecond)  // what the last frame owes
+		normal, got := normalFrames(enc.since(n))
+		if frames := len(normal); frames > 22 || frames < 15 {
 			t.Fatalf("2 s of changes at 400 kbit/s made %d frames of 5,000 bytes, want about 20", frames)
 		}
 		if want := blocksOf(640, 480, painted...); !got.Equal(want) {
 			t.Fatalf("the frames coded %d macroblocks, the paints touched %d", got.Count(), want.Count())
 		}
 	})
+}
+
+// paintBurst paints n small rectangles on src, one every 5 ms, and returns them.
+func paintBurst(src *capture.Synthetic, clock *fakeClock, n int) []image.Rectangle {
+	var painted []image.Rectangle
+	for i := range n {
+		r := image.Rect(i*3%600, i*7%440, i*3%600+20, i*7%440+20)
+		painted = append(painted, r)
+		src.Paint(r, uint32(0x101010*(i%15+1)))
+		clock.Advance(5 * time.Millisecond)
+	}
+	return painted
+}
+
+// normalFrames picks the frames of normal quality (not refines) and the
+// macroblocks they coded together.
+func normalFrames(fs []encoded) ([]encoded, *codec.Blocks) {
+	var normal []encoded
+	got := codec.NewBlocks(640, 480)
+	for _, f := range fs {
+		if f.q == codec.Normal {
+			normal = append(normal, f)
+			got.Union(f.changed)
+		}
+	}
+	return normal, got
 }
