@@ -162,3 +162,30 @@ func meanIn(a, b *image.RGBA, r image.Rectangle) float64 {
 	}
 	return sum / n
 }
+
+// BenchmarkVP8EncodeSmallChange1080p encodes a 1080p screen on which one
+// 64x32 rectangle (a few characters) changes each frame.
+func BenchmarkVP8EncodeSmallChange1080p(b *testing.B) {
+	enc, err := NewVP8Encoder(1920, 1080, 8000, 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer enc.Close()
+	f := FrameFromRGBA(pattern(1920, 1080, 0))
+	if _, _, err := enc.Encode(f, true, Normal); err != nil {
+		b.Fatal(err)
+	}
+	r := image.Rect(640, 480, 704, 512)
+	changed := NewBlocks(1920, 1080)
+	changed.Add(r)
+	for i := 0; b.Loop(); i++ {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				f.Pix[y*f.Stride+x*4] = byte(i * 40)
+			}
+		}
+		if _, _, err := enc.EncodeChanged(f, changed, false, Normal); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
