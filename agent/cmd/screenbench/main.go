@@ -21,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -29,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -54,7 +56,12 @@ func main() {
 	clicks := flag.Int("clicks", 30, "click-to-screen measurements")
 	out := flag.String("out", "bench-screen.json", "JSON output file")
 	flag.Parse()
-	if err := run(*bin, *dur, *clicks, *out); err != nil {
+	// An interrupt ends the run early, but through its clean-up: every
+	// process it started (Xvfb, relay, sos, terminals) ends with it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *bin, *dur, *clicks, *out); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "screenbench:", err)
 		os.Exit(1)
 	}
@@ -153,7 +160,14 @@ func (p *probe) onFrame(img *image.RGBA) {
 	}
 }
 
-func run(bin string, dur time.Duration, nclicks int, out string) error {
+func run(parent context.Context, bin string, dur time.Duration, nclicks int, out string) error {
+	// sleep waits d, or less when the run is interrupted.
+	sleep := func(d time.Duration) {
+		select {
+		case <-parent.Done():
+		case <-time.After(d):
+		}
+	}
 	x, err := testscreen.StartXvfb(1920, 1080)
 	if err != nil {
 		return err
@@ -195,7 +209,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	fp := m[1]
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	c, err := client.Dial(ctx, addr, fp, nil)
 	if err != nil {
@@ -214,12 +228,16 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	sout, _ := sos.StdoutPipe()
 	serr, _ := sos.StderrPipe()
 	var agent agentFrames
-	go agent.read(serr) // ends when sos does
+	var reader sync.WaitGroup
+	reader.Go(func() { agent.read(serr) }) // ends when sos does
 	if err := sos.Start(); err != nil {
 		return err
 	}
-	defer func() { sos.Process.Kill(); sos.Wait() }()
+	defer func() { sos.Process.Kill(); sos.Wait(); reader.Wait() }()
 	sl := lines(sout)
+	// Interrupted: the relay and the app stop now, so every step after
+	// fails at once and run returns through its clean-up.
+	defer context.AfterFunc(parent, func() { relay.Process.Kill(); sos.Process.Kill() })()
 	if m, err = expect(sl, `Session code: (\d{3} \d{3} \d{3})`); err != nil {
 		return err
 	}
@@ -254,16 +272,16 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		return errors.New("no frame within 30s")
 	}
 	firstFrame := tFirst.Sub(tConn)
-	time.Sleep(time.Second)
+	sleep(time.Second)
 
 	var results []result
 	measure := func(name, note string, work func(stop <-chan struct{})) {
 		stop := make(chan struct{})
 		done := make(chan struct{})
 		go func() { defer close(done); work(stop) }()
-		time.Sleep(300 * time.Millisecond) // let the workload start
+		sleep(300 * time.Millisecond) // let the workload start
 		st0, cpu0, t0 := viewer.Stats(), cpuTime(sos.Process.Pid), time.Now()
-		time.Sleep(dur)
+		sleep(dur)
 		st1, cpu1, t1 := viewer.Stats(), cpuTime(sos.Process.Pid), time.Now()
 		close(stop)
 		<-done
@@ -274,7 +292,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 			BytesPerSec: float64(st1.Bytes-st0.Bytes) / secs,
 			AgentCPU:    100 * (cpu1 - cpu0).Seconds() / secs,
 		})
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 	}
 
 	measure("still desktop", "a full-screen test image, nothing moves", func(stop <-chan struct{}) { <-stop })
@@ -290,7 +308,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		return cmd.Run()
 	}
 	if tt, err := term("-e", "cat"); err == nil {
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 		xdo("mousemove", "300", "300")
 		measure("typing in a terminal", "xdotool types 10 characters/s into an xterm running cat", func(stop <-chan struct{}) {
 			for i := 0; ; i++ {
@@ -313,7 +331,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		tt.Wait()
 	}
 	if tt, err := term("-e", "sh", "-c", "seq 1 40; sleep 600"); err == nil {
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 		measure("dragging a window", "an 100x40 xterm moved 12 px every 16 ms", func(stop <-chan struct{}) {
 			for i := 0; ; i++ {
 				select {
@@ -337,12 +355,12 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	defer pw.Close()
 	colours := [2]uint32{0xff0000, 0x0000ff}
 	pw.ToggleOnClick(colours[0], colours[1])
-	time.Sleep(500 * time.Millisecond)
+	sleep(500 * time.Millisecond)
 	var lat []time.Duration
 	var clicks []click
 	cx, cy := 1700.0/1919, 200.0/1079
 	viewer.SendInput(proto.Input{Kind: proto.InputMove, X: cx, Y: cy})
-	for i := 1; i <= nclicks; i++ {
+	for i := 1; i <= nclicks && parent.Err() == nil; i++ {
 		next := colours[i%2]
 		pr.mu.Lock()
 		pr.at, pr.armed = image.Pt(1700, 200), true
@@ -358,13 +376,16 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("click %d never showed on the screen", i)
 		}
-		time.Sleep(150 * time.Millisecond)
+		sleep(150 * time.Millisecond)
+	}
+	if err := parent.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	p50, p95 := ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100])
 	path := viewer.Path()
-	time.Sleep(200 * time.Millisecond) // the agent's last frame lines
+	sleep(200 * time.Millisecond) // the agent's last frame lines
 	stages, matched := agent.breakdown(clicks)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
