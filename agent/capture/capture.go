@@ -38,6 +38,9 @@ type Notifier interface {
 // so that only those are grabbed (then converted and encoded). A Source
 // without it is grabbed whole and compared with the frame before. On
 // Windows, DXGI's dirty and move rectangles are what a source reports here.
+// A DamageGrabber that is also a Notifier is grabbed when it notifies (but
+// compared like a plain Source when its Damaged channel is nil); one that
+// is not is polled MaxFPS times a second.
 type DamageGrabber interface {
 	// GrabDamage brings dst up to date with display i and returns the
 	// rectangles (in the frame's coordinates, possibly overlapping) that

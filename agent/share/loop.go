@@ -105,11 +105,15 @@ type loop struct {
 // run loops until ctx ends or the encoder fails.
 func (l *loop) run(ctx context.Context) error {
 	var damaged <-chan struct{}
-	if n, ok := l.src.(capture.Notifier); ok {
+	n, notifier := l.src.(capture.Notifier)
+	if notifier {
 		damaged = n.Damaged()
 	}
-	if dg, ok := l.src.(capture.DamageGrabber); ok && damaged != nil {
-		l.damageSrc = dg // without notifications, damage is no better than comparing
+	// A notifier that cannot notify (X without the Damage extension) cannot
+	// tell damage either: then frames are compared. A damage source that
+	// does not notify (DXGI's dirty rectangles) is polled.
+	if dg, ok := l.src.(capture.DamageGrabber); ok && (damaged != nil || !notifier) {
+		l.damageSrc = dg
 	}
 	interval := time.Second / time.Duration(l.maxFPS)
 	l.pace = pacer{rate: float64(l.maxFPS), burst: 2}

@@ -3,6 +3,7 @@ package share
 import (
 	"cmp"
 	"context"
+	"errors"
 	"image"
 	"io"
 	"log/slog"
@@ -323,4 +324,35 @@ func normalFrames(fs []encoded) ([]encoded, *codec.Blocks) {
 		}
 	}
 	return normal, got
+}
+
+// pollingDamage is a damage source that does not notify (as DXGI's dirty
+// rectangles): polled, it still codes only what it reports.
+type pollingDamage struct{ s *capture.Synthetic }
+
+func (p pollingDamage) Displays() ([]image.Rectangle, error) { return p.s.Displays() }
+func (p pollingDamage) Grab(i int, dst *codec.Frame) (*codec.Frame, error) {
+	return nil, errors.New("a damage source is not grabbed whole")
+}
+func (p pollingDamage) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []image.Rectangle, error) {
+	return p.s.GrabDamage(i, dst)
+}
+func (p pollingDamage) Close() error { return nil }
+
+func TestLoopPollsADamageSourceWithoutNotifications(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		clock, enc := startLoop(t, pollingDamage{src})
+		n := enc.count()
+		r := image.Rect(10, 400, 12, 470)
+		src.Paint(r, 0xffffff)
+		clock.Advance(40 * time.Millisecond) // the next poll
+		fs := enc.since(n)
+		if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
+			t.Fatalf("encoded %+v, want one frame of the reported macroblocks", fs)
+		}
+		if g := src.Grabbed(); len(g) == 0 || g[len(g)-1] != r {
+			t.Fatalf("grabbed %v last, want only %v", g, r)
+		}
+	})
 }
