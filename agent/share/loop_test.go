@@ -263,19 +263,33 @@ func TestLoopRefinesOnlyWhatChanged(t *testing.T) {
 // find the change by comparing frames.
 type plainSource struct{ capture.Source }
 
-func TestLoopFindsChangesWithoutDamage(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src := capture.NewSynthetic(640, 480)
-		clock, enc := startLoop(t, plainSource{src})
-		n := enc.count()
-		r := image.Rect(200, 40, 230, 41)
-		src.Paint(r, 0xffffff)
-		clock.Advance(40 * time.Millisecond) // the next poll
-		fs := enc.since(n)
-		if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
-			t.Fatalf("encoded %+v, want one frame of the changed macroblocks", fs)
-		}
-	})
+// Sources that do not notify are polled: one that reports no damage is
+// compared frame to frame, one that does (DXGI's dirty rectangles) is
+// grabbed where it says; either way only the changed macroblocks are coded.
+func TestLoopPollsSourcesThatDoNotNotify(t *testing.T) {
+	for name, wrap := range map[string]func(*capture.Synthetic) capture.Source{
+		"compared":      func(s *capture.Synthetic) capture.Source { return plainSource{s} },
+		"damage polled": func(s *capture.Synthetic) capture.Source { return pollingDamage{s} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := capture.NewSynthetic(640, 480)
+				clock, enc := startLoop(t, wrap(src))
+				n := enc.count()
+				src.Grabbed()
+				r := image.Rect(200, 40, 230, 41)
+				src.Paint(r, 0xffffff)
+				clock.Advance(40 * time.Millisecond) // the next poll
+				fs := enc.since(n)
+				if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
+					t.Fatalf("encoded %+v, want one frame of the changed macroblocks", fs)
+				}
+				if g := src.Grabbed(); name == "damage polled" && (len(g) != 1 || g[0] != r) {
+					t.Fatalf("grabbed %v, want only %v", g, r)
+				}
+			})
+		})
+	}
 }
 
 // On a network slower than the ceiling, frames that would overdraw the
@@ -338,21 +352,3 @@ func (p pollingDamage) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []imag
 	return p.s.GrabDamage(i, dst)
 }
 func (p pollingDamage) Close() error { return nil }
-
-func TestLoopPollsADamageSourceWithoutNotifications(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		src := capture.NewSynthetic(640, 480)
-		clock, enc := startLoop(t, pollingDamage{src})
-		n := enc.count()
-		r := image.Rect(10, 400, 12, 470)
-		src.Paint(r, 0xffffff)
-		clock.Advance(40 * time.Millisecond) // the next poll
-		fs := enc.since(n)
-		if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
-			t.Fatalf("encoded %+v, want one frame of the reported macroblocks", fs)
-		}
-		if g := src.Grabbed(); len(g) == 0 || g[len(g)-1] != r {
-			t.Fatalf("grabbed %v last, want only %v", g, r)
-		}
-	})
-}
