@@ -30,10 +30,13 @@ func (s *Sharer) onInput(p *peer, data []byte) {
 		return
 	}
 	p.input.SetDisplay(bounds)
+	if in.Kind == proto.InputDown {
+		// Before injecting: the frame that shows the press may be grabbed
+		// before Apply returns.
+		s.lastPress.Store(time.Now().UnixMicro())
+	}
 	if err := p.input.Apply(in); err != nil {
 		s.log.Warn("input", "peer", p.id, "err", err)
-	} else if in.Kind == proto.InputDown {
-		s.lastPress.Store(time.Now().UnixMicro())
 	}
 }
 

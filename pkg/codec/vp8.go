@@ -158,7 +158,7 @@ func NewVP8Encoder(w, h, kbps, fps int) (*VP8Encoder, error) {
 		return nil, fmt.Errorf("%w: %dx%d (width and height must be even)", ErrSize, w, h)
 	}
 	e := (*C.enc_t)(C.calloc(1, C.sizeof_enc_t))
-	if rc := C.enc_open(e, C.int(w), C.int(h), C.int(kbps), C.int(fps), C.int(encoderThreads())); rc != 0 {
+	if rc := C.enc_open(e, C.int(w), C.int(h), C.int(kbps), C.int(fps), C.int(threads())); rc != 0 {
 		C.free(unsafe.Pointer(e))
 		return nil, fmt.Errorf("codec: open VP8 encoder (%d)", int(rc))
 	}
@@ -166,12 +166,13 @@ func NewVP8Encoder(w, h, kbps, fps int) (*VP8Encoder, error) {
 	return &VP8Encoder{e: e, w: w, h: h, out: make([]byte, w*h*3/2+1<<16), active: make([]byte, b.Cols*b.Rows), mbCols: b.Cols, mbRows: b.Rows}, nil
 }
 
-// encoderThreads is how many threads libvpx codes with. Its row threads
-// wait for each other by spinning: on 2 cores shared with anything else
-// (measured here under load: 39 ms of CPU for a small change with 2
-// threads, 7 ms with one; 84 ms against 14 ms for a whole 1080p frame) the
-// spinning costs far more than the second thread brings.
-func encoderThreads() int {
+// threads is how many threads libvpx encodes and decodes with. Its row
+// threads wait for each other by spinning: on 2 cores shared with anything
+// else the spinning costs far more than the second thread brings
+// (measured here under load, per 1080p frame: encoding a small change 39 ms
+// of CPU with 2 threads, 7 ms with one; a whole frame 84 ms against 14 ms;
+// decoding a small change 91 ms against 3 ms).
+func threads() int {
 	if runtime.NumCPU() <= 2 {
 		return 1
 	}
@@ -293,7 +294,7 @@ type VP8Decoder struct {
 // NewVP8Decoder opens a decoder.
 func NewVP8Decoder() (*VP8Decoder, error) {
 	d := (*C.dec_t)(C.calloc(1, C.sizeof_dec_t))
-	if C.dec_open(d, C.int(min(runtime.NumCPU(), 4))) != 0 {
+	if C.dec_open(d, C.int(threads())) != 0 {
 		C.free(unsafe.Pointer(d))
 		return nil, fmt.Errorf("codec: open VP8 decoder")
 	}
