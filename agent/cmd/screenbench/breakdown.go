@@ -61,13 +61,14 @@ type stage struct {
 }
 
 // breakdown matches every click with the agent's frame that the viewer
-// then received (the last one sent before the frame's first packet came)
-// and returns the median of each step, in the order a click goes through
-// them, with how many clicks it could match.
+// then received (the last one encoded before the frame's first packet
+// came: sending is synchronous, so the first packet arrives before the
+// send returns) and returns the median of each step, in the order a click
+// goes through them, with how many clicks it could match.
 func (a *agentFrames) breakdown(clicks []click) ([]stage, int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	names := []string{"inject", "x_and_damage", "wait", "grab", "convert", "encode", "packetize_send", "receive", "assemble", "decode", "display"}
+	names := []string{"inject", "x_and_damage", "wait", "grab", "convert", "encode", "packetize_send", "receive_assemble", "decode", "display"}
 	per := make([][]float64, len(names))
 	matched := 0
 	us := func(t time.Time) int64 { return t.UnixMicro() }
@@ -75,7 +76,7 @@ func (a *agentFrames) breakdown(clicks []click) ([]stage, int) {
 		var f *agentFrame
 		for i := range a.frames {
 			fr := &a.frames[i]
-			if fr.sent >= us(c.sent) && fr.sent <= us(c.seen.view.Received) {
+			if fr.encoded >= us(c.sent) && fr.encoded <= us(c.seen.view.Received) {
 				f = fr
 			}
 		}
@@ -87,8 +88,8 @@ func (a *agentFrames) breakdown(clicks []click) ([]stage, int) {
 		ms := func(d int64) float64 { return float64(d) / 1000 }
 		steps := []float64{
 			ms(f.press - us(c.sent)), ms(f.damage - f.press), ms(f.grab - f.damage), ms(f.grabbed - f.grab),
-			ms(f.convert), ms(f.encoded - f.grabbed - f.convert), ms(f.sent - f.encoded),
-			ms(us(v.Received) - f.sent), ms(us(v.Assembled) - us(v.Received)), ms(us(v.Decoded) - us(v.Assembled)), ms(us(c.seen.at) - us(v.Decoded)),
+			ms(f.convert), ms(f.encoded - f.grabbed - f.convert), ms(us(v.Received) - f.encoded),
+			ms(us(v.Assembled) - us(v.Received)), ms(us(v.Decoded) - us(v.Assembled)), ms(us(c.seen.at) - us(v.Decoded)),
 		}
 		for i, d := range steps {
 			per[i] = append(per[i], d)

@@ -407,7 +407,7 @@ func run(parent context.Context, bin string, dur time.Duration, nclicks int, out
 		"consent_to_first_frame_ms": ms(firstFrame), "click_latency_p50_ms": p50, "click_latency_p95_ms": p95,
 		"media_path": path, "workloads": results, "click_breakdown": stages,
 		"notes": "bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); agent CPU is the sos process, user+system, in percent of one core; " +
-			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to injected; x_and_damage: injected to damage heard; wait: to the grab; packetize_send: WriteSample; receive: sent to first packet in the viewer; display: decoded to seen by the probe)",
+			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to its injection; x_and_damage: to the damage heard; wait: to the grab; packetize_send: encoded to the first packet in the viewer; receive_assemble: to the whole frame; display: decoded to seen by the probe)",
 	}, "", "  ")
 	fmt.Println(string(b))
 	cancel()
