@@ -189,3 +189,50 @@ func BenchmarkVP8EncodeSmallChange1080p(b *testing.B) {
 		}
 	}
 }
+
+// TestDecodeConvertsOnlyChangedRows decodes a stream of small changes into
+// the same image: only the bands that changed are converted again, and the
+// picture is bit-identical to one converted whole.
+func TestDecodeConvertsOnlyChangedRows(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 4000)
+	whole, err := NewVP8Decoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	src := pattern(w, h, 0)
+	var out *image.RGBA
+	for i := range 6 {
+		changed := NewBlocks(w, h)
+		if i > 0 {
+			r := image.Rect(40*i, 30*i+7, 40*i+50, 30*i+20) // two bands
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					src.SetRGBA(x, y, color.RGBA{uint8(40 * i), 200, 40, 255})
+				}
+			}
+			changed.Add(r)
+		}
+		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, i == 0, Normal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = dec.Decode(data, out); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := whole.Decode(data, nil) // a new image: converted whole
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out.Pix) != string(ref.Pix) {
+			t.Fatalf("frame %d: the picture converted in part differs from the one converted whole", i)
+		}
+		if want := 30; i == 0 && dec.Bands != want {
+			t.Fatalf("the keyframe converted %d bands, want all %d", dec.Bands, want)
+		}
+		if i > 0 && (dec.Bands == 0 || dec.Bands > 3) {
+			t.Fatalf("frame %d: a change in two bands converted %d", i, dec.Bands)
+		}
+	}
+}

@@ -116,10 +116,34 @@ static int dec_decode(dec_t *d, const uint8_t *data, int len, vpx_image_t **img)
 	return 0;
 }
 
-// img_to_rgba converts a decoded I420 picture to RGBA (libyuv's "ABGR").
-static void img_to_rgba(vpx_image_t *img, uint8_t *rgba, int stride) {
-	I420ToABGR(img->planes[0], img->stride[0], img->planes[1], img->stride[1], img->planes[2], img->stride[2],
-		rgba, stride, img->d_w, img->d_h);
+
+// img_to_rgba_changed converts only the 16-row bands of a decoded picture
+// that differ from prev (the planes of the picture converted before, w*h
+// luma then two (w+1)/2 x (h+1)/2 chroma planes), and updates prev; with
+// all set, every band. It returns how many bands it converted.
+static int img_to_rgba_changed(vpx_image_t *img, uint8_t *prev, uint8_t *rgba, int stride, int all) {
+	int w = img->d_w, h = img->d_h, cw = (w + 1) / 2, ch = (h + 1) / 2, n = 0;
+	uint8_t *py = prev, *pu = prev + (size_t)w * h, *pv = pu + (size_t)cw * ch;
+	for (int y0 = 0; y0 < h; y0 += 16) {
+		int y1 = y0 + 16 < h ? y0 + 16 : h, c0 = y0 / 2, c1 = (y1 + 1) / 2, same = !all;
+		for (int y = y0; same && y < y1; y++)
+			same = !memcmp(py + (size_t)y * w, img->planes[0] + (size_t)y * img->stride[0], w);
+		for (int y = c0; same && y < c1; y++)
+			same = !memcmp(pu + (size_t)y * cw, img->planes[1] + (size_t)y * img->stride[1], cw) &&
+				!memcmp(pv + (size_t)y * cw, img->planes[2] + (size_t)y * img->stride[2], cw);
+		if (same) continue;
+		for (int y = y0; y < y1; y++) memcpy(py + (size_t)y * w, img->planes[0] + (size_t)y * img->stride[0], w);
+		for (int y = c0; y < c1; y++) {
+			memcpy(pu + (size_t)y * cw, img->planes[1] + (size_t)y * img->stride[1], cw);
+			memcpy(pv + (size_t)y * cw, img->planes[2] + (size_t)y * img->stride[2], cw);
+		}
+		I420ToABGR(img->planes[0] + (size_t)y0 * img->stride[0], img->stride[0],
+			img->planes[1] + (size_t)c0 * img->stride[1], img->stride[1],
+			img->planes[2] + (size_t)c0 * img->stride[2], img->stride[2],
+			rgba + (size_t)y0 * stride, stride, w, y1 - y0);
+		n++;
+	}
+	return n;
 }
 
 static void dec_close(dec_t *d) { vpx_codec_destroy(&d->ctx); }
@@ -288,7 +312,11 @@ func (v *VP8Encoder) Close() {
 
 // VP8Decoder decodes VP8 frames to RGBA images.
 type VP8Decoder struct {
-	d *C.dec_t
+	d    *C.dec_t
+	prev []byte      // the planes of the picture converted last, in C memory
+	last *image.RGBA // the image they were converted into
+	// Bands counts the 16-row bands converted to RGBA by the last Decode.
+	Bands int
 }
 
 // NewVP8Decoder opens a decoder.
@@ -302,7 +330,9 @@ func NewVP8Decoder() (*VP8Decoder, error) {
 }
 
 // Decode decodes one compressed frame into dst (reallocated when the size
-// changed) and returns it; nil when the frame produced no picture. A frame
+// changed) and returns it; nil when the frame produced no picture. When dst
+// is the image the last Decode returned, left as it was, only the rows
+// that changed are converted into it again. A frame
 // larger than MaxDimension either way is refused with ErrSize, before
 // libvpx sees it when it is a keyframe.
 func (v *VP8Decoder) Decode(data []byte, dst *image.RGBA) (*image.RGBA, error) {
@@ -326,12 +356,36 @@ func (v *VP8Decoder) Decode(data []byte, dst *image.RGBA) (*image.RGBA, error) {
 	if dst == nil || dst.Rect.Dx() != w || dst.Rect.Dy() != h {
 		dst = image.NewRGBA(image.Rect(0, 0, w, h))
 	}
-	C.img_to_rgba(img, (*C.uint8_t)(unsafe.Pointer(&dst.Pix[0])), C.int(dst.Stride))
+	// Only the bands that changed since the picture converted into dst
+	// before (most of a screen stays as it was).
+	need := w*h + 2*((w+1)/2)*((h+1)/2)
+	all := dst != v.last || len(v.prev) != need
+	if len(v.prev) != need {
+		v.freePrev()
+		v.prev = unsafe.Slice((*byte)(C.malloc(C.size_t(need))), need)
+	}
+	v.Bands = int(C.img_to_rgba_changed(img, (*C.uint8_t)(unsafe.Pointer(&v.prev[0])), (*C.uint8_t)(unsafe.Pointer(&dst.Pix[0])), C.int(dst.Stride), cbool(all)))
+	v.last = dst
 	return dst, nil
+}
+
+func (v *VP8Decoder) freePrev() {
+	if v.prev != nil {
+		C.free(unsafe.Pointer(&v.prev[0]))
+		v.prev = nil
+	}
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Close frees the decoder.
 func (v *VP8Decoder) Close() {
+	v.freePrev()
 	if v.d != nil {
 		C.dec_close(v.d)
 		C.free(unsafe.Pointer(v.d))
