@@ -168,7 +168,10 @@ func (l *loop) run(ctx context.Context) error {
 		wait := l.pace.wait(now)
 		// Below the ceiling the network is the limit: a frame it cannot
 		// take yet waits (and carries the changes since) rather than queue.
-		if bw := l.budget.wait(now, o.kbps); o.kbps < l.bitrate {
+		// Not a keyframe, nor the first of another display: a viewer waits
+		// for those; the frames after them pay their debt.
+		urgent := key || l.enc == nil || o.display != l.display
+		if bw := l.budget.wait(now, o.kbps); o.kbps < l.bitrate && !urgent {
 			wait = max(wait, bw)
 		}
 		if wait > 0 {

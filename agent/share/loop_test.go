@@ -116,6 +116,15 @@ type oneViewer struct {
 	mu   sync.Mutex
 	key  uint64
 	kbps int
+	wake chan struct{} // the loop's wake-up; nil: none
+}
+
+// requestKeyframe asks for a keyframe, as a viewer's PLI does.
+func (a *oneViewer) requestKeyframe() {
+	a.mu.Lock()
+	a.key++
+	a.mu.Unlock()
+	a.wake <- struct{}{}
 }
 
 func (a *oneViewer) order() order {
@@ -146,8 +155,12 @@ func startLoop(t *testing.T, src capture.Source) (*fakeClock, *fakeEncoder) {
 func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fakeClock, *fakeEncoder) {
 	clock := &fakeClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 	enc := &fakeEncoder{clock: clock, size: size}
+	wake := make(chan struct{}, 1)
+	if v, ok := aud.(*oneViewer); ok && v.wake != nil {
+		wake = v.wake
+	}
 	l := &loop{
-		src: src, clock: clock, aud: aud, wake: make(chan struct{}),
+		src: src, clock: clock, aud: aud, wake: wake,
 		newEncoder: func(w, h, kbps, fps int) (Encoder, error) { return enc, nil },
 		send:       func([]byte, time.Duration) error { return nil },
 		maxFPS:     30, bitrate: 8000, stillRefine: refineAfter,
@@ -352,3 +365,29 @@ func (p pollingDamage) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []imag
 	return p.s.GrabDamage(i, dst)
 }
 func (p pollingDamage) Close() error { return nil }
+
+// On a slow network a keyframe is not held back by what earlier frames
+// owe (a viewer waits for it), while an ordinary change is.
+func TestLoopKeyframeIsNotHeldBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
+		clock, enc := startLoopOn(t, src, aud, 20000) // each frame 0.4 s of the link
+		n := enc.count()
+		src.Paint(image.Rect(0, 0, 8, 8), 0xffffff)
+		synctest.Wait()
+		src.Paint(image.Rect(100, 0, 108, 8), 0xffffff)
+		synctest.Wait()
+		if fs := enc.since(n); len(fs) != 1 {
+			t.Fatalf("two changes at once on a link that takes one: %d frames, want the first only", len(fs))
+		}
+		n++
+		t0 := clock.Now()
+		aud.requestKeyframe()
+		synctest.Wait()
+		fs := enc.since(n)
+		if len(fs) != 1 || !fs[0].key || !fs[0].at.Equal(t0) {
+			t.Fatalf("after a keyframe request: encoded %+v, want a keyframe at once", fs)
+		}
+	})
+}
