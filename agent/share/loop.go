@@ -242,9 +242,12 @@ func (l *loop) run(ctx context.Context) error {
 		if q == codec.Refine {
 			l.sinceRef.Clear()
 		}
-		var d time.Duration
+		// The sample's duration advances the RTP timestamp of the next
+		// frame: never zero, or the next frame would carry this one's
+		// timestamp and a viewer would drop it as a duplicate.
+		d := interval
 		if !l.lastSample.IsZero() {
-			d = done.Sub(l.lastSample)
+			d = max(done.Sub(l.lastSample), time.Millisecond)
 		}
 		l.budget.spend(done, o.kbps, len(data))
 		if err := l.send(data, d); err != nil {

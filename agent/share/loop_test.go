@@ -162,8 +162,13 @@ func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fak
 	l := &loop{
 		src: src, clock: clock, aud: aud, wake: wake,
 		newEncoder: func(w, h, kbps, fps int) (Encoder, error) { return enc, nil },
-		send:       func([]byte, time.Duration) error { return nil },
-		maxFPS:     30, bitrate: 8000, stillRefine: refineAfter,
+		send: func(_ []byte, d time.Duration) error {
+			if d <= 0 {
+				t.Errorf("a frame went out with duration %v: the next would carry its RTP timestamp and be dropped", d)
+			}
+			return nil
+		},
+		maxFPS: 30, bitrate: 8000, stillRefine: refineAfter,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
