@@ -1,6 +1,7 @@
 // Package capture grabs the end user's screens as BGRA frames. On Linux it
-// keeps one X connection open and grabs through MIT-SHM (falling back to
-// GetImage); a synthetic source serves tests.
+// keeps one X connection open, learns from the Damage extension which
+// rectangles changed and grabs only those through MIT-SHM (falling back to
+// GetImage); Synthetic is a screen in memory for tests.
 package capture
 
 import (
@@ -31,6 +32,23 @@ type Source interface {
 type Notifier interface {
 	// Damaged receives a value after the screen changed; nil if unknown.
 	Damaged() <-chan struct{}
+}
+
+// DamageGrabber is a Source that knows which parts of a display changed,
+// so that only those are grabbed (then converted and encoded). A Source
+// without it is grabbed whole and compared with the frame before. On
+// Windows, DXGI's dirty and move rectangles are what a source reports here.
+// A DamageGrabber that is also a Notifier is grabbed when it notifies (but
+// compared like a plain Source when its Damaged channel is nil); one that
+// is not is polled MaxFPS times a second.
+type DamageGrabber interface {
+	// GrabDamage brings dst up to date with display i and returns the
+	// rectangles (in the frame's coordinates, possibly overlapping) that
+	// changed since the previous GrabDamage into dst; none when nothing
+	// did. dst must be the frame the previous call returned, unmodified.
+	// When it is nil, of another size, or the last grab was of another
+	// display, the whole display is grabbed and reported as changed.
+	GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []image.Rectangle, error)
 }
 
 // Cursor is the pointer's position (desktop coordinates) and shape.

@@ -37,8 +37,12 @@ type X11 struct {
 	xfixes       bool
 	cursorSerial uint32 // of the last shape read
 	dmg          damage.Damage
+	parts        xfixes.Region // receives the damaged region at each grab
 	damaged      chan struct{} // nil without the Damage extension
 	events       sync.WaitGroup
+
+	last        *codec.Frame // what GrabDamage returned last
+	lastDisplay int
 }
 
 // xgb logs to stderr by default (e.g. a missing .Xauthority), also for
@@ -92,7 +96,14 @@ func (x *X11) watchDamage() {
 	if err := damage.CreateChecked(x.c, id, xproto.Drawable(x.root), damage.ReportLevelNonEmpty).Check(); err != nil {
 		return
 	}
-	x.dmg, x.damaged = id, make(chan struct{}, 1)
+	parts, err := xfixes.NewRegionId(x.c)
+	if err != nil {
+		return
+	}
+	if err := xfixes.CreateRegionChecked(x.c, parts, nil).Check(); err != nil {
+		return
+	}
+	x.dmg, x.parts, x.damaged = id, parts, make(chan struct{}, 1)
 	// Reads events until the connection closes (Close waits for it).
 	x.events.Go(func() {
 		for {
@@ -218,6 +229,99 @@ func (x *X11) Grab(i int, dst *codec.Frame) (*codec.Frame, error) {
 		copy(dst.Pix[y*dst.Stride:], img.Data)
 	}
 	return dst, nil
+}
+
+// GrabDamage implements DamageGrabber: it takes the region the X server
+// reports damaged since the last grab and grabs only its rectangles (or,
+// when they are many or cover most of their bounding box, that box), each
+// through MIT-SHM. Without the Damage extension it grabs everything.
+func (x *X11) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []image.Rectangle, error) {
+	ds, err := x.Displays()
+	if err != nil {
+		return nil, nil, err
+	}
+	if i < 0 || i >= len(ds) {
+		return nil, nil, fmt.Errorf("%w: %d of %d", ErrBadDisplay, i, len(ds))
+	}
+	r := ds[i]
+	x.mu.Lock()
+	whole := x.damaged == nil || dst == nil || dst != x.last || i != x.lastDisplay || dst.Rect.Size() != r.Size()
+	x.mu.Unlock()
+	if whole {
+		f, err := x.Grab(i, dst) // resets the damage
+		x.mu.Lock()
+		x.last, x.lastDisplay = f, i
+		x.mu.Unlock()
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, []image.Rectangle{f.Rect}, nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	// Move the damage into parts and read it: one round trip. A change
+	// during the grab notifies again.
+	damage.Subtract(x.c, x.dmg, 0, x.parts)
+	reg, err := xfixes.FetchRegion(x.c, x.parts).Reply()
+	if err != nil {
+		return nil, nil, fmt.Errorf("capture: read the damaged region: %w", err)
+	}
+	var rects []image.Rectangle
+	var area int
+	var box image.Rectangle
+	for _, xr := range reg.Rectangles {
+		dr := image.Rect(int(xr.X), int(xr.Y), int(xr.X)+int(xr.Width), int(xr.Y)+int(xr.Height)).Intersect(r).Sub(r.Min)
+		if dr.Empty() {
+			continue
+		}
+		rects = append(rects, dr)
+		area += dr.Dx() * dr.Dy()
+		box = box.Union(dr)
+	}
+	if len(rects) == 0 {
+		return dst, nil, nil
+	}
+	// Every request is a round trip: many small rectangles, or ones that
+	// fill most of their bounding box, are cheaper grabbed as that box.
+	if len(rects) > 8 || area*4 > box.Dx()*box.Dy()*3 {
+		rects = []image.Rectangle{box}
+	}
+	for _, dr := range rects {
+		if err := x.grabRect(r.Min, dr, dst); err != nil {
+			return nil, nil, err
+		}
+	}
+	return dst, rects, nil
+}
+
+// grabRect copies rectangle dr of the display at origin into the same
+// place of dst. Callers hold x.mu.
+func (x *X11) grabRect(origin image.Point, dr image.Rectangle, dst *codec.Frame) error {
+	w, h := dr.Dx(), dr.Dy()
+	if x.useShm && x.ensureShm(w*h*4) == nil {
+		_, err := shm.GetImage(x.c, xproto.Drawable(x.root), int16(origin.X+dr.Min.X), int16(origin.Y+dr.Min.Y), uint16(w), uint16(h),
+			0xffffffff, xproto.ImageFormatZPixmap, x.seg, 0).Reply()
+		if err != nil {
+			return fmt.Errorf("capture: shm grab of %v: %w", dr, err)
+		}
+		for y := 0; y < h; y++ {
+			copy(dst.Pix[(dr.Min.Y+y)*dst.Stride+dr.Min.X*4:], x.shmBuf[y*w*4:(y+1)*w*4])
+		}
+		return nil
+	}
+	band := max(1, (1<<22)/(w*4))
+	for y := 0; y < h; y += band {
+		bh := min(band, h-y)
+		img, err := xproto.GetImage(x.c, xproto.ImageFormatZPixmap, xproto.Drawable(x.root),
+			int16(origin.X+dr.Min.X), int16(origin.Y+dr.Min.Y+y), uint16(w), uint16(bh), 0xffffffff).Reply()
+		if err != nil {
+			return fmt.Errorf("capture: grab of %v: %w", dr, err)
+		}
+		for yy := 0; yy < bh; yy++ {
+			copy(dst.Pix[(dr.Min.Y+y+yy)*dst.Stride+dr.Min.X*4:], img.Data[yy*w*4:(yy+1)*w*4])
+		}
+	}
+	return nil
 }
 
 // Cursor implements CursorSource (XFIXES).

@@ -46,17 +46,18 @@ func TestViewOnlyInputIsRefused(t *testing.T) {
 	}
 }
 
-func TestChanged(t *testing.T) {
+func TestDiffBlocks(t *testing.T) {
 	a, b := codec.NewFrame(64, 32), codec.NewFrame(64, 32)
-	if Changed(a, b) {
+	changed := codec.NewBlocks(64, 32)
+	diffBlocks(a, b, changed)
+	if !changed.Empty() {
 		t.Fatal("equal frames differ")
 	}
-	b.Pix[len(b.Pix)-1] = 1
-	if !Changed(a, b) {
-		t.Fatal("a one-byte change was missed")
-	}
-	if !Changed(a, codec.NewFrame(32, 32)) {
-		t.Fatal("a size change was missed")
+	b.Pix[len(b.Pix)-1] = 1    // the last pixel: macroblock (3, 1)
+	b.Pix[5*b.Stride+20*4] = 1 // pixel (20, 5): macroblock (1, 0)
+	diffBlocks(a, b, changed)
+	if changed.Count() != 2 || !changed.Has(3, 1) || !changed.Has(1, 0) {
+		t.Fatalf("changes marked %v, want macroblocks (1,0) and (3,1)", changed.Rects(64, 32))
 	}
 }
 

@@ -41,8 +41,23 @@ type Viewer struct {
 
 	statsMu      sync.Mutex
 	stats        Stats
+	timing       FrameTiming // of the last frame delivered
 	lastSample   Stats
 	lastSampleAt time.Time
+}
+
+// FrameTiming tells when the last frame delivered arrived: its first
+// packet, the whole frame, and the decoded picture (handed on right after).
+type FrameTiming struct {
+	Received, Assembled, Decoded time.Time
+}
+
+// LastTiming returns the timing of the last frame delivered; called from
+// the frame callback, that of the frame it is given.
+func (v *Viewer) LastTiming() FrameTiming {
+	v.statsMu.Lock()
+	defer v.statsMu.Unlock()
+	return v.timing
 }
 
 // Stats counts what the viewer received.
@@ -179,10 +194,15 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 	pli := func() {
 		pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 	}
+	var ts uint32
+	var first time.Time // when the first packet of timestamp ts came
 	for {
 		pkt, _, err := tr.ReadRTP()
 		if err != nil {
 			return
+		}
+		if now := time.Now(); first.IsZero() || pkt.Timestamp != ts {
+			ts, first = pkt.Timestamp, now
 		}
 		frames := asm.push(pkt)
 		if asm.dropped {
@@ -191,13 +211,13 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 			pli()
 		}
 		for _, data := range frames {
-			v.deliver(dec, &img, data, &needKey, pli)
+			v.deliver(dec, &img, data, &needKey, pli, FrameTiming{Received: first, Assembled: time.Now()})
 		}
 	}
 }
 
 // deliver decodes one frame and hands it on.
-func (v *Viewer) deliver(dec *codec.VP8Decoder, img **image.RGBA, data []byte, needKey *bool, pli func()) {
+func (v *Viewer) deliver(dec *codec.VP8Decoder, img **image.RGBA, data []byte, needKey *bool, pli func(), at FrameTiming) {
 	key := data[0]&0x01 == 0 // VP8 frame tag: bit 0 clear = keyframe
 	if *needKey && !key {
 		return
@@ -222,8 +242,10 @@ func (v *Viewer) deliver(dec *codec.VP8Decoder, img **image.RGBA, data []byte, n
 	v.mu.Lock()
 	v.size = out.Rect.Size()
 	v.mu.Unlock()
+	at.Decoded = time.Now()
 	v.statsMu.Lock()
 	v.stats.Frames++
+	v.timing = at
 	v.statsMu.Unlock()
 	v.onFrame(out)
 }

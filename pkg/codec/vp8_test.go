@@ -25,20 +25,7 @@ func pattern(w, h int, shift int) *image.RGBA {
 }
 
 // meanAbsDiff is the mean absolute difference per channel (0..255).
-func meanAbsDiff(a, b *image.RGBA) float64 {
-	var sum, n float64
-	for i := 0; i < len(a.Pix); i += 4 {
-		for c := 0; c < 3; c++ {
-			d := float64(a.Pix[i+c]) - float64(b.Pix[i+c])
-			if d < 0 {
-				d = -d
-			}
-			sum += d
-			n++
-		}
-	}
-	return sum / n
-}
+func meanAbsDiff(a, b *image.RGBA) float64 { return meanIn(a, b, a.Rect) }
 
 // codecPair opens an encoder for w x h at kbps and a decoder, closed when the test ends.
 func codecPair(t *testing.T, w, h, kbps int) (*VP8Encoder, *VP8Decoder) {

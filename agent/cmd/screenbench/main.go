@@ -3,7 +3,9 @@
 // console viewer: time from consent to first frame, frames per second
 // delivered, bytes per second, agent CPU for scripted workloads (still
 // desktop, typing in a terminal, scrolling text, dragging a window), and
-// click-to-screen latency. It prints a table and writes JSON.
+// click-to-screen latency with where its milliseconds go (from the agent's
+// per-frame debug lines and the viewer's frame timing). It prints a table
+// and writes JSON.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -27,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -52,7 +56,12 @@ func main() {
 	clicks := flag.Int("clicks", 30, "click-to-screen measurements")
 	out := flag.String("out", "bench-screen.json", "JSON output file")
 	flag.Parse()
-	if err := run(*bin, *dur, *clicks, *out); err != nil {
+	// An interrupt ends the run early, but through its clean-up: every
+	// process it started (Xvfb, relay, sos, terminals) ends with it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *bin, *dur, *clicks, *out); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "screenbench:", err)
 		os.Exit(1)
 	}
@@ -116,13 +125,20 @@ func (h handler) Event(env proto.Envelope) {
 	}
 }
 
+// hit is the moment the probe saw the colour, with the frame's timing in the viewer.
+type hit struct {
+	at   time.Time
+	view remote.FrameTiming
+}
+
 // probe watches decoded frames for a colour change at a point.
 type probe struct {
+	viewer *remote.Viewer
 	mu     sync.Mutex
 	at     image.Point
 	want   [3]uint8
 	armed  bool
-	hit    chan time.Time
+	hit    chan hit
 	frames atomic.Int64
 	first  chan time.Time
 	once   sync.Once
@@ -140,11 +156,18 @@ func (p *probe) onFrame(img *image.RGBA) {
 	near := func(a, b uint8) bool { d := int(a) - int(b); return d > -40 && d < 40 }
 	if near(img.Pix[o], p.want[0]) && near(img.Pix[o+1], p.want[1]) && near(img.Pix[o+2], p.want[2]) {
 		p.armed = false
-		p.hit <- time.Now()
+		p.hit <- hit{time.Now(), p.viewer.LastTiming()}
 	}
 }
 
-func run(bin string, dur time.Duration, nclicks int, out string) error {
+func run(parent context.Context, bin string, dur time.Duration, nclicks int, out string) error {
+	// sleep waits d, or less when the run is interrupted.
+	sleep := func(d time.Duration) {
+		select {
+		case <-parent.Done():
+		case <-time.After(d):
+		}
+	}
 	x, err := testscreen.StartXvfb(1920, 1080)
 	if err != nil {
 		return err
@@ -186,7 +209,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	fp := m[1]
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	c, err := client.Dial(ctx, addr, fp, nil)
 	if err != nil {
@@ -199,24 +222,32 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	}
 	login := client.Login{Relay: addr, Fingerprint: fp, User: "admin", Token: ok.Token}
 
-	sos := exec.Command(filepath.Join(bin, "sos"), "--relay", addr, "--fingerprint", fp, "--no-gui")
+	sos := exec.Command(filepath.Join(bin, "sos"), "--relay", addr, "--fingerprint", fp, "--no-gui", "-v")
 	sos.Env = env
 	sin, _ := sos.StdinPipe()
 	sout, _ := sos.StdoutPipe()
+	serr, _ := sos.StderrPipe()
+	var agent agentFrames
+	var reader sync.WaitGroup
+	reader.Go(func() { agent.read(serr) }) // ends when sos does
 	if err := sos.Start(); err != nil {
 		return err
 	}
-	defer func() { sos.Process.Kill(); sos.Wait() }()
+	defer func() { sos.Process.Kill(); sos.Wait(); reader.Wait() }()
 	sl := lines(sout)
+	// Interrupted: the relay and the app stop now, so every step after
+	// fails at once and run returns through its clean-up.
+	defer context.AfterFunc(parent, func() { relay.Process.Kill(); sos.Process.Kill() })()
 	if m, err = expect(sl, `Session code: (\d{3} \d{3} \d{3})`); err != nil {
 		return err
 	}
 	code := strings.ReplaceAll(m[1], " ", "")
 
-	pr := &probe{hit: make(chan time.Time, 1), first: make(chan time.Time, 1)}
+	pr := &probe{hit: make(chan hit, 1), first: make(chan time.Time, 1)}
 	var sess client.Session
 	var wg sync.WaitGroup
 	viewer := remote.NewViewer(sess.Signal, pr.onFrame, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	pr.viewer = viewer
 	defer func() { cancel(); viewer.Close(); wg.Wait() }()
 	h := handler{viewer: viewer, connected: make(chan time.Time, 1), wg: &wg}
 	sessDone := make(chan error, 1)
@@ -241,16 +272,16 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		return errors.New("no frame within 30s")
 	}
 	firstFrame := tFirst.Sub(tConn)
-	time.Sleep(time.Second)
+	sleep(time.Second)
 
 	var results []result
 	measure := func(name, note string, work func(stop <-chan struct{})) {
 		stop := make(chan struct{})
 		done := make(chan struct{})
 		go func() { defer close(done); work(stop) }()
-		time.Sleep(300 * time.Millisecond) // let the workload start
+		sleep(300 * time.Millisecond) // let the workload start
 		st0, cpu0, t0 := viewer.Stats(), cpuTime(sos.Process.Pid), time.Now()
-		time.Sleep(dur)
+		sleep(dur)
 		st1, cpu1, t1 := viewer.Stats(), cpuTime(sos.Process.Pid), time.Now()
 		close(stop)
 		<-done
@@ -261,7 +292,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 			BytesPerSec: float64(st1.Bytes-st0.Bytes) / secs,
 			AgentCPU:    100 * (cpu1 - cpu0).Seconds() / secs,
 		})
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 	}
 
 	measure("still desktop", "a full-screen test image, nothing moves", func(stop <-chan struct{}) { <-stop })
@@ -277,7 +308,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		return cmd.Run()
 	}
 	if tt, err := term("-e", "cat"); err == nil {
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 		xdo("mousemove", "300", "300")
 		measure("typing in a terminal", "xdotool types 10 characters/s into an xterm running cat", func(stop <-chan struct{}) {
 			for i := 0; ; i++ {
@@ -300,7 +331,7 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		tt.Wait()
 	}
 	if tt, err := term("-e", "sh", "-c", "seq 1 40; sleep 600"); err == nil {
-		time.Sleep(500 * time.Millisecond)
+		sleep(500 * time.Millisecond)
 		measure("dragging a window", "an 100x40 xterm moved 12 px every 16 ms", func(stop <-chan struct{}) {
 			for i := 0; ; i++ {
 				select {
@@ -324,11 +355,12 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	defer pw.Close()
 	colours := [2]uint32{0xff0000, 0x0000ff}
 	pw.ToggleOnClick(colours[0], colours[1])
-	time.Sleep(500 * time.Millisecond)
+	sleep(500 * time.Millisecond)
 	var lat []time.Duration
+	var clicks []click
 	cx, cy := 1700.0/1919, 200.0/1079
 	viewer.SendInput(proto.Input{Kind: proto.InputMove, X: cx, Y: cy})
-	for i := 1; i <= nclicks; i++ {
+	for i := 1; i <= nclicks && parent.Err() == nil; i++ {
 		next := colours[i%2]
 		pr.mu.Lock()
 		pr.at, pr.armed = image.Pt(1700, 200), true
@@ -338,22 +370,33 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 		viewer.SendInput(proto.Input{Kind: proto.InputDown, X: cx, Y: cy, Button: "left"})
 		viewer.SendInput(proto.Input{Kind: proto.InputUp, X: cx, Y: cy, Button: "left"})
 		select {
-		case t1 := <-pr.hit:
-			lat = append(lat, t1.Sub(t0))
+		case h := <-pr.hit:
+			lat = append(lat, h.at.Sub(t0))
+			clicks = append(clicks, click{t0, h})
 		case <-time.After(3 * time.Second):
 			return fmt.Errorf("click %d never showed on the screen", i)
 		}
-		time.Sleep(150 * time.Millisecond)
+		sleep(150 * time.Millisecond)
+	}
+	if err := parent.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", err)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	p50, p95 := ms(lat[len(lat)/2]), ms(lat[len(lat)*95/100])
 	path := viewer.Path()
+	sleep(200 * time.Millisecond) // the agent's last frame lines
+	stages, matched := agent.breakdown(clicks)
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "consent to first frame\t%.1f ms\n", ms(firstFrame))
 	fmt.Fprintf(tw, "click-to-screen latency\tp50 %.1f ms, p95 %.1f ms (%d clicks)\n", p50, p95, len(lat))
 	fmt.Fprintf(tw, "media path\t%s\n", path)
+	fmt.Fprintf(tw, "click breakdown (p50 ms, %d of %d clicks)\t", matched, len(clicks))
+	for _, st := range stages {
+		fmt.Fprintf(tw, "%s %.1f  ", st.Stage, st.P50)
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "\nWORKLOAD\tFPS\tBYTES/S\tAGENT CPU %\tNOTE")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.0f\t%.1f\t%s\n", r.Workload, r.FPS, r.BytesPerSec, r.AgentCPU, r.Note)
@@ -362,8 +405,9 @@ func run(bin string, dur time.Duration, nclicks int, out string) error {
 	b, _ := json.MarshalIndent(map[string]any{
 		"when": time.Now().UTC(), "cpus": runtime.NumCPU(), "screen": "1920x1080x24 Xvfb",
 		"consent_to_first_frame_ms": ms(firstFrame), "click_latency_p50_ms": p50, "click_latency_p95_ms": p95,
-		"media_path": path, "workloads": results,
-		"notes": "bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); agent CPU is the sos process, user+system, in percent of one core",
+		"media_path": path, "workloads": results, "click_breakdown": stages,
+		"notes": "bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); agent CPU is the sos process, user+system, in percent of one core; " +
+			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to its injection; x_and_damage: to the damage heard; wait: to the grab; packetize_send: encoded to the first packet in the viewer; receive_assemble: to the whole frame; display: decoded to seen by the probe)",
 	}, "", "  ")
 	fmt.Println(string(b))
 	cancel()

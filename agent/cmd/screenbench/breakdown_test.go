@@ -1,0 +1,47 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/relaydesk/relaydesk/console/remote"
+)
+
+// TestBreakdownMatchesTheFrameThatCarriedTheClick reads the agent's frame
+// lines and splits one click into its steps: the frame matched is the one
+// encoded after the press and before the viewer got the frame's first
+// packet (which comes before the send returns), not the one before the
+// press.
+func TestBreakdownMatchesTheFrameThatCarriedTheClick(t *testing.T) {
+	t0 := time.UnixMicro(1_000_000_000)
+	us := func(ms float64) string { return itoa(t0.UnixMicro() + int64(ms*1000)) }
+	log := strings.Join([]string{
+		`time=x level=DEBUG msg=peer state=connected`,
+		`time=x level=DEBUG msg=frame press=0 damage=` + us(-50) + ` grab=` + us(-49) + ` grabbed=` + us(-48) + ` convert_us=100 code_us=900 encoded=` + us(-47) + ` sent=` + us(-46) + ` bytes=10 blocks=1 key=false refine=false`,
+		`time=x level=DEBUG msg=frame press=` + us(1) + ` damage=` + us(3) + ` grab=` + us(3.5) + ` grabbed=` + us(4) + ` convert_us=200 code_us=1800 encoded=` + us(6) + ` sent=` + us(7.2) + ` bytes=10 blocks=4 key=false refine=false`,
+	}, "\n")
+	var a agentFrames
+	a.read(strings.NewReader(log))
+	c := click{sent: t0, seen: hit{at: t0.Add(10 * time.Millisecond), view: remote.FrameTiming{
+		Received: t0.Add(7 * time.Millisecond), Assembled: t0.Add(7500 * time.Microsecond), Decoded: t0.Add(9 * time.Millisecond)}}}
+	stages, n := a.breakdown([]click{c})
+	if n != 1 {
+		t.Fatalf("%d clicks matched, want 1", n)
+	}
+	want := map[string]float64{"inject": 1, "x_and_damage": 2, "wait": 0.5, "grab": 0.5, "convert": 0.2, "encode": 1.8,
+		"packetize_send": 1, "receive_assemble": 0.5, "decode": 1.5, "display": 1}
+	total := 0.0
+	for _, st := range stages {
+		if d := st.P50 - want[st.Stage]; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s: %.3f ms, want %.3f", st.Stage, st.P50, want[st.Stage])
+		}
+		total += st.P50
+	}
+	if total < 9.999 || total > 10.001 {
+		t.Fatalf("the steps add up to %.3f ms, the click took 10", total)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,333 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"time"
+
+	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/pkg/codec"
+)
+
+// Clock tells the time and waits; the loop's tests inject a fake one.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// Encoder is what the loop needs of a video encoder (codec.VP8Encoder).
+type Encoder interface {
+	// EncodeChanged encodes f, of which only the macroblocks in changed
+	// differ from the frame before (nil: all may).
+	EncodeChanged(f *codec.Frame, changed *codec.Blocks, key bool, q codec.Quality) ([]byte, bool, error)
+	SetBitrate(kbps int) error
+	SetKeyframeCap(pct int) error
+	Close()
+}
+
+// order is what the viewers want of the next frame.
+type order struct {
+	viewers int    // connected viewers: nothing is grabbed for none
+	display int    // which display to capture
+	kbps    int    // what the slowest viewer can take
+	key     uint64 // the latest keyframe request not yet answered; 0: none
+}
+
+// audience is the loop's view of the technicians (the Sharer).
+type audience interface {
+	order() order
+	// keyframeSent says a keyframe answering requests up to key went out.
+	keyframeSent(key uint64)
+	// noSuchDisplay says the display to capture is gone.
+	noSuchDisplay()
+	// grabbed says the frame of display has this size.
+	grabbed(display int, size image.Point)
+	// sent counts a frame that went out.
+	sent(f sentFrame)
+}
+
+// sentFrame describes one encoded frame, for the statistics and for the
+// breakdown of a click's latency (clock times, zero when unknown).
+type sentFrame struct {
+	bytes, blocks int
+	key, refine   bool
+	bitrateKbps   int
+	// damage: when the loop heard of the first change it carries;
+	// grabStart, grabEnd, encoded, sent: when those steps ended.
+	damage, grabStart, grabEnd, encoded, sent time.Time
+	convert, code                             time.Duration // inside encoding, when the encoder tells
+}
+
+// timedEncoder is an Encoder that tells how long its last frame's colour
+// conversion and coding took (codec.VP8Encoder).
+type timedEncoder interface {
+	Timing() (convert, code time.Duration)
+}
+
+// loop is the capture-encode loop: it grabs what changed, encodes only
+// those macroblocks, refines what changed once the screen is still, and
+// hands the frames to send. One loop feeds every viewer.
+type loop struct {
+	src         capture.Source
+	clock       Clock
+	newEncoder  func(w, h, kbps, fps int) (Encoder, error)
+	send        func(data []byte, d time.Duration) error
+	aud         audience
+	wake        <-chan struct{} // keyframe requests, display switches
+	maxFPS      int
+	bitrate     int // kbit/s ceiling
+	stillRefine time.Duration
+	log         *slog.Logger
+
+	enc        Encoder
+	encW, encH int
+	damageSrc  capture.DamageGrabber // nil: grab whole frames and compare
+	frame      *codec.Frame          // the last frame grabbed (for a damage source, kept up to date)
+	spare      *codec.Frame          // the other buffer when comparing whole frames
+	sinceRef   *codec.Blocks         // changed since the last refine
+	pace       pacer
+	budget     byteBudget
+	lastKey    time.Time
+	lastSample time.Time
+	kbps       int
+	grabErrs   int
+	display    int
+}
+
+// run loops until ctx ends or the encoder fails.
+func (l *loop) run(ctx context.Context) error {
+	var damaged <-chan struct{}
+	n, notifier := l.src.(capture.Notifier)
+	if notifier {
+		damaged = n.Damaged()
+	}
+	// A notifier that cannot notify (X without the Damage extension) cannot
+	// tell damage either: then frames are compared. A damage source that
+	// does not notify (DXGI's dirty rectangles) is polled.
+	if dg, ok := l.src.(capture.DamageGrabber); ok && (damaged != nil || !notifier) {
+		l.damageSrc = dg
+	}
+	interval := time.Second / time.Duration(l.maxFPS)
+	l.pace = pacer{rate: float64(l.maxFPS), burst: 2}
+	l.kbps, l.display = l.bitrate, -1
+	defer func() {
+		if l.enc != nil {
+			l.enc.Close()
+		}
+	}()
+	var tick, refineC, keyC, paceC <-chan time.Time
+	refineDue := false
+	var damageAt time.Time // first damage heard since the last grab
+	for {
+		if damaged == nil && tick == nil {
+			tick = l.clock.After(interval) // no notifications: poll
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick:
+			tick = nil
+		case <-damaged:
+			if damageAt.IsZero() {
+				damageAt = l.clock.Now()
+			}
+		case <-l.wake:
+		case <-refineC:
+			refineC, refineDue = nil, true
+		case <-keyC:
+			keyC = nil
+		case <-paceC:
+			paceC = nil
+		}
+		o := l.aud.order()
+		if o.viewers == 0 {
+			continue
+		}
+		now := l.clock.Now()
+		// Keyframes are big: on a lossy link every loss asks for one, and a
+		// stream of nothing but keyframes would never get through. At most
+		// one a second (the rest of the time, NACK repairs losses).
+		key := o.key != 0
+		if key && l.enc != nil && now.Sub(l.lastKey) < time.Second {
+			key = false
+			if keyC == nil {
+				keyC = l.clock.After(time.Second - now.Sub(l.lastKey))
+			}
+		}
+		// The frame-rate cap: a change after a quiet spell goes at once, a
+		// burst of changes at most maxFPS a second. Meanwhile the damage
+		// piles up and is grabbed in one go.
+		wait := l.pace.wait(now)
+		// Below the ceiling the network is the limit: a frame it cannot
+		// take yet waits (and carries the changes since) rather than queue.
+		// Not a keyframe, nor the first of another display: a viewer waits
+		// for those; the frames after them pay their debt.
+		urgent := key || l.enc == nil || o.display != l.display
+		if bw := l.budget.wait(now, o.kbps); o.kbps < l.bitrate && !urgent {
+			wait = max(wait, bw)
+		}
+		if wait > 0 {
+			if paceC == nil {
+				paceC = l.clock.After(wait)
+			}
+			continue
+		}
+		l.adaptBitrate(o.kbps)
+		t0 := l.clock.Now()
+		f, changed, err := l.grab(o.display)
+		if err != nil {
+			if l.grabErrs++; l.grabErrs == 1 || l.grabErrs%100 == 0 {
+				l.log.Warn("screen capture failed", "err", err, "times", l.grabErrs)
+			}
+			if errors.Is(err, capture.ErrBadDisplay) {
+				l.aud.noSuchDisplay()
+			}
+			continue
+		}
+		l.grabErrs = 0
+		t1 := l.clock.Now()
+		damage := damageAt
+		damageAt = time.Time{}
+		l.aud.grabbed(o.display, f.Rect.Size())
+		w, h := f.Rect.Dx()&^1, f.Rect.Dy()&^1
+		if l.enc == nil || w != l.encW || h != l.encH {
+			if err := l.openEncoder(w, h); err != nil {
+				return err
+			}
+			key = true
+		}
+		q := codec.Normal
+		var blocks *codec.Blocks
+		switch {
+		case key:
+			l.sinceRef.AddAll() // a keyframe at Normal quality: all of it wants refining
+			refineC, refineDue = l.clock.After(l.stillRefine), false
+		case !changed.Empty():
+			blocks = changed
+			l.sinceRef.Union(changed)
+			refineC, refineDue = l.clock.After(l.stillRefine), false
+		case refineDue && !l.sinceRef.Empty():
+			q, blocks, refineDue = codec.Refine, l.sinceRef, false
+		default:
+			refineDue = false
+			continue // still: send nothing
+		}
+		l.pace.take(now)
+		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
+		if err != nil {
+			return fmt.Errorf("share: encode: %w", err)
+		}
+		done := l.clock.Now()
+		sf := sentFrame{bytes: len(data), key: isKey, refine: q == codec.Refine, bitrateKbps: l.kbps,
+			damage: damage, grabStart: t0, grabEnd: t1, encoded: done}
+		if te, ok := l.enc.(timedEncoder); ok {
+			sf.convert, sf.code = te.Timing()
+		}
+		if key {
+			l.aud.keyframeSent(o.key)
+			l.lastKey = now
+		}
+		sf.blocks = l.sinceRef.Count()
+		if blocks != nil {
+			sf.blocks = blocks.Count()
+		}
+		if q == codec.Refine {
+			l.sinceRef.Clear()
+		}
+		// The sample's duration advances the RTP timestamp of the next
+		// frame: never zero, or the next frame would carry this one's
+		// timestamp and a viewer would drop it as a duplicate.
+		d := interval
+		if !l.lastSample.IsZero() {
+			d = max(done.Sub(l.lastSample), time.Millisecond)
+		}
+		l.budget.spend(done, o.kbps, len(data))
+		if err := l.send(data, d); err != nil {
+			l.log.Debug("write sample", "err", err)
+		}
+		l.lastSample = done
+		sf.sent = l.clock.Now()
+		l.aud.sent(sf)
+	}
+}
+
+// grab brings the frame up to date with display and returns the
+// macroblocks that changed.
+func (l *loop) grab(display int) (*codec.Frame, *codec.Blocks, error) {
+	if display != l.display {
+		l.frame, l.spare, l.display = nil, nil, display
+	}
+	if l.damageSrc != nil {
+		f, rects, err := l.damageSrc.GrabDamage(display, l.frame)
+		if err != nil {
+			l.frame = nil
+			return nil, nil, err
+		}
+		l.frame = f
+		changed := l.blocksFor(f)
+		for _, r := range rects {
+			changed.Add(r)
+		}
+		return f, changed, nil
+	}
+	f, err := l.src.Grab(display, l.spare)
+	if err != nil {
+		return nil, nil, err
+	}
+	changed := l.blocksFor(f)
+	if l.frame == nil || l.frame.Rect != f.Rect {
+		changed.AddAll()
+	} else {
+		diffBlocks(l.frame, f, changed)
+	}
+	if !changed.Empty() {
+		l.frame, l.spare = f, l.frame // the frame just grabbed becomes the reference
+	} else {
+		l.spare = f
+	}
+	return l.frame, changed, nil
+}
+
+// blocksFor returns an empty change set for frames of f's size.
+func (l *loop) blocksFor(f *codec.Frame) *codec.Blocks {
+	return codec.NewBlocks(f.Rect.Dx()&^1, f.Rect.Dy()&^1)
+}
+
+func (l *loop) openEncoder(w, h int) error {
+	if l.enc != nil {
+		l.enc.Close()
+		l.enc = nil
+	}
+	enc, err := l.newEncoder(w, h, l.kbps, l.maxFPS)
+	if err != nil {
+		return fmt.Errorf("share: open the encoder for %dx%d: %w", w, h, err)
+	}
+	l.enc, l.encW, l.encH = enc, w, h
+	l.sinceRef = codec.NewBlocks(w, h)
+	return nil
+}
+
+// adaptBitrate follows the slowest viewer (one encoder feeds all).
+func (l *loop) adaptBitrate(target int) {
+	if l.enc == nil || target == l.kbps {
+		return
+	}
+	// Below the ceiling the network is the limit: cap keyframes too.
+	capPct := 0
+	if target < l.bitrate {
+		capPct = 600
+	}
+	l.enc.SetKeyframeCap(capPct)
+	if err := l.enc.SetBitrate(target); err == nil {
+		l.log.Debug("bitrate", "kbps", target)
+		l.kbps = target
+	}
+}

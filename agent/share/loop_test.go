@@ -1,0 +1,398 @@
+package share
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"image"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/relaydesk/relaydesk/agent/capture"
+	"github.com/relaydesk/relaydesk/pkg/codec"
+)
+
+// fakeClock is a clock that moves only when the test advances it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{c.now.Add(d), ch})
+	return ch
+}
+
+// Advance lets the loop finish what it is doing, then moves the clock by d
+// in steps of 1 ms, firing the timers due and letting the loop run after
+// each step.
+func (c *fakeClock) Advance(d time.Duration) {
+	synctest.Wait()
+	for end := c.Now().Add(d); c.Now().Before(end); {
+		c.mu.Lock()
+		c.now = c.now.Add(time.Millisecond)
+		kept := c.timers[:0]
+		for _, t := range c.timers {
+			if t.at.After(c.now) {
+				kept = append(kept, t)
+			} else {
+				t.ch <- c.now
+			}
+		}
+		c.timers = kept
+		c.mu.Unlock()
+		synctest.Wait()
+	}
+}
+
+// encoded is one frame the fake encoder was given.
+type encoded struct {
+	at      time.Time
+	changed *codec.Blocks // nil: the whole frame
+	key     bool
+	q       codec.Quality
+}
+
+type fakeEncoder struct {
+	clock  *fakeClock
+	size   int // bytes a frame; 0: 1
+	mu     sync.Mutex
+	frames []encoded
+}
+
+func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key bool, q codec.Quality) ([]byte, bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var c *codec.Blocks
+	if changed != nil {
+		c = changed.Clone()
+	}
+	e.frames = append(e.frames, encoded{e.clock.Now(), c, key, q})
+	return make([]byte, max(1, e.size)), key, nil
+}
+func (e *fakeEncoder) SetBitrate(int) error     { return nil }
+func (e *fakeEncoder) SetKeyframeCap(int) error { return nil }
+func (e *fakeEncoder) Close()                   {}
+
+// since returns the frames encoded from the n-th on.
+func (e *fakeEncoder) since(n int) []encoded {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]encoded(nil), e.frames[n:]...)
+}
+
+func (e *fakeEncoder) count() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.frames)
+}
+
+// oneViewer is an audience of one connected viewer that asked for a
+// keyframe, on a network that takes kbps (0: the ceiling, 8000).
+type oneViewer struct {
+	mu   sync.Mutex
+	key  uint64
+	kbps int
+	wake chan struct{} // the loop's wake-up; nil: none
+}
+
+// requestKeyframe asks for a keyframe, as a viewer's PLI does.
+func (a *oneViewer) requestKeyframe() {
+	a.mu.Lock()
+	a.key++
+	a.mu.Unlock()
+	a.wake <- struct{}{}
+}
+
+func (a *oneViewer) order() order {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key}
+}
+func (a *oneViewer) keyframeSent(k uint64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.key == k {
+		a.key = 0
+	}
+}
+func (a *oneViewer) noSuchDisplay()           {}
+func (a *oneViewer) grabbed(int, image.Point) {}
+func (a *oneViewer) sent(sentFrame)           {}
+
+const refineAfter = 300 * time.Millisecond
+
+// startLoop runs the loop over src in the test's bubble, until the test ends,
+// and lets it send the first keyframe and refine it.
+func startLoop(t *testing.T, src capture.Source) (*fakeClock, *fakeEncoder) {
+	return startLoopOn(t, src, &oneViewer{key: 1}, 0)
+}
+
+// startLoopOn is startLoop for audience aud, with frames of size bytes.
+func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fakeClock, *fakeEncoder) {
+	clock := &fakeClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	enc := &fakeEncoder{clock: clock, size: size}
+	wake := make(chan struct{}, 1)
+	if v, ok := aud.(*oneViewer); ok && v.wake != nil {
+		wake = v.wake
+	}
+	l := &loop{
+		src: src, clock: clock, aud: aud, wake: wake,
+		newEncoder: func(w, h, kbps, fps int) (Encoder, error) { return enc, nil },
+		send: func(_ []byte, d time.Duration) error {
+			if d <= 0 {
+				t.Errorf("a frame went out with duration %v: the next would carry its RTP timestamp and be dropped", d)
+			}
+			return nil
+		},
+		maxFPS: 30, bitrate: 8000, stillRefine: refineAfter,
+		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("loop ended with %v", err)
+		}
+	})
+	if n, ok := src.(capture.Notifier); ok {
+		n.(*capture.Synthetic).Paint(image.Rect(0, 0, 1, 1), 0x000001) // wakes the loop
+	}
+	clock.Advance(time.Second)
+	fs := enc.since(0)
+	if len(fs) != 2 || !fs[0].key || fs[1].q != codec.Refine || fs[1].changed == nil || !fs[1].changed.Full() {
+		t.Fatalf("start: encoded %+v, want a keyframe, then a refine of the whole screen", fs)
+	}
+	return clock, enc
+}
+
+func blocksOf(w, h int, rs ...image.Rectangle) *codec.Blocks {
+	b := codec.NewBlocks(w, h)
+	for _, r := range rs {
+		b.Add(r)
+	}
+	return b
+}
+
+// A change after a quiet spell is encoded at once (not one frame interval
+// later), and only its macroblocks.
+func TestLoopLoneChangeGoesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		clock, enc := startLoop(t, src)
+		for i, r := range []image.Rectangle{image.Rect(100, 100, 120, 110), image.Rect(400, 300, 401, 301)} {
+			n, t0 := enc.count(), clock.Now()
+			src.Paint(r, 0xd02020)
+			synctest.Wait()
+			fs := enc.since(n)
+			if len(fs) != 1 {
+				t.Fatalf("change %d: %d frames encoded at once, want 1", i, len(fs))
+			}
+			if !fs[0].at.Equal(t0) {
+				t.Fatalf("change %d encoded %v after it happened, want at once", i, fs[0].at.Sub(t0))
+			}
+			if fs[0].key || fs[0].q != codec.Normal || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
+				t.Fatalf("change %d: encoded %+v, want only the macroblocks of %v", i, fs[0], r)
+			}
+			clock.Advance(2 * time.Second) // a quiet spell (and its refine)
+		}
+	})
+}
+
+// A burst of changes is encoded at most 30 times a second (plus the burst
+// of two the pacer allows), and nothing painted is lost.
+func TestLoopBurstIsCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		clock, enc := startLoop(t, src)
+		n := enc.count()
+		painted := paintBurst(src, clock, 200) // one second
+		normal, got := normalFrames(enc.since(n))
+		if len(normal) > 30+2 || len(normal) < 25 {
+			t.Fatalf("a one-second burst of 200 changes made %d frames, want about 30", len(normal))
+		}
+		for i := 2; i+1 < len(normal); i++ { // after the first two, which may go back to back
+			if gap := normal[i+1].at.Sub(normal[i].at); gap < 30*time.Millisecond {
+				t.Fatalf("frames %d and %d of a burst %v apart, want the cap of 1/30 s", i, i+1, gap)
+			}
+		}
+		if want := blocksOf(640, 480, painted...); !got.Equal(want) {
+			t.Fatalf("the burst's frames coded %d macroblocks, the paints touched %d", got.Count(), want.Count())
+		}
+	})
+}
+
+// The refine after a still moment covers exactly the macroblocks changed
+// since the last refine, and a still screen is not refined again.
+func TestLoopRefinesOnlyWhatChanged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		clock, enc := startLoop(t, src)
+		a, b := image.Rect(10, 10, 50, 30), image.Rect(300, 200, 340, 250)
+		n := enc.count()
+		src.Paint(a, 0x2040d0)
+		clock.Advance(100 * time.Millisecond)
+		src.Paint(b, 0x20c040)
+		clock.Advance(refineAfter - time.Millisecond)
+		if fs := enc.since(n); len(fs) != 2 || fs[0].q != codec.Normal || fs[1].q != codec.Normal {
+			t.Fatalf("before the still moment: encoded %+v, want the two changes only", fs)
+		}
+		clock.Advance(time.Millisecond)
+		fs := enc.since(n + 2)
+		if len(fs) != 1 || fs[0].q != codec.Refine {
+			t.Fatalf("after %v still: encoded %+v, want one refine", refineAfter, fs)
+		}
+		if want := blocksOf(640, 480, a, b); fs[0].changed == nil || !fs[0].changed.Equal(want) {
+			t.Fatalf("the refine covered %v, want %v", fs[0].changed.Rects(640, 480), want.Rects(640, 480))
+		}
+		clock.Advance(5 * time.Second)
+		if fs := enc.since(n + 3); len(fs) != 0 {
+			t.Fatalf("a still, refined screen encoded %d more frames", len(fs))
+		}
+	})
+}
+
+// plainSource hides the synthetic screen's damage reports: the loop must
+// find the change by comparing frames.
+type plainSource struct{ capture.Source }
+
+// Sources that do not notify are polled: one that reports no damage is
+// compared frame to frame, one that does (DXGI's dirty rectangles) is
+// grabbed where it says; either way only the changed macroblocks are coded.
+func TestLoopPollsSourcesThatDoNotNotify(t *testing.T) {
+	for name, wrap := range map[string]func(*capture.Synthetic) capture.Source{
+		"compared":      func(s *capture.Synthetic) capture.Source { return plainSource{s} },
+		"damage polled": func(s *capture.Synthetic) capture.Source { return pollingDamage{s} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				src := capture.NewSynthetic(640, 480)
+				clock, enc := startLoop(t, wrap(src))
+				n := enc.count()
+				src.Grabbed()
+				r := image.Rect(200, 40, 230, 41)
+				src.Paint(r, 0xffffff)
+				clock.Advance(40 * time.Millisecond) // the next poll
+				fs := enc.since(n)
+				if len(fs) != 1 || fs[0].changed == nil || !fs[0].changed.Equal(blocksOf(640, 480, r)) {
+					t.Fatalf("encoded %+v, want one frame of the changed macroblocks", fs)
+				}
+				if g := src.Grabbed(); name == "damage polled" && (len(g) != 1 || g[0] != r) {
+					t.Fatalf("grabbed %v, want only %v", g, r)
+				}
+			})
+		})
+	}
+}
+
+// On a network slower than the ceiling, frames that would overdraw the
+// estimated bitrate wait instead of queueing: a burst of changes makes
+// only as many frames as the link takes, and together they still carry
+// every change.
+func TestLoopKeepsWithinTheEstimate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		// 400 kbit/s is 50,000 bytes a second: ten frames of 5,000 bytes.
+		clock, enc := startLoopOn(t, src, &oneViewer{key: 1, kbps: 400}, 5000)
+		n := enc.count()
+		painted := paintBurst(src, clock, 400) // two seconds
+		clock.Advance(200 * time.Millisecond)  // what the last frame owes
+		normal, got := normalFrames(enc.since(n))
+		if frames := len(normal); frames > 22 || frames < 15 {
+			t.Fatalf("2 s of changes at 400 kbit/s made %d frames of 5,000 bytes, want about 20", frames)
+		}
+		if want := blocksOf(640, 480, painted...); !got.Equal(want) {
+			t.Fatalf("the frames coded %d macroblocks, the paints touched %d", got.Count(), want.Count())
+		}
+	})
+}
+
+// paintBurst paints n small rectangles on src, one every 5 ms, and returns them.
+func paintBurst(src *capture.Synthetic, clock *fakeClock, n int) []image.Rectangle {
+	var painted []image.Rectangle
+	for i := range n {
+		r := image.Rect(i*3%600, i*7%440, i*3%600+20, i*7%440+20)
+		painted = append(painted, r)
+		src.Paint(r, uint32(0x101010*(i%15+1)))
+		clock.Advance(5 * time.Millisecond)
+	}
+	return painted
+}
+
+// normalFrames picks the frames of normal quality (not refines) and the
+// macroblocks they coded together.
+func normalFrames(fs []encoded) ([]encoded, *codec.Blocks) {
+	var normal []encoded
+	got := codec.NewBlocks(640, 480)
+	for _, f := range fs {
+		if f.q == codec.Normal {
+			normal = append(normal, f)
+			got.Union(f.changed)
+		}
+	}
+	return normal, got
+}
+
+// pollingDamage is a damage source that does not notify (as DXGI's dirty
+// rectangles): polled, it still codes only what it reports.
+type pollingDamage struct{ s *capture.Synthetic }
+
+func (p pollingDamage) Displays() ([]image.Rectangle, error) { return p.s.Displays() }
+func (p pollingDamage) Grab(i int, dst *codec.Frame) (*codec.Frame, error) {
+	return nil, errors.New("a damage source is not grabbed whole")
+}
+func (p pollingDamage) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []image.Rectangle, error) {
+	return p.s.GrabDamage(i, dst)
+}
+func (p pollingDamage) Close() error { return nil }
+
+// On a slow network a keyframe is not held back by what earlier frames
+// owe (a viewer waits for it), while an ordinary change is.
+func TestLoopKeyframeIsNotHeldBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
+		clock, enc := startLoopOn(t, src, aud, 20000) // each frame 0.4 s of the link
+		n := enc.count()
+		src.Paint(image.Rect(0, 0, 8, 8), 0xffffff)
+		synctest.Wait()
+		src.Paint(image.Rect(100, 0, 108, 8), 0xffffff)
+		synctest.Wait()
+		if fs := enc.since(n); len(fs) != 1 {
+			t.Fatalf("two changes at once on a link that takes one: %d frames, want the first only", len(fs))
+		}
+		n++
+		t0 := clock.Now()
+		aud.requestKeyframe()
+		synctest.Wait()
+		fs := enc.since(n)
+		if len(fs) != 1 || !fs[0].key || !fs[0].at.Equal(t0) {
+			t.Fatalf("after a keyframe request: encoded %+v, want a keyframe at once", fs)
+		}
+	})
+}

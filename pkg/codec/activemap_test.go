@@ -1,0 +1,238 @@
+//go:build cgo
+
+package codec
+
+import (
+	"image"
+	"image/color"
+	"testing"
+)
+
+// TestActiveMapLeavesTheRestAlone encodes a frame, then the same frame with
+// one rectangle repainted, telling the encoder which macroblocks changed:
+// every macroblock outside them decodes bit-identical to before, the
+// rectangle shows its new colour, and the frame costs a fraction of a
+// whole one. The change is coded at Refine quality, so an encoder that
+// ignored the map would sharpen (and so alter) the rest of the lossy
+// keyframe too: without the map, dozens of macroblocks differ.
+func TestActiveMapLeavesTheRestAlone(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 4000)
+	src := pattern(w, h, 0)
+	keyData, _, err := enc.Encode(FrameFromRGBA(src), true, Normal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := dec.Decode(keyData, nil)
+	if err != nil || before == nil {
+		t.Fatalf("decode the keyframe: %v", err)
+	}
+	before = cloneRGBA(before)
+	rect := image.Rect(200, 136, 260, 190) // not aligned to macroblocks
+	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		for x := rect.Min.X; x < rect.Max.X; x++ {
+			src.SetRGBA(x, y, color.RGBA{250, 200, 40, 255})
+		}
+	}
+	changed := NewBlocks(w, h)
+	changed.Add(rect)
+	data, key, err := enc.EncodeChanged(FrameFromRGBA(src), changed, false, Refine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key {
+		t.Fatal("a one-rectangle change became a keyframe")
+	}
+	after, err := dec.Decode(data, cloneRGBA(before))
+	if err != nil || after == nil {
+		t.Fatalf("decode the change: %v", err)
+	}
+	differ := 0
+	for row := 0; row < changed.Rows; row++ {
+		for col := 0; col < changed.Cols; col++ {
+			if changed.Has(col, row) {
+				continue
+			}
+			for y := row * BlockSize; y < min(h, (row+1)*BlockSize); y++ {
+				a := before.Pix[before.PixOffset(col*BlockSize, y):before.PixOffset(min(w, (col+1)*BlockSize), y)]
+				b := after.Pix[after.PixOffset(col*BlockSize, y):after.PixOffset(min(w, (col+1)*BlockSize), y)]
+				if string(a) != string(b) {
+					differ++
+					break
+				}
+			}
+		}
+	}
+	if differ != 0 {
+		t.Fatalf("%d unchanged macroblocks decode differently after a one-rectangle change", differ)
+	}
+	c := after.RGBAAt(230, 160)
+	if d := int(c.R) - 250 + int(c.G) - 200; d < -30 || d > 30 {
+		t.Fatalf("the changed rectangle shows %v, want about {250 200 40}", c)
+	}
+	if len(data) > len(keyData)/4 {
+		t.Fatalf("a %d-macroblock change cost %d bytes, the keyframe %d", changed.Count(), len(data), len(keyData))
+	}
+	t.Logf("keyframe %d bytes, one-rectangle change (%d of %d macroblocks) %d bytes", len(keyData), changed.Count(), changed.Cols*changed.Rows, len(data))
+}
+
+func cloneRGBA(img *image.RGBA) *image.RGBA {
+	c := *img
+	c.Pix = append([]byte(nil), img.Pix...)
+	return &c
+}
+
+func TestBlocksRects(t *testing.T) {
+	b := NewBlocks(100, 50) // 7 x 4 macroblocks, the last ones partial
+	b.Add(image.Rect(20, 5, 40, 30))
+	b.Add(image.Rect(99, 49, 120, 60))
+	got := b.Rects(100, 50)
+	want := []image.Rectangle{image.Rect(16, 0, 48, 32), image.Rect(96, 48, 100, 50)}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("rects %v, want %v", got, want)
+	}
+	if b.Count() != 5 {
+		t.Fatalf("%d macroblocks marked, want 5", b.Count())
+	}
+	o := b.Clone()
+	o.Clear()
+	if !o.Empty() || b.Empty() {
+		t.Fatal("Clear of a clone touched the original, or did not clear")
+	}
+}
+
+// TestRefineSharpensWhatChanged paints pieces of text-like pattern one
+// after another at normal quality (blurred), then refines the macroblocks
+// they changed: each piece ends as sharp as a refined keyframe shows it.
+func TestRefineSharpensWhatChanged(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 8000)
+	src := pattern(w, h, 0)
+	var out *image.RGBA
+	step := func(changed *Blocks, key bool, q Quality) {
+		t.Helper()
+		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, key, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = dec.Decode(data, out); err != nil || out == nil {
+			t.Fatalf("decode: %v", err)
+		}
+	}
+	step(nil, true, Normal)
+	since := NewBlocks(w, h)
+	pieces := []image.Rectangle{image.Rect(100, 100, 260, 180), image.Rect(500, 300, 517, 400), image.Rect(0, 460, 640, 480)}
+	for i, r := range pieces {
+		p := pattern(r.Dx(), r.Dy(), 7*(i+1))
+		for y := 0; y < r.Dy(); y++ {
+			copy(src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):], p.Pix[p.PixOffset(0, y):p.PixOffset(r.Dx(), y)])
+		}
+		b := NewBlocks(w, h)
+		b.Add(r)
+		since.Union(b)
+		step(b, false, Normal)
+	}
+	step(since, false, Refine)
+	refined := cloneRGBA(out)
+	step(nil, true, Refine) // the best this codec does: a refined keyframe
+	for i, r := range pieces {
+		got, best := meanIn(src, refined, r), meanIn(src, out, r)
+		t.Logf("piece %d: %.2f after the refine, %.2f in a refined keyframe", i, got, best)
+		if got > best+1.5 {
+			t.Errorf("piece %d differs by %.2f per channel after the refine, a refined keyframe by %.2f", i, got, best)
+		}
+	}
+}
+
+// meanIn is the mean absolute difference per channel of a and b inside r.
+func meanIn(a, b *image.RGBA, r image.Rectangle) float64 {
+	var sum, n float64
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			o := a.PixOffset(x, y)
+			for c := 0; c < 3; c++ {
+				d := float64(a.Pix[o+c]) - float64(b.Pix[o+c])
+				if d < 0 {
+					d = -d
+				}
+				sum += d
+				n++
+			}
+		}
+	}
+	return sum / n
+}
+
+// BenchmarkVP8EncodeSmallChange1080p encodes a 1080p screen on which one
+// 64x32 rectangle (a few characters) changes each frame.
+func BenchmarkVP8EncodeSmallChange1080p(b *testing.B) {
+	enc, err := NewVP8Encoder(1920, 1080, 8000, 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer enc.Close()
+	f := FrameFromRGBA(pattern(1920, 1080, 0))
+	if _, _, err := enc.Encode(f, true, Normal); err != nil {
+		b.Fatal(err)
+	}
+	r := image.Rect(640, 480, 704, 512)
+	changed := NewBlocks(1920, 1080)
+	changed.Add(r)
+	for i := 0; b.Loop(); i++ {
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				f.Pix[y*f.Stride+x*4] = byte(i * 40)
+			}
+		}
+		if _, _, err := enc.EncodeChanged(f, changed, false, Normal); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestDecodeConvertsOnlyChangedRows decodes a stream of small changes into
+// the same image: only the bands that changed are converted again, and the
+// picture is bit-identical to one converted whole.
+func TestDecodeConvertsOnlyChangedRows(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 4000)
+	whole, err := NewVP8Decoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	src := pattern(w, h, 0)
+	var out *image.RGBA
+	for i := range 6 {
+		changed := NewBlocks(w, h)
+		if i > 0 {
+			r := image.Rect(40*i, 30*i+7, 40*i+50, 30*i+20) // two bands
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					src.SetRGBA(x, y, color.RGBA{uint8(40 * i), 200, 40, 255})
+				}
+			}
+			changed.Add(r)
+		}
+		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, i == 0, Normal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err = dec.Decode(data, out); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := whole.Decode(data, nil) // a new image: converted whole
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out.Pix) != string(ref.Pix) {
+			t.Fatalf("frame %d: the picture converted in part differs from the one converted whole", i)
+		}
+		if want := 30; i == 0 && dec.Bands != want {
+			t.Fatalf("the keyframe converted %d bands, want all %d", dec.Bands, want)
+		}
+		if i > 0 && (dec.Bands == 0 || dec.Bands > 3) {
+			t.Fatalf("frame %d: a change in two bands converted %d", i, dec.Bands)
+		}
+	}
+}
