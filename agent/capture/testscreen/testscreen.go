@@ -32,6 +32,9 @@ type Xvfb struct {
 	cmd     *exec.Cmd
 }
 
+// Pid is the Xvfb process's ID (benchmarks read its CPU time).
+func (x *Xvfb) Pid() int { return x.cmd.Process.Pid }
+
 // StartXvfb starts Xvfb with one w x h x 24 screen, with -noreset (see
 // shared/PLATFORM.md), and waits until it accepts connections. Xvfb picks
 // the display number itself (-displayfd): it takes the first one whose
