@@ -1,6 +1,7 @@
 // Package capture grabs the end user's screens as BGRA frames. On Linux it
 // keeps one X connection open and grabs through MIT-SHM (falling back to
-// GetImage); a synthetic source serves tests.
+// GetImage); on Windows it copies the desktop with GDI BitBlt (gdi_windows.go,
+// no cgo); a synthetic source serves tests.
 package capture
 
 import (

@@ -73,7 +73,7 @@ func run() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey), Language: locale.Tag(os.Getenv)}
+	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey), Language: locale.Default()}
 	// Details the end user typed on the command line need no confirmation
 	// (a release build still refuses a relay it was not built for).
 	cfg.Confirmed = *relay != "" || *fp != "" || *link != "" || *call != ""
