@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs a Windows build of RelayDesk under Wine on this machine:
+#
+#   installers/wine.sh bin/downloads/sos-windows-amd64.exe --no-gui
+#   DISPLAY=:99 installers/wine.sh bin/console-windows-amd64.exe
+#
+# The first run prepares a 64-bit Wine prefix (in the cache directory, not
+# in your home's .wine) with the bcryptprimitives.dll stub that Go programs
+# need under Wine 8 (installers/processprng.c, built with mingw); later runs
+# reuse it. DISPLAY is passed through: the program's windows, and what it
+# captures, are those of that X display. WINEPREFIX overrides the prefix.
+set -euo pipefail
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 PROGRAM.exe [ARGS...]" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${RELAYDESK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/relaydesk}
+export WINEPREFIX=${WINEPREFIX:-$cache/wine64}
+export WINEARCH=win64
+# No Mono or Gecko download prompts, no debug chatter on the program's output.
+export WINEDLLOVERRIDES=${WINEDLLOVERRIDES:-mscoree,mshtml=}
+export WINEDEBUG=${WINEDEBUG:--all}
+
+for tool in wine wineboot wineserver x86_64-w64-mingw32-gcc; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "wine.sh: $tool is missing; run installers/deps.sh first" >&2
+		exit 1
+	fi
+done
+
+stub="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+if [ ! -f "$WINEPREFIX/.relaydesk-ready" ] || [ "$here/processprng.c" -nt "$stub" ]; then
+	echo "wine.sh: preparing the Wine prefix $WINEPREFIX (once)" >&2
+	mkdir -p "$WINEPREFIX"
+	# wineboot needs no display; keep its dialogs off the caller's one.
+	DISPLAY= wineboot --init >/dev/null 2>&1 || true
+	wineserver --wait
+	if [ ! -d "$WINEPREFIX/drive_c/windows/system32" ]; then
+		echo "wine.sh: wineboot did not create the prefix $WINEPREFIX" >&2
+		exit 1
+	fi
+	x86_64-w64-mingw32-gcc -O2 -shared -s -o "$stub.tmp" "$here/processprng.c" -ladvapi32 \
+		-Wl,--export-all-symbols
+	mv "$stub.tmp" "$stub"
+	touch "$WINEPREFIX/.relaydesk-ready"
+fi
+
+exec wine "$@"
