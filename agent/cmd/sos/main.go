@@ -52,6 +52,7 @@ func main() {
 }
 
 func run() int {
+	prepareProcess()
 	fs := flag.NewFlagSet("sos", flag.ContinueOnError)
 	relay := fs.String("relay", "", "relay address `host:port`")
 	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
