@@ -6,8 +6,9 @@
 #
 # The first run prepares a 64-bit Wine prefix (in the cache directory, not
 # in your home's .wine) with the bcryptprimitives.dll stub that Go programs
-# need under Wine 8 (installers/processprng.c, built with mingw); later runs
-# reuse it. DISPLAY is passed through: the program's windows, and what it
+# need under Wine 8 (installers/processprng.c, built with mingw: ProcessPrng,
+# and a WSAIoctl that accepts SIO_UDP_NETRESET, without which Go opens no UDP
+# socket there); later runs reuse it. DISPLAY is passed through: the program's windows, and what it
 # captures, are those of that X display. WINEPREFIX overrides the prefix.
 set -euo pipefail
 
@@ -41,8 +42,7 @@ if [ ! -f "$WINEPREFIX/.relaydesk-ready" ] || [ "$here/processprng.c" -nt "$stub
 		echo "wine.sh: wineboot did not create the prefix $WINEPREFIX" >&2
 		exit 1
 	fi
-	x86_64-w64-mingw32-gcc -O2 -shared -s -o "$stub.tmp" "$here/processprng.c" -ladvapi32 \
-		-Wl,--export-all-symbols
+	x86_64-w64-mingw32-gcc -O2 -Wall -shared -s -o "$stub.tmp" "$here/processprng.c" -ladvapi32
 	mv "$stub.tmp" "$stub"
 	touch "$WINEPREFIX/.relaydesk-ready"
 fi

@@ -7,6 +7,7 @@ import (
 
 // windowsName formats what osVersion found.
 func windowsName(product, display string, major, minor, build uint32) string {
+	product = strings.TrimPrefix(product, "Microsoft ") // Windows 7 and Wine say "Microsoft Windows 7"
 	if product == "" {
 		product = "Windows"
 	}
