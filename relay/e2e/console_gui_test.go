@@ -27,6 +27,23 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
+// keepPicture saves img as name in the artifact directory and returns its path.
+func keepPicture(t *testing.T, name string, img image.Image) string {
+	t.Helper()
+	path := filepath.Join(artifactDir(t), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // blockColours are the saturated colours of testscreen.Image.
 var blockColours = []color.RGBA{{200, 30, 30, 255}, {30, 170, 60, 255}, {40, 70, 200, 255}, {250, 200, 40, 255}}
 
@@ -99,15 +116,7 @@ func TestConsoleGUIShowsTheRemoteScreen(t *testing.T) {
 		shot, err = testscreen.Grab(desk)
 		return err == nil && showsRemote(shot)
 	})
-	path := filepath.Join(artifactDir(t), "console-gui.png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := png.Encode(f, shot); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	path := keepPicture(t, "console-gui.png", shot)
 	t.Logf("console screenshot with the remote screen: %s (colour shares %.3f)", path, shares(shot))
 
 	// Closing the console (SIGTERM) ends the session for the end user.

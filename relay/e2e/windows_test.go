@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,40 +12,48 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
-// The Windows SOS app, cross-built once for all the Wine tests: a release
-// build for the loopback relay, as an organisation would serve it.
+// The Windows programs, cross-built once for all the Wine tests; the SOS
+// app as a release build for the loopback relay, as an organisation would
+// serve it.
 var (
-	winOnce sync.Once
-	winExe  string
+	winMu   sync.Mutex
+	winExes = map[string]string{}
 	winErr  error
 )
 
-// windowsSOS builds the Windows SOS app with installers/windows.sh (static
-// libvpx and libyuv from the cache, mingw) and prepares the Wine prefix.
-func windowsSOS(t *testing.T) string {
+// windowsExe builds a Windows program ("sos" or "console") with
+// installers/windows.sh (static libvpx and libyuv from the cache, mingw) and
+// prepares the Wine prefix.
+func windowsExe(t *testing.T, what string) string {
 	t.Helper()
-	winOnce.Do(func() {
-		out := filepath.Join(bin, "sos-windows-amd64.exe")
-		b, err := exec.Command("../../installers/windows.sh", "sos", out, "-X main.releaseRelays=127.0.0.1").CombinedOutput()
-		if err != nil {
-			winErr = &buildError{what: "build the Windows SOS app", out: string(b), err: err}
-			return
-		}
+	winMu.Lock()
+	defer winMu.Unlock()
+	if winErr != nil {
+		t.Fatal(winErr)
+	}
+	if exe := winExes[what]; exe != "" {
+		return exe
+	}
+	out := filepath.Join(bin, what+"-windows-amd64.exe")
+	b, err := exec.Command("../../installers/windows.sh", what, out, "-X main.releaseRelays=127.0.0.1").CombinedOutput()
+	if err != nil {
+		winErr = &buildError{what: "build the Windows " + what, out: string(b), err: err}
+		t.Fatal(winErr)
+	}
+	if len(winExes) == 0 {
 		// The first run prepares the prefix (about 30 s); the tests' own
 		// runs then start in a second or two.
 		if b, err := exec.Command("../../installers/wine.sh", "cmd", "/c", "exit").CombinedOutput(); err != nil {
 			winErr = &buildError{what: "prepare the Wine prefix", out: string(b), err: err}
-			return
+			t.Fatal(winErr)
 		}
-		winExe = out
-	})
-	if winErr != nil {
-		t.Fatal(winErr)
 	}
-	return winExe
+	winExes[what] = out
+	return out
 }
 
 type buildError struct {
@@ -104,7 +113,7 @@ const winBrowser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 // the pointer (checked on the X side) and types into Notepad, which saves
 // the text to a file.
 func TestWindowsAppUnderWine(t *testing.T) {
-	exe := windowsSOS(t)
+	exe := windowsExe(t, "sos")
 	const w, h = 1280, 720
 	disp := xvfb(t, w, h)
 	paint := newPainter(t, disp)
@@ -228,4 +237,53 @@ func TestWindowsAppUnderWine(t *testing.T) {
 		t.Fatalf("pointer on the X display: %q %v", lout, err)
 	}
 	_ = notepad
+}
+
+// TestWindowsConsoleUnderWine starts the Windows console under Wine on Xvfb
+// with no saved sign-in: its Fyne window renders (Wine's OpenGL on Mesa)
+// and shows the sign-in form, recognised by its blue Sign in button on a
+// screen that was black before. The screenshot is kept as
+// test-artifacts/console-windows-wine.png.
+func TestWindowsConsoleUnderWine(t *testing.T) {
+	exe := windowsExe(t, "console")
+	disp := xvfb(t, 1280, 720)
+	runner := wineRunner(t, disp)
+	before, err := testscreen.Grab(disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if signInShown(before) {
+		t.Fatal("the empty display already reads as the sign-in: the check is blind")
+	}
+	start(t, []string{"DISPLAY=" + disp}, runner, exe)
+	var shot *image.RGBA
+	waitFor(t, "the console's sign-in under Wine", func() bool {
+		shot, err = testscreen.Grab(disp)
+		return err == nil && signInShown(shot)
+	})
+	path := keepPicture(t, "console-windows-wine.png", shot)
+	c := exec.Command("xdotool", "search", "--onlyvisible", "--name", "RelayDesk console")
+	c.Env = wineEnv(disp)
+	if out, err := c.Output(); err != nil || strings.TrimSpace(string(out)) == "" {
+		t.Fatalf("no window named RelayDesk console: %v", err)
+	}
+	t.Logf("the Windows console's sign-in under Wine: %s", path)
+}
+
+// signInShown reports whether the console's sign-in form is on img: its
+// Sign in button, Fyne's primary blue, covers at least 0.1% of the screen
+// and the form's white page a third of it.
+func signInShown(img *image.RGBA) bool {
+	var blue, white float64
+	for i := 0; i < len(img.Pix); i += 4 {
+		r, g, b := int(img.Pix[i]), int(img.Pix[i+1]), int(img.Pix[i+2])
+		switch {
+		case absDiff(r, 41) < 16 && absDiff(g, 111) < 16 && absDiff(b, 246) < 16:
+			blue++
+		case r > 245 && g > 245 && b > 245:
+			white++
+		}
+	}
+	n := float64(len(img.Pix) / 4)
+	return blue/n > 0.001 && white/n > 0.33
 }
