@@ -111,7 +111,7 @@ const winBrowser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 // standard input the technician's snapshot shows the known image painted
 // on the desktop (captured through Wine's GDI), and an input script moves
 // the pointer (checked on the X side) and types into Notepad, which saves
-// the text to a file.
+// the text to a file; clipboard text goes both ways.
 func TestWindowsAppUnderWine(t *testing.T) {
 	exe := windowsExe(t, "sos")
 	const w, h = 1280, 720
@@ -205,6 +205,7 @@ func TestWindowsAppUnderWine(t *testing.T) {
 	typed := filepath.Join(t.TempDir(), "typed.txt")
 	scr := filepath.Join(dir, "script.txt")
 	os.WriteFile(scr, []byte(strings.Join([]string{
+		"clipboard from the technician",
 		fmt.Sprintf("move %d %d", g["X"]+g["WIDTH"]/2, g["Y"]+g["HEIGHT"]/2),
 		"click left",
 		"type Hello from RelayDesk 42",
@@ -214,6 +215,7 @@ func TestWindowsAppUnderWine(t *testing.T) {
 		"key Return",
 		"wait 2s",
 		"move 1000 600",
+		"wait 3s",
 	}, "\n")), 0o644)
 	plain := filepath.Join(t.TempDir(), "sos.exe")
 	os.WriteFile(plain, b, 0o755)
@@ -222,6 +224,22 @@ func TestWindowsAppUnderWine(t *testing.T) {
 	con2 := start(t, tech.env, "console", "connect", strings.ReplaceAll(attended, " ", ""), "--input-script", scr)
 	sos2.expect(`Allow\?`)
 	sos2.say("y")
+	con2.expect(`Replaying the input script`)
+	// Clipboard text both ways, through Wine's clipboard, which Wine keeps
+	// in step with the X display's.
+	xenv := wineEnv(disp)
+	waitFor(t, "the technician's clipboard text on the X clipboard", func() bool {
+		cmd := exec.Command("xclip", "-o", "-selection", "clipboard")
+		cmd.Env = xenv
+		out, _ := cmd.Output()
+		return strings.TrimSpace(string(out)) == "from the technician"
+	})
+	cp := exec.Command("xclip", "-i", "-selection", "clipboard")
+	cp.Env, cp.Stdin = xenv, strings.NewReader("from the end user")
+	if err := cp.Run(); err != nil {
+		t.Fatalf("xclip: %v", err)
+	}
+	con2.expect(`The end user's clipboard: "from the end user"`)
 	con2.expect(`Input script done`)
 	if c := con2.wait(); c != 0 {
 		t.Fatalf("console exit %d", c)
