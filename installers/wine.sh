@@ -32,7 +32,10 @@ for tool in wine wineboot wineserver x86_64-w64-mingw32-gcc; do
 done
 
 stub="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
-if [ ! -f "$WINEPREFIX/.relaydesk-ready" ] || [ "$here/processprng.c" -nt "$stub" ]; then
+# The prefix is ready when it has the stub built from this processprng.c
+# (by content: a fresh checkout's file times say nothing).
+want=$(sha256sum "$here/processprng.c" | cut -d' ' -f1)
+if [ "$(cat "$WINEPREFIX/.relaydesk-ready" 2>/dev/null)" != "$want" ] || [ ! -f "$stub" ]; then
 	echo "wine.sh: preparing the Wine prefix $WINEPREFIX (once)" >&2
 	mkdir -p "$WINEPREFIX"
 	# wineboot needs no display; keep its dialogs off the caller's one.
@@ -44,7 +47,7 @@ if [ ! -f "$WINEPREFIX/.relaydesk-ready" ] || [ "$here/processprng.c" -nt "$stub
 	fi
 	x86_64-w64-mingw32-gcc -O2 -Wall -shared -s -o "$stub.tmp" "$here/processprng.c" -ladvapi32
 	mv "$stub.tmp" "$stub"
-	touch "$WINEPREFIX/.relaydesk-ready"
+	echo "$want" >"$WINEPREFIX/.relaydesk-ready"
 fi
 
 exec wine "$@"
