@@ -10,23 +10,21 @@ import (
 
 // texts is one language's wording of the pages.
 type texts struct {
-	LangName   string
-	SkipLink   string
-	LangLabel  string
-	LinkTitle  string
-	SOSTitle   string
-	Intro      string // who asked: %s technician, %s organisation
-	IntroNoOrg string
-	SOSIntro   string
-	Steps      []string
-	Download   string // %s platform
-	OtherOS    string
-	NoBuilds   string
-	NoApp      string
-	NotHere    string // %s: the visitor's system, for which this server has no build yet
-	// SmartScreen is shown under the Windows download: a new signing
-	// certificate has no reputation yet, so Windows warns before the app runs.
-	SmartScreen string
+	LangName    string
+	SkipLink    string
+	LangLabel   string
+	LinkTitle   string
+	SOSTitle    string
+	Intro       string // who asked: %s technician, %s organisation
+	IntroNoOrg  string
+	SOSIntro    string
+	Steps       []string
+	Download    string // %s platform
+	OtherOS     string
+	NoBuilds    string
+	NoApp       string
+	NotHere     string // %s: the visitor's system, for which this server has no build yet
+	SmartScreen string // under the Windows download: how to run an app Windows does not know yet
 	Fingerprint string
 	Connection  string // above the connection line
 	Expires     string
@@ -64,7 +62,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "The support app cannot be downloaded from this server yet. Please tell your technician.",
 		NoApp:       "There is no support app for your device. Please use a Windows, macOS or Linux computer.",
 		NotHere:     "The support app for %s is not available on this server yet. Please tell your technician, or use another computer.",
-		SmartScreen: "If Windows says it protected your PC (\"Windows protected your PC\"), click \"More info\" and then \"Run anyway\": the app is signed by your support organisation, which Windows does not know well yet.",
+		SmartScreen: "If Windows shows \"Windows protected your PC\", click \"More info\" and then \"Run anyway\": the app is signed by your support organisation, which Windows does not know well yet.",
 		Fingerprint: "Security check for your technician: this server's key is", Expires: "This link can be used until",
 		Connection:     "If the app asks for connection details (this can happen when the browser renamed the download), copy this line into it:",
 		Privacy:        "Nobody can see or control your computer until you click Allow.",
