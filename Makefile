@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 DATA    ?= relay-data
 ADDR    ?= 127.0.0.1:4433
 
-.PHONY: all build deps run serve test bench fuzz clean
+.PHONY: all build deps run serve test bench fuzz clean windows
 
 all: build
 
@@ -16,6 +16,15 @@ build: deps
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/sos ./agent/cmd/sos
 	mkdir -p $(BIN)/downloads && cp $(BIN)/sos $(BIN)/downloads/sos-linux-$$($(GO) env GOARCH)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/console ./console/cmd/console
+	if command -v x86_64-w64-mingw32-gcc >/dev/null; then ./installers/windows.sh sos $(BIN)/downloads/sos-windows-amd64.exe '$(LDFLAGS)'; fi
+
+# The Windows SOS app and console, cross-built with mingw: single .exe files
+# with libvpx and libyuv linked statically (built once from Debian's sources
+# into ~/.cache/relaydesk by installers/winlibs.sh). installers/sign.sh signs
+# them; installers/wine.sh runs them here.
+windows: deps
+	./installers/windows.sh sos $(BIN)/downloads/sos-windows-amd64.exe '$(LDFLAGS)'
+	./installers/windows.sh console $(BIN)/console-windows-amd64.exe '$(LDFLAGS)'
 
 deps:
 	./installers/deps.sh

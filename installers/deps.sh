@@ -13,7 +13,12 @@ build_pkgs=(gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-de
 # Debian's Chromium for the download page's browser tests.
 test_pkgs=(xvfb x11-utils x11-xserver-utils xdotool xterm xclip chromium)
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+# Windows: the SOS app cross-built with mingw (libvpx and libyuv built
+# statically from Debian's sources by installers/winlibs.sh: nasm,
+# dpkg-source), signed with osslsigncode, tested under Wine.
+windows_pkgs=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 nasm dpkg-dev osslsigncode wine wine64)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${windows_pkgs[@]}")
 missing=()
 for p in "${want[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,7 +1,8 @@
 // Package capture grabs the end user's screens as BGRA frames. On Linux it
 // keeps one X connection open, learns from the Damage extension which
 // rectangles changed and grabs only those through MIT-SHM (falling back to
-// GetImage); Synthetic is a screen in memory for tests.
+// GetImage); on Windows it copies the desktop with GDI BitBlt
+// (gdi_windows.go, no cgo); Synthetic is a screen in memory for tests.
 package capture
 
 import (

@@ -1,6 +1,6 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package capture
 
-// Open opens the platform's screen source; only Linux (X11) is supported so far.
+// Open opens the platform's screen source; only Linux (X11) and Windows (GDI) are supported so far.
 func Open() (Source, error) { return nil, ErrNoDisplay }

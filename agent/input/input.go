@@ -6,8 +6,11 @@
 package input
 
 import (
+	"errors"
 	"fmt"
 	"image"
+	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -52,6 +55,24 @@ func (h *Handler) point(x, y float64) (int, int) {
 
 var buttons = map[string]bool{"left": true, "right": true, "middle": true}
 
+// ErrSecureAttention: Windows takes Ctrl+Alt+Del (the secure attention
+// sequence) only from the keyboard or from a service running as
+// LocalSystem (SendSAS), never from SendInput in a user's program such as
+// the SOS app; the Delete is not sent, so the desktop sees no half of it.
+var ErrSecureAttention = errors.New("input: Ctrl+Alt+Del cannot be sent to this Windows computer: Windows accepts it only from the keyboard or from a system service, and the support app runs as the signed-in user; ask the end user to press it")
+
+// secureAttentionBlocked is true where Ctrl+Alt+Del cannot be injected.
+var secureAttentionBlocked = runtime.GOOS == "windows"
+
+// secureAttention reports whether pressing key now makes Ctrl+Alt+Del.
+// Callers hold h.mu.
+func (h *Handler) secureAttention(key string) bool {
+	if k := strings.ToLower(key); k != "delete" && k != "kp_delete" {
+		return false
+	}
+	return (h.keys["Control_L"] || h.keys["Control_R"]) && (h.keys["Alt_L"] || h.keys["Alt_R"])
+}
+
 // Apply performs one event.
 func (h *Handler) Apply(in proto.Input) error {
 	h.mu.Lock()
@@ -76,6 +97,9 @@ func (h *Handler) Apply(in proto.Input) error {
 			return fmt.Errorf("input: bad key name %q", in.Key)
 		}
 		down := in.Kind == proto.InputKeyDn
+		if down && secureAttentionBlocked && h.secureAttention(in.Key) {
+			return ErrSecureAttention
+		}
 		h.keys[in.Key] = down
 		return h.inj.Key(in.Key, down)
 	case proto.InputText:

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"testing"
@@ -61,5 +62,35 @@ func TestHandlerNormalisesAndReleases(t *testing.T) {
 	h.ReleaseAll()
 	if len(rec.calls) != 0 {
 		t.Fatalf("released twice: %v", rec.calls)
+	}
+}
+
+// TestCtrlAltDelIsRefusedOnWindows: where Ctrl+Alt+Del cannot be injected,
+// the Delete of the combination is not sent and the error says why; Delete
+// alone, and the combination elsewhere, go through.
+func TestCtrlAltDelIsRefusedOnWindows(t *testing.T) {
+	old := secureAttentionBlocked
+	t.Cleanup(func() { secureAttentionBlocked = old })
+	secureAttentionBlocked = true
+	rec := &recorder{}
+	h := NewHandler(rec)
+	if err := h.Apply(proto.Input{Kind: proto.InputKeyDn, Key: "Delete"}); err != nil {
+		t.Fatalf("Delete alone: %v", err)
+	}
+	h.Apply(proto.Input{Kind: proto.InputKeyUp, Key: "Delete"})
+	for _, k := range []string{"Control_L", "Alt_L"} {
+		if err := h.Apply(proto.Input{Kind: proto.InputKeyDn, Key: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Apply(proto.Input{Kind: proto.InputKeyDn, Key: "Delete"}); !errors.Is(err, ErrSecureAttention) {
+		t.Fatalf("Ctrl+Alt+Del: %v, want ErrSecureAttention", err)
+	}
+	if got := rec.calls[len(rec.calls)-1]; got != "key Alt_L true" {
+		t.Fatalf("the Delete of Ctrl+Alt+Del was sent: last call %q", got)
+	}
+	secureAttentionBlocked = false
+	if err := h.Apply(proto.Input{Kind: proto.InputKeyDn, Key: "Delete"}); err != nil {
+		t.Fatalf("Ctrl+Alt+Del where it can be sent: %v", err)
 	}
 }

@@ -87,3 +87,35 @@ func digits(s string, n int) bool {
 	}
 	return true
 }
+
+// Default is the end user's language: Tag of the process's environment,
+// else the system's user locale where the platform has one (Windows:
+// GetUserDefaultLocaleName), else "".
+func Default() string {
+	if t := Tag(os.Getenv); t != "" {
+		return t
+	}
+	return system()
+}
+
+// windowsTag turns a Windows locale name into a tag like Tag's: "de-DE"
+// stays, "sr-Latn-RS" keeps language and region ("sr-RS"), "en" stays,
+// the invariant locale ("") and anything not of that shape give "".
+func windowsTag(name string) string {
+	parts := strings.Split(name, "-")
+	lang := parts[0]
+	if !alpha(lang, 2, 3) {
+		return ""
+	}
+	region := ""
+	for _, p := range parts[1:] {
+		if alpha(p, 2, 2) || digits(p, 3) {
+			region = p
+			break
+		}
+	}
+	if region == "" {
+		return strings.ToLower(lang)
+	}
+	return strings.ToLower(lang) + "-" + strings.ToUpper(region)
+}

@@ -46,3 +46,14 @@ func TestTag(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowsTag(t *testing.T) {
+	for name, want := range map[string]string{
+		"de-DE": "de-DE", "nl-NL": "nl-NL", "en": "en", "sr-Latn-RS": "sr-RS",
+		"es-419": "es-419", "": "", "x-IV": "",
+	} {
+		if got := windowsTag(name); got != want {
+			t.Errorf("windowsTag(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -3,10 +3,8 @@ package e2e
 import (
 	"context"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -97,16 +95,7 @@ func TestConsoleAdministrationCreatesAChannel(t *testing.T) {
 	waitFor(t, "the channel in the console's list", func() bool { return !plain(grab(), image.Rect(5, 128, 320, 156)) })
 	time.Sleep(500 * time.Millisecond) // the form is shown in the same UI step; let it paint
 
-	shot := grab()
-	path := filepath.Join(artifactDir(t), "console-admin.png")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, shot); err != nil {
-		t.Fatal(err)
-	}
+	path := keepPicture(t, "console-admin.png", grab())
 	t.Logf("console administration screenshot: %s", path)
 }
 

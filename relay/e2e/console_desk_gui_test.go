@@ -3,10 +3,8 @@ package e2e
 import (
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -48,7 +46,7 @@ func TestDeskGUIInvitationOpensTheSessionAsGuest(t *testing.T) {
 		}
 		return ok
 	})
-	keepPNG(t, "console-invitation.png", shot)
+	t.Logf("screenshot: %s", keepPicture(t, "console-invitation.png", shot))
 	at := accept.Min.Add(accept.Size().Div(2))
 	click := exec.Command("xdotool", "mousemove", "--sync", fmt.Sprint(at.X), fmt.Sprint(at.Y), "click", "1")
 	click.Env = append(os.Environ(), "DISPLAY="+screen)
@@ -63,7 +61,7 @@ func TestDeskGUIInvitationOpensTheSessionAsGuest(t *testing.T) {
 		shot, err = testscreen.Grab(screen)
 		return err == nil && showsRemote(shot)
 	})
-	keepPNG(t, "console-guest.png", shot)
+	t.Logf("screenshot: %s", keepPicture(t, "console-guest.png", shot))
 
 	// Closing theo's window takes him off the session; it goes on for tina.
 	gui.signal(syscall.SIGTERM)
@@ -106,19 +104,4 @@ func primaryButton(img *image.RGBA) (image.Rectangle, bool) {
 	}
 	fill := float64(count[best]) / float64(box.Dx()*box.Dy())
 	return box, fill > 0.7 && box.Dy() >= 20 && box.Dy() <= 80 && box.Dx() >= 40
-}
-
-// keepPNG saves img among the test artifacts.
-func keepPNG(t *testing.T, name string, img *image.RGBA) {
-	t.Helper()
-	path := filepath.Join(artifactDir(t), name)
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 }

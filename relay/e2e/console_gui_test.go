@@ -3,6 +3,7 @@ package e2e
 import (
 	"image"
 	"image/color"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,23 @@ func artifactDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// keepPicture saves img as name in the artifact directory and returns its path.
+func keepPicture(t *testing.T, name string, img image.Image) string {
+	t.Helper()
+	path := filepath.Join(artifactDir(t), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // blockColours are the saturated colours of testscreen.Image.
@@ -98,8 +116,8 @@ func TestConsoleGUIShowsTheRemoteScreen(t *testing.T) {
 		shot, err = testscreen.Grab(desk)
 		return err == nil && showsRemote(shot)
 	})
-	keepPNG(t, "console-gui.png", shot)
-	t.Logf("colour shares of the console's screen %.3f", shares(shot))
+	path := keepPicture(t, "console-gui.png", shot)
+	t.Logf("console screenshot with the remote screen: %s (colour shares %.3f)", path, shares(shot))
 
 	// Closing the console (SIGTERM) ends the session for the end user.
 	con.signal(syscall.SIGTERM)

@@ -6,14 +6,10 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
-	"html"
-	"io"
-	"mime"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -349,37 +345,13 @@ func TestDownloadedAppJoinsTheLink(t *testing.T) {
 	}
 	link := strings.Fields(out)[0]
 
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, r.fp)}}
-	req, _ := http.NewRequest("GET", link, nil)
-	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
-	req.Header.Set("Accept-Language", "de-DE,de;q=0.9")
-	res, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	status, page, dst := downloadFromPage(t, r, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "de-DE,de;q=0.9")
+	if status != 200 || !strings.Contains(page, "tina von Acme IT möchte Ihnen") {
+		t.Fatalf("page: %d %s", status, page)
 	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(string(page), "tina von Acme IT möchte Ihnen") {
-		t.Fatalf("page: %d %s", res.StatusCode, page)
-	}
-	m := regexp.MustCompile(`id="download" href="([^"]+)"`).FindSubmatch(page)
-	if m == nil {
+	if dst == "" {
 		t.Fatalf("no download offered: %s", page)
 	}
-	res, err = hc.Get("https://" + r.addr + html.UnescapeString(string(m[1])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(res.Header.Get("Content-Disposition"))
-	if err != nil || params["filename"] == "" {
-		t.Fatalf("Content-Disposition %q", res.Header.Get("Content-Disposition"))
-	}
-	// Saved as a browser would, with a " (1)" for a second copy.
-	dst := filepath.Join(t.TempDir(), params["filename"]+" (1)")
-	f, _ := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	io.Copy(f, res.Body)
-	f.Close()
-	res.Body.Close()
 
 	// No arguments (the name says it all), and a display: the SOS window opens.
 	app := exec.Command(dst)
@@ -403,14 +375,9 @@ func TestDownloadedAppJoinsTheLink(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// The link is used now: the page says so and offers nothing.
-	res, err = hc.Get(link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusConflict || strings.Contains(string(page), "/download/") {
-		t.Fatalf("used link page: %d", res.StatusCode)
+	status, page, dst = downloadFromPage(t, r, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "")
+	if status != http.StatusConflict || dst != "" || strings.Contains(page, "/download/") {
+		t.Fatalf("used link page: %d", status)
 	}
 }
 

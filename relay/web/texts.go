@@ -24,6 +24,7 @@ type texts struct {
 	NoBuilds    string
 	NoApp       string
 	NotHere     string // %s: the visitor's system, for which this server has no build yet
+	SmartScreen string // under the Windows download: how to run an app Windows does not know yet
 	Fingerprint string
 	Connection  string // above the connection line
 	Expires     string
@@ -61,6 +62,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "The support app cannot be downloaded from this server yet. Please tell your technician.",
 		NoApp:       "There is no support app for your device. Please use a Windows, macOS or Linux computer.",
 		NotHere:     "The support app for %s is not available on this server yet. Please tell your technician, or use another computer.",
+		SmartScreen: "If Windows shows \"Windows protected your PC\", click \"More info\" and then \"Run anyway\": the app is signed by your support organisation, which Windows does not know well yet.",
 		Fingerprint: "Security check for your technician: this server's key is", Expires: "This link can be used until",
 		Connection:     "If the app asks for connection details (this can happen when the browser renamed the download), copy this line into it:",
 		Privacy:        "Nobody can see or control your computer until you click Allow.",
@@ -97,6 +99,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "Die Support-App kann von diesem Server noch nicht heruntergeladen werden. Bitte sagen Sie es Ihrem Techniker.",
 		NoApp:       "Für Ihr Gerät gibt es keine Support-App. Bitte verwenden Sie einen Windows-, macOS- oder Linux-Computer.",
 		NotHere:     "Die Support-App für %s ist auf diesem Server noch nicht verfügbar. Bitte sagen Sie es Ihrem Techniker oder verwenden Sie einen anderen Computer.",
+		SmartScreen: "Meldet Windows „Der Computer wurde durch Windows geschützt“, klicken Sie auf „Weitere Informationen“ und dann auf „Trotzdem ausführen“: Die App ist von Ihrer Support-Organisation signiert, die Windows noch nicht gut kennt.",
 		Fingerprint: "Sicherheitsprüfung für Ihren Techniker: Der Schlüssel dieses Servers ist", Expires: "Dieser Link ist gültig bis",
 		Connection:     "Falls die App nach Verbindungsdaten fragt (das kann passieren, wenn der Browser die Datei umbenannt hat), kopieren Sie diese Zeile hinein:",
 		Privacy:        "Niemand kann Ihren Computer sehen oder bedienen, bevor Sie auf Zulassen klicken.",
@@ -133,6 +136,7 @@ var catalog = map[string]texts{
 		NoBuilds:    "De support-app kan nog niet van deze server worden gedownload. Laat het uw medewerker weten.",
 		NoApp:       "Er is geen support-app voor uw apparaat. Gebruik een Windows-, macOS- of Linux-computer.",
 		NotHere:     "De support-app voor %s is nog niet beschikbaar op deze server. Laat het uw medewerker weten of gebruik een andere computer.",
+		SmartScreen: "Meldt Windows „Uw pc is beveiligd door Windows”, klik dan op „Meer informatie” en daarna op „Toch uitvoeren”: de app is ondertekend door uw supportorganisatie, die Windows nog niet goed kent.",
 		Fingerprint: "Veiligheidscontrole voor uw medewerker: de sleutel van deze server is", Expires: "Deze link is geldig tot",
 		Connection:     "Vraagt de app om verbindingsgegevens (dat kan gebeuren als de browser het bestand hernoemde), kopieer dan deze regel erin:",
 		Privacy:        "Niemand kan uw computer zien of bedienen voordat u op Toestaan klikt.",
@@ -220,7 +224,8 @@ a{color:#0b4f9c}a:focus,.button:focus{outline:3px solid #c25e00;outline-offset:2
 <ol>{{range .T.Steps}}<li>{{.}}</li>{{end}}</ol>{{end}}
 <p>{{.T.Privacy}}</p>
 {{if .NoBuilds}}<p class="problem" role="alert">{{.T.NoBuilds}}</p>{{else}}
-{{with .Primary}}<p><a class="button" id="download" href="{{$.DownloadDir}}{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></p>{{else}}<p>{{if .Missing}}{{printf .T.NotHere .Missing}}{{else}}{{.T.NoApp}}{{end}}</p>{{end}}
+{{with .Primary}}<p><a class="button" id="download" href="{{$.DownloadDir}}{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></p>
+{{if eq .GOOS "windows"}}<p class="note" id="smartscreen">{{$.T.SmartScreen}}</p>{{end}}{{else}}<p>{{if .Missing}}{{printf .T.NotHere .Missing}}{{else}}{{.T.NoApp}}{{end}}</p>{{end}}
 {{if .Others}}<h2>{{.T.OtherOS}}</h2><ul>{{range .Others}}<li><a href="{{$.DownloadDir}}{{.File}}{{$.Query}}" download>{{printf $.T.Download .Label}}</a></li>{{end}}</ul>{{end}}
 {{if .Connection}}<p class="note" id="connection-help">{{.T.Connection}}</p>
 <p><code id="connection" aria-describedby="connection-help">{{.Connection}}</code></p>{{end}}

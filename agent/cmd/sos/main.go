@@ -52,6 +52,7 @@ func main() {
 }
 
 func run() int {
+	prepareProcess()
 	fs := flag.NewFlagSet("sos", flag.ContinueOnError)
 	relay := fs.String("relay", "", "relay address `host:port`")
 	fp := fs.String("fingerprint", "", "the relay's key fingerprint, `sha256:<hex>`")
@@ -73,7 +74,7 @@ func run() int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey), Language: locale.Tag(os.Getenv)}
+	cfg := session.Config{Relay: *relay, Fingerprint: *fp, Logger: log, Pin: download.ParsePin(releaseRelays, releaseKey), Language: locale.Default()}
 	// Details the end user typed on the command line need no confirmation
 	// (a release build still refuses a relay it was not built for).
 	cfg.Confirmed = *relay != "" || *fp != "" || *link != "" || *call != ""
