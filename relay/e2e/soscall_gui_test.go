@@ -112,12 +112,14 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 		})
 	}
 	rows := map[string]image.Rectangle{}
+	queued := map[string]*image.RGBA{}
 	for name, screen := range screens {
 		shot := waitScreen(t, screen, "the request's row in "+name+"'s window", func(img *image.RGBA) bool {
 			r, ok := changedRows(before[name], img, areas[name])
 			rows[name] = r
 			return ok
 		})
+		queued[name] = shot
 		t.Logf("screenshot: %s", keepPicture(t, "soscall-queue-"+name+".png", shot))
 	}
 
@@ -153,11 +155,14 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	if s, err := st.Session(ctx, id); err != nil || s.OwnerID != members[0] {
 		t.Fatalf("the stored session's owner is %d (%v), not tina (%d)", s.OwnerID, err, members[0])
 	}
-	listed := grab(t, screens["theo"])
-	taken := waitScreen(t, screens["theo"], "the taken request in theo's window", func(img *image.RGBA) bool {
-		_, ok := changedRows(listed, img, rows["theo"])
-		return ok
-	})
+	// The Assignee column is the table's last: empty while the request
+	// waited, a name once taken.
+	row = rows["theo"]
+	assignee := image.Rect(row.Max.X-180, row.Min.Y, row.Max.X-10, row.Max.Y)
+	if !plain(queued["theo"], assignee) {
+		t.Fatal("the waiting request's Assignee cell in theo's window is not empty")
+	}
+	taken := waitScreen(t, screens["theo"], "the taken request in theo's window", func(img *image.RGBA) bool { return !plain(img, assignee) })
 	t.Logf("screenshot: %s", keepPicture(t, "soscall-taken-theo.png", taken))
 
 	// tina invites theo; he accepts in his window and, once the end user
