@@ -88,16 +88,16 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	start(t, []string{"DISPLAY=" + endUser}, app)
 	connect := clickPrimary(t, endUser, "Remote support", image.Rectangle{}, "the app's Connect button")
 	submit := waitPrimary(t, endUser, "Remote support", connect, "the form's Submit button")
-	empty := grab(t, endUser)
-	xdo(t, endUser, "type", "--delay", "20", "Ann Example")
-	xdo(t, endUser, "key", "Tab")
-	xdo(t, endUser, "type", "--delay", "20", "The printer jams since Monday.")
+	empty := screenshotOf(t, endUser)
+	xdotool(t, endUser, "type", "--delay", "20", "Ann Example")
+	xdotool(t, endUser, "key", "Tab")
+	xdotool(t, endUser, "type", "--delay", "20", "The printer jams since Monday.")
 	filled := waitScreen(t, endUser, "the typed answers in the form", func(img *image.RGBA) bool {
 		_, ok := changedRows(empty, img, image.Rect(0, 0, img.Rect.Dx(), submit.Min.Y))
 		return ok
 	})
 	t.Logf("screenshot: %s", keepPicture(t, "soscall-form.png", filled))
-	click(t, endUser, center(submit))
+	clickAt(t, endUser, middleOf(submit))
 
 	// The request waits in the channel's queue, seen by both technicians.
 	var id string
@@ -126,7 +126,7 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	// tina selects the row and clicks Pick up, under the Connect button
 	// that the selection enables.
 	row := rows["tina"]
-	click(t, screens["tina"], image.Pt(row.Min.X+40, (row.Min.Y+row.Max.Y)/2))
+	clickAt(t, screens["tina"], image.Pt(row.Min.X+40, (row.Min.Y+row.Max.Y)/2))
 	var conn image.Rectangle
 	waitScreen(t, screens["tina"], "the Connect button for the selected request", func(img *image.RGBA) bool {
 		var ok bool
@@ -135,7 +135,7 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	})
 	pick := conn.Add(image.Pt(0, conn.Dy()+4))
 	waitScreen(t, screens["tina"], "the Pick up button", func(img *image.RGBA) bool { return !plain(img, pick) })
-	click(t, screens["tina"], center(pick))
+	clickAt(t, screens["tina"], middleOf(pick))
 	waitUpTo(t, 60*time.Second, "tina to own the request", func() bool {
 		s, ok := callIn(t, d, "tina", ch.Name)
 		return ok && s.Owner == "tina"
@@ -276,13 +276,14 @@ func waitScreen(t *testing.T, disp, what string, ok func(*image.RGBA) bool) *ima
 		}
 	}()
 	waitUpTo(t, 60*time.Second, what, func() bool {
-		img = grab(t, disp)
+		img = screenshotOf(t, disp)
 		return ok(img)
 	})
 	return img
 }
 
-func grab(t *testing.T, disp string) *image.RGBA {
+// screenshotOf grabs the whole of display disp.
+func screenshotOf(t *testing.T, disp string) *image.RGBA {
 	t.Helper()
 	img, err := testscreen.Grab(disp)
 	if err != nil {
@@ -298,7 +299,7 @@ func settled(t *testing.T, disp, what string) *image.RGBA {
 	var last *image.RGBA
 	var since time.Time
 	waitUpTo(t, 90*time.Second, what, func() bool {
-		img := grab(t, disp)
+		img := screenshotOf(t, disp)
 		if isBlank(img) {
 			return false
 		}
@@ -313,7 +314,8 @@ func settled(t *testing.T, disp, what string) *image.RGBA {
 
 func samePixels(a, b *image.RGBA) bool { return a.Rect == b.Rect && string(a.Pix) == string(b.Pix) }
 
-func xdo(t *testing.T, disp string, args ...string) string {
+// xdotool runs xdotool with args on display disp and returns its output.
+func xdotool(t *testing.T, disp string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("xdotool", args...)
 	cmd.Env = append(os.Environ(), "DISPLAY="+disp)
@@ -324,12 +326,14 @@ func xdo(t *testing.T, disp string, args ...string) string {
 	return string(out)
 }
 
-func click(t *testing.T, disp string, at image.Point) {
+// clickAt moves the pointer to at on disp and clicks the left button.
+func clickAt(t *testing.T, disp string, at image.Point) {
 	t.Helper()
-	xdo(t, disp, "mousemove", "--sync", strconv.Itoa(at.X), strconv.Itoa(at.Y), "click", "1")
+	xdotool(t, disp, "mousemove", "--sync", strconv.Itoa(at.X), strconv.Itoa(at.Y), "click", "1")
 }
 
-func center(r image.Rectangle) image.Point { return r.Min.Add(r.Size().Div(2)) }
+// middleOf is the centre of r.
+func middleOf(r image.Rectangle) image.Point { return r.Min.Add(r.Size().Div(2)) }
 
 // windowRect is where the visible window named name is on disp (the
 // whole screen when name is empty).
@@ -346,7 +350,7 @@ func windowRect(t *testing.T, disp, name string, screen image.Rectangle) (image.
 		return image.Rectangle{}, false
 	}
 	geo := map[string]int{}
-	for _, l := range strings.Split(xdo(t, disp, "getwindowgeometry", "--shell", ids[0]), "\n") {
+	for _, l := range strings.Split(xdotool(t, disp, "getwindowgeometry", "--shell", ids[0]), "\n") {
 		if k, v, ok := strings.Cut(l, "="); ok {
 			geo[k], _ = strconv.Atoi(v)
 		}
@@ -371,7 +375,7 @@ func waitPrimary(t *testing.T, disp, name string, not image.Rectangle, what stri
 			return false
 		}
 		if !rested {
-			xdo(t, disp, "mousemove", "--sync", strconv.Itoa(win.Min.X+2), strconv.Itoa(win.Min.Y+2))
+			xdotool(t, disp, "mousemove", "--sync", strconv.Itoa(win.Min.X+2), strconv.Itoa(win.Min.Y+2))
 			rested = true
 			return false // grab again without the hover
 		}
@@ -385,7 +389,7 @@ func waitPrimary(t *testing.T, disp, name string, not image.Rectangle, what stri
 func clickPrimary(t *testing.T, disp, name string, not image.Rectangle, what string) image.Rectangle {
 	t.Helper()
 	b := waitPrimary(t, disp, name, not, what)
-	click(t, disp, center(b))
+	clickAt(t, disp, middleOf(b))
 	return b
 }
 
@@ -486,12 +490,12 @@ func showChannel(t *testing.T, disp string, img *image.RGBA) image.Rectangle {
 		t.Fatalf("no Show choice found in the console's window (column %d: %v)", x, runs)
 	}
 	choice := runs[1]
-	click(t, disp, center(choice))
+	clickAt(t, disp, middleOf(choice))
 	// Mine, Invitations, All, Channel: Service Desk.
 	for range 4 {
-		xdo(t, disp, "key", "Down")
+		xdotool(t, disp, "key", "Down")
 	}
-	xdo(t, disp, "key", "Return")
+	xdotool(t, disp, "key", "Return")
 	// The rows lie below the table's heading, above the details and the
 	// status bar.
 	return image.Rect(win.Min.X, choice.Max.Y+50, win.Max.X, win.Max.Y-110)
