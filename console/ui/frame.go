@@ -39,7 +39,7 @@ func newControlFrame(content fyne.CanvasObject) *controlFrame {
 		f.edges[i] = canvas.NewRectangle(color.Transparent)
 		f.edges[i].SetMinSize(fyne.NewSize(frameWidth, frameWidth))
 	}
-	f.tag = canvas.NewText("", color.White)
+	f.tag = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	f.tag.TextStyle = fyne.TextStyle{Bold: true}
 	f.tag.TextSize = theme.CaptionTextSize()
 	f.tagBack = canvas.NewRectangle(color.Transparent)
@@ -54,12 +54,12 @@ func newControlFrame(content fyne.CanvasObject) *controlFrame {
 // tag's words ("" hides the frame: not connected).
 func (f *controlFrame) set(whose int, text string) {
 	f.whose = whose
-	c := theme.Color(theme.ColorNameDisabled)
+	c, on := theme.Color(theme.ColorNameDisabled), theme.Color(theme.ColorNameForeground)
 	switch whose {
 	case controlMine:
-		c = theme.Color(theme.ColorNamePrimary)
+		c, on = theme.Color(theme.ColorNamePrimary), theme.Color(theme.ColorNameForegroundOnPrimary)
 	case controlOther:
-		c = theme.Color(theme.ColorNameWarning)
+		c, on = theme.Color(theme.ColorNameWarning), theme.Color(theme.ColorNameForegroundOnWarning)
 	}
 	if text == "" {
 		c = color.Transparent
@@ -71,5 +71,6 @@ func (f *controlFrame) set(whose int, text string) {
 	f.tagBack.FillColor = c
 	f.tagBack.Refresh()
 	f.tag.Text = text
+	f.tag.Color = on
 	f.tag.Refresh()
 }

@@ -33,7 +33,8 @@ import (
 // (their windows and `console queue --json`). tina selects it and clicks
 // Pick up; the end user clicks Allow; theo's window sees it taken by tina.
 // tina invites theo, who clicks Accept in the notification; the end user
-// allows him too and theo's window shows the remote screen. Screenshots
+// allows him too and theo's window shows the remote screen, framed in the
+// colour of a colleague in control. Screenshots
 // are kept as test-artifacts/soscall-form.png, soscall-queue-tina.png,
 // soscall-queue-theo.png, soscall-taken-theo.png and soscall-guest-theo.png.
 func TestSOSCallThroughTheWindows(t *testing.T) {
@@ -183,7 +184,11 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	})
 	clickPrimary(t, screens["theo"], "", image.Rectangle{}, "the Accept button of theo's invitation")
 	clickPrimary(t, endUser, "Remote support", image.Rectangle{}, "the app's Allow button for theo")
-	shot := waitScreen(t, screens["theo"], "the remote screen in theo's window", showsRemote)
+	// The remote screen's frame is in the colour of a colleague in control
+	// (the theme's warning orange; its tag says "tina controls").
+	shot := waitScreen(t, screens["theo"], "the remote screen in theo's window, framed in orange", func(img *image.RGBA) bool {
+		return showsRemote(img) && longestRun(img, [3]uint8{0xff, 0x98, 0x00}) >= img.Rect.Dx()/2
+	})
 	t.Logf("screenshot: %s", keepPicture(t, "soscall-guest-theo.png", shot))
 	waitUpTo(t, 60*time.Second, "theo as a guest of the session", func() bool {
 		s, ok := callIn(t, d, "tina", ch.Name)
@@ -438,6 +443,24 @@ func primaryBox(img *image.RGBA) (image.Rectangle, bool) {
 		}
 	}
 	return best, bestN > 0
+}
+
+// longestRun is the longest horizontal run of pixels of colour c in img.
+func longestRun(img *image.RGBA, c [3]uint8) int {
+	best := 0
+	for y := img.Rect.Min.Y; y < img.Rect.Max.Y; y++ {
+		n := 0
+		for x := img.Rect.Min.X; x < img.Rect.Max.X; x++ {
+			o := img.PixOffset(x, y)
+			if [3]uint8{img.Pix[o], img.Pix[o+1], img.Pix[o+2]} != c {
+				n = 0
+				continue
+			}
+			n++
+			best = max(best, n)
+		}
+	}
+	return best
 }
 
 // changedRows is the band of rows within area where a and b differ, as
