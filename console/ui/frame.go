@@ -27,7 +27,6 @@ type controlFrame struct {
 	edges   [4]*canvas.Rectangle // top, bottom, left, right
 	tagBack *canvas.Rectangle
 	tag     *canvas.Text
-	whose   int
 }
 
 // frameWidth is the frame's thickness on the sides without the tag.
@@ -53,7 +52,6 @@ func newControlFrame(content fyne.CanvasObject) *controlFrame {
 // set shows who controls: whose is one of the control constants, text the
 // tag's words ("" hides the frame: not connected).
 func (f *controlFrame) set(whose int, text string) {
-	f.whose = whose
 	c, on := theme.Color(theme.ColorNameDisabled), theme.Color(theme.ColorNameForeground)
 	switch whose {
 	case controlMine:
