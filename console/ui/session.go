@@ -142,7 +142,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t.newDesk()
 	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle}, t.deskTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
-	t.screenArea = container.NewStack(t.scroller, container.NewCenter(t.overlay))
+	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
 	t.split.Offset = 0.75
 	t.body = container.NewStack(t.screenArea)

@@ -26,6 +26,7 @@ type sessionDesk struct {
 	transfer, invite, takeOver, request, takeBack, panelToggle *widget.Button
 	give                                                       *widget.Select
 	controller                                                 *widget.Label // who has the mouse and keyboard
+	frame                                                      *controlFrame // the same, on the remote screen's frame
 
 	panel      fyne.CanvasObject
 	panelShown bool
@@ -63,6 +64,7 @@ func (t *sessionTab) newDesk() {
 	d.give.PlaceHolder = "Give control to…"
 	d.panelToggle = widget.NewButtonWithIcon("Notes & ticket", theme.DocumentIcon(), func() { t.showPanel(!d.panelShown) })
 	d.controller = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	d.frame = newControlFrame(t.scroller)
 
 	d.category = widget.NewSelect(nil, nil)
 	d.priority = widget.NewSelect(nil, nil)
@@ -160,16 +162,18 @@ func (t *sessionTab) refreshDesk() {
 	if !connected && d.panelShown {
 		t.showPanel(false)
 	}
+	whose, who := controlNobody, ""
 	switch {
 	case !connected:
-		d.controller.SetText("")
 	case s.Controller == "":
-		d.controller.SetText("Nobody controls")
+		who = "Nobody controls"
 	case s.Controller == me:
-		d.controller.SetText("You control")
+		whose, who = controlMine, "You control"
 	default:
-		d.controller.SetText(s.Controller + " controls")
+		whose, who = controlOther, s.Controller+" controls"
 	}
+	d.controller.SetText(who)
+	d.frame.set(whose, who)
 	d.category.SetOptions(append([]string{""}, c.dk.dir.Categories...))
 	d.priority.SetOptions(append([]string{""}, c.dk.dir.Priorities...))
 }
