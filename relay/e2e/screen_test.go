@@ -160,8 +160,12 @@ func TestDisplaySwitch(t *testing.T) {
 func TestBitrateFollowsTheNetwork(t *testing.T) {
 	disp := xvfb(t, 1280, 720)
 	show(t, newPainter(t, disp), testImage(1280, 720, 0))
-	// A window of motion (like a video or a dragged window), 10 changes a second.
-	motion, err := testscreen.NewWindow(disp, image.Rect(400, 200, 880, 560))
+	// Motion over the whole screen (like a video played full screen), 10
+	// changes a second: more than the 1 Mbit/s link carries, so the link
+	// congests and congestion control has something to follow. (A smaller
+	// window's changes, coded alone since the damage pipeline, fit the
+	// link: then nothing tells the estimate where the link's limit is.)
+	motion, err := testscreen.NewWindow(disp, image.Rect(0, 0, 1280, 720))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +180,7 @@ func TestBitrateFollowsTheNetwork(t *testing.T) {
 				return
 			case <-time.After(100 * time.Millisecond):
 			}
-			motion.Show(testImage(480, 360, i))
+			motion.Show(testImage(1280, 720, i))
 		}
 	}()
 	t.Cleanup(func() { close(stop); <-done })
