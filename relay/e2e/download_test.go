@@ -13,14 +13,15 @@ import (
 	"time"
 )
 
-// downloadFromPage opens a download page as a browser with User-Agent ua
+// downloadFromPage opens a download page of the relay at addr (key
+// fingerprint fp) as a browser with User-Agent ua
 // and Accept-Language lang would (over HTTPS, the relay's key pinned),
 // downloads the app it offers first and saves it under the name the relay
 // gives, with " (1)" added as a browser does for a second copy. It returns
 // the page's status and text and the saved file ("" when nothing is offered).
-func downloadFromPage(t *testing.T, r *relay, link, ua, lang string) (int, string, string) {
+func downloadFromPage(t *testing.T, addr, fp, link, ua, lang string) (int, string, string) {
 	t.Helper()
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, r.fp)}}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, fp)}}
 	req, _ := http.NewRequest("GET", link, nil)
 	req.Header.Set("User-Agent", ua)
 	if lang != "" {
@@ -36,7 +37,7 @@ func downloadFromPage(t *testing.T, r *relay, link, ua, lang string) (int, strin
 	if m == nil {
 		return res.StatusCode, string(page), ""
 	}
-	dl, err := hc.Get("https://" + r.addr + html.UnescapeString(string(m[1])))
+	dl, err := hc.Get("https://" + addr + html.UnescapeString(string(m[1])))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -345,7 +345,7 @@ func TestDownloadedAppJoinsTheLink(t *testing.T) {
 	}
 	link := strings.Fields(out)[0]
 
-	status, page, dst := downloadFromPage(t, r, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "de-DE,de;q=0.9")
+	status, page, dst := downloadFromPage(t, r.addr, r.fp, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "de-DE,de;q=0.9")
 	if status != 200 || !strings.Contains(page, "tina von Acme IT möchte Ihnen") {
 		t.Fatalf("page: %d %s", status, page)
 	}
@@ -375,7 +375,7 @@ func TestDownloadedAppJoinsTheLink(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	// The link is used now: the page says so and offers nothing.
-	status, page, dst = downloadFromPage(t, r, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "")
+	status, page, dst = downloadFromPage(t, r.addr, r.fp, link, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "")
 	if status != http.StatusConflict || dst != "" || strings.Contains(page, "/download/") {
 		t.Fatalf("used link page: %d", status)
 	}

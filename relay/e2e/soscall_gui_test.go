@@ -2,11 +2,7 @@ package e2e
 
 import (
 	"context"
-	"html"
 	"image"
-	"io"
-	"mime"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +65,14 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 		d.techs[name] = d.login(t, name)
 	}
 	waitForPage(t, fp, "https://"+addr+"/c/"+tok)
-	app := callDownload(t, addr, fp, tok)
+	_, page, dl := downloadFromPage(t, addr, fp, "https://"+addr+"/c/"+tok, "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", "")
+	if dl == "" {
+		t.Fatalf("no download offered:\n%s", page)
+	}
+	app, err := filepath.Rel(bin, dl)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Both consoles are open before the request comes: it arrives pushed.
 	before := map[string]*image.RGBA{}
@@ -194,53 +197,6 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 		s, ok := callIn(t, d, "tina", ch.Name)
 		return ok && strings.Contains(strings.Join(s.Guests, ","), "theo")
 	})
-}
-
-// callDownload fetches the app from the SOS Call page of channel token
-// tok, as a browser does, saves it under the name the relay gives it and
-// returns its path relative to bin (for start).
-func callDownload(t *testing.T, addr, fp, tok string) string {
-	t.Helper()
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, fp)}}
-	get := func(url string) *http.Response {
-		t.Helper()
-		req, _ := http.NewRequest("GET", url, nil)
-		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0")
-		res, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	res := get("https://" + addr + "/c/" + tok)
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := regexp.MustCompile(`id="download" href="([^"]+)"`).FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("no download offered:\n%s", page)
-	}
-	res = get("https://" + addr + html.UnescapeString(string(m[1])))
-	defer res.Body.Close()
-	_, params, err := mime.ParseMediaType(res.Header.Get("Content-Disposition"))
-	if err != nil || params["filename"] == "" {
-		t.Fatalf("Content-Disposition %q", res.Header.Get("Content-Disposition"))
-	}
-	dst := filepath.Join(t.TempDir(), params["filename"])
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, res.Body); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	rel, err := filepath.Rel(bin, dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rel
 }
 
 // callIn finds the SOS Call request of channel in user's queue, as

@@ -138,7 +138,7 @@ func TestWindowsAppUnderWine(t *testing.T) {
 
 	// The page offers the .exe to a Windows browser; the download's name
 	// carries relay, key and token.
-	status, page, dst := downloadFromPage(t, r, link, winBrowser, "")
+	status, page, dst := downloadFromPage(t, r.addr, r.fp, link, winBrowser, "")
 	if status != 200 || !strings.Contains(page, "Run anyway") || !strings.HasSuffix(dst, ".exe") ||
 		!strings.HasPrefix(filepath.Base(dst), "RelayDesk-SOS__127.0.0.1__") {
 		t.Fatalf("the page (%d) offers no Windows app with the SmartScreen line (saved as %q): %s", status, dst, page)
