@@ -325,7 +325,7 @@ func (c *Console) ShowQueue(l client.Login) {
 		c.queue.SetFilter(s)
 		c.refreshQueue()
 	})
-	c.filter.SetSelectedIndex(0)
+	c.filter.SetSelected(FilterAll) // new requests in every channel served, not only what is already mine
 	c.code = NewCodeEntry()
 	c.connectCode = widget.NewButtonWithIcon("Connect", theme.LoginIcon(), c.connectWithCode)
 	c.connectCode.Disable()

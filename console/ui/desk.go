@@ -151,7 +151,7 @@ func (c *Console) applyDirectory(d proto.Directory, availFresh bool) {
 	if slices.Contains(c.filter.Options, sel) {
 		c.filter.Selected = sel
 	} else {
-		c.filter.SetSelected(FilterMine)
+		c.filter.SetSelected(FilterAll)
 	}
 	c.filter.Refresh()
 	if availFresh { // else a change since is shown, or in flight (and enables the switch when answered)

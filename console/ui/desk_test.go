@@ -167,7 +167,7 @@ func rowIDs(c *Console) string {
 	return strings.Join(s, ",")
 }
 
-func TestQueueFiltersByChannelMineAndInvitationsAndMarksSLABreaches(t *testing.T) {
+func TestQueueOpensOnAllAndFiltersByChannelMineAndInvitationsAndMarksSLABreaches(t *testing.T) {
 	now := time.Now()
 	mine := session("m", proto.StatusActive, "tina", now.Add(-20*time.Minute))
 	mine.StartedAt, mine.Channel = now.Add(-19*time.Minute), "Billing"
@@ -180,6 +180,11 @@ func TestQueueFiltersByChannelMineAndInvitationsAndMarksSLABreaches(t *testing.T
 	if !slices.Equal(c.filter.Options, want) {
 		t.Fatalf("filters %q, want %q (HR is not served)", c.filter.Options, want)
 	}
+	// The console opens on everything visible, so a new request is seen at once.
+	if c.filter.Selected != FilterAll || rowIDs(c) != "bill,late,fresh,hr,m" {
+		t.Fatalf("opens on %q: %s", c.filter.Selected, rowIDs(c))
+	}
+	c.filter.SetSelected(FilterMine)
 	if got := rowIDs(c); got != "m" {
 		t.Fatalf("Mine: %s", got)
 	}

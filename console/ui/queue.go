@@ -35,7 +35,7 @@ func ChannelFilter(channel string) string { return "Channel: " + channel }
 
 // NewQueue returns an empty queue for the technician named me.
 func NewQueue(me string) *Queue {
-	return &Queue{me: me, filter: FilterMine, sessions: map[string]proto.SessionInfo{},
+	return &Queue{me: me, filter: FilterAll, sessions: map[string]proto.SessionInfo{},
 		channels: map[string]proto.ChannelInfo{}, invites: map[string]proto.Notice{}}
 }
 

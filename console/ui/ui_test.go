@@ -286,14 +286,15 @@ func TestQueueIsLiveFilteredSortedAndConnects(t *testing.T) {
 		}
 		return strings.Join(s, ",")
 	}
-	// Mine only; Ready first, longest waiting first.
-	if got := ids(); got != "c,b,a" {
-		t.Fatalf("rows %s", got)
-	}
-	c.filter.SetSelected("All visible to me")
+	// All visible at first; Ready first, longest waiting first.
 	if got := ids(); got != "d,c,b,a" {
 		t.Fatalf("all rows %s", got)
 	}
+	c.filter.SetSelected(FilterMine)
+	if got := ids(); got != "c,b,a" {
+		t.Fatalf("mine %s", got)
+	}
+	c.filter.SetSelected(FilterAll)
 	// A pushed update moves a session.
 	u := session("c", "Active", "tina", now.Add(-5*time.Minute))
 	u.StartedAt, u.Technicians = now, []string{"tina"}

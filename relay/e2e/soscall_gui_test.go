@@ -79,7 +79,7 @@ func TestSOSCallThroughTheWindows(t *testing.T) {
 	for name, screen := range screens {
 		start(t, append([]string{"DISPLAY=" + screen, "XDG_DATA_HOME=" + t.TempDir()}, d.techs[name].env...), "console")
 	}
-	// Each shows the channel's queue (the console opens on Mine).
+	// Each shows the channel's queue (the console opens on All visible to me).
 	areas := map[string]image.Rectangle{}
 	for name, screen := range screens {
 		areas[name] = showChannel(t, screen, settled(t, screen, name+"'s console window"))
@@ -470,7 +470,7 @@ func showChannel(t *testing.T, disp string, img *image.RGBA) image.Rectangle {
 	}
 	choice := runs[1]
 	clickAt(t, disp, middleOf(choice))
-	// Mine, Invitations, All, Channel: Service Desk.
+	// Mine, Invitations, All, Channel: Service Desk (the list opens with the top one focused).
 	for range 4 {
 		xdotool(t, disp, "key", "Down")
 	}
