@@ -144,9 +144,6 @@ func OpenGDI() (*GDI, error) {
 	return &GDI{screen: screen, mem: mem}, nil
 }
 
-// Open opens the platform's screen source: GDI BitBlt on Windows.
-func Open() (Source, error) { return OpenGDI() }
-
 // Displays implements Source: every monitor, in virtual-desktop coordinates,
 // the primary one first.
 func (g *GDI) Displays() ([]image.Rectangle, error) {

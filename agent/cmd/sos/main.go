@@ -145,7 +145,7 @@ func run() int {
 	var sh *share.Sharer
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if src, err := capture.Open(); err != nil {
+	if src, err := capture.Open(log); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
 		var clip clipboard.Clipboard
