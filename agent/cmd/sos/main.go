@@ -136,6 +136,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "There is no display for the SOS window; using the terminal.")
 	}
 	cfg.Device = device.Describe(version)
+	cfg.Device.NoCtrlAltDel = input.CtrlAltDelBlocked()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
