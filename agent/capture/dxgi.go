@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -154,6 +155,29 @@ func copyRects(dst *codec.Frame, src []byte, pitch int, rects []image.Rectangle)
 			}
 		}
 	}
+}
+
+// changedBox is the smallest rectangle outside which frames a and b (of
+// the same size) are equal; empty when they are equal. GDI, which reports
+// no damage, is compared this way while it stands in for DXGI.
+func changedBox(a, b *codec.Frame) image.Rectangle {
+	var box image.Rectangle
+	w := a.Rect.Dx() * 4
+	for y := 0; y < a.Rect.Dy(); y++ {
+		ra, rb := a.Pix[y*a.Stride:y*a.Stride+w], b.Pix[y*b.Stride:y*b.Stride+w]
+		if bytes.Equal(ra, rb) {
+			continue
+		}
+		first, last := 0, w-1
+		for ra[first] == rb[first] {
+			first++
+		}
+		for ra[last] == rb[last] {
+			last--
+		}
+		box = box.Union(image.Rect(first/4, y, last/4+1, y+1))
+	}
+	return box
 }
 
 // outputFor finds which of DXGI's outputs (their desktop coordinates)

@@ -123,3 +123,21 @@ func TestOutputFor(t *testing.T) {
 		t.Errorf("a display no output shows: output %d, want -1", i)
 	}
 }
+
+// TestChangedBox: the box around what differs between two frames, empty
+// when nothing does.
+func TestChangedBox(t *testing.T) {
+	a, b := codec.NewFrame(64, 48), codec.NewFrame(64, 48)
+	if r := changedBox(a, b); !r.Empty() {
+		t.Fatalf("equal frames: %v", r)
+	}
+	b.Pix[(5*64+10)*4+2] = 1  // pixel 10,5 (its red byte)
+	b.Pix[(20*64+40)*4+0] = 9 // pixel 40,20 (its blue byte)
+	if r := changedBox(a, b); r != image.Rect(10, 5, 41, 21) {
+		t.Fatalf("two pixels: %v, want (10,5)-(41,21)", r)
+	}
+	b.Pix[len(b.Pix)-1] = 7 // the last pixel's alpha
+	if r := changedBox(a, b); r != image.Rect(10, 5, 64, 48) {
+		t.Fatalf("with the last pixel: %v", r)
+	}
+}

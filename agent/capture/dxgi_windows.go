@@ -152,6 +152,7 @@ type DXGI struct {
 
 	last        *codec.Frame
 	lastDisplay int
+	scratch     *codec.Frame // GDI's picture while it stands in
 	dirty       []rect
 	moves       []dxgiMoveRect
 }
@@ -343,22 +344,41 @@ func (d *DXGI) grab(i int, dst *codec.Frame, whole bool) (*codec.Frame, []image.
 		return d.grabGDI(i, dst)
 	}
 	if rects == nil && whole {
-		// A fresh duplication with nothing new to show yet: GDI has the picture.
+		// DXGI had no new desktop image for a whole grab: GDI has the picture.
 		return d.grabGDI(i, dst)
 	}
 	d.last, d.lastDisplay = dst, i
 	return dst, rects, nil
 }
 
-// grabGDI grabs display i whole through GDI. Callers hold d.mu.
+// grabGDI grabs display i through GDI: whole, or, into the frame it
+// returned last, compared with it so that only what changed is reported
+// (GDI tells nothing). Callers hold d.mu.
 func (d *DXGI) grabGDI(i int, dst *codec.Frame) (*codec.Frame, []image.Rectangle, error) {
-	f, err := d.gdi.Grab(i, dst)
+	if dst == nil || dst != d.last || i != d.lastDisplay {
+		f, err := d.gdi.Grab(i, dst)
+		if err != nil {
+			d.last = nil
+			return nil, nil, err
+		}
+		d.last, d.lastDisplay = f, i
+		return f, []image.Rectangle{f.Rect}, nil
+	}
+	f, err := d.gdi.Grab(i, d.scratch)
 	if err != nil {
-		d.last = nil
 		return nil, nil, err
 	}
-	d.last, d.lastDisplay = f, i
-	return f, []image.Rectangle{f.Rect}, nil
+	d.scratch = f
+	if f.Rect != dst.Rect {
+		d.last = nil
+		return d.grabGDI(i, dst)
+	}
+	box := changedBox(dst, f)
+	if box.Empty() {
+		return dst, nil, nil
+	}
+	copyRects(dst, f.Pix, f.Stride, []image.Rectangle{box})
+	return dst, []image.Rectangle{box}, nil
 }
 
 // acquire takes the next desktop frame, if any, and copies its damage (all
@@ -382,10 +402,12 @@ func (d *DXGI) acquire(dst *codec.Frame, size image.Point, whole bool) ([]image.
 	defer res.release()
 	var rects []image.Rectangle
 	switch {
+	case fi.LastPresentTime == 0 || res == nil:
+		// No new desktop image (only the pointer moved); a whole grab
+		// then takes GDI's picture, and later frames' rectangles apply to it.
+		return nil, nil
 	case whole:
 		rects = []image.Rectangle{{Max: size}}
-	case fi.LastPresentTime == 0: // only the pointer moved
-		return nil, nil
 	default:
 		moves, dirty, err := d.frameRects(fi.MetadataSize)
 		if err != nil {
