@@ -164,24 +164,11 @@ const dxgiRetry = time.Second
 // OpenDXGI opens Desktop Duplication of the primary monitor, proving that
 // it works here; the error says why not.
 func OpenDXGI(log *slog.Logger) (*DXGI, error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	if procCreateDXGIFactory1.Find() != nil || procD3D11CreateDevice.Find() != nil {
-		return nil, errNoDXGI
-	}
-	g, err := OpenGDI()
+	d, err := newDXGI(log)
 	if err != nil {
 		return nil, err
 	}
-	d := &DXGI{log: log, gdi: g, lastDisplay: -1}
-	var f *comObject
-	if hr := HRESULT(callProc(procCreateDXGIFactory1, uintptr(unsafe.Pointer(&iidIDXGIFactory1)), uintptr(unsafe.Pointer(&f)))); hr != hrOK || f == nil {
-		g.Close()
-		return nil, fmt.Errorf("create the DXGI factory: %w", hr)
-	}
-	d.factory = f
-	ds, err := g.Displays()
+	ds, err := d.gdi.Displays()
 	if err == nil {
 		d.mu.Lock()
 		err = d.open(0, ds[0])
@@ -192,6 +179,27 @@ func OpenDXGI(log *slog.Logger) (*DXGI, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// newDXGI makes the source without duplicating anything yet: its first
+// grab tries, with GDI standing in while that fails.
+func newDXGI(log *slog.Logger) (*DXGI, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if procCreateDXGIFactory1.Find() != nil || procD3D11CreateDevice.Find() != nil {
+		return nil, errNoDXGI
+	}
+	g, err := OpenGDI()
+	if err != nil {
+		return nil, err
+	}
+	var f *comObject
+	if hr := HRESULT(callProc(procCreateDXGIFactory1, uintptr(unsafe.Pointer(&iidIDXGIFactory1)), uintptr(unsafe.Pointer(&f)))); hr != hrOK || f == nil {
+		g.Close()
+		return nil, fmt.Errorf("create the DXGI factory: %w", hr)
+	}
+	return &DXGI{log: log, gdi: g, factory: f, lastDisplay: -1}, nil
 }
 
 func callProc(p *windows.LazyProc, args ...uintptr) uintptr {
