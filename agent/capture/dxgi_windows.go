@@ -148,7 +148,8 @@ type DXGI struct {
 	staging *comObject // ID3D11Texture2D, CPU-readable, the output's size
 	display int        // which display dupl shows
 	bounds  image.Rectangle
-	retryAt time.Time // after a failure, GDI until then
+	retryAt time.Time     // after a failure, GDI until then
+	backoff time.Duration // the wait after the last failure
 
 	last        *codec.Frame
 	lastDisplay int
@@ -157,9 +158,20 @@ type DXGI struct {
 	moves       []dxgiMoveRect
 }
 
-// dxgiRetry is how long the capture uses GDI after DXGI failed before it
-// tries to duplicate again (the secure desktop is usually shown for seconds).
-const dxgiRetry = time.Second
+// After DXGI failed, the capture uses GDI for dxgiRetry before it tries to
+// duplicate again (the secure desktop is usually shown for seconds), then
+// twice as long after each further failure, up to dxgiRetryMax (a monitor
+// DXGI never duplicates costs a try a minute).
+const (
+	dxgiRetry    = time.Second
+	dxgiRetryMax = time.Minute
+)
+
+// failed notes a failure: GDI until the next try. Callers hold d.mu.
+func (d *DXGI) failed() {
+	d.backoff = min(max(2*d.backoff, dxgiRetry), dxgiRetryMax)
+	d.retryAt = time.Now().Add(d.backoff)
+}
 
 // OpenDXGI opens Desktop Duplication of the primary monitor, proving that
 // it works here; the error says why not.
@@ -333,11 +345,12 @@ func (d *DXGI) grab(i int, dst *codec.Frame, whole bool) (*codec.Frame, []image.
 			return d.grabGDI(i, dst)
 		}
 		if err := d.open(i, b); err != nil {
-			d.retryAt = time.Now().Add(dxgiRetry)
-			d.log.Info("capture: GDI until DXGI desktop duplication can be opened again", "display", i, "reason", dxgiUnavailable(err))
+			d.failed()
+			d.log.Info("capture: GDI until DXGI desktop duplication can be opened again", "display", i, "retry_in", d.backoff, "reason", dxgiUnavailable(err))
 			return d.grabGDI(i, dst)
 		}
 	}
+	d.backoff = 0
 	whole = whole || dst == nil || dst != d.last || i != d.lastDisplay || dst.Rect.Size() != b.Size()
 	if whole && (dst == nil || dst.Rect.Size() != b.Size()) {
 		dst = codec.NewFrame(b.Dx(), b.Dy())
@@ -347,7 +360,7 @@ func (d *DXGI) grab(i int, dst *codec.Frame, whole bool) (*codec.Frame, []image.
 		d.closeDupl()
 		d.log.Info("capture: DXGI desktop duplication lost; GDI meanwhile", "display", i, "reason", dxgiUnavailable(err))
 		if !errors.Is(err, dxgiAccessLost) {
-			d.retryAt = time.Now().Add(dxgiRetry)
+			d.failed()
 		}
 		return d.grabGDI(i, dst)
 	}
