@@ -1,8 +1,10 @@
 // Package capture grabs the end user's screens as BGRA frames. On Linux it
 // keeps one X connection open, learns from the Damage extension which
 // rectangles changed and grabs only those through MIT-SHM (falling back to
-// GetImage); on Windows it copies the desktop with GDI BitBlt
-// (gdi_windows.go, no cgo); Synthetic is a screen in memory for tests.
+// GetImage); on Windows it uses DXGI Desktop Duplication, whose dirty and
+// move rectangles say what changed (dxgi_windows.go), and GDI BitBlt where
+// that is not available (gdi_windows.go), both without cgo; Synthetic is a
+// screen in memory for tests.
 package capture
 
 import (

@@ -27,6 +27,7 @@ var (
 	procSetProcessDPIAware            = user32.NewProc("SetProcessDPIAware")
 	procDrawIconEx                    = user32.NewProc("DrawIconEx")
 	procGetIconInfo                   = user32.NewProc("GetIconInfo")
+	procLoadCursorW                   = user32.NewProc("LoadCursorW")
 
 	procCreateCompatibleDC = gdi32.NewProc("CreateCompatibleDC")
 	procDeleteDC           = gdi32.NewProc("DeleteDC")
@@ -46,6 +47,7 @@ const (
 	diNormal        = 0x0003
 	smCxCursor      = 13
 	smCyCursor      = 14
+	idcArrow        = 32512
 )
 
 type rect struct{ Left, Top, Right, Bottom int32 }
@@ -143,9 +145,6 @@ func OpenGDI() (*GDI, error) {
 	}
 	return &GDI{screen: screen, mem: mem}, nil
 }
-
-// Open opens the platform's screen source: GDI BitBlt on Windows.
-func Open() (Source, error) { return OpenGDI() }
 
 // Displays implements Source: every monitor, in virtual-desktop coordinates,
 // the primary one first.
@@ -254,6 +253,14 @@ func (g *GDI) Cursor(withShape bool) (Cursor, error) {
 		return c, nil
 	}
 	shape, hot, err := g.cursorShape(ci.Cursor)
+	if err != nil {
+		// Windows shares cursors between processes, Wine does not: when
+		// the pointer's own icon cannot be read, the standard arrow shows
+		// the technician where the pointer is rather than nothing.
+		if arrow, _, _ := procLoadCursorW.Call(0, idcArrow); arrow != 0 {
+			shape, hot, err = g.cursorShape(windows.Handle(arrow))
+		}
+	}
 	if err != nil {
 		return c, err
 	}

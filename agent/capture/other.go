@@ -2,5 +2,7 @@
 
 package capture
 
-// Open opens the platform's screen source; only Linux (X11) and Windows (GDI) are supported so far.
-func Open() (Source, error) { return nil, ErrNoDisplay }
+import "log/slog"
+
+// Open opens the platform's screen source; only Linux (X11) and Windows (DXGI or GDI) are supported so far.
+func Open(*slog.Logger) (Source, error) { return nil, ErrNoDisplay }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"log"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -373,5 +374,6 @@ func (x *X11) Close() error {
 	return nil
 }
 
-// Open opens the platform's screen source.
-func Open() (Source, error) { return OpenX11("") }
+// Open opens the platform's screen source (the logger serves Windows,
+// which logs whether DXGI or GDI captures).
+func Open(*slog.Logger) (Source, error) { return OpenX11("") }

@@ -64,6 +64,11 @@ var ErrSecureAttention = errors.New("input: Ctrl+Alt+Del cannot be sent to this 
 // secureAttentionBlocked is true where Ctrl+Alt+Del cannot be injected.
 var secureAttentionBlocked = runtime.GOOS == "windows"
 
+// CtrlAltDelBlocked reports whether this app cannot pass Ctrl+Alt+Del on
+// (Windows: there is no SOS service to call SendSAS), which the app reports
+// in its device information so that the console says so up front.
+func CtrlAltDelBlocked() bool { return secureAttentionBlocked }
+
 // secureAttention reports whether pressing key now makes Ctrl+Alt+Del.
 // Callers hold h.mu.
 func (h *Handler) secureAttention(key string) bool {

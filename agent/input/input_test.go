@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"runtime"
 	"testing"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -69,6 +70,9 @@ func TestHandlerNormalisesAndReleases(t *testing.T) {
 // the Delete of the combination is not sent and the error says why; Delete
 // alone, and the combination elsewhere, go through.
 func TestCtrlAltDelIsRefusedOnWindows(t *testing.T) {
+	if CtrlAltDelBlocked() != (runtime.GOOS == "windows") {
+		t.Fatalf("on %s the app reports Ctrl+Alt+Del blocked: %v", runtime.GOOS, CtrlAltDelBlocked())
+	}
 	old := secureAttentionBlocked
 	t.Cleanup(func() { secureAttentionBlocked = old })
 	secureAttentionBlocked = true

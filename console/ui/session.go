@@ -68,12 +68,18 @@ type sessionTab struct {
 	online     bool
 	info       proto.SessionInfo
 	shots      []string // screenshots taken, newest last
+
+	held map[string]bool // keys the technician holds (ctrlaltdel.go)
 }
 
 func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t := &sessionTab{c: c, target: target, title: title, sessionID: target.SessionID}
 	t.screen = viewer.NewScreen(inputFunc(t.sendInput))
 	t.screen.OnInputError = func(err error) {
+		if errors.Is(err, errCtrlAltDel) {
+			t.setStatus(proto.CtrlAltDelUnavailable)
+			return
+		}
 		t.setStatus("Input was not delivered: " + sentence(err))
 	}
 	t.scroller = container.NewScroll(t.screen)
@@ -104,13 +110,12 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		}
 	})
 	t.display.SetSelectedIndex(0)
-	var labels []string
-	for _, k := range viewer.SpecialKeys {
-		labels = append(labels, k.Label)
-	}
-	t.keys = widget.NewSelect(labels, func(s string) {
+	t.keys = widget.NewSelect(specialKeyLabels(false), func(s string) {
 		if s == "" {
 			return // ClearSelected below
+		}
+		if s == ctrlAltDelOff {
+			t.setStatus(proto.CtrlAltDelUnavailable)
 		}
 		for _, k := range viewer.SpecialKeys {
 			if k.Label == s {
@@ -162,6 +167,9 @@ func (f inputFunc) SendInput(in proto.Input) error { return f(in) }
 func (t *sessionTab) sendInput(in proto.Input) error {
 	if t.remote == nil {
 		return errors.New("not connected yet")
+	}
+	if t.refusesCtrlAltDel(in) {
+		return errCtrlAltDel
 	}
 	return t.remote.SendInput(in)
 }
@@ -362,6 +370,7 @@ func (t *sessionTab) Connected(c proto.Connected) {
 		default:
 			t.setStatus("Connected. Click into the screen to control it; the end user sees who is connected.")
 		}
+		t.showCtrlAltDel()
 		if t.screen.Frame() == nil {
 			t.overlay.SetText("Waiting for the end user's screen…")
 		} else {

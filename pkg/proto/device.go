@@ -26,7 +26,17 @@ type DeviceInfo struct {
 	PublicIP     string    `cbor:"6,keyasint,omitempty" json:"public_ip,omitempty"`
 	Displays     []Display `cbor:"7,keyasint,omitempty" json:"displays,omitempty"`
 	AgentVersion string    `cbor:"8,keyasint,omitempty" json:"agent_version,omitempty"`
+	// NoCtrlAltDel: the app cannot pass Ctrl+Alt+Del on (Windows takes it
+	// only from the keyboard or from a service, and the SOS app runs as the
+	// signed-in user); the console then offers no Ctrl+Alt+Del and says
+	// CtrlAltDelUnavailable. False for older apps and on Linux, where it is
+	// an ordinary key combination.
+	NoCtrlAltDel bool `cbor:"9,keyasint,omitempty" json:"no_ctrl_alt_del,omitempty"`
 }
+
+// CtrlAltDelUnavailable is what the technician reads for a device with
+// NoCtrlAltDel.
+const CtrlAltDelUnavailable = "Ctrl+Alt+Del cannot be sent: the SOS app runs without the service that Windows requires for it; ask the end user to press it."
 
 // Limits of what the relay keeps of a DeviceInfo and of Hello.Client: longer
 // strings are cut (at a character boundary), longer lists shortened.

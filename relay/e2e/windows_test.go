@@ -87,8 +87,13 @@ func wineRunner(t *testing.T, disp string) string {
 	return name
 }
 
-// wineEnv is the environment of Windows programs on display disp.
+// wineEnv is the environment of Windows programs on display disp: the
+// prefix installers/wine.sh uses (WINEPREFIX when set, so that a run can
+// keep its Wine processes apart from another's).
 func wineEnv(disp string) []string {
+	if p := os.Getenv("WINEPREFIX"); p != "" {
+		return append(os.Environ(), "DISPLAY="+disp)
+	}
 	cache := os.Getenv("RELAYDESK_CACHE")
 	if cache == "" {
 		if x := os.Getenv("XDG_CACHE_HOME"); x != "" {
@@ -111,7 +116,11 @@ const winBrowser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 // standard input the technician's snapshot shows the known image painted
 // on the desktop (captured through Wine's GDI), and an input script moves
 // the pointer (checked on the X side) and types into Notepad, which saves
-// the text to a file; clipboard text goes both ways.
+// the text to a file; clipboard text goes both ways. The app reports that
+// it cannot send Ctrl+Alt+Del and logs that it captures with GDI because
+// Wine's DXGI has no desktop duplication; the technician's picture shows
+// the pointer where the script moved it (picture kept as
+// test-artifacts/sos-windows-wine-pointer.png).
 func TestWindowsAppUnderWine(t *testing.T) {
 	exe := windowsExe(t, "sos")
 	const w, h = 1280, 720
@@ -153,7 +162,7 @@ func TestWindowsAppUnderWine(t *testing.T) {
 	})
 	d := q[0].Device
 	if d == nil || d.OS != "windows" || !strings.HasPrefix(d.OSVersion, "Windows") || d.Hostname == "" || d.Username == "" ||
-		len(d.Displays) != 1 || d.Displays[0].Width != w || d.Displays[0].Height != h {
+		len(d.Displays) != 1 || d.Displays[0].Width != w || d.Displays[0].Height != h || !d.NoCtrlAltDel {
 		j, _ := json.Marshal(d)
 		t.Fatalf("device information: %s", j)
 	}
@@ -216,10 +225,14 @@ func TestWindowsAppUnderWine(t *testing.T) {
 		"wait 2s",
 		"move 1000 600",
 		"wait 3s",
+		"snapshot " + filepath.Join(dir, "after.png"),
 	}, "\n")), 0o644)
 	plain := filepath.Join(t.TempDir(), "sos.exe")
 	os.WriteFile(plain, b, 0o755)
-	sos2 := start(t, []string{"DISPLAY=" + disp}, runner, plain, "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
+	sos2 := start(t, []string{"DISPLAY=" + disp}, runner, plain, "--relay", r.addr, "--fingerprint", r.fp, "--no-gui", "-v")
+	// Wine's DXGI has no desktop duplication: the app says so and uses GDI.
+	why := sos2.expect(`capture: GDI \(DXGI unavailable: (.+)\)`)[1]
+	t.Logf("capture under Wine: GDI, DXGI unavailable: %s", why)
 	attended := sos2.expect(codeLine)[1]
 	con2 := start(t, tech.env, "console", "connect", strings.ReplaceAll(attended, " ", ""), "--input-script", scr)
 	sos2.expect(`Allow\?`)
@@ -254,7 +267,50 @@ func TestWindowsAppUnderWine(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(lout), "x:1000 y:600 ") {
 		t.Fatalf("pointer on the X display: %q %v", lout, err)
 	}
+	// The technician sees the pointer there: the app reads it with
+	// GetCursorInfo and the cursor's icon, sent apart from the frames (X
+	// grabs, like GDI's, do not contain it), and the snapshot draws it.
+	screen, err := testscreen.Grab(disp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := readPNG(t, filepath.Join(dir, "after.png"))
+	path := keepPicture(t, "sos-windows-wine-pointer.png", after)
+	n := pixelsOff(after, screen, image.Pt(1000, 600))
+	if n < 20 {
+		t.Fatalf("no pointer drawn at 1000,600 in the technician's picture (%d pixels differ from the X display): %s", n, path)
+	}
+	t.Logf("the pointer at 1000,600 in the technician's picture (%d pixels): %s", n, path)
+	if n := pixelsOff(after, screen, image.Pt(900, 600)); n > 5 {
+		t.Fatalf("the picture differs from the X display away from the pointer (%d pixels)", n)
+	}
 	_ = notepad
+}
+
+// TestWindowsCaptureUnderWine runs agent/capture's tests, cross-built for
+// Windows, under Wine on Xvfb: Wine's DXGI creates the Direct3D device but
+// cannot duplicate the desktop, so Open logs the GDI fallback with that
+// reason, GDI stands in for the DXGI source (a still screen reports
+// nothing; a rectangle painted on the desktop is reported and shown), and
+// the pure DXGI logic passes on Windows too.
+func TestWindowsCaptureUnderWine(t *testing.T) {
+	exe := filepath.Join(bin, "capture-windows.test.exe")
+	build := exec.Command("go", "test", "-c", "-o", exe, "github.com/relaydesk/relaydesk/agent/capture")
+	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("cross-build the capture tests: %v\n%s", err, out)
+	}
+	disp := xvfb(t, 1024, 768)
+	runner := wineRunner(t, disp)
+	p := start(t, []string{"DISPLAY=" + disp}, runner, exe, "-test.v")
+	why := p.expect(`capture: GDI \(DXGI unavailable: (.+)\)`)[1]
+	p.expect(`--- PASS: TestOpenSaysWhichCapture`)
+	painted := p.expect(`(painted .*)`)[1]
+	p.expect(`--- PASS: TestDXGIWithGDIStandingIn`)
+	if c := p.wait(); c != 0 {
+		t.Fatalf("the capture tests failed under Wine (exit %d)", c)
+	}
+	t.Logf("under Wine: GDI, because %s; %s", why, painted)
 }
 
 // TestWindowsConsoleUnderWine starts the Windows console under Wine on Xvfb
@@ -304,4 +360,20 @@ func signInShown(img *image.RGBA) bool {
 	}
 	n := float64(len(img.Pix) / 4)
 	return blue/n > 0.001 && white/n > 0.33
+}
+
+// pixelsOff counts the pixels of the 24x24 square around at where a and b
+// differ clearly (by more than 150 over the three channels).
+func pixelsOff(a, b image.Image, at image.Point) int {
+	n := 0
+	for y := at.Y - 12; y < at.Y+12; y++ {
+		for x := at.X - 12; x < at.X+12; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if absDiff(int(r1>>8), int(r2>>8))+absDiff(int(g1>>8), int(g2>>8))+absDiff(int(b1>>8), int(b2>>8)) > 150 {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -136,6 +136,7 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "There is no display for the SOS window; using the terminal.")
 	}
 	cfg.Device = device.Describe(version)
+	cfg.Device.NoCtrlAltDel = input.CtrlAltDelBlocked()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -145,7 +146,7 @@ func run() int {
 	var sh *share.Sharer
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	if src, err := capture.Open(); err != nil {
+	if src, err := capture.Open(log); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
 		var clip clipboard.Clipboard
