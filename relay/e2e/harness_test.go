@@ -48,7 +48,9 @@ func TestMain(m *testing.M) {
 	}
 	// The SOS app as an organisation releases it: built for its relay (here
 	// the loopback one; any key) and no other.
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.releaseRelays=127.0.0.1", "-o", filepath.Join(dir, "sos-release"), "./agent/cmd/sos")
+	// Built like the others (with -race when they are), so that it reuses
+	// their compiled packages: only the link differs.
+	cmd := exec.Command("go", append(build, "-ldflags", "-X main.releaseRelays=127.0.0.1", "-o", filepath.Join(dir, "sos-release"), "./agent/cmd/sos")...)
 	cmd.Dir = "../.."
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
