@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -25,6 +26,13 @@ type Screenshot struct {
 	Height    int
 	Size      int64 // bytes of the PNG
 	Marked    bool  // the technician marked it up before saving
+}
+
+// ScreenshotPath is where the PNG of screenshot id of session sid lives
+// under dir, the screenshots' folder of the data directory:
+// <dir>/<session>/<id>.png. relay/api writes it, relay/web serves it.
+func ScreenshotPath(dir, sid, id string) string {
+	return filepath.Join(dir, sid, id+".png")
 }
 
 // RecordStore keeps what a session documents about itself beyond its
