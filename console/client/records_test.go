@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/png"
 	"net/http"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,14 +21,7 @@ func TestScreenshotsAgainstARealRelay(t *testing.T) {
 	r := startRelay(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	pw, err := os.ReadFile(r.AdminPasswordFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	login, err := signIn(t, ctx, r, "admin", strings.TrimSpace(string(pw)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	login := signInAdmin(t, ctx, r)
 	admin, err := r.Store().UserByName(ctx, "admin")
 	if err != nil {
 		t.Fatal(err)
