@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -287,83 +288,110 @@ func (s *markSurface) DragEnd() { s.e.dragEnd() }
 // Tapped implements fyne.Tappable.
 func (s *markSurface) Tapped(ev *fyne.PointEvent) { s.e.tap(s.toImage(ev.Position)) }
 
-// recordsToggle is the session view's switch between public and internal
-// records; the relay decides who may change it (the owner, a manager of
-// the channel), so it is enabled only when the relay says the technician may.
+// recordsToggle is the switch between public and internal records of
+// the session view and of History; the relay decides who may change it
+// (the owner, a manager of the channel), so it is enabled only when the
+// relay says the technician may. In History it lists the screenshots too.
 type recordsToggle struct {
-	t        *sessionTab
+	c        *Console
+	id       func() string // the session's ID
+	say      func(string)  // the view's status line
 	check    *widget.Check
-	applying bool // the check is being set from the relay's answer
+	list     *widget.Label // History: the session's screenshots; nil in a session view
+	applying bool          // the check is being set from the relay's answer
 }
 
-func (r *recordsToggle) build(t *sessionTab) {
-	r.t = t
+func (r *recordsToggle) build(c *Console, id func() string, say func(string)) {
+	r.c, r.id, r.say = c, id, say
 	r.check = widget.NewCheck("Internal records", r.changed)
 	r.check.Disable()
 }
 
-// load asks the relay for the session's visibility (after Connected).
+// load asks the relay for the session's visibility and screenshots.
 func (r *recordsToggle) load(id string) {
-	rec := r.t.c.records()
+	rec := r.c.records()
 	if rec == nil || id == "" {
 		return
 	}
-	r.t.c.wg.Go(func() {
+	r.c.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 		defer cancel()
 		got, err := rec.SessionRecords(ctx, id)
 		if err != nil {
-			r.t.c.log.Warn("read the session's records", "session", id, "err", err)
+			r.c.log.Warn("read the session's records", "session", id, "err", err)
 			return
 		}
-		r.t.c.do(func() { r.show(got) })
+		r.c.do(func() {
+			if r.id() == id {
+				r.show(got)
+			}
+		})
 	})
 }
 
-// show sets the switch to the relay's answer.
+// show sets the switch (and the list) to the relay's answer.
 func (r *recordsToggle) show(rec adminapi.Records) {
+	r.set(rec.Visibility == string(proto.VisibilityInternal), rec.MayChange)
+	if r.list != nil {
+		r.list.SetText(ScreenshotList(rec))
+	}
+}
+
+// set puts the switch on internal or public without asking the relay.
+func (r *recordsToggle) set(internal, enabled bool) {
 	r.applying = true
-	r.check.SetChecked(rec.Visibility == string(proto.VisibilityInternal))
+	r.check.SetChecked(internal)
 	r.applying = false
-	if rec.MayChange {
+	if enabled {
 		r.check.Enable()
 	} else {
 		r.check.Disable()
 	}
 }
 
+// ScreenshotList is a session's screenshots as History lists them.
+func ScreenshotList(rec adminapi.Records) string {
+	if len(rec.Screenshots) == 0 {
+		return "No screenshots."
+	}
+	lines := []string{"Screenshots:"}
+	for _, s := range rec.Screenshots {
+		mark := ""
+		if s.Marked {
+			mark = ", marked up"
+		}
+		lines = append(lines, fmt.Sprintf("%s  by %s  %dx%d%s  (%s)", s.TakenAt.Local().Format("2006-01-02 15:04"), s.TakenBy, s.Width, s.Height, mark, s.ID))
+	}
+	return strings.Join(lines, "\n")
+}
+
 // changed asks the relay to make the records internal or public.
 func (r *recordsToggle) changed(internal bool) {
-	rec := r.t.c.records()
+	rec := r.c.records()
 	if r.applying || rec == nil {
 		return
 	}
-	r.t.mu.Lock()
-	id := r.t.sessionID
-	r.t.mu.Unlock()
+	id := r.id()
 	v := proto.VisibilityPublic
 	if internal {
 		v = proto.VisibilityInternal
 	}
 	r.check.Disable()
-	r.t.c.wg.Go(func() {
+	r.c.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 		defer cancel()
 		got, err := rec.SetVisibility(ctx, id, v)
-		r.t.c.do(func() {
+		r.c.do(func() {
 			if err != nil {
-				r.applying = true
-				r.check.SetChecked(!internal) // as it was
-				r.applying = false
-				r.check.Enable()
-				r.t.setStatus("Who may see the screenshots did not change: " + sentence(err))
+				r.set(!internal, true) // as it was
+				r.say("Who may see the screenshots did not change: " + sentence(err))
 				return
 			}
 			r.show(got)
 			if got.Visibility == string(proto.VisibilityInternal) {
-				r.t.setStatus("The session's screenshots are internal: only technicians who may see the session can open them.")
+				r.say("The session's screenshots are internal: only technicians who may see the session can open them.")
 			} else {
-				r.t.setStatus("The session's screenshots are public: the end user can open them through the link the app showed at the end.")
+				r.say("The session's screenshots are public: the end user can open them through the link the app showed at the end.")
 			}
 		})
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -28,6 +29,7 @@ type fakeRecords struct {
 	visibility string
 	mayChange  bool
 	setErr     error
+	shots      []adminapi.Screenshot
 }
 
 func (f *fakeRecords) UploadScreenshot(_ context.Context, id string, data []byte, marked bool) (adminapi.Screenshot, error) {
@@ -43,7 +45,7 @@ func (f *fakeRecords) UploadScreenshot(_ context.Context, id string, data []byte
 func (f *fakeRecords) SessionRecords(_ context.Context, id string) (adminapi.Records, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return adminapi.Records{SessionID: id, Visibility: f.visibility, MayChange: f.mayChange}, nil
+	return adminapi.Records{SessionID: id, Visibility: f.visibility, MayChange: f.mayChange, Screenshots: f.shots}, nil
 }
 
 func (f *fakeRecords) SetVisibility(_ context.Context, id string, v proto.Visibility) (adminapi.Records, error) {
@@ -168,4 +170,28 @@ func TestRecordsToggle(t *testing.T) {
 	if !strings.Contains(tab.status.Text, "did not change: Only the session's owner") {
 		t.Fatalf("status %q", tab.status.Text)
 	}
+}
+
+// History shows a session's screenshots with who took them beside its
+// record, and the switch there sets the visibility.
+func TestHistoryShowsScreenshotsAndVisibility(t *testing.T) {
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	s1 := proto.SessionInfo{ID: "s1", Status: proto.StatusClosed, Kind: proto.KindCode, CreatedAt: at}
+	fa := &fakeAdmin{perms: allPerms(), details: map[string]proto.SessionDetails{"s1": {Session: s1}}}
+	fr := &fakeRecords{fakeAdmin: fa, visibility: "public", mayChange: true}
+	fr.shots = []adminapi.Screenshot{{ID: "SHOT1", SessionID: "s1", TakenBy: "tina", TakenAt: at, Width: 1920, Height: 1080, Marked: true}}
+	c := signedInWithAPI(t, fa, fr)
+	test.Tap(c.adm.history)
+	h := c.adm.hist
+	h.Open("s1")
+	eventually(t, "the screenshots", func() bool { return strings.Contains(h.recs.list.Text, "SHOT1") })
+	if !strings.Contains(h.recs.list.Text, "by tina  1920x1080, marked up") || h.recs.check.Checked || h.recs.check.Disabled() {
+		t.Fatalf("list %q, internal %v, disabled %v", h.recs.list.Text, h.recs.check.Checked, h.recs.check.Disabled())
+	}
+	h.recs.check.SetChecked(true)
+	eventually(t, "internal", func() bool {
+		v := ""
+		fr.locked(func() { v = fr.visibility })
+		return v == "internal"
+	})
 }

@@ -126,7 +126,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t.sendClip = widget.NewButtonWithIcon("Send clipboard", theme.ContentPasteIcon(), t.sendClipboard)
 	t.fetchClip = widget.NewButtonWithIcon("Fetch clipboard", theme.ContentCopyIcon(), t.fetchClipboard)
 	t.shot = widget.NewButtonWithIcon("Screenshot", theme.MediaPhotoIcon(), t.screenshot)
-	t.visibility.build(t)
+	t.visibility.build(c, func() string { t.mu.Lock(); defer t.mu.Unlock(); return t.sessionID }, t.setStatus)
 	t.chatToggle = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { t.showChat(!t.chatShown) })
 	t.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), t.endSession)
 	t.end.Importance = widget.DangerImportance
