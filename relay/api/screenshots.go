@@ -27,6 +27,9 @@ import (
 // technicians who may see the session (relay/desk's Sees), and while the
 // session is public the end user through the records page (relay/web).
 
+// errNoScreenshots answers on a relay without a data directory.
+var errNoScreenshots = newError(http.StatusServiceUnavailable, "This relay keeps no screenshots: it runs without a data directory.")
+
 // safeID matches the session and screenshot IDs the relay makes (hex,
 // base32): nothing that could leave the directory.
 var safeID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -70,7 +73,7 @@ func (h *handler) recordRoutes() {
 			return h.records(ctx, &s)
 		})
 	register(h, opts{id: "get-screenshot", method: http.MethodGet, path: "/screenshots/{id}", tag: "records",
-		summary: "A screenshot's PNG", errs: []int{http.StatusNotFound},
+		summary: "A screenshot's PNG", errs: []int{http.StatusNotFound, http.StatusServiceUnavailable},
 		responses: map[string]*huma.Response{"200": {Description: "The PNG.", Content: map[string]*huma.MediaType{
 			"image/png": {Schema: &huma.Schema{Type: huma.TypeString, Format: "binary"}}}}}},
 		h.getScreenshot)
@@ -184,7 +187,7 @@ func (h *handler) uploadScreenshot(ctx context.Context, in *screenshotUpload) (*
 		return nil, h.refuse(ctx, c, err)
 	}
 	if h.cfg.Screenshots == "" {
-		return nil, newError(http.StatusServiceUnavailable, "This relay keeps no screenshots: it runs without a data directory.")
+		return nil, errNoScreenshots
 	}
 	w, ht, err := checkPNG(in.RawBody)
 	if err != nil {
@@ -270,8 +273,11 @@ func (h *handler) getScreenshot(ctx context.Context, in *struct {
 	if _, err := h.visibleSession(ctx, sh.SessionID); err != nil {
 		return nil, gone
 	}
+	if h.cfg.Screenshots == "" {
+		return nil, errNoScreenshots
+	}
 	b, err := os.ReadFile(store.ScreenshotPath(h.cfg.Screenshots, sh.SessionID, sh.ID))
-	if err != nil || h.cfg.Screenshots == "" {
+	if err != nil {
 		return nil, h.fail("read the screenshot", fmt.Errorf("screenshot %s: %w", sh.ID, err))
 	}
 	h.auditSession(ctx, c, "screenshot.read", sh.SessionID, map[string]string{"screenshot": sh.ID})

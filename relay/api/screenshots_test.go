@@ -86,6 +86,10 @@ func TestScreenshotIsKeptListedAndAudited(t *testing.T) {
 	if evs := f.audits("screenshot.read"); len(evs) != 1 || evs[0].SessionID != "s1" {
 		t.Fatalf("read audit %+v", evs)
 	}
+	f.h.cfg.Screenshots = ""
+	if r := f.do(http.MethodGet, "/api/v1/screenshots/"+sh.ID, tina, nil); r.status != http.StatusServiceUnavailable || !strings.Contains(r.sentence(t), "data directory") {
+		t.Fatalf("download without a data directory: %d %s", r.status, r.body)
+	}
 }
 
 // Who may not: without the permission (an override, a channel that
