@@ -59,7 +59,7 @@ func (h *handler) recordRoutes() {
 	register(h, opts{id: "upload-screenshot", method: http.MethodPost, path: "/sessions/{id}/screenshots", tag: "records",
 		summary: "Keep a screenshot (a PNG body) with a session the caller takes part in or may see",
 		perm:    proto.PermScreenshot, status: http.StatusCreated, maxBody: adminapi.MaxScreenshot,
-		errs: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable}},
+		errs: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable}},
 		h.uploadScreenshot)
 	register(h, opts{id: "list-records", method: http.MethodGet, path: "/sessions/{id}/screenshots", tag: "records",
 		summary: "A session's screenshots and its visibility", errs: []int{http.StatusNotFound}},
@@ -185,6 +185,9 @@ func (h *handler) uploadScreenshot(ctx context.Context, in *screenshotUpload) (*
 			err = proto.Errorf(proto.ErrForbidden, "You may keep screenshots only of sessions you take part in, own or manage.")
 		}
 		return nil, h.refuse(ctx, c, err)
+	}
+	if s.StartedAt.IsZero() { // nobody saw its screen (and the relay's purge may delete such sessions)
+		return nil, newError(http.StatusConflict, fmt.Sprintf("No technician has seen the screen of session %s yet, so it has no screenshots.", s.ID))
 	}
 	if h.cfg.Screenshots == "" {
 		return nil, errNoScreenshots

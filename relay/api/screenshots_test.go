@@ -133,6 +133,13 @@ func TestScreenshotRefusals(t *testing.T) {
 		t.Fatalf("a channel without screenshots: %d %s", r.status, r.body)
 	}
 
+	waiting := store.Session{ID: "w1", Kind: proto.KindLink, Status: proto.StatusWaiting, OwnerID: f.users["tina"].ID, ChannelID: f.mac.ID, CreatedAt: time.Now()}
+	if err := f.st.CreateSession(f.ctx, &waiting, store.StatusEvent{SessionID: "w1", At: time.Now(), Status: proto.StatusWaiting}); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.do(http.MethodPost, "/api/v1/sessions/w1/screenshots", tina, shot); r.status != http.StatusConflict || !strings.Contains(r.sentence(t), "has seen the screen") {
+		t.Fatalf("a session nobody joined: %d %s", r.status, r.body)
+	}
 	if r := f.do(http.MethodPost, "/api/v1/sessions/s1/screenshots", sam, shot); r.status != http.StatusForbidden {
 		t.Fatalf("a stranger uploads: %d %s", r.status, r.body)
 	}
