@@ -17,6 +17,18 @@ import (
 // DatabaseFile is the SQLite database's name inside the data directory.
 const DatabaseFile = "relay.db"
 
+// ScreenshotsDir is the folder of the data directory that keeps the
+// screenshots' PNGs, one folder per session.
+const ScreenshotsDir = "screenshots"
+
+// screenshotsDir is the screenshots' folder of data directory dir ("": none).
+func screenshotsDir(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return filepath.Join(dir, ScreenshotsDir)
+}
+
 // adminPasswordFile is where the first start leaves the administrator's
 // password, readable only by the relay's user: never on stdout or in a log.
 const adminPasswordFile = "admin-password"

@@ -186,9 +186,12 @@ func New(cfg Config) (_ *Relay, err error) {
 	pubHost, pubPortStr, _ := net.SplitHostPort(cfg.PublicAddr)
 	pubPort, _ := strconv.Atoi(pubPortStr)
 	mux := http.NewServeMux()
-	mux.Handle("/api/", api.New(api.Config{Store: r.st, Desk: r.desk, Queue: r.q, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log}))
+	shots := screenshotsDir(cfg.DataDir)
+	mux.Handle("/api/", api.New(api.Config{Store: r.st, Desk: r.desk, Queue: r.q, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log,
+		Screenshots: shots}))
 	mux.Handle("/", web.New(web.Config{
 		Store: r.st, Organisation: cfg.Organisation, OrganisationName: r.q.Organisation, PublicHost: pubHost, PublicPort: pubPort,
+		Screenshots: shots,
 		Fingerprint: r.fp, Downloads: cfg.Downloads, Now: cfg.Now, Logger: log, HSTS: cfg.CertFile != "",
 		Channel: func(tok string) (string, string, bool) {
 			ch, ok := r.desk.ChannelBySOSToken(tok)

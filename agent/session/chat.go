@@ -30,6 +30,16 @@ func (a *Agent) Chat(ctx context.Context, text string) error {
 // session's connection is gone by then, so it connects once more; the
 // session's resume key proves that this app ran the session.
 func (a *Agent) Rate(ctx context.Context, stars int, comment string) error {
+	return a.callAfter(ctx, func(id, key string) (proto.Type, any) {
+		return proto.TypeRate, &proto.Rate{SessionID: id, Stars: stars, Comment: comment, ResumeKey: key}
+	}, proto.TypeOK, nil)
+}
+
+// callAfter makes one request about the session after it ended, on a
+// connection of its own, with the session's resume key as the proof:
+// req builds it from the session's ID and key. ErrNothingToRate when no
+// session ran.
+func (a *Agent) callAfter(ctx context.Context, req func(id, key string) (proto.Type, any), replyType proto.Type, reply any) error {
 	a.mu.Lock()
 	relay, fp, id, key := a.cfg.Relay, a.cfg.Fingerprint, a.sessionID, a.resumeKey
 	a.mu.Unlock()
@@ -43,7 +53,8 @@ func (a *Agent) Rate(ctx context.Context, stars int, comment string) error {
 		return err
 	}
 	defer done()
-	return peer.Call(ctx, proto.TypeRate, &proto.Rate{SessionID: id, Stars: stars, Comment: comment, ResumeKey: key}, proto.TypeOK, nil)
+	t, body := req(id, key)
+	return peer.Call(ctx, t, body, replyType, reply)
 }
 
 // connectOnce opens a connection of its own to the relay and says Hello on

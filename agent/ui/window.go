@@ -67,6 +67,9 @@ type Window struct {
 	relay  relayConfirm
 	form   intakeForm
 
+	// records: the link to the session's screenshots, after the end.
+	records recordsPanel
+
 	mu          sync.Mutex
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
 	retried     chan struct{}
@@ -127,6 +130,7 @@ func New(app fyne.App, act Actions) *Window {
 
 	w.chat.build(w)
 	w.rating.build(w)
+	w.records.build()
 	w.prompt.build(w)
 	w.relay.build(w)
 	w.form.build(w)
@@ -144,7 +148,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

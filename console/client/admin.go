@@ -62,21 +62,41 @@ func (a *Admin) Close() { a.hc.CloseIdleConnections() }
 // do sends body (nil: none) and decodes the answer into out (nil: none).
 func (a *Admin) do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
+	ctype := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("%s %s: %w", method, path, err)
 		}
-		rd = bytes.NewReader(b)
+		rd, ctype = bytes.NewReader(b), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
+	b, status, err := a.exchange(ctx, method, path, ctype, rd)
+	if err != nil || out == nil || status == http.StatusNoContent {
+		return err
+	}
+	return decodeAnswer(b, out, method+" "+path)
+}
+
+// decodeAnswer reads an answer's JSON into out.
+func decodeAnswer(b []byte, out any, what string) error {
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("read the admin API's answer to %s: %w", what, err)
+	}
+	return nil
+}
+
+// exchange sends a request with a body of type ctype (nil: none) and
+// returns the answer's body and status; a 3xx, 4xx or 5xx answer is an
+// *AdminError with the relay's sentence.
+func (a *Admin) exchange(ctx context.Context, method, path, ctype string, body io.Reader) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base+path, body)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	resp, err := a.hc.Do(req)
 	if err != nil {
@@ -84,12 +104,12 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("admin API: %w", err)
+		return nil, 0, fmt.Errorf("admin API: %w", err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20)) // a screenshot's PNG is the largest answer
 	if err != nil {
-		return fmt.Errorf("read the admin API's answer: %w", err)
+		return nil, 0, fmt.Errorf("read the admin API's answer: %w", err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -103,15 +123,9 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 				text = e.Detail
 			}
 		}
-		return &AdminError{Status: resp.StatusCode, Text: text}
+		return nil, resp.StatusCode, &AdminError{Status: resp.StatusCode, Text: text}
 	}
-	if out == nil || resp.StatusCode == http.StatusNoContent {
-		return nil
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("read the admin API's answer to %s %s: %w", method, path, err)
-	}
-	return nil
+	return b, resp.StatusCode, nil
 }
 
 // send makes one request and decodes its answer.

@@ -60,6 +60,20 @@ func signIn(t *testing.T, ctx context.Context, r *relay.Relay, user, pw string) 
 	return client.Login{Relay: r.Addr().String(), Fingerprint: r.Fingerprint(), User: user, Token: ok.Token}, err
 }
 
+// signInAdmin signs in as the administrator the relay created.
+func signInAdmin(t *testing.T, ctx context.Context, r *relay.Relay) client.Login {
+	t.Helper()
+	pw, err := os.ReadFile(r.AdminPasswordFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := signIn(t, ctx, r, "admin", strings.TrimSpace(string(pw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return login
+}
+
 func adminFor(t *testing.T, l client.Login) *client.Admin {
 	t.Helper()
 	a, err := client.NewAdmin(l)
@@ -88,14 +102,7 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 	r := startRelay(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	pw, err := os.ReadFile(r.AdminPasswordFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	login, err := signIn(t, ctx, r, "admin", strings.TrimSpace(string(pw)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	login := signInAdmin(t, ctx, r)
 	hash, err := auth.HashPassword("tina-password")
 	if err != nil {
 		t.Fatal(err)

@@ -174,8 +174,14 @@ func allPerms(ps ...proto.Permission) adminapi.Permissions {
 // signedInWithAdmin is a console signed in as tom with fa as its admin API.
 func signedInWithAdmin(t *testing.T, fa *fakeAdmin) *Console {
 	t.Helper()
+	return signedInWithAPI(t, fa, fa)
+}
+
+// signedInWithAPI is signedInWithAdmin with api as the admin API (fa inside it).
+func signedInWithAPI(t *testing.T, fa *fakeAdmin, api Admin) *Console {
+	t.Helper()
 	c, be, _ := newTestConsole(t)
-	c.opts.Admin = func(client.Login) (Admin, error) { return fa, nil }
+	c.opts.Admin = func(client.Login) (Admin, error) { return api, nil }
 	c.ShowQueue(client.Login{Relay: "relay.example.com:4433", User: "tom", Token: "t"})
 	<-be.watching
 	// Asked, and applied on the UI loop when the fake answered (the

@@ -94,6 +94,8 @@ type historyView struct {
 	left     *fyne.Container // the list with More under it
 	record   *widget.Label
 	shown    string // the session whose record is shown
+	// recs: its screenshots and the switch to internal (screenshot.go).
+	recs recordsToggle
 }
 
 func newHistoryView(a *adminUI) *historyView {
@@ -134,7 +136,10 @@ func newHistoryView(a *adminUI) *historyView {
 	v.record = widget.NewLabel("Search, then choose a session to read its record.")
 	v.record.Wrapping = fyne.TextWrapWord
 	v.left = container.NewBorder(nil, v.more, nil, nil, v.list)
-	split := container.NewHSplit(v.left, container.NewVScroll(v.record))
+	v.recs.build(a.c, func() string { return v.shown }, v.status.SetText)
+	v.recs.list = widget.NewLabel("")
+	recs := container.NewVBox(v.recs.check, v.recs.list)
+	split := container.NewHSplit(v.left, container.NewBorder(recs, nil, nil, nil, container.NewVScroll(v.record)))
 	split.Offset = 0.45
 	v.content = container.NewBorder(container.NewVBox(filters, v.status, widget.NewSeparator()), nil, nil, nil, split)
 	v.offerChoices()
@@ -264,6 +269,9 @@ func (v *historyView) Open(id string) {
 	var d proto.SessionDetails
 	v.shown = id
 	v.record.SetText("Reading the session " + id + "…")
+	v.recs.list.SetText("")
+	v.recs.set(false, false)
+	v.recs.load(id)
 	v.a.call(v.status, "Reading the session…", func(ctx context.Context) (err error) {
 		d, err = v.a.api.SessionDetails(ctx, id)
 		return err

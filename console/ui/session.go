@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,7 +66,10 @@ type sessionTab struct {
 	ended      bool
 	online     bool
 	info       proto.SessionInfo
-	shots      []string // screenshots taken, newest last
+	shots      []string      // screenshots saved on this computer, newest last
+	editor     *markupEditor // the last screenshot's markup editor (screenshot.go)
+
+	visibility recordsToggle // public or internal records (screenshot.go)
 
 	held map[string]bool // keys the technician holds (ctrlaltdel.go)
 }
@@ -129,6 +131,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t.sendClip = widget.NewButtonWithIcon("Send clipboard", theme.ContentPasteIcon(), t.sendClipboard)
 	t.fetchClip = widget.NewButtonWithIcon("Fetch clipboard", theme.ContentCopyIcon(), t.fetchClipboard)
 	t.shot = widget.NewButtonWithIcon("Screenshot", theme.MediaPhotoIcon(), t.screenshot)
+	t.visibility.build(c, func() string { t.mu.Lock(); defer t.mu.Unlock(); return t.sessionID }, t.setStatus)
 	t.chatToggle = widget.NewButtonWithIcon("Chat", theme.MailComposeIcon(), func() { t.showChat(!t.chatShown) })
 	t.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), t.endSession)
 	t.end.Importance = widget.DangerImportance
@@ -145,7 +148,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		container.NewVScroll(t.chatLog))
 
 	t.newDesk()
-	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle}, t.deskTools()...)
+	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.visibility.check, t.chatToggle}, t.deskTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
@@ -249,49 +252,13 @@ func (t *sessionTab) fetchClipboard() {
 	t.setStatus(fmt.Sprintf("Copied the end user's clipboard (%d characters) to yours.", len([]rune(text))))
 }
 
-// screenshot saves the picture on screen as a PNG kept with the session.
-func (t *sessionTab) screenshot() {
-	img := t.screen.Frame()
-	if img == nil {
-		t.setStatus("No picture to save yet.")
-		return
-	}
-	t.mu.Lock()
-	id := t.sessionID
-	t.mu.Unlock()
-	dir := filepath.Join(t.c.opts.DataDir, "sessions", id)
-	name := filepath.Join(dir, "screenshot-"+t.c.now().Format("20060102-150405.000")+".png")
-	go func() { // encoding 1080p takes a moment: not on the UI goroutine
-		err := writePNG(name, img)
-		t.c.do(func() {
-			if err != nil {
-				t.setStatus("The screenshot was not saved: " + sentence(err))
-				return
-			}
-			t.mu.Lock()
-			t.shots = append(t.shots, name)
-			t.mu.Unlock()
-			t.setStatus("Screenshot saved to " + name + ".")
-		})
-	}()
-}
-
-// writePNG saves img atomically, creating the directory.
-func writePNG(path string, img image.Image) error {
+// writeFile saves data atomically, creating the directory.
+func writeFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
 	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -351,6 +318,7 @@ func (t *sessionTab) Connected(c proto.Connected) {
 		t.title = name
 	}
 	t.mu.Unlock()
+	t.visibility.load(c.Session.ID)
 	t.c.do(func() {
 		t.setTitle("")
 		t.refreshDesk()

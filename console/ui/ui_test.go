@@ -442,8 +442,10 @@ func TestSessionToolbar(t *testing.T) {
 	if len(r.clip) != 1 || r.clip[0] != "from the technician" || a.Clipboard().Content() != "from the end user" {
 		t.Fatalf("clipboard: sent %q, local %q", r.clip, a.Clipboard().Content())
 	}
-	// Screenshot: a PNG kept with the session.
+	// Screenshot: the markup editor, then (without the admin API) a PNG
+	// kept on this computer with the session.
 	test.Tap(tab.shot)
+	test.Tap(tab.editor.save)
 	eventually(t, "the screenshot", func() bool { tab.mu.Lock(); defer tab.mu.Unlock(); return len(tab.shots) == 1 })
 	if fi, err := os.Stat(tab.shots[0]); err != nil || fi.Size() == 0 || !strings.Contains(tab.shots[0], filepath.Join("sessions", "s1")) {
 		t.Fatalf("screenshot %v: %v", tab.shots, err)

@@ -78,6 +78,9 @@
 //	  Rate{SessionID, Stars, Comment, ResumeKey} ->
 //	                                   <-   OK; subscribers who may see the session get
 //	                                        QueueUpdate{Session with Rating, RatingComment}
+//	  RecordsLinkRequest{SessionID, ResumeKey} ->
+//	                                   <-   RecordsLink{URL, Internal}: https://RELAY/r/<token>, the
+//	                                        session's screenshots (public) or a note that they are internal
 //
 //	technician
 //	  SessionDetailsRequest{SessionID} ->

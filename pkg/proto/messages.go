@@ -574,6 +574,10 @@ func NewBody(t Type) any {
 		return new(Participants)
 	case TypeGuestRemove:
 		return new(GuestRemove)
+	case TypeRecordsLinkRequest:
+		return new(RecordsLinkRequest)
+	case TypeRecordsLink:
+		return new(RecordsLink)
 	}
 	return nil
 }

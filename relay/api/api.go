@@ -71,6 +71,9 @@ type Config struct {
 	// BadTokens limits failed token attempts per source; zero takes
 	// DefaultBadTokens, a negative N no limit.
 	BadTokens limit.Rate
+	// Screenshots is the directory that keeps the screenshots' PNGs
+	// (<data>/screenshots); "": the relay keeps none and refuses uploads.
+	Screenshots string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().
@@ -238,7 +241,12 @@ func newError(status int, msg string, errs ...error) huma.StatusError {
 	case s == "validation failed" || s == "request body is required":
 		s = "The request is not valid"
 		if msg == "request body is required" {
-			s = "The request needs a JSON body"
+			s = "The request needs a body: JSON, or the PNG of a screenshot upload"
+		}
+	case strings.HasPrefix(s, "request body is too large"):
+		s = "The request is too large"
+		if _, limit, ok := strings.Cut(msg, "limit="); ok {
+			s += " (at most " + strings.TrimSpace(limit) + ")"
 		}
 	case s == "":
 		s = http.StatusText(status)
@@ -314,6 +322,8 @@ type opts struct {
 	errs   []int
 	// responses, when set, documents the answers instead of the output type.
 	responses map[string]*huma.Response
+	// maxBody is the largest request body in bytes (0: 64 KiB).
+	maxBody int64
 }
 
 // register adds an operation to the API.
@@ -321,6 +331,9 @@ func register[I, O any](h *handler, o opts, fn func(context.Context, *I) (*O, er
 	op := huma.Operation{
 		OperationID: o.id, Method: o.method, Path: Prefix + o.path, Summary: o.summary, Tags: []string{o.tag},
 		DefaultStatus: o.status, MaxBodyBytes: 64 << 10, Metadata: map[string]any{}, Responses: o.responses,
+	}
+	if o.maxBody > 0 {
+		op.MaxBodyBytes = o.maxBody
 	}
 	if !o.public {
 		op.Security = []map[string][]string{{"bearer": {}}}
@@ -347,6 +360,7 @@ func (h *handler) routes() {
 	h.sessionRoutes()
 	h.settingsRoutes()
 	h.auditRoutes()
+	h.recordRoutes()
 }
 
 // openapiOutput is the document, as raw JSON.

@@ -71,7 +71,8 @@ func newFixture(t *testing.T, bad limit.Rate) *fixture {
 	if f.q, err = queue.New(ctx, st, queue.Config{Desk: f.desk, Logger: quiet()}); err != nil {
 		t.Fatal(err)
 	}
-	f.h = New(Config{Store: st, Desk: f.desk, Queue: f.q, Organisation: "Example Corp", BadTokens: bad, Logger: quiet()}).(*handler)
+	f.h = New(Config{Store: st, Desk: f.desk, Queue: f.q, Organisation: "Example Corp", BadTokens: bad, Logger: quiet(),
+		Screenshots: filepath.Join(t.TempDir(), "screenshots")}).(*handler)
 	return f
 }
 
@@ -149,7 +150,10 @@ func (f *fixture) do(method, path, tok string, body any) reply {
 func (f *fixture) doHeader(method, path, auth string, body any) reply {
 	f.t.Helper()
 	var rd io.Reader
-	if body != nil {
+	ctype := "application/json"
+	if raw, ok := body.([]byte); ok { // a screenshot's PNG
+		rd, ctype = bytes.NewReader(raw), "image/png"
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			f.t.Fatal(err)
@@ -159,7 +163,7 @@ func (f *fixture) doHeader(method, path, auth string, body any) reply {
 	req := httptest.NewRequest(method, path, rd)
 	req.RemoteAddr = f.remote
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)

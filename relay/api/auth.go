@@ -171,7 +171,12 @@ func (h *handler) refuse(ctx context.Context, c *caller, err error) error {
 
 // audit records an event by c, even when the request was cancelled.
 func (h *handler) audit(ctx context.Context, c *caller, kind string, detail map[string]string) {
-	e := &store.AuditEvent{At: h.cfg.Now(), Kind: kind, Actor: store.Clip(c.User.Name, store.MaxAuditActor), Source: c.IP, Detail: detail}
+	h.auditSession(ctx, c, kind, "", detail)
+}
+
+// auditSession records an event by c about session id ("": none).
+func (h *handler) auditSession(ctx context.Context, c *caller, kind, id string, detail map[string]string) {
+	e := &store.AuditEvent{At: h.cfg.Now(), Kind: kind, Actor: store.Clip(c.User.Name, store.MaxAuditActor), Source: c.IP, SessionID: id, Detail: detail}
 	if err := h.st.Audit(context.WithoutCancel(ctx), e); err != nil {
 		h.log.Error("audit event not stored", "kind", kind, "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/desk"
@@ -105,6 +106,15 @@ var permissionCases = map[string]permissionCase{
 	"read-audit": {func(f *fixture) (string, string, any) {
 		return http.MethodGet, "/api/v1/audit?limit=5", nil
 	}, nil},
+	// A session of Mac support that tina owns: carla manages the channel,
+	// ada and tom all channels; an API token of a lower role is in no
+	// session.
+	"upload-screenshot": {func(f *fixture) (string, string, any) {
+		f.n++
+		id := fmt.Sprintf("shot%d", f.n)
+		f.session(id, f.mac.ID, "tina", time.Now())
+		return http.MethodPost, "/api/v1/sessions/" + id + "/screenshots", testPNG(f.t, 4, 3)
+	}, func(role store.Role, api bool) bool { return allChannels(role, api) || !api }},
 }
 
 // signedIn is the fixture's user of each role.

@@ -26,6 +26,13 @@ func TestOpenAPIDocumentMatchesTheRoutes(t *testing.T) {
 	if err := f.st.CreateSession(f.ctx, &s, store.StatusEvent{SessionID: "s1", At: s.CreatedAt, Status: s.Status, Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	// A screenshot s1 of session s1, for GET /screenshots/{id}.
+	if err := f.st.AddScreenshot(f.ctx, &store.Screenshot{ID: "s1", SessionID: "s1", TakenBy: "tina", TakenAt: time.Now(), Width: 1, Height: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(store.ScreenshotPath(f.h.cfg.Screenshots, "s1", "s1"), testPNG(t, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
 	doc := f.document()
 	var documented []string
 	for _, op := range doc {

@@ -111,22 +111,13 @@ func (m *Manager) Rate(ctx context.Context, ip string, r proto.Rate) error {
 	if err != nil {
 		return err
 	}
-	notYours := proto.Errorf(proto.ErrSessionUnknown, "Only the app that took part in this session can rate it.")
-	if r.ResumeKey == "" {
-		return notYours
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	s, err := m.st.SessionByAgentKey(ctx, token.Hash(r.ResumeKey))
+	s, err := m.appSession(ctx, ip, r.SessionID, r.ResumeKey, "session.rating.refused",
+		proto.Errorf(proto.ErrSessionUnknown, "Only the app that took part in this session can rate it."))
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		m.audit(ctx, "session.rating.refused", actorEndUser, ip, r.SessionID, map[string]string{"reason": "unknown resume key"})
-		return notYours
 	case err != nil:
-		return m.internal("look up the session", err)
-	case s.ID != r.SessionID:
-		m.audit(ctx, "session.rating.refused", actorEndUser, ip, r.SessionID, map[string]string{"reason": "resume key of another session"})
-		return notYours
+		return err
 	case s.Status.Live():
 		return proto.Errorf(proto.ErrSessionState, "The session can be rated once it has ended.")
 	case s.StartedAt.IsZero():
@@ -150,6 +141,28 @@ func (m *Manager) Rate(ctx context.Context, ip string, r proto.Rate) error {
 	m.audit(ctx, "session.rated", actorEndUser, ip, s.ID, map[string]string{"stars": fmt.Sprint(r.Stars)})
 	m.announceStored(ctx, &s)
 	return nil
+}
+
+// appSession finds the session of an app that proves it ran it with the
+// session's resume key, after the session's own connection is gone (the
+// rating, the records link). A missing key, or one of no session or of
+// another session, is notYours; the last two are audited as refused.
+func (m *Manager) appSession(ctx context.Context, ip, id, key, refused string, notYours error) (store.Session, error) {
+	if key == "" {
+		return store.Session{}, notYours
+	}
+	s, err := m.st.SessionByAgentKey(ctx, token.Hash(key))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		m.audit(ctx, refused, actorEndUser, ip, id, map[string]string{"reason": "unknown resume key"})
+		return s, notYours
+	case err != nil:
+		return s, m.internal("look up the session", err)
+	case s.ID != id:
+		m.audit(ctx, refused, actorEndUser, ip, id, map[string]string{"reason": "resume key of another session"})
+		return s, notYours
+	}
+	return s, nil
 }
 
 // announceStored pushes a session that is no longer live to the

@@ -414,6 +414,10 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
 		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
+	case *proto.RecordsLinkRequest: // at the rating step, like Rate
+		var link proto.RecordsLink
+		err := c.guardToken(func() (err error) { link, err = q.RecordsLink(ctx, c.ip, *m); return err }, proto.ErrSessionUnknown)
+		c.answer(env.ID, proto.TypeRecordsLink, &link, err)
 	default:
 		c.violation("message type %d is not for agents", env.Type)
 	}

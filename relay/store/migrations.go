@@ -301,6 +301,32 @@ BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 CREATE TRIGGER account_user_inserted AFTER INSERT ON users
 BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 `,
+	// 9 (#14, screenshots and visibility): who may open a session's records
+	// (public: the end user too, through a records link; internal: only
+	// technicians who may see the session), the screenshots kept with a
+	// session (the PNG lives under the data directory,
+	// screenshots/<session>/<id>.png), and the records links' token hashes.
+	`
+ALTER TABLE sessions ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public';
+CREATE TABLE screenshots (
+	id         TEXT PRIMARY KEY,
+	session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+	user_id    INTEGER REFERENCES users(id),
+	taken_by   TEXT NOT NULL,
+	taken_at   INTEGER NOT NULL,
+	width      INTEGER NOT NULL,
+	height     INTEGER NOT NULL,
+	size       INTEGER NOT NULL,
+	marked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX screenshots_session ON screenshots(session_id, taken_at);
+CREATE TABLE records_links (
+	token_hash BLOB PRIMARY KEY,
+	session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX records_links_session ON records_links(session_id);
+`,
 }
 
 // migrationSteps holds Go steps that run after the SQL of the migration with

@@ -215,7 +215,7 @@ a{color:#0b4f9c}a:focus,.button:focus{outline:3px solid #c25e00;outline-offset:2
 <h1>{{.Title}}</h1>
 {{if .Problem}}
 <p class="problem" role="alert">{{.Problem}}</p>
-{{else}}
+{{else}}{{if .Records}}{{template "records" .}}{{else}}
 {{if .Call}}<p>{{if .Org}}{{printf .T.CallIntro .Channel .Org}}{{else}}{{printf .T.CallIntroNoOrg .Channel}}{{end}}</p>
 {{if .Description}}<p id="channel-description">{{.Description}}</p>{{end}}
 <h2>{{.T.CallNext}}</h2>
@@ -231,7 +231,7 @@ a{color:#0b4f9c}a:focus,.button:focus{outline:3px solid #c25e00;outline-offset:2
 <p><code id="connection" aria-describedby="connection-help">{{.Connection}}</code></p>{{end}}
 {{end}}
 {{if .Expires}}<p class="note">{{.T.Expires}} {{.Expires}}.</p>{{end}}
-{{end}}
+{{end}}{{end}}
 </main>
 <footer><p class="note">{{.T.Fingerprint}} <code>{{.Fingerprint}}</code></p></footer>
 </body>

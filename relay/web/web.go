@@ -42,6 +42,9 @@ type Config struct {
 	// HSTS sends Strict-Transport-Security: only with a certificate that
 	// browsers trust (--cert), never with the relay's self-signed one.
 	HSTS bool
+	// Screenshots is the folder of the screenshots' PNGs (relay/store's
+	// ScreenshotPath), which the records pages (/r/<token>) offer.
+	Screenshots string
 	// WriteStall is how long one write of a download may take (0: 30 s):
 	// a slow but alive download keeps going, a stalled one ends.
 	WriteStall time.Duration
@@ -72,6 +75,8 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /c/{token}", h.callPage)
 	h.mux.HandleFunc("GET /c/{token}/download/{file}", h.callDownload)
 	h.mux.HandleFunc("GET /download/{file}", h.download)
+	h.mux.HandleFunc("GET /r/{token}", h.recordsPage)
+	h.mux.HandleFunc("GET /r/{token}/screenshots/{id}", h.recordsScreenshot)
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	h.mux.HandleFunc("GET /{$}", h.sosPage)
 	return h
@@ -151,6 +156,8 @@ type pageData struct {
 	Connection  string // the line the app accepts when its name was changed
 	NoBuilds    bool
 	Missing     string // the visitor's system when it is one we build for but this server has no build of
+	// Records makes it a records page (/r/<token>).
+	Records *recordsView
 }
 
 type langLink struct {

@@ -276,6 +276,13 @@ func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *
 	term.SetChat(chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) }))
 	err := (*ag).Run(ctx)
 	term.SetChat(nil)
+	if err == nil && term.HadTechnician() {
+		if link, lerr := (*ag).RecordsLink(ctx); lerr == nil {
+			term.RecordsLink(link)
+		} else {
+			log.Warn("no link to the session's records", "err", lerr)
+		}
+	}
 	if err == nil && term.HadTechnician() && (askRating || isTerminal(os.Stdin)) {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // the relay's rating window
 		defer cancel()
@@ -341,6 +348,15 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 	go func() { // owned: main waits on result below
 		err := (*ag).Serve(sessCtx, win)
 		over.Store(true)
+		if win.OffersRating() { // the rating step: and the link to the session's screenshots
+			wg.Go(func() {
+				if link, err := (*ag).RecordsLink(ctx); err == nil {
+					win.RecordsLink(link)
+				} else {
+					log.Warn("no link to the session's records", "err", err)
+				}
+			})
+		}
 		result <- err
 		// Stay to show how it ended and for the rating; leave when the end
 		// user closed the window, pressed Ctrl+C, gave up before the

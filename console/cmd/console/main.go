@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -42,9 +43,9 @@ const usage = `usage:
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
-  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only]
+  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--screenshot] [--input-script FILE] [--turn-only]
   console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
-` + deskUsage
+` + deskUsage + screenshotsUsage
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -123,6 +124,10 @@ func run(args []string) int {
 		return cmdNotices(ctx, args[1:])
 	case "control":
 		return cmdControl(ctx, args[1:])
+	case "screenshots":
+		return cmdScreenshots(ctx, args[1:])
+	case "visibility":
+		return cmdVisibility(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -357,12 +362,17 @@ type printer struct {
 	turnTCP  bool
 	wg       *sync.WaitGroup
 	log      *slog.Logger
+	// sessionID, when set, receives the session's ID once connected.
+	sessionID *atomic.Value
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
 
 func (p printer) Connected(c proto.Connected) {
 	p.setICE(c.ICE)
+	if p.sessionID != nil {
+		p.sessionID.Store(c.Session.ID)
+	}
 	if c.Resumed {
 		fmt.Printf("Resumed session %s.\n", c.Session.ID)
 		return
@@ -426,6 +436,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("console connect", flag.ContinueOnError)
 	sessionID := fs.String("session", "", "connect to a Ready session from the queue by `ID`")
 	snapshot := fs.String("snapshot", "", "write the first screen image to this PNG `file` and end the session")
+	keep := fs.Bool("screenshot", false, "keep the first screen image with the session on the relay (who took it, when) and end the session")
 	scriptFile := fs.String("input-script", "", "replay the input actions in `file`, then end the session")
 	monitor := fs.Bool("monitor", false, "with --session: watch a colleague's session as a supervisor, view only (managers)")
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
@@ -485,19 +496,29 @@ func cmdConnect(ctx context.Context, args []string) int {
 	var snapErr error
 	var once sync.Once
 	screen := &lastFrame{first: make(chan struct{})}
+	var connectedID atomic.Value // the session's ID once connected, for --screenshot
+	var kept bool                // --screenshot: the screen is kept
 	var viewer *remote.Viewer
 	viewer = remote.NewViewer(sess.Signal, func(img *image.RGBA) {
 		if actions != nil {
 			screen.set(img)
 		}
-		if *snapshot == "" {
+		if *snapshot == "" && !*keep {
 			return
 		}
 		once.Do(func() {
-			snapErr = writePNG(*snapshot, img)
-			if snapErr == nil {
-				fmt.Printf("Saved the screen (%dx%d) to %s.\n", img.Rect.Dx(), img.Rect.Dy(), *snapshot)
-				fmt.Printf("Media path: %s.\n", viewer.Path())
+			if *snapshot != "" {
+				snapErr = writePNG(*snapshot, img)
+				if snapErr == nil {
+					fmt.Printf("Saved the screen (%dx%d) to %s.\n", img.Rect.Dx(), img.Rect.Dy(), *snapshot)
+					fmt.Printf("Media path: %s.\n", viewer.Path())
+				}
+			}
+			if *keep && snapErr == nil {
+				id, _ := connectedID.Load().(string)
+				if snapErr = keepScreenshot(ctx, l, id, img); snapErr == nil {
+					kept = true
+				}
 			}
 			cancel()
 		})
@@ -534,7 +555,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, sessionID: &connectedID})
 	cancel()
 	viewer.Close()
 	wg.Wait()
@@ -548,7 +569,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	case snapErr != nil:
 		fmt.Fprintln(os.Stderr, snapErr)
 		return 1
-	case *snapshot != "" && err == nil && ctx.Err() != nil && !fileExists(*snapshot):
+	case (*snapshot != "" && !fileExists(*snapshot) || *keep && !kept) && err == nil && ctx.Err() != nil:
 		fmt.Fprintln(os.Stderr, "The session ended before the screen arrived.")
 		return 1
 	case err == nil:
@@ -556,14 +577,14 @@ func cmdConnect(ctx context.Context, args []string) int {
 		return 0
 	case errors.As(err, &ended):
 		fmt.Println(ended.Error())
-		if *snapshot != "" && !fileExists(*snapshot) {
+		if *snapshot != "" && !fileExists(*snapshot) || *keep && !kept {
 			return 1
 		}
 		return 0
 	case errors.As(err, &left):
 		// Taken off a session that goes on (its new owner joined): done here.
 		fmt.Fprintln(cleanWriter{os.Stdout}, left.Error())
-		if *snapshot != "" && !fileExists(*snapshot) {
+		if *snapshot != "" && !fileExists(*snapshot) || *keep && !kept {
 			return 1
 		}
 		return 0

@@ -1,0 +1,36 @@
+package adminapi
+
+import "time"
+
+// MaxScreenshot is the largest screenshot upload in bytes (a PNG).
+const MaxScreenshot = 16 << 20
+
+// MaxScreenshotPixels bounds a screenshot's width times height, so that
+// a small PNG cannot unpack into gigabytes (8K UHD fits).
+const MaxScreenshotPixels = 7680 * 4320
+
+// Screenshot is a screenshot kept with a session.
+type Screenshot struct {
+	ID        string    `json:"id" doc:"The screenshot's ID; GET /screenshots/{id} downloads its PNG."`
+	SessionID string    `json:"session_id"`
+	TakenBy   string    `json:"taken_by" doc:"The technician who took it (or api:NAME)."`
+	TakenAt   time.Time `json:"taken_at"`
+	Width     int       `json:"width"`
+	Height    int       `json:"height"`
+	Size      int64     `json:"size" doc:"Bytes of the PNG."`
+	Marked    bool      `json:"marked" doc:"Whether the technician marked it up before saving."`
+}
+
+// Records is what a session documents about itself beyond its history
+// and chat, and who may open it.
+type Records struct {
+	SessionID   string       `json:"session_id"`
+	Visibility  string       `json:"visibility" enum:"public,internal" doc:"public: the end user may open them through the link the app showed at the end; internal: only technicians who may see the session."`
+	MayChange   bool         `json:"may_change" doc:"Whether the caller may change the visibility."`
+	Screenshots []Screenshot `json:"screenshots" doc:"Oldest first."`
+}
+
+// VisibilityChange sets who may open a session's records.
+type VisibilityChange struct {
+	Visibility string `json:"visibility" enum:"public,internal"`
+}
