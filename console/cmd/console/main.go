@@ -637,7 +637,7 @@ func (r scriptRemote) DrawShape(s proto.DrawShape) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("Drew a %s on the end user's screen (%d shapes shown).\n", s.Kind, st.Shapes)
+	fmt.Printf("Drawn on the end user's screen: %s (%d shapes shown).\n", s.Kind, st.Shapes)
 	return nil
 }
 
