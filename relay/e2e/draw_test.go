@@ -39,6 +39,19 @@ func drawScreen(t *testing.T, disp string) *image.RGBA {
 	return img
 }
 
+// drawSession starts a w x h display covered by the desktop's colour, a
+// relay, a signed-in technician and the SOS app (terminal) on the display,
+// which shows its code.
+func drawSession(t *testing.T, w, h int) (disp string, tech technician, sos *proc, code string) {
+	t.Helper()
+	disp = xvfb(t, w, h)
+	deskWindow(t, disp)
+	r := startRelay(t)
+	tech = r.login(t, "admin", r.adminPW)
+	sos = start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
+	return disp, tech, sos, strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
+}
+
 // sameColour reports whether a and b differ by at most 24 in each channel.
 func sameColour(a, b color.RGBA) bool {
 	return absDiff(int(a.R), int(b.R)) <= 24 && absDiff(int(a.G), int(b.G)) <= 24 && absDiff(int(a.B), int(b.B)) <= 24
@@ -50,13 +63,7 @@ func sameColour(a, b color.RGBA) bool {
 // technician's clear removes it, and the end user's /clear removes the next
 // shape, which the console hears of.
 func TestDrawOnEndUserScreen(t *testing.T) {
-	disp := xvfb(t, 1280, 720)
-	deskWindow(t, disp)
-
-	r := startRelay(t)
-	tech := r.login(t, "admin", r.adminPW)
-	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
-	code := strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
+	disp, tech, sos, code := drawSession(t, 1280, 720)
 
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "drawn.png")
@@ -131,13 +138,7 @@ func TestDrawOnEndUserScreen(t *testing.T) {
 // gets no drawing channel from the app; the script stops with the reason
 // and nothing appears on the end user's screen.
 func TestDrawRefusedViewOnly(t *testing.T) {
-	disp := xvfb(t, 640, 480)
-	deskWindow(t, disp)
-
-	r := startRelay(t)
-	tech := r.login(t, "admin", r.adminPW)
-	sos := start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
-	code := strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
+	disp, tech, sos, code := drawSession(t, 640, 480)
 	scr := filepath.Join(t.TempDir(), "script.txt")
 	os.WriteFile(scr, []byte("draw rect 100 100 200 200 magenta\n"), 0o644)
 	con := start(t, tech.env, "console", "connect", code, "--input-script", scr)
