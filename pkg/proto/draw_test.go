@@ -118,16 +118,7 @@ func TestParseDrawWords(t *testing.T) {
 // FuzzDecodeDraw feeds arbitrary drawing-channel messages: no panic, a
 // shape that is accepted keeps every limit, and what is accepted encodes again.
 func FuzzDecodeDraw(f *testing.F) {
-	for _, m := range []any{
-		DrawShape{Kind: ShapeArrow, Colour: 0xff0000, Points: []float32{0.1, 0.1, 0.9, 0.5}},
-		DrawShape{Kind: ShapeFreehand, Colour: 0x00ff00, Width: 3, Points: []float32{0, 0, 0.5, 0.5, 1, 0}},
-		DrawClear{},
-		DrawState{Shapes: 1, Code: ErrDrawUnavailable, Message: "Drawing is not available on this computer."},
-	} {
-		b, err := EncodeDraw(m)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range drawSeeds(f) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -144,4 +135,22 @@ func FuzzDecodeDraw(f *testing.F) {
 			t.Fatalf("%T decoded but does not encode: %v", m, err)
 		}
 	})
+}
+
+// drawSeeds are one message of each drawing type (testdata/fuzz/FuzzDecodeDraw).
+func drawSeeds(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, m := range []any{
+		DrawShape{Kind: ShapeArrow, Colour: 0xff0000, Points: []float32{0.1, 0.1, 0.9, 0.5}},
+		DrawShape{Kind: ShapeFreehand, Colour: 0x00ff00, Width: 3, Points: []float32{0, 0, 0.5, 0.5, 1, 0}},
+		DrawClear{},
+		DrawState{Shapes: 1, Code: ErrDrawUnavailable, Message: "Drawing is not available on this computer."},
+	} {
+		b, err := EncodeDraw(m)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
 }
