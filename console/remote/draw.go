@@ -27,7 +27,6 @@ type drawing struct {
 	opened  chan struct{}       // closed when a channel opened
 	answers chan proto.DrawState
 	on      func(proto.DrawState)
-	shapes  int // on the end user's screen, as last told
 }
 
 func (d *drawing) init() {
@@ -57,7 +56,6 @@ func (v *Viewer) drawChannel(dc *webrtc.DataChannel) {
 		}
 		d.mu.Lock()
 		d.init()
-		d.shapes = st.Shapes
 		on := d.on
 		for sent := false; !sent; { // never blocks: when full, the oldest news goes
 			select {
@@ -84,13 +82,6 @@ func (v *Viewer) OnDrawState(f func(proto.DrawState)) {
 	v.draw.mu.Lock()
 	v.draw.on = f
 	v.draw.mu.Unlock()
-}
-
-// Drawn is the number of shapes on the end user's screen, as last told.
-func (v *Viewer) Drawn() int {
-	v.draw.mu.Lock()
-	defer v.draw.mu.Unlock()
-	return v.draw.shapes
 }
 
 // Draw draws s on the end user's screen and waits for the app's answer: a
