@@ -12,7 +12,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
-	"github.com/relaydesk/relaydesk/pkg/rtc"
 )
 
 // TestDrawOverARealChannel: over a real WebRTC connection on loopback the
@@ -53,17 +52,6 @@ func TestDrawOverARealChannel(t *testing.T) {
 		b, _ := proto.EncodeDraw(&st)
 		dc.Send(b)
 	})
-	o, err := app.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(app)
-	if err := app.SetLocalDescription(o); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	offer, _ := json.Marshal(app.LocalDescription())
-
 	news := make(chan proto.DrawState, 8)
 	v := NewViewer(func(kind string, payload []byte) error {
 		var sd webrtc.SessionDescription
@@ -74,7 +62,7 @@ func TestDrawOverARealChannel(t *testing.T) {
 	}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer v.Close()
 	v.OnDrawState(func(st proto.DrawState) { news <- st })
-	if err := v.HandleSignal(proto.Signal{Kind: rtc.KindOffer, Payload: offer}); err != nil {
+	if err := v.HandleSignal(offerOf(t, app)); err != nil {
 		t.Fatal(err)
 	}
 
