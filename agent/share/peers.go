@@ -37,7 +37,8 @@ var ErrClosed = errors.New("share: the sharer is closed")
 // Join opens a peer connection to technician id and sends the offer. It
 // opens only the channels the end user granted: the screen (and pointer)
 // for PermView, the input channel (and the drawing channel, with an
-// Overlay) for PermControl, the clipboard channel for PermClipboard. A grant without PermView opens nothing.
+// Overlay) for PermControl, the clipboard channel for PermClipboard. A
+// grant without PermView opens nothing.
 func (s *Sharer) Join(id int64, granted proto.Grant) error {
 	if !granted.Has(proto.PermView) {
 		return fmt.Errorf("share: technician %d: %w", id, ErrNotGranted)

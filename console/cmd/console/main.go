@@ -650,7 +650,8 @@ func (r scriptRemote) ClearDrawing() error {
 	return nil
 }
 
-// runScript waits for the screen and the input channel, then replays actions.
+// runScript waits for the screen and, for a script that sends input, the
+// input channel, then replays actions.
 func runScript(ctx context.Context, v *remote.Viewer, sess *client.Session, screen *lastFrame, actions []script.Action) error {
 	select {
 	case <-screen.first:
