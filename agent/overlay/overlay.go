@@ -3,8 +3,9 @@
 // every other that never receives the end user's input: clicks and keys go
 // to the windows below. On X11 it is an override-redirect window shaped to
 // the strokes (no compositor is needed: the shape, not transparency, makes
-// the rest of the screen show through) with an empty input shape. Other
-// systems answer ErrUnavailable.
+// the rest of the screen show through) with an empty input shape; on
+// Windows a layered, transparent (click-through), topmost window painted
+// in a key colour. Other systems answer ErrUnavailable.
 //
 // Because the overlay is on the screen, the captured picture every
 // technician sees shows the drawing too.
@@ -15,6 +16,7 @@ import (
 	"image"
 	"log/slog"
 	"math"
+	"sync"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -27,6 +29,36 @@ type Config struct {
 	// Display is the X display ("" means $DISPLAY); unused elsewhere.
 	Display string
 	Logger  *slog.Logger
+}
+
+// drawn is what an overlay shows; both systems' Overlay embed it.
+type drawn struct {
+	mu      sync.Mutex
+	strokes []stroke
+}
+
+// Shapes is the number of shapes on the screen.
+func (d *drawn) Shapes() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.strokes)
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.Default()
+	}
+	return c.Logger
+}
+
+// keep appends st to strokes and drops the oldest past
+// proto.MaxDrawnShapes (trimmed: some went, the rest is to be redrawn).
+func keep(strokes []stroke, st stroke) (out []stroke, trimmed bool) {
+	out = append(strokes, st)
+	if len(out) > proto.MaxDrawnShapes {
+		return out[len(out)-proto.MaxDrawnShapes:], true
+	}
+	return out, false
 }
 
 // stroke is a shape in pixels of the desktop: polylines and an ellipse's

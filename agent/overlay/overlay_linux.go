@@ -21,26 +21,22 @@ type Overlay struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	c       *xgb.Conn // nil until the first Draw (and after a failure)
-	win     xproto.Window
-	pix     xproto.Pixmap // the window's background: the strokes in colour
-	mask    xproto.Pixmap // depth 1: where the strokes are (the window's shape)
-	gcPix   xproto.Gcontext
-	gcMask  xproto.Gcontext
-	size    image.Point // of the root window, which the overlay covers
-	rgb     [3]uint32   // the root visual's red, green and blue masks
-	mapped  bool
-	strokes []stroke
-	events  sync.WaitGroup // the event reader of c
+	drawn            // mu guards the fields below too
+	c      *xgb.Conn // nil until the first Draw (and after a failure)
+	win    xproto.Window
+	pix    xproto.Pixmap // the window's background: the strokes in colour
+	mask   xproto.Pixmap // depth 1: where the strokes are (the window's shape)
+	gcPix  xproto.Gcontext
+	gcMask xproto.Gcontext
+	size   image.Point // of the root window, which the overlay covers
+	rgb    [3]uint32   // the root visual's red, green and blue masks
+	mapped bool
+	events sync.WaitGroup // the event reader of c
 }
 
 // New returns the overlay of cfg.Display.
 func New(cfg Config) *Overlay {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	return &Overlay{cfg: cfg, log: cfg.Logger}
+	return &Overlay{cfg: cfg, log: cfg.logger()}
 }
 
 // Draw adds s, normalised to area (the captured display's place on the
@@ -56,9 +52,8 @@ func (o *Overlay) Draw(area image.Rectangle, s proto.DrawShape) (int, error) {
 		return len(o.strokes), err
 	}
 	st := outline(s, area)
-	o.strokes = append(o.strokes, st)
-	if len(o.strokes) > proto.MaxDrawnShapes {
-		o.strokes = o.strokes[len(o.strokes)-proto.MaxDrawnShapes:]
+	var trimmed bool
+	if o.strokes, trimmed = keep(o.strokes, st); trimmed {
 		o.wipe()
 		for _, st := range o.strokes {
 			o.paint(st)
@@ -95,13 +90,6 @@ func (o *Overlay) Clear() error {
 		return o.fail("clear", err)
 	}
 	return nil
-}
-
-// Shapes is the number of shapes on the screen.
-func (o *Overlay) Shapes() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.strokes)
 }
 
 // Close removes the window and closes the connection.

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package overlay
 
@@ -9,7 +9,7 @@ import (
 )
 
 // Overlay answers ErrUnavailable on this system: a click-through window
-// for Windows and macOS is not built yet.
+// for macOS is not built yet.
 type Overlay struct{}
 
 // New returns the overlay, which cannot draw here.

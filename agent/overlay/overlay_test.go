@@ -55,3 +55,19 @@ func TestOutlineArrowHead(t *testing.T) {
 		t.Fatalf("zero-length arrow: %v", d.lines)
 	}
 }
+
+// Past proto.MaxDrawnShapes the oldest shapes go, and the caller hears it
+// must redraw.
+func TestKeepDropsTheOldest(t *testing.T) {
+	var strokes []stroke
+	for i := range proto.MaxDrawnShapes {
+		var trimmed bool
+		if strokes, trimmed = keep(strokes, stroke{width: i}); trimmed {
+			t.Fatalf("trimmed at %d shapes", i+1)
+		}
+	}
+	strokes, trimmed := keep(strokes, stroke{width: -1})
+	if !trimmed || len(strokes) != proto.MaxDrawnShapes || strokes[0].width != 1 || strokes[len(strokes)-1].width != -1 {
+		t.Fatalf("after one too many: trimmed %v, %d shapes, first %d, last %d", trimmed, len(strokes), strokes[0].width, strokes[len(strokes)-1].width)
+	}
+}

@@ -52,6 +52,19 @@ func drawSession(t *testing.T, w, h int) (disp string, tech technician, sos *pro
 	return disp, tech, sos, strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
 }
 
+// clearedThenDone checks that the desktop shows again at p, where a shape
+// was, and that the console's script ends well.
+func clearedThenDone(t *testing.T, disp string, p image.Point, con *proc) {
+	t.Helper()
+	if got := drawScreen(t, disp).RGBAAt(p.X, p.Y); got != desktop {
+		t.Errorf("after the clear %v is %v, want the desktop's %v", p, got, desktop)
+	}
+	con.expect(`Input script done`)
+	if c := con.wait(); c != 0 {
+		t.Fatalf("console exit %d", c)
+	}
+}
+
 // sameColour reports whether a and b differ by at most 24 in each channel.
 func sameColour(a, b color.RGBA) bool {
 	return absDiff(int(a.R), int(b.R)) <= 24 && absDiff(int(a.G), int(b.G)) <= 24 && absDiff(int(a.B), int(b.B)) <= 24
@@ -124,14 +137,7 @@ func TestDrawOnEndUserScreen(t *testing.T) {
 	// The end user clears it from the terminal app.
 	sos.say("/clear")
 	con.expect(`The end user cleared the drawing\.`)
-	img = drawScreen(t, disp)
-	if got := img.RGBAAt(700, 249); got != desktop {
-		t.Errorf("after the end user cleared, the ellipse's point is %v, want the desktop's %v", got, desktop)
-	}
-	con.expect(`Input script done`)
-	if c := con.wait(); c != 0 {
-		t.Fatalf("console exit %d", c)
-	}
+	clearedThenDone(t, disp, image.Pt(700, 249), con)
 }
 
 // TestDrawRefusedViewOnly: a technician the end user allowed to view only
@@ -152,4 +158,38 @@ func TestDrawRefusedViewOnly(t *testing.T) {
 	if got := img.RGBAAt(100, 200); got != desktop {
 		t.Fatalf("the end user's screen at the rectangle's edge is %v, want the desktop's %v", got, desktop)
 	}
+}
+
+// TestDrawOnWindowsUnderWine: the Windows SOS app under Wine draws with its
+// layered, click-through window: the rectangle is on the X display where
+// drawn, the desktop shows through the window's key colour inside it, and
+// the technician's clear takes it away.
+func TestDrawOnWindowsUnderWine(t *testing.T) {
+	exe := windowsExe(t, "sos")
+	disp := xvfb(t, 1024, 768)
+	deskWindow(t, disp)
+	runner := wineRunner(t, disp)
+	r := startRelay(t)
+	tech := r.login(t, "admin", r.adminPW)
+	sos := start(t, []string{"DISPLAY=" + disp}, runner, exe, "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
+	code := strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
+	scr := filepath.Join(t.TempDir(), "script.txt")
+	os.WriteFile(scr, []byte("draw rect 200 150 400 300 magenta\nwait 6s\ndraw clear\nwait 2s\n"), 0o644)
+	con := start(t, tech.env, "console", "connect", code, "--input-script", scr)
+	sos.expect(`Allow\?`)
+	sos.say("y")
+	con.expect(`Drawn on the end user's screen: rect \(1 shapes shown\)`)
+	img := drawScreen(t, disp)
+	for _, p := range []image.Point{{200, 300}, {599, 300}, {400, 150}} {
+		if got := img.RGBAAt(p.X, p.Y); !sameColour(got, magenta) {
+			t.Errorf("the rectangle's edge at %v is %v on the X display, want magenta", p, got)
+		}
+	}
+	for _, p := range []image.Point{{400, 300}, {100, 100}} {
+		if got := img.RGBAAt(p.X, p.Y); got != desktop {
+			t.Errorf("%v is %v, want the desktop's %v through the overlay's key colour", p, got, desktop)
+		}
+	}
+	con.expect(`Cleared the drawing on the end user's screen`)
+	clearedThenDone(t, disp, image.Pt(200, 300), con)
 }
