@@ -20,14 +20,16 @@ func (nopClipboard) Watch(ctx context.Context) <-chan string { return make(chan 
 
 // TestJoinOpensOnlyGrantedChannels checks that the agent itself limits a
 // technician to what the end user granted: view only means an offer with
-// no input channel, clipboard only when granted, nothing without view, and
-// the technician's "control" signal does not bring input back.
+// no input channel, clipboard only when granted, the drawing channel only
+// with control, nothing without view, and the technician's "control"
+// signal does not bring input back.
 func TestJoinOpensOnlyGrantedChannels(t *testing.T) {
 	var mu sync.Mutex
 	offers := map[int64]int{}
 	s, err := New(Config{
 		Injector:  &countInjector{},
 		Clipboard: nopClipboard{},
+		Overlay:   &fakeOverlay{},
 		Signal: func(peer int64, kind string, _ []byte) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -49,8 +51,8 @@ func TestJoinOpensOnlyGrantedChannels(t *testing.T) {
 	}{
 		{1, proto.Grant{proto.PermView}, nil},
 		{2, proto.Grant{proto.PermView, proto.PermClipboard}, []string{proto.ClipboardChannel}},
-		{3, proto.Grant{proto.PermView, proto.PermControl}, []string{proto.InputChannel}},
-		{4, proto.AllPermissions, []string{proto.InputChannel, proto.ClipboardChannel}},
+		{3, proto.Grant{proto.PermView, proto.PermControl}, []string{proto.InputChannel, proto.DrawChannel}},
+		{4, proto.AllPermissions, []string{proto.InputChannel, proto.ClipboardChannel, proto.DrawChannel}},
 	} {
 		if err := s.Join(tc.id, tc.grant); err != nil {
 			t.Fatal(err)

@@ -27,7 +27,8 @@ type peer struct {
 	input     *input.Handler
 	clip      *webrtc.DataChannel
 	cursor    *webrtc.DataChannel
-	shapeSent uint32 // serial of the last cursor shape sent to this peer
+	draw      drawSender // nil: no drawing channel
+	shapeSent uint32     // serial of the last cursor shape sent to this peer
 }
 
 // ErrClosed is returned by Join after Close.
@@ -35,8 +36,9 @@ var ErrClosed = errors.New("share: the sharer is closed")
 
 // Join opens a peer connection to technician id and sends the offer. It
 // opens only the channels the end user granted: the screen (and pointer)
-// for PermView, the input channel for PermControl, the clipboard channel
-// for PermClipboard. A grant without PermView opens nothing.
+// for PermView, the input channel (and the drawing channel, with an
+// Overlay) for PermControl, the clipboard channel for PermClipboard. A
+// grant without PermView opens nothing.
 func (s *Sharer) Join(id int64, granted proto.Grant) error {
 	if !granted.Has(proto.PermView) {
 		return fmt.Errorf("share: technician %d: %w", id, ErrNotGranted)
@@ -91,6 +93,14 @@ func (s *Sharer) Join(id int64, granted proto.Grant) error {
 			return err
 		}
 		p.clip.OnMessage(func(m webrtc.DataChannelMessage) { s.onClipboard(p, m.Data) })
+	}
+	if s.cfg.Overlay != nil && granted.Has(proto.PermControl) {
+		dc, err := channel(proto.DrawChannel)
+		if err != nil {
+			return err
+		}
+		p.draw = dc
+		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onDraw(p, m.Data) })
 	}
 	s.mu.Lock()
 	if s.closed { // Close ran while this peer connection was being set up
@@ -165,6 +175,9 @@ func (s *Sharer) SetViewOnly(id int64, viewOnly bool) {
 	if viewOnly && p != nil && p.input != nil {
 		p.input.ReleaseAll()
 	}
+	if viewOnly {
+		s.lostControl(id, drawClearedCtl)
+	}
 }
 
 // Block stops (or allows again) input and clipboard from technician id,
@@ -177,6 +190,9 @@ func (s *Sharer) Block(id int64, blocked bool) {
 	s.mu.Unlock()
 	if blocked && p != nil && p.input != nil {
 		p.input.ReleaseAll()
+	}
+	if blocked {
+		s.lostControl(id, drawClearedCtl)
 	}
 }
 
@@ -206,6 +222,7 @@ func (s *Sharer) Leave(id int64) {
 			p.input.ReleaseAll()
 		}
 	}
+	s.lostControl(id, drawClearedLeft)
 }
 
 // OnSignal handles a signalling message from a technician.

@@ -9,7 +9,8 @@
 //
 // The files follow its jobs: share.go the Sharer and its run, peers.go
 // the technicians' peer connections and signals, channels.go their data
-// channels (input, clipboard, pointer), loop.go the capture-encode loop
+// channels (input, clipboard, pointer), draw.go the drawing channel and
+// the overlay, loop.go the capture-encode loop
 // (testable with capture.Synthetic and an injected Clock), pace.go its
 // frame-rate cap, diff.go change detection for sources that report no
 // damage, stats.go the counters.
@@ -45,6 +46,9 @@ type Config struct {
 	Injector input.Injector
 	// Clipboard is shared with the technicians; nil means no clipboard transfer.
 	Clipboard clipboard.Clipboard
+	// Overlay shows what the technician who controls draws (draw.go); nil
+	// means no drawing channel.
+	Overlay Overlay
 	// RelayOnly restricts ICE to the relay's TURN server.
 	RelayOnly bool
 	MaxFPS    int // default 30
@@ -82,6 +86,8 @@ type Sharer struct {
 	boundsOf int            // display whose bounds s.bounds holds
 	closed   bool           // Close ran: Join adds no more peers
 	wg       sync.WaitGroup // RTCP readers and Run's loops; Add only under mu while !closed
+
+	draw drawing // the technicians' drawing on the screen (draw.go)
 
 	stats     Stats
 	lastPress atomic.Int64 // when a technician's button press was injected, Unix µs
@@ -133,6 +139,7 @@ func (s *Sharer) Close() {
 		p.pc.Close()
 	}
 	s.wg.Wait()
+	s.clearDrawing("") // the session is over: nothing stays on the end user's screen
 }
 
 // Run captures and streams until ctx ends. With a capture.Notifier source

@@ -38,6 +38,8 @@ type Actions struct {
 	Chat func(text string)
 	// Rate sends the rating; the outcome comes back through Rated.
 	Rate func(stars int, comment string)
+	// ClearDrawing removes a technician's drawing from the screen (drawing.go).
+	ClearDrawing func()
 }
 
 // Window is the SOS window.
@@ -54,6 +56,8 @@ type Window struct {
 	queue    *widget.Label // "You are number 3 in the queue of Printing. …"
 	end      *widget.Button
 	retry    *widget.Button
+
+	clearDraw *widget.Button // "Clear drawing", while a technician's drawing shows
 
 	consentBox  *fyne.Container
 	consentText *widget.Label
@@ -134,6 +138,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.prompt.build(w)
 	w.relay.build(w)
 	w.form.build(w)
+	w.buildDrawing()
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -145,7 +150,7 @@ func New(app fyne.App, act Actions) *Window {
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
 		container.NewVBox(bar, w.heading),
-		container.NewVBox(w.retry, w.end), // always visible, at the bottom
+		container.NewVBox(w.retry, w.clearDraw, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
 			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),

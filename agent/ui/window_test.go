@@ -149,3 +149,28 @@ func TestConnectedIndicatorAndEnd(t *testing.T) {
 		t.Fatalf("after end: %q hidden=%v", w.status.Text, w.viewed.Hidden)
 	}
 }
+
+// The "Clear drawing" button shows while a technician's drawing is on the
+// screen and clears it.
+func TestClearDrawingButton(t *testing.T) {
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	cleared := 0
+	w := New(a, Actions{End: func() {}, ClearDrawing: func() { cleared++ }})
+	w.Show()
+	if !w.clearDraw.Hidden {
+		t.Fatal("Clear drawing shows before anything was drawn")
+	}
+	w.Drawing(2)
+	if w.clearDraw.Hidden {
+		t.Fatal("Clear drawing is hidden while a drawing shows")
+	}
+	test.Tap(w.clearDraw)
+	if cleared != 1 {
+		t.Fatalf("the button cleared %d times", cleared)
+	}
+	w.Drawing(0)
+	if !w.clearDraw.Hidden {
+		t.Fatal("Clear drawing still shows after the drawing went")
+	}
+}

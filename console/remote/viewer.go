@@ -38,6 +38,7 @@ type Viewer struct {
 	size      image.Point    // of the last decoded frame
 	closed    bool           // Close ran: no new peer connection
 	wg        sync.WaitGroup // receivers; Add only under mu while !closed
+	draw      drawing        // the drawing channel (draw.go)
 
 	statsMu      sync.Mutex
 	stats        Stats
@@ -134,6 +135,8 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 				}
 				v.mu.Unlock()
 			})
+		case proto.DrawChannel:
+			v.drawChannel(dc)
 		case proto.ClipboardChannel:
 			dc.OnOpen(func() {
 				v.mu.Lock()

@@ -32,6 +32,12 @@ func offer(t *testing.T) proto.Signal {
 	if _, err := pc.CreateDataChannel(proto.InputChannel, nil); err != nil {
 		t.Fatal(err)
 	}
+	return offerOf(t, pc)
+}
+
+// offerOf is pc's offer, with its candidates, as the app signals it.
+func offerOf(t *testing.T, pc *webrtc.PeerConnection) proto.Signal {
+	t.Helper()
 	o, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,5 +1,5 @@
 // Package script reads and runs technician input scripts: one action per
-// line (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot), so that a
+// line (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot, draw), so that a
 // remote session can be driven from a file. Parsing checks every line before
 // anything is sent.
 package script
@@ -24,7 +24,7 @@ var ErrSyntax = errors.New("script: syntax error")
 // Action is one line of a script. Verbs: move X Y, down|up|click BUTTON,
 // wheel DY, key COMBO, type TEXT, clipboard TEXT (put TEXT on the remote
 // clipboard), display N (show the remote display N, from 0), wait DURATION,
-// snapshot FILE.
+// snapshot FILE, draw SHAPE … (draw.go: on the end user's screen).
 type Action struct {
 	Line   int
 	Verb   string // move, down, up, click, wheel, key, type, wait, snapshot
@@ -34,6 +34,8 @@ type Action struct {
 	Keys   []string // key: the combo's keys, modifiers first
 	Text   string   // type: the text; snapshot: the file
 	Wait   time.Duration
+	Shape  proto.DrawShape // draw: kind, colour and width; Points unset
+	Pixels []int           // draw: x0, y0, x1, y1, … on the remote screen; none: clear
 }
 
 var buttonNames = map[string]bool{"left": true, "right": true, "middle": true}
@@ -118,8 +120,12 @@ func Parse(r io.Reader) ([]Action, error) {
 				return nil, bad("snapshot needs a file name")
 			}
 			a.Text = rest
+		case "draw":
+			if err := parseDraw(&a, strings.Fields(rest)); err != nil {
+				return nil, bad("%v", err)
+			}
 		default:
-			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot)", verb)
+			return nil, bad("unknown action %q (move, down, up, click, wheel, key, type, clipboard, display, wait, snapshot, draw)", verb)
 		}
 		out = append(out, a)
 	}
@@ -127,6 +133,18 @@ func Parse(r io.Reader) ([]Action, error) {
 		return nil, fmt.Errorf("script: read: %w", err)
 	}
 	return out, nil
+}
+
+// SendsInput reports whether any action needs the input channel (the
+// mouse and keyboard), which a technician allowed to view only lacks.
+func SendsInput(actions []Action) bool {
+	for _, a := range actions {
+		switch a.Verb {
+		case "move", "down", "up", "click", "wheel", "key", "type":
+			return true
+		}
+	}
+	return false
 }
 
 // Remote is what a script drives.
@@ -197,6 +215,8 @@ func Run(ctx context.Context, r Remote, actions []Action) error {
 			}
 		case "snapshot":
 			err = r.Snapshot(a.Text)
+		case "draw":
+			err = draw(r, a, norm)
 		}
 		if err != nil {
 			return fmt.Errorf("line %d (%s): %w", a.Line, a.Verb, err)

@@ -81,6 +81,9 @@ func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote 
 	b.mu.Unlock()
 	s.viewer = remote.NewViewer(s.sess.Signal, v.Frame, b.log())
 	s.viewer.OnClipboard(v.RemoteClipboard)
+	if d, ok := v.(interface{ DrawState(proto.DrawState) }); ok {
+		s.viewer.OnDrawState(d.DrawState) // the end user or the app cleared the drawing
+	}
 	b.wg.Go(func() {
 		err := s.sess.Run(ctx, client.SessionOptions{Login: l, Target: target, Logger: b.log()}, s)
 		s.viewer.Close()

@@ -58,6 +58,7 @@ type sessionTab struct {
 	chatShown  bool
 	chatLines  []ChatLine
 	dk         sessionDesk // the service desk's actions (sessiondesk.go)
+	dr         drawTools   // drawing on the end user's screen (draw.go)
 
 	mu         sync.Mutex
 	sessionID  string
@@ -148,7 +149,9 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		container.NewVScroll(t.chatLog))
 
 	t.newDesk()
+	t.buildDraw()
 	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.visibility.check, t.chatToggle}, t.deskTools()...)
+	tools = append(tools, t.drawToolbar()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
@@ -171,6 +174,9 @@ func (t *sessionTab) sendInput(in proto.Input) error {
 	if t.remote == nil {
 		return errors.New("not connected yet")
 	}
+	if t.drawInput(in) { // Draw is on: the pointer draws
+		return nil
+	}
 	if t.refusesCtrlAltDel(in) {
 		return errCtrlAltDel
 	}
@@ -184,6 +190,7 @@ func (t *sessionTab) setControls(on bool) {
 	t.mu.Lock()
 	granted := t.granted
 	t.mu.Unlock()
+	t.enableDraw(on && !granted.ViewOnly())
 	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
 		if on && granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip) {
 			w.Disable()

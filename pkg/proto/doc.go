@@ -7,7 +7,7 @@
 // The QUIC connection uses TLS 1.3 with ALPN "relaydesk/<Version>". The
 // client opens exactly one bidirectional stream, the control stream, and
 // both sides exchange frames on it until one closes the connection. Media
-// (screen video, input, clipboard) never travels here: it goes over WebRTC,
+// (screen video, input, clipboard, drawing: draw.go) never travels here: it goes over WebRTC,
 // signalled through Signal messages.
 //
 // # Framing

@@ -23,6 +23,7 @@ func TestSeedCorpora(t *testing.T) {
 		inputs = append(inputs, b)
 	}
 	sets := map[string][][]byte{"FuzzReadFrame": seedFrames(t), "FuzzBodies": seedBodies(t), "FuzzDecodeInput": inputs}
+	sets["FuzzDecodeDraw"] = drawSeeds(t) // draw_test.go
 	for name, seeds := range sets {
 		dir := filepath.Join("testdata", "fuzz", name)
 		for i, b := range seeds {

@@ -25,6 +25,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/clipboard"
 	"github.com/relaydesk/relaydesk/agent/device"
 	"github.com/relaydesk/relaydesk/agent/input"
+	"github.com/relaydesk/relaydesk/agent/overlay"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/agent/terminal"
@@ -145,6 +146,8 @@ func run() int {
 	var ag *session.Agent
 	var sh *share.Sharer
 	var wg sync.WaitGroup
+	ov := overlay.New(overlay.Config{Logger: log}) // the technician's drawing; connects on first use
+	defer ov.Close()                               // after wg.Wait: the sharer clears it when it stops
 	defer wg.Wait()
 	if src, err := capture.Open(log); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
@@ -159,6 +162,7 @@ func run() int {
 			Clipboard: clip,
 			Source:    src,
 			Injector:  input.Robotgo{},
+			Overlay:   ov,
 			RelayOnly: *turnOnly,
 			MaxFPS:    *maxFPS,
 			Bitrate:   *maxKbps,
@@ -273,9 +277,31 @@ func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *
 	if err := (*ag).CheckRelay(ctx, term.ConfirmRelay); err != nil {
 		return err
 	}
-	term.SetChat(chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) }))
+	chat := chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) })
+	if sh != nil {
+		var shown atomic.Bool
+		sh.OnDrawing(func(n int) {
+			if n > 0 && !shown.Swap(true) {
+				term.Say("A technician is drawing on your screen. Type /clear to remove the drawing.")
+			} else if n == 0 {
+				shown.Store(false)
+			}
+		})
+		send := chat
+		chat = func(text string) {
+			if strings.TrimSpace(text) == "/clear" {
+				wg.Go(sh.ClearDrawing)
+				return
+			}
+			send(text)
+		}
+	}
+	term.SetChat(chat)
 	err := (*ag).Run(ctx)
 	term.SetChat(nil)
+	if sh != nil {
+		sh.SessionEnded() // nothing drawn stays on the screen
+	}
 	if err == nil && term.HadTechnician() {
 		if link, lerr := (*ag).RecordsLink(ctx); lerr == nil {
 			term.RecordsLink(link)
@@ -329,6 +355,11 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 			endSession()
 		},
 		Chat: func(text string) { chatSend(text) },
+		ClearDrawing: func() {
+			if sh != nil {
+				wg.Go(sh.ClearDrawing) // the X round trips stay off the UI goroutine
+			}
+		},
 		Rate: func(stars int, comment string) {
 			wg.Go(func() {
 				err := (*ag).Rate(ctx, stars, comment)
@@ -342,12 +373,18 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 		},
 	})
 	cfg.UI = win
+	if sh != nil {
+		sh.OnDrawing(win.Drawing)
+	}
 	*ag = session.New(cfg)
 	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)
 	result := make(chan error, 1)
 	go func() { // owned: main waits on result below
 		err := (*ag).Serve(sessCtx, win)
 		over.Store(true)
+		if sh != nil {
+			sh.SessionEnded() // nothing drawn stays on the screen
+		}
 		if win.OffersRating() { // the rating step: and the link to the session's screenshots
 			wg.Go(func() {
 				if link, err := (*ag).RecordsLink(ctx); err == nil {

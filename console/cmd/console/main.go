@@ -523,6 +523,11 @@ func cmdConnect(ctx context.Context, args []string) int {
 			cancel()
 		})
 	}, log)
+	viewer.OnDrawState(func(st proto.DrawState) {
+		if st.Code == 0 && st.Message != "" { // cleared by the end user or the app
+			fmt.Println(st.Message)
+		}
+	})
 	viewer.OnClipboard(func(text string) {
 		if len(text) > 200 {
 			text = text[:200] + "…"
@@ -560,7 +565,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	viewer.Close()
 	wg.Wait()
 	if scriptErr != nil && !errors.Is(scriptErr, context.Canceled) {
-		fmt.Fprintf(os.Stderr, "The input script stopped: %v.\n", scriptErr)
+		fmt.Fprintf(os.Stderr, "The input script stopped: %v.\n", strings.TrimSuffix(scriptErr.Error(), "."))
 		return 1
 	}
 	var ended *client.ErrEnded
@@ -647,7 +652,27 @@ func (r scriptRemote) Snapshot(file string) error {
 	return nil
 }
 
-// runScript waits for the screen and the input channel, then replays actions.
+// DrawShape draws on the end user's screen and says so once the app drew it.
+func (r scriptRemote) DrawShape(s proto.DrawShape) error {
+	st, err := r.Viewer.Draw(context.Background(), s)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Drawn on the end user's screen: %s (%d shapes shown).\n", s.Kind, st.Shapes)
+	return nil
+}
+
+// ClearDrawing clears the end user's screen of drawings.
+func (r scriptRemote) ClearDrawing() error {
+	if err := r.Viewer.ClearDrawing(context.Background()); err != nil {
+		return err
+	}
+	fmt.Println("Cleared the drawing on the end user's screen.")
+	return nil
+}
+
+// runScript waits for the screen and, for a script that sends input, the
+// input channel, then replays actions.
 func runScript(ctx context.Context, v *remote.Viewer, sess *client.Session, screen *lastFrame, actions []script.Action) error {
 	select {
 	case <-screen.first:
@@ -657,7 +682,7 @@ func runScript(ctx context.Context, v *remote.Viewer, sess *client.Session, scre
 		return errors.New("the end user's screen did not arrive within 30s")
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for v.SendInput(proto.Input{Kind: proto.InputRelAll}) != nil {
+	for script.SendsInput(actions) && v.SendInput(proto.Input{Kind: proto.InputRelAll}) != nil {
 		if time.Now().After(deadline) {
 			return errors.New("the end user's computer accepts no input (view only)")
 		}
