@@ -574,6 +574,14 @@ func NewBody(t Type) any {
 		return new(Participants)
 	case TypeGuestRemove:
 		return new(GuestRemove)
+	case TypeFileStart:
+		return new(FileStart)
+	case TypeFileStarted:
+		return new(FileStarted)
+	case TypeFileOffer:
+		return new(FileOffer)
+	case TypeFileReport:
+		return new(FileReport)
 	}
 	return nil
 }
