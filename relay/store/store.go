@@ -158,6 +158,7 @@ type RetiredCode struct {
 // Store is the relay's persistent state. Every method is safe for concurrent use.
 type Store interface {
 	DeskStore
+	FileStore
 
 	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.
 	CreateUser(ctx context.Context, u *User) error
