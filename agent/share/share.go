@@ -45,6 +45,9 @@ type Config struct {
 	Injector input.Injector
 	// Clipboard is shared with the technicians; nil means no clipboard transfer.
 	Clipboard clipboard.Clipboard
+	// Files takes each technician's files data channel (agent/files);
+	// nil: no file transfer.
+	Files func(peer int64, dc *webrtc.DataChannel)
 	// RelayOnly restricts ICE to the relay's TURN server.
 	RelayOnly bool
 	MaxFPS    int // default 30

@@ -20,16 +20,19 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/clipboard"
 	"github.com/relaydesk/relaydesk/agent/device"
+	"github.com/relaydesk/relaydesk/agent/files"
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/session"
 	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/agent/terminal"
 	sosui "github.com/relaydesk/relaydesk/agent/ui"
 	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/pkg/filexfer"
 	"github.com/relaydesk/relaydesk/pkg/locale"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
@@ -145,6 +148,14 @@ func run() int {
 	var sh *share.Sharer
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// File transfer: incoming files go to the Downloads folder.
+	var fileSvc *files.Service
+	if dir, err := filexfer.DownloadDir(); err != nil {
+		log.Warn("file transfer unavailable", "err", err)
+	} else {
+		fileSvc = files.New(files.Config{Dir: dir, Logger: log, Report: func(ctx context.Context, r proto.FileReport) error { return ag.ReportFile(ctx, r) }})
+		defer fileSvc.Close()
+	}
 	if src, err := capture.Open(); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
@@ -154,7 +165,12 @@ func run() int {
 		} else {
 			clip = c
 		}
+		var attachFiles func(int64, *webrtc.DataChannel)
+		if fileSvc != nil {
+			attachFiles, cfg.Files = fileSvc.Attach, fileSvc
+		}
 		sh, err = share.New(share.Config{
+			Files:     attachFiles,
 			Clipboard: clip,
 			Source:    src,
 			Injector:  input.Robotgo{},
@@ -187,9 +203,9 @@ func run() int {
 	}
 	var err error
 	if gui {
-		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag)
+		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag, fileSvc)
 	} else {
-		err = runTerminal(ctx, cfg, sh, &wg, log, &ag, *askRating)
+		err = runTerminal(ctx, cfg, sh, &wg, log, &ag, *askRating, fileSvc)
 	}
 	switch {
 	case err == nil:
@@ -265,9 +281,12 @@ func chatSender(ctx context.Context, ag *session.Agent, wg *sync.WaitGroup, fail
 
 // runTerminal runs the session in the terminal; after a session a
 // technician joined it asks for a rating when asked to (or on a terminal).
-func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool) error {
+func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool, fileSvc *files.Service) error {
 	term := terminal.New(os.Stdin, os.Stdout)
 	cfg.UI = term
+	if fileSvc != nil {
+		fileSvc.SetUI(term)
+	}
 	*ag = session.New(cfg)
 	if err := (*ag).CheckRelay(ctx, term.ConfirmRelay); err != nil {
 		return err
@@ -297,7 +316,7 @@ func isTerminal(f *os.File) bool {
 // closes it. Fyne wants the main goroutine; the session runs beside it.
 // End session ends the session and keeps the window for the rating (when
 // a technician had joined); closing the window ends everything.
-func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent) error {
+func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, fileSvc *files.Service) error {
 	a := app.NewWithID("dev.relaydesk.sos")
 	sessCtx, endSession := context.WithCancel(ctx)
 	defer endSession()
@@ -334,6 +353,9 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 		},
 	})
 	cfg.UI = win
+	if fileSvc != nil {
+		fileSvc.SetUI(files.StatusUI(win.Status)) // the window asks no fetch question yet: fetches are refused
+	}
 	*ag = session.New(cfg)
 	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)
 	result := make(chan error, 1)
