@@ -219,10 +219,12 @@ func Describe(technician string, ev filexfer.Event) (line string, progress bool)
 	if ev.Send {
 		what = "Sending " + ev.Name + " to " + technician
 	}
-	switch ev.State {
-	case "":
+	switch {
+	case ev.Resumed:
+		return fmt.Sprintf("%s: the connection is back; going on from %s.", what, filexfer.Bytes(ev.Done)), false
+	case ev.State == "":
 		return what + ": " + strings.TrimPrefix(filexfer.Progress(ev), ev.Name+": "), true
-	case proto.FileDone:
+	case ev.State == proto.FileDone:
 		if ev.Send {
 			return fmt.Sprintf("Sent %s (%s) to %s.", ev.Name, filexfer.Bytes(ev.Size), technician), false
 		}

@@ -57,6 +57,9 @@ type Event struct {
 	State   proto.FileState
 	Path    string // received and stored: where
 	Reason  string // a sentence when it did not work
+	// Resumed says the transfer goes on from Done over a new channel
+	// after the last one dropped.
+	Resumed bool
 }
 
 // Speed is the bytes per second moved since the start.
@@ -274,9 +277,11 @@ func (e *Endpoint) OnMessage(data []byte) {
 		} else {
 			e.ready(j)
 		}
+		e.resumed(j, m.Offset)
 	case m.Kind == proto.FileReady:
 		if j.Send {
 			e.startSender(j, m.Offset)
+			e.resumed(j, m.Offset)
 			return
 		}
 		e.mu.Lock()
@@ -523,6 +528,19 @@ func (e *Endpoint) room(ctx context.Context) error {
 		case <-wake:
 		case <-time.After(100 * time.Millisecond): // a channel that never says it drained
 		}
+	}
+}
+
+// resumed tells OnEvent that j goes on from the byte the receiver has
+// (this side sends: from; else what the partial file holds).
+func (e *Endpoint) resumed(j *job, from int64) {
+	e.mu.Lock()
+	if j.partial != nil {
+		from = j.partial.Offset()
+	}
+	e.mu.Unlock()
+	if from > 0 && e.OnEvent != nil {
+		e.OnEvent(Event{Job: j.Job, Done: from, Resumed: true})
 	}
 }
 

@@ -31,9 +31,6 @@ func (m *Manager) FileStart(ctx context.Context, t *Tech, req proto.FileStart) (
 	if name == "" || len(name) > proto.MaxFilePath || !utf8.ValidString(name) || strings.ContainsRune(name, 0) {
 		return proto.FileStarted{}, proto.Errorf(proto.ErrBadRequest, "Give the file's name or path: text of at most %d bytes.", proto.MaxFilePath)
 	}
-	if req.Direction == proto.FileSend {
-		name = filexfer.SafeName(name)
-	}
 	if req.Size < 0 {
 		return proto.FileStarted{}, proto.Errorf(proto.ErrBadRequest, "A file's size cannot be negative.")
 	}

@@ -41,7 +41,7 @@ func TestFileStartIsAuthorisedStoredAndOffered(t *testing.T) {
 		t.Fatalf("start: %+v %v", got, err)
 	}
 	var offer proto.FileOffer
-	if !app.last(proto.TypeFileOffer, &offer) || offer.ID != got.ID || offer.Name != "report.pdf" || offer.Size != 1234 ||
+	if !app.last(proto.TypeFileOffer, &offer) || offer.ID != got.ID || offer.Name != "../../report.pdf" || offer.Size != 1234 ||
 		offer.Peer.ID != f.tech.User.ID || offer.Limit != proto.DefaultFileLimit || offer.Direction != proto.FileSend {
 		t.Fatalf("offer to the app: %+v", offer)
 	}
@@ -59,7 +59,7 @@ func TestFileStartIsAuthorisedStoredAndOffered(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, err := f.st.Transfers(f.ctx, id)
-	if err != nil || len(list) != 1 || list[0].State != proto.FileDone || list[0].SHA256 != sum || list[0].Technician != "aaron" || list[0].Name != "report.pdf" {
+	if err != nil || len(list) != 1 || list[0].State != proto.FileDone || list[0].SHA256 != sum || list[0].Technician != "aaron" || list[0].Name != "../../report.pdf" {
 		t.Fatalf("stored: %+v %v", list, err)
 	}
 	wantAudit(t, filter(f.auditOf(id), "file."), "file.started aaron ", "file.done end user ")

@@ -43,6 +43,7 @@ const usage = `usage:
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
   console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only]
+                  [--send FILE]... [--fetch PATH]... [--fetch-dir DIR]
   console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
 ` + deskUsage
 
@@ -431,6 +432,10 @@ func cmdConnect(ctx context.Context, args []string) int {
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
 	verbose := fs.Bool("v", false, "log details to standard error")
+	var sends, fetches fileList
+	fs.Var(&sends, "send", "send this local `file` to the end user's Downloads folder, then end the session (repeatable)")
+	fs.Var(&fetches, "fetch", "copy the file at this `path` on the end user's computer, after their click, then end the session (repeatable)")
+	fetchDir := fs.String("fetch-dir", ".", "`folder` for fetched files")
 	// Accept the code before or after the flags.
 	var code string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -527,6 +532,16 @@ func cmdConnect(ctx context.Context, args []string) int {
 			}
 		}
 	})
+	var fileErr error
+	var fx *client.Files
+	if len(sends)+len(fetches) > 0 {
+		fx = client.NewFiles(&sess, *fetchDir, progressLines(os.Stderr), log)
+		viewer.OnFilesChannel(fx.Attach)
+		wg.Go(func() {
+			defer cancel()
+			fileErr = runTransfers(ctx, fx, sends, fetches, os.Stdout, os.Stderr)
+		})
+	}
 	var scriptErr error
 	if actions != nil {
 		wg.Go(func() {
@@ -538,6 +553,23 @@ func cmdConnect(ctx context.Context, args []string) int {
 	cancel()
 	viewer.Close()
 	wg.Wait()
+	if fx != nil {
+		fx.Close()
+	}
+	if fileErr != nil {
+		var ended *client.ErrEnded
+		var left *client.ErrLeft
+		switch {
+		case errors.As(err, &ended):
+			fmt.Println(ended.Error())
+		case errors.As(err, &left):
+			fmt.Fprintln(cleanWriter{os.Stdout}, left.Error())
+		case err != nil: // the connect failed: that is the news
+			return fail(err, l.Relay)
+		}
+		fmt.Fprintf(os.Stderr, "File transfer: %v.\n", fileErr)
+		return 1
+	}
 	if scriptErr != nil && !errors.Is(scriptErr, context.Canceled) {
 		fmt.Fprintf(os.Stderr, "The input script stopped: %v.\n", scriptErr)
 		return 1
