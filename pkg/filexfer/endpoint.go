@@ -150,6 +150,11 @@ func (e *Endpoint) SetChannel(ch Channel) {
 	e.mu.Lock()
 	e.ch = ch
 	var open []proto.FileMsg
+	for _, j := range e.jobs {
+		if j.stop != nil {
+			j.stop() // it sent on the last channel: the receiver says where to go on
+		}
+	}
 	if e.Driver {
 		for _, j := range e.jobs {
 			m := proto.FileMsg{Kind: proto.FileOpen, ID: j.ID, Name: j.Name, Size: j.Size}
@@ -488,6 +493,9 @@ func (e *Endpoint) sendFile(ctx context.Context, j *job, offset int64) error {
 	buf := make([]byte, proto.MaxFileChunk)
 	off := offset
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		n, rerr := io.ReadFull(f, buf)
 		if n > 0 {
 			h.Write(buf[:n])
