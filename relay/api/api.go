@@ -342,6 +342,7 @@ func (h *handler) routes() {
 	h.openapiRoute()
 	h.permissionRoutes()
 	h.channelRoutes()
+	h.fileRoutes()
 	h.groupRoutes()
 	h.technicianRoutes()
 	h.sessionRoutes()
