@@ -198,3 +198,10 @@ func (s *Session) ID() string {
 	defer s.mu.Unlock()
 	return s.id
 }
+
+// FileList lists the transfers of a session the technician may see.
+func (c *Conn) FileList(ctx context.Context, sessionID string) (proto.FileList, error) {
+	var l proto.FileList
+	err := c.peer.Call(ctx, proto.TypeFileList, &proto.FileListRequest{SessionID: sessionID}, proto.TypeFileListed, &l)
+	return l, err
+}

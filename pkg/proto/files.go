@@ -32,6 +32,8 @@ const (
 	TypeFileStarted Type = 82 // FileStarted, reply to FileStart
 	TypeFileOffer   Type = 83 // FileOffer, relay -> agent, request; reply OK
 	TypeFileReport  Type = 84 // FileReport, agent or technician -> relay, request; reply OK
+	TypeFileList    Type = 85 // FileListRequest, technician -> relay, request; reply FileList
+	TypeFileListed  Type = 86 // FileList, reply to FileListRequest
 )
 
 // Error codes of file transfers.
@@ -182,4 +184,20 @@ func DecodeFileMsg(b []byte) (FileMsg, error) {
 		return m, ErrMalformed
 	}
 	return m, nil
+}
+
+// FileListRequest asks for the transfers of a session the technician may
+// see (as SessionDetailsRequest).
+type FileListRequest struct {
+	SessionID string `cbor:"1,keyasint"`
+}
+
+// MaxFileList is the most transfers a FileList carries (the newest).
+const MaxFileList = 500
+
+// FileList answers FileListRequest, oldest first; Omitted counts older
+// ones left out.
+type FileList struct {
+	Transfers []FileTransfer `cbor:"1,keyasint,omitempty" json:"transfers"`
+	Omitted   int            `cbor:"2,keyasint,omitempty" json:"omitted,omitempty"`
 }

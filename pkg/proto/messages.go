@@ -582,6 +582,10 @@ func NewBody(t Type) any {
 		return new(FileOffer)
 	case TypeFileReport:
 		return new(FileReport)
+	case TypeFileList:
+		return new(FileListRequest)
+	case TypeFileListed:
+		return new(FileList)
 	}
 	return nil
 }

@@ -108,6 +108,13 @@ func TestFilesBothWays(t *testing.T) {
 		t.Error("evil.txt left the Downloads folder")
 	}
 
+	// The session's record shows them to the technician.
+	out, c := run(t, tech.env, "", "console", "session", id)
+	if c != 0 || !strings.Contains(out, "Files:") || !regexp.MustCompile(`admin\s+sent to the end user\s+report\.txt\s+1\.0 MB\s+done\s+`+reportSum).MatchString(out) ||
+		!regexp.MustCompile(`fetched from the end user\s+/etc/passwd`).MatchString(out) {
+		t.Errorf("console session %s:\n%s", id, out)
+	}
+
 	st := r.openStore(t)
 	list, err := st.Transfers(context.Background(), id)
 	if err != nil || len(list) != 4 {

@@ -179,3 +179,27 @@ func isHex(s string, n int) bool {
 	}
 	return true
 }
+
+// FileList lists the transfers of a session t may see (relay/desk's
+// Sees, as Details), the newest that fit a frame.
+func (m *Manager) FileList(ctx context.Context, t *Tech, id string) (proto.FileList, error) {
+	d, err := m.Details(ctx, t, id) // the same visibility, and audited as a read of the session
+	if err != nil {
+		return proto.FileList{}, err
+	}
+	list, err := m.st.Transfers(ctx, d.Session.ID)
+	if err != nil {
+		return proto.FileList{}, m.internal("read the session's transfers", err)
+	}
+	out := proto.FileList{Transfers: make([]proto.FileTransfer, 0, len(list))}
+	for _, tr := range list {
+		out.Transfers = append(out.Transfers, proto.FileTransfer{ID: tr.ID, SessionID: tr.SessionID, Technician: tr.Technician,
+			Direction: tr.Direction, Name: tr.Name, Size: tr.Size, SHA256: tr.SHA256, State: tr.State, Reason: tr.Reason,
+			StartedAt: tr.StartedAt, EndedAt: tr.EndedAt})
+	}
+	out.Transfers, out.Omitted = newest(out.Transfers, proto.MaxFrame/2)
+	if n := len(out.Transfers) - proto.MaxFileList; n > 0 {
+		out.Transfers, out.Omitted = out.Transfers[n:], out.Omitted+n
+	}
+	return out, nil
+}

@@ -90,6 +90,14 @@ func TestFileStartIsAuthorisedStoredAndOffered(t *testing.T) {
 	if len(list) != 2 || list[1].State != proto.FileFailed || list[1].Direction != proto.FileFetch || list[1].Name != "/home/ann/a.txt" {
 		t.Fatalf("stored: %+v", list)
 	}
+	// The session's record lists them for who may see it.
+	fl, err := f.m.FileList(f.ctx, f.tech, id)
+	if err != nil || len(fl.Transfers) != 2 || fl.Transfers[0].SHA256 != sum || fl.Transfers[1].Reason != "The end user's app takes no files." {
+		t.Fatalf("file list: %+v %v", fl, err)
+	}
+	if _, err := f.m.FileList(f.ctx, other, id); proto.CodeOf(err) != proto.ErrSessionUnknown {
+		t.Fatalf("a stranger's file list: %v", err)
+	}
 }
 
 func filter(lines []string, prefix string) []string {

@@ -541,6 +541,9 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		})
 	case *proto.FileReport:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechFileReport(ctx, t, *m))
+	case *proto.FileListRequest:
+		list, err := q.FileList(ctx, t, m.SessionID)
+		c.answer(env.ID, proto.TypeFileListed, &list, err)
 	case *proto.DirectoryRequest:
 		d := q.Directory(t)
 		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)

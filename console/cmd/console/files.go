@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/relaydesk/relaydesk/console/client"
@@ -82,4 +83,29 @@ func sentence(err error) string {
 		return f.Message
 	}
 	return err.Error()
+}
+
+// printTransfers writes a session's file transfers for a person.
+func printTransfers(w io.Writer, l proto.FileList) {
+	if len(l.Transfers) == 0 {
+		return
+	}
+	w = cleanWriter{w}
+	fmt.Fprintln(w, "Files:")
+	if l.Omitted > 0 {
+		fmt.Fprintf(w, "  (%d older transfers left out)\n", l.Omitted)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, t := range l.Transfers {
+		way := "sent to the end user"
+		if t.Direction == proto.FileFetch {
+			way = "fetched from the end user"
+		}
+		state := string(t.State)
+		if t.Reason != "" {
+			state += ": " + t.Reason
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(t.StartedAt), t.Technician, way, t.Name, filexfer.Bytes(t.Size), state, t.SHA256)
+	}
+	tw.Flush()
 }
