@@ -81,9 +81,13 @@ func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote 
 	b.mu.Unlock()
 	s.viewer = remote.NewViewer(s.sess.Signal, v.Frame, b.log())
 	s.viewer.OnClipboard(v.RemoteClipboard)
+	s.ctx = ctx
+	s.files = newLiveFiles(&s.sess, b.log())
+	s.viewer.OnFilesChannel(s.files.Attach)
 	b.wg.Go(func() {
 		err := s.sess.Run(ctx, client.SessionOptions{Login: l, Target: target, Logger: b.log()}, s)
 		s.viewer.Close()
+		s.files.Close()
 		s.wg.Wait()
 		if errors.Is(err, context.Canceled) {
 			err = nil
@@ -135,8 +139,10 @@ type liveSession struct {
 	sess   client.Session
 	viewer *remote.Viewer
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // signalling work and chat sends
-	done   chan struct{}  // closed when the session's goroutine ended
+	ctx    context.Context // ends with the session
+	files  *liveFiles      // livefiles.go
+	wg     sync.WaitGroup  // signalling work and chat sends
+	done   chan struct{}   // closed when the session's goroutine ended
 
 	mu     sync.Mutex
 	peerID int64 // ours, to recognise our own chat messages

@@ -47,6 +47,8 @@ type sessionTab struct {
 	sendClip   *widget.Button
 	fetchClip  *widget.Button
 	shot       *widget.Button
+	sendFile   *widget.Button // files.go
+	fetchFile  *widget.Button
 	chatToggle *widget.Button
 	end        *widget.Button
 
@@ -141,6 +143,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 
 	t.newDesk()
 	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle}, t.deskTools()...)
+	tools = append(tools, t.fileTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
@@ -173,8 +176,9 @@ func (t *sessionTab) setControls(on bool) {
 	t.mu.Lock()
 	granted := t.granted
 	t.mu.Unlock()
-	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
-		if on && granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip) {
+	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.sendFile, t.fetchFile} {
+		files := w == t.sendFile || w == t.fetchFile // moving files needs control too, and a backend that moves them
+		if on && ((granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip || files)) || (files && t.mover() == nil)) {
 			w.Disable()
 			continue
 		}
