@@ -232,16 +232,3 @@ func Describe(technician string, ev filexfer.Event) (line string, progress bool)
 	}
 	return what + " stopped: " + ev.Reason, false
 }
-
-// StatusUI shows transfers on a one-line status (the SOS window's) and
-// refuses fetches: the window has no question for them yet.
-type StatusUI func(text string)
-
-// AskFetch implements UI: no.
-func (StatusUI) AskFetch(context.Context, string, string, int64) bool { return false }
-
-// FileEvent implements UI.
-func (s StatusUI) FileEvent(technician string, ev filexfer.Event) {
-	line, _ := Describe(technician, ev)
-	s(line)
-}

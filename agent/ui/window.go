@@ -66,6 +66,7 @@ type Window struct {
 	prompt connectPrompt
 	relay  relayConfirm
 	form   intakeForm
+	fetch  fetchQuestion // files.go
 
 	mu          sync.Mutex
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
@@ -75,7 +76,7 @@ type Window struct {
 	rawCode     string
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
-	shown       string // the question on screen: "consent", "connect", "intake", "problem" or ""
+	shown       string // the question on screen: "consent", "connect", "intake", "problem", "fetch" or ""
 	// roles is who the relay says is connected, with roles and who
 	// controls (only those the end user allowed); empty: not told (an
 	// older relay), the names from Joined are shown.
@@ -130,6 +131,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.prompt.build(w)
 	w.relay.build(w)
 	w.form.build(w)
+	w.fetch.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -144,7 +146,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.progress, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

@@ -354,7 +354,7 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 	})
 	cfg.UI = win
 	if fileSvc != nil {
-		fileSvc.SetUI(files.StatusUI(win.Status)) // the window asks no fetch question yet: fetches are refused
+		fileSvc.SetUI(win)
 	}
 	*ag = session.New(cfg)
 	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)
