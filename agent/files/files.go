@@ -40,6 +40,9 @@ type Config struct {
 	Dir string
 	// Report tells the relay how a transfer ended (session.Agent.ReportFile).
 	Report func(ctx context.Context, r proto.FileReport) error
+	// Upload asks the relay to authorise a file the end user sends
+	// (session.Agent.UploadFile); nil: the end user sends none.
+	Upload func(ctx context.Context, name string, size int64) (proto.FileOffer, error)
 	Logger *slog.Logger
 }
 
@@ -114,8 +117,8 @@ func (s *Service) Attach(peer int64, dc *webrtc.DataChannel) {
 // accept decides on a transfer technician peer opens: one the relay
 // offered for them; a fetch after the end user's click.
 func (s *Service) accept(ctx context.Context, peer int64, m proto.FileMsg) (filexfer.Job, error) {
+	o, ok := s.offer(ctx, m.ID)
 	s.mu.Lock()
-	o, ok := s.offers[m.ID]
 	ui := s.ui
 	s.mu.Unlock()
 	if !ok || o.Peer.ID != peer {
@@ -125,6 +128,12 @@ func (s *Service) accept(ctx context.Context, peer int64, m proto.FileMsg) (file
 	if o.Direction == proto.FileSend {
 		name := filexfer.SafeName(o.Name)
 		return filexfer.Job{SessionID: o.SessionID, Name: name, Size: o.Size, Limit: o.Size}, nil
+	}
+	if o.Direction == proto.FileUp { // the end user chose it: no question
+		if fi, err := os.Stat(o.Name); err != nil || fi.Size() != o.Size {
+			return filexfer.Job{}, errors.New("The file changed on the end user's computer; they may send it again.")
+		}
+		return filexfer.Job{SessionID: o.SessionID, Send: true, Path: o.Name, Name: filepath.Base(o.Name), Size: o.Size}, nil
 	}
 	refuse := func(reason string) (filexfer.Job, error) {
 		s.report(proto.FileReport{SessionID: o.SessionID, ID: o.ID, State: proto.FileRefused, Reason: reason})
@@ -143,6 +152,24 @@ func (s *Service) accept(ctx context.Context, peer int64, m proto.FileMsg) (file
 		return refuse(fmt.Sprintf("The end user did not allow copying %s.", o.Name))
 	}
 	return filexfer.Job{SessionID: o.SessionID, Send: true, Path: o.Name, Name: filepath.Base(o.Name), Size: fi.Size()}, nil
+}
+
+// offer finds offer id, waiting a little: the relay's answer to an
+// upload may reach the app after the console opened it.
+func (s *Service) offer(ctx context.Context, id string) (proto.FileOffer, bool) {
+	for try := 0; ; try++ {
+		s.mu.Lock()
+		o, ok := s.offers[id]
+		s.mu.Unlock()
+		if ok || try == 50 {
+			return o, ok
+		}
+		select {
+		case <-ctx.Done():
+			return o, false
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // report tells the relay on a goroutine the Service owns.
@@ -181,6 +208,27 @@ func (s *Service) event(ev filexfer.Event) {
 	if ui != nil {
 		ui.FileEvent(o.Peer.Name, ev)
 	}
+}
+
+// Upload sends the end user's file at path to the technician who
+// controls: the relay authorises it and offers it to their console,
+// which fetches it over the files channel.
+func (s *Service) Upload(ctx context.Context, path string) error {
+	if s.cfg.Upload == nil {
+		return errors.New("This app cannot send files.")
+	}
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a file that can be read.", path)
+	}
+	o, err := s.cfg.Upload(ctx, path, fi.Size())
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.offers[o.ID] = o
+	s.mu.Unlock()
+	return nil
 }
 
 // Cancel stops transfer id (the end user's Cancel).

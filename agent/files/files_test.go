@@ -92,3 +92,40 @@ func TestAcceptOnlyOfferedTransfers(t *testing.T) {
 		t.Fatalf("reports %+v", reports)
 	}
 }
+
+// A file the end user sends is offered by the relay first; the
+// technician it went to then opens it, without a question.
+func TestUploadNeedsTheRelayFirst(t *testing.T) {
+	local := filepath.Join(t.TempDir(), "error.png")
+	os.WriteFile(local, []byte("png"), 0o644)
+	var asked []string
+	s := New(Config{Dir: t.TempDir(), Upload: func(_ context.Context, name string, size int64) (proto.FileOffer, error) {
+		asked = append(asked, name)
+		if strings.HasSuffix(name, "refused.png") {
+			return proto.FileOffer{}, proto.Errorf(proto.ErrForbidden, "ann cannot receive files from you in this session.")
+		}
+		return proto.FileOffer{SessionID: "s", ID: "0a", Peer: proto.Peer{ID: 7}, Direction: proto.FileUp, Name: name, Size: size, Limit: 1000}, nil
+	}})
+	defer s.Close()
+	s.SetUI(&askUI{})
+	ctx := context.Background()
+	if err := s.Upload(ctx, filepath.Dir(local)); err == nil || len(asked) != 0 {
+		t.Fatalf("a folder: %v, asked the relay %v", err, asked)
+	}
+	refused := filepath.Join(filepath.Dir(local), "refused.png")
+	os.WriteFile(refused, []byte("x"), 0o644)
+	if err := s.Upload(ctx, refused); err == nil || err.Error() != "ann cannot receive files from you in this session." {
+		t.Fatalf("refused by the relay: %v", err)
+	}
+	if err := s.Upload(ctx, local); err != nil {
+		t.Fatal(err)
+	}
+	j, err := s.accept(ctx, 7, proto.FileMsg{Kind: proto.FileOpen, ID: "0a"})
+	if err != nil || !j.Send || j.Path != local || j.Size != 3 || j.Name != "error.png" {
+		t.Fatalf("job %+v %v", j, err)
+	}
+	os.WriteFile(local, []byte("changed"), 0o644)
+	if _, err := s.accept(ctx, 7, proto.FileMsg{Kind: proto.FileOpen, ID: "0a"}); err == nil || !strings.Contains(err.Error(), "changed") {
+		t.Fatalf("a changed file: %v", err)
+	}
+}

@@ -34,3 +34,32 @@ func (a *Agent) ReportFile(ctx context.Context, r proto.FileReport) error {
 	}
 	return p.Call(ctx, proto.TypeFileReport, &r, proto.TypeOK, nil)
 }
+
+// UploadFile asks the relay to authorise sending the end user's file
+// (name, size bytes) to the technician who controls, else to the first
+// one (by ID) the end user allowed control who is not a guest; it returns
+// the offer the app then keeps.
+func (a *Agent) UploadFile(ctx context.Context, name string, size int64) (proto.FileOffer, error) {
+	a.mu.Lock()
+	p, id, to := a.peer, a.sessionID, a.controller
+	if to <= 0 || !a.granted[to].Has(proto.PermControl) {
+		to = 0
+		for pid, g := range a.granted {
+			if g.Has(proto.PermControl) && !a.guests[pid] && (to == 0 || pid < to) {
+				to = pid
+			}
+		}
+	}
+	a.mu.Unlock()
+	if p == nil {
+		return proto.FileOffer{}, transport.ErrClosed
+	}
+	if to == 0 {
+		return proto.FileOffer{}, proto.Errorf(proto.ErrSessionState, "No technician you allowed to control this computer is connected, so there is nobody to send the file to.")
+	}
+	var r proto.FileStarted
+	if err := p.Call(ctx, proto.TypeFileUpload, &proto.FileUpload{SessionID: id, Peer: to, Name: name, Size: size}, proto.TypeFileStarted, &r); err != nil {
+		return proto.FileOffer{}, err
+	}
+	return proto.FileOffer{SessionID: id, ID: r.ID, Peer: proto.Peer{ID: to}, Direction: proto.FileUp, Name: name, Size: size, Limit: r.Limit}, nil
+}

@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -21,6 +22,7 @@ type fetchQuestion struct {
 	allow, refuse *widget.Button
 	answer        chan bool // the pending question's answer
 	progress      *widget.Label
+	send          *widget.Button // Send file…: the end user sends a file to the technician
 }
 
 func (f *fetchQuestion) build(w *Window) {
@@ -34,6 +36,20 @@ func (f *fetchQuestion) build(w *Window) {
 	f.progress = widget.NewLabel("")
 	f.progress.Wrapping = fyne.TextWrapWord
 	f.progress.Hide()
+	f.send = widget.NewButtonWithIcon("Send file…", theme.UploadIcon(), func() {
+		dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			r.Close()
+			if r.URI().Scheme() == "file" {
+				w.act.SendFile(r.URI().Path())
+			}
+		}, w.win).Show()
+	})
+	if w.act.SendFile == nil {
+		f.send.Hide()
+	}
 }
 
 // decide answers the question (UI goroutine).

@@ -38,6 +38,9 @@ type Actions struct {
 	Chat func(text string)
 	// Rate sends the rating; the outcome comes back through Rated.
 	Rate func(stars int, comment string)
+	// SendFile sends the end user's file at path to the technician
+	// (files.go); nil: no Send file button.
+	SendFile func(path string)
 }
 
 // Window is the SOS window.
@@ -143,7 +146,7 @@ func New(app fyne.App, act Actions) *Window {
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
 		container.NewVBox(bar, w.heading),
-		container.NewVBox(w.retry, w.end), // always visible, at the bottom
+		container.NewVBox(w.fetch.send, w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
 			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.progress, w.prompt.box, w.relay.box, w.form.box, w.rating.box),

@@ -139,6 +139,34 @@ func (f *Files) Fetch(ctx context.Context, remotePath string) (filexfer.Event, e
 	return f.run(ctx, filexfer.Job{ID: st.ID, SessionID: f.sess.ID(), Name: filexfer.SafeName(remotePath), Limit: st.Limit})
 }
 
+// Offered takes a file the end user sends (a FileOffer event with
+// Direction FileUp): it is fetched into the folder NewFiles was given,
+// and done gets how it ended, on a goroutine f owns.
+func (f *Files) Offered(o proto.FileOffer, done func(filexfer.Event)) {
+	if o.Direction != proto.FileUp {
+		return
+	}
+	j := filexfer.Job{ID: o.ID, SessionID: o.SessionID, Name: filexfer.SafeName(o.Name), Size: o.Size, Limit: o.Limit}
+	f.wg.Go(func() {
+		ev, err := f.run(f.ctx, j)
+		if err != nil {
+			ev = filexfer.Event{Job: j, State: proto.FileFailed, Reason: sentenceOf(err)}
+		}
+		if done != nil {
+			done(ev)
+		}
+	})
+}
+
+// sentenceOf is err as a sentence for a person.
+func sentenceOf(err error) string {
+	var fail *proto.Failure
+	if errors.As(err, &fail) {
+		return fail.Message
+	}
+	return err.Error()
+}
+
 // run starts j and waits for its end; ctx's end cancels it on both sides.
 func (f *Files) run(ctx context.Context, j filexfer.Job) (filexfer.Event, error) {
 	if err := f.ep.Start(j); err != nil {

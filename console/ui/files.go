@@ -24,6 +24,9 @@ type FileMover interface {
 	// and give progress to onEvent (on any goroutine).
 	SendFile(ctx context.Context, path string, onEvent func(filexfer.Event)) (filexfer.Event, error)
 	FetchFile(ctx context.Context, path string, onEvent func(filexfer.Event)) (filexfer.Event, error)
+	// WatchFiles sets what gets the progress and the end of the files the
+	// end user sends (they arrive in the technician's Downloads folder).
+	WatchFiles(onEvent func(filexfer.Event))
 }
 
 // fileTools are the session toolbar's file buttons (none when the
@@ -99,14 +102,19 @@ func (t *sessionTab) fetch(path string) {
 	})
 }
 
+// fileProgress shows a transfer's progress, and how it ended (a file
+// the end user sent too), in the status bar.
 func (t *sessionTab) fileProgress(ev filexfer.Event) {
-	if ev.State == "" {
-		line := filexfer.Progress(ev)
-		if ev.Resumed {
-			line = fmt.Sprintf("%s: the connection is back; going on from %s.", ev.Name, filexfer.Bytes(ev.Done))
+	t.c.do(func() {
+		switch {
+		case ev.Resumed:
+			t.setStatus(fmt.Sprintf("%s: the connection is back; going on from %s.", ev.Name, filexfer.Bytes(ev.Done)))
+		case ev.State != "":
+			t.fileEnded(ev.Name, ev, nil)
+		default:
+			t.setStatus(filexfer.Progress(ev))
 		}
-		t.c.do(func() { t.setStatus(line) })
-	}
+	})
 }
 
 // fileEnded says how a transfer ended.
@@ -119,7 +127,7 @@ func (t *sessionTab) fileEnded(what string, ev filexfer.Event, err error) {
 	case ev.Send:
 		t.setStatus(fmt.Sprintf("Sent %s (%s); the end user's app saved it as %s.", what, filexfer.Bytes(ev.Size), ev.Path))
 	default:
-		t.setStatus(fmt.Sprintf("Fetched %s (%s) into %s.", what, filexfer.Bytes(ev.Size), ev.Path))
+		t.setStatus(fmt.Sprintf("Received %s (%s) into %s.", what, filexfer.Bytes(ev.Size), ev.Path))
 	}
 }
 

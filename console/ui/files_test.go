@@ -18,8 +18,9 @@ import (
 // refused with the relay's sentence.
 type moverRemote struct {
 	*fakeRemote
-	mu   sync.Mutex
-	sent []string
+	mu    sync.Mutex
+	sent  []string
+	watch func(filexfer.Event)
 }
 
 func (m *moverRemote) SendFile(_ context.Context, path string, onEvent func(filexfer.Event)) (filexfer.Event, error) {
@@ -33,6 +34,12 @@ func (m *moverRemote) SendFile(_ context.Context, path string, onEvent func(file
 
 func (m *moverRemote) FetchFile(context.Context, string, func(filexfer.Event)) (filexfer.Event, error) {
 	return filexfer.Event{}, &proto.Failure{Code: proto.ErrForbidden, Message: "You may not transfer files."}
+}
+
+func (m *moverRemote) WatchFiles(onEvent func(filexfer.Event)) {
+	m.mu.Lock()
+	m.watch = onEvent
+	m.mu.Unlock()
 }
 
 func (m *moverRemote) sentFiles() []string {
@@ -75,6 +82,14 @@ func TestDroppedFilesAreSent(t *testing.T) {
 	if tab.status.Text != "Only files from this computer can be sent." {
 		t.Fatalf("status %q", tab.status.Text)
 	}
+	// A file the end user sent: its end shows.
+	m.mu.Lock()
+	watch := m.watch
+	m.mu.Unlock()
+	watch(filexfer.Event{Job: filexfer.Job{Name: "error.png", Size: 3000}, State: proto.FileDone, Path: "/home/tina/Downloads/error.png"})
+	eventually(t, "the received file", func() bool {
+		return tab.status.Text == "Received error.png (3.0 kB) into /home/tina/Downloads/error.png."
+	})
 	tab.fetch("/etc/passwd")
 	eventually(t, "the refusal", func() bool { return tab.status.Text == "/etc/passwd: You may not transfer files." })
 

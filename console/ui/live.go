@@ -199,6 +199,11 @@ func (s *liveSession) Event(env proto.Envelope) {
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
 			s.v.AgentOnline(ps.Online)
 		}
+	case proto.TypeFileOffer:
+		var o proto.FileOffer
+		if env.Decode(&o) == nil {
+			s.files.offered(o)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/filexfer"
+	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
 // liveFiles is a live session's file transfers: fetched files go to the
@@ -34,6 +35,13 @@ func newLiveFiles(sess *client.Session, log *slog.Logger) *liveFiles {
 	}, log)
 	return lf
 }
+
+// offered fetches a file the end user sends; its progress and end go
+// to the watcher.
+func (lf *liveFiles) offered(o proto.FileOffer) { lf.Offered(o, nil) }
+
+// WatchFiles implements FileMover.
+func (s *liveSession) WatchFiles(onEvent func(filexfer.Event)) { s.files.watch(onEvent) }
 
 func (lf *liveFiles) watch(f func(filexfer.Event)) {
 	lf.mu.Lock()

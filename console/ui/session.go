@@ -176,6 +176,9 @@ func (t *sessionTab) setControls(on bool) {
 	t.mu.Lock()
 	granted := t.granted
 	t.mu.Unlock()
+	if m := t.mover(); m != nil && on {
+		m.WatchFiles(t.fileProgress) // files.go
+	}
 	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.sendFile, t.fetchFile} {
 		files := w == t.sendFile || w == t.fetchFile // moving files needs control too, and a backend that moves them
 		if on && ((granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip || files)) || (files && t.mover() == nil)) {

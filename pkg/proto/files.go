@@ -34,6 +34,7 @@ const (
 	TypeFileReport  Type = 84 // FileReport, agent or technician -> relay, request; reply OK
 	TypeFileList    Type = 85 // FileListRequest, technician -> relay, request; reply FileList
 	TypeFileListed  Type = 86 // FileList, reply to FileListRequest
+	TypeFileUpload  Type = 87 // FileUpload, agent -> relay, request; reply FileStarted (then FileOffer to the technician)
 )
 
 // Error codes of file transfers.
@@ -67,10 +68,14 @@ type FileDirection string
 const (
 	FileSend  FileDirection = "send"  // from the technician to the end user
 	FileFetch FileDirection = "fetch" // from the end user's computer to the technician
+	// FileUp is a file the end user sends to a technician from the
+	// app (its Send file button): the relay offers it to the technician's
+	// console, which opens it like a fetch; no question is asked.
+	FileUp FileDirection = "upload"
 )
 
-// Valid reports whether d is one of the two.
-func (d FileDirection) Valid() bool { return d == FileSend || d == FileFetch }
+// Valid reports whether d is one of the three.
+func (d FileDirection) Valid() bool { return d == FileSend || d == FileFetch || d == FileUp }
 
 // FileState is where a transfer stands.
 type FileState string
@@ -107,7 +112,10 @@ type FileStarted struct {
 }
 
 // FileOffer tells the app a transfer the relay authorised: only these IDs
-// are accepted on the files channel, only from Peer.
+// are accepted on the files channel, only from Peer. For an upload it
+// goes to the technician's console instead (Direction FileUp, Peer: the
+// technician), which
+// then opens the transfer.
 type FileOffer struct {
 	SessionID string        `cbor:"1,keyasint"`
 	ID        string        `cbor:"2,keyasint"`
@@ -200,4 +208,15 @@ const MaxFileList = 500
 type FileList struct {
 	Transfers []FileTransfer `cbor:"1,keyasint,omitempty" json:"transfers"`
 	Omitted   int            `cbor:"2,keyasint,omitempty" json:"omitted,omitempty"`
+}
+
+// FileUpload asks the relay to authorise a file the end user sends to
+// technician Peer (attached, with the files permission and the end
+// user's permission to control). The reply's ID is then offered to the
+// technician's console (FileOffer, Direction FileUp).
+type FileUpload struct {
+	SessionID string `cbor:"1,keyasint"`
+	Peer      int64  `cbor:"2,keyasint"`
+	Name      string `cbor:"3,keyasint"`
+	Size      int64  `cbor:"4,keyasint"`
 }

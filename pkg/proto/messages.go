@@ -586,6 +586,8 @@ func NewBody(t Type) any {
 		return new(FileListRequest)
 	case TypeFileListed:
 		return new(FileList)
+	case TypeFileUpload:
+		return new(FileUpload)
 	}
 	return nil
 }

@@ -24,7 +24,7 @@ const offerTimeout = 15 * time.Second
 // and audited, then offered to the app, which must take it before t
 // hears its ID.
 func (m *Manager) FileStart(ctx context.Context, t *Tech, req proto.FileStart) (proto.FileStarted, error) {
-	if !req.Direction.Valid() {
+	if req.Direction != proto.FileSend && req.Direction != proto.FileFetch {
 		return proto.FileStarted{}, proto.Errorf(proto.ErrBadRequest, "Say whether the file is sent to the end user or fetched from their computer.")
 	}
 	name := strings.TrimSpace(req.Name)
@@ -202,4 +202,54 @@ func (m *Manager) FileList(ctx context.Context, t *Tech, id string) (proto.FileL
 		out.Transfers, out.Omitted = out.Transfers[n:], out.Omitted+n
 	}
 	return out, nil
+}
+
+// AgentFileUpload authorises a file the end user sends from the app to
+// technician req.Peer: attached and online, with the files permission
+// and the end user's permission to control, within the channel's limit.
+// The transfer is stored and audited, and offered to the technician's
+// console, which opens it.
+func (m *Manager) AgentFileUpload(ctx context.Context, a *Agent, req proto.FileUpload) (proto.FileStarted, error) {
+	name := strings.TrimSpace(req.Name)
+	if name == "" || len(name) > proto.MaxFilePath || !utf8.ValidString(name) || req.Size < 0 {
+		return proto.FileStarted{}, proto.Errorf(proto.ErrBadRequest, "Give the file's name (text of at most %d bytes) and size.", proto.MaxFilePath)
+	}
+	m.mu.Lock()
+	l := m.sessions[a.SessionID]
+	if l == nil || l.agent != a || req.SessionID != a.SessionID {
+		m.mu.Unlock()
+		return proto.FileStarted{}, proto.Errorf(proto.ErrSessionUnknown, "This session has ended or is not yours.")
+	}
+	at := l.techs[req.Peer]
+	if at == nil || at.tech == nil {
+		m.mu.Unlock()
+		return proto.FileStarted{}, proto.Errorf(proto.ErrAgentOffline, "The technician is not connected right now.")
+	}
+	tech, channel := at.tech, l.s.ChannelID
+	err := m.desk.Can(at.user, proto.PermFiles, &l.s, true)
+	if err == nil && (at.supervisor || (len(at.granted) > 0 && !at.granted.Has(proto.PermControl))) {
+		err = proto.Errorf(proto.ErrForbidden, "%s may not receive files in this session.", at.user.Name)
+	}
+	m.mu.Unlock()
+	if err != nil {
+		m.audit(ctx, "desk.refused", actorEndUser, a.IP, a.SessionID, map[string]string{"action": "files", "reason": err.Error()})
+		return proto.FileStarted{}, proto.Errorf(proto.ErrForbidden, "%s cannot receive files from you in this session.", tech.User.Name)
+	}
+	limit, err := m.fileLimit(ctx, channel)
+	if err != nil {
+		return proto.FileStarted{}, err
+	}
+	if req.Size > limit {
+		return proto.FileStarted{}, proto.Errorf(proto.ErrFileTooLarge, "%s is too large: %s; at most %s may be sent.", name, filexfer.Bytes(req.Size), filexfer.Bytes(limit))
+	}
+	tr := store.Transfer{ID: newSessionID(), SessionID: a.SessionID, TechnicianID: tech.User.ID, Technician: tech.User.Name,
+		Direction: proto.FileUp, Name: name, Size: req.Size, State: proto.FileRunning, StartedAt: m.cfg.Now()}
+	if err := m.st.AddTransfer(ctx, tr); err != nil {
+		return proto.FileStarted{}, m.internal("store the transfer", err)
+	}
+	m.audit(ctx, "file.started", actorEndUser, a.IP, a.SessionID, map[string]string{
+		"id": tr.ID, "direction": string(tr.Direction), "name": tr.Name, "size": fmt.Sprint(tr.Size), "technician": tr.Technician})
+	tech.Conn.Send(proto.TypeFileOffer, &proto.FileOffer{SessionID: a.SessionID, ID: tr.ID,
+		Peer: proto.Peer{ID: tech.User.ID, Name: tech.User.Name}, Direction: proto.FileUp, Name: name, Size: req.Size, Limit: limit})
+	return proto.FileStarted{ID: tr.ID, Limit: limit}, nil
 }

@@ -188,3 +188,37 @@ func TestFileStartNeedsMoreThanWatching(t *testing.T) {
 		t.Fatalf("view only: %v", err)
 	}
 }
+
+// A file the end user sends goes to an attached technician who may
+// receive files: stored, audited and offered to their console.
+func TestAgentFileUpload(t *testing.T) {
+	f := newFixture(t)
+	a, reg := f.activeSession()
+	id := reg.SessionID
+	got, err := f.m.AgentFileUpload(f.ctx, a, proto.FileUpload{SessionID: id, Peer: f.tech.User.ID, Name: "/home/ann/error.png", Size: 500})
+	if err != nil || got.ID == "" {
+		t.Fatalf("upload: %+v %v", got, err)
+	}
+	var offer proto.FileOffer
+	if !f.tech.Conn.(*fakeConn).last(proto.TypeFileOffer, &offer) || offer.ID != got.ID || offer.Direction != proto.FileUp || offer.Name != "/home/ann/error.png" || offer.Size != 500 {
+		t.Fatalf("offer to the console: %+v", offer)
+	}
+	if err := f.m.TechFileReport(f.ctx, f.tech, proto.FileReport{SessionID: id, ID: got.ID, State: proto.FileDone, Size: 500}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.AgentFileUpload(f.ctx, a, proto.FileUpload{SessionID: id, Peer: 999, Name: "x", Size: 1}); proto.CodeOf(err) != proto.ErrAgentOffline {
+		t.Fatalf("to nobody: %v", err)
+	}
+	if _, err := f.m.AgentFileUpload(f.ctx, a, proto.FileUpload{SessionID: id, Peer: f.tech.User.ID, Name: "x", Size: proto.DefaultFileLimit + 1}); proto.CodeOf(err) != proto.ErrFileTooLarge {
+		t.Fatalf("too large: %v", err)
+	}
+	f.st.SetOverrides(f.ctx, f.tech.User.ID, []store.Override{{Permission: proto.PermFiles, Allow: false}})
+	f.m.desk.Reload(f.ctx)
+	if _, err := f.m.AgentFileUpload(f.ctx, a, proto.FileUpload{SessionID: id, Peer: f.tech.User.ID, Name: "x", Size: 1}); proto.CodeOf(err) != proto.ErrForbidden || err.Error() != "aaron cannot receive files from you in this session." {
+		t.Fatalf("without the permission: %v", err)
+	}
+	list, _ := f.st.Transfers(f.ctx, id)
+	if len(list) != 1 || list[0].Direction != proto.FileUp || list[0].State != proto.FileDone || list[0].Technician != "aaron" {
+		t.Fatalf("stored %+v", list)
+	}
+}

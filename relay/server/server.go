@@ -415,6 +415,11 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 		if a := c.registered(env.ID); a != nil {
 			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentFileReport(ctx, a, *m))
 		}
+	case *proto.FileUpload:
+		if a := c.registered(env.ID); a != nil {
+			reply, err := q.AgentFileUpload(ctx, a, *m)
+			c.answer(env.ID, proto.TypeFileStarted, &reply, err)
+		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
 		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)

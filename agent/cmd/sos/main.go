@@ -153,7 +153,12 @@ func run() int {
 	if dir, err := filexfer.DownloadDir(); err != nil {
 		log.Warn("file transfer unavailable", "err", err)
 	} else {
-		fileSvc = files.New(files.Config{Dir: dir, Logger: log, Report: func(ctx context.Context, r proto.FileReport) error { return ag.ReportFile(ctx, r) }})
+		fileSvc = files.New(files.Config{Dir: dir, Logger: log,
+			Report: func(ctx context.Context, r proto.FileReport) error { return ag.ReportFile(ctx, r) },
+			Upload: func(ctx context.Context, name string, size int64) (proto.FileOffer, error) {
+				return ag.UploadFile(ctx, name, size)
+			},
+		})
 		defer fileSvc.Close()
 	}
 	if src, err := capture.Open(); err != nil {
@@ -340,6 +345,19 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 			endSession()
 		},
 		Chat: func(text string) { chatSend(text) },
+		SendFile: func(path string) {
+			if fileSvc == nil {
+				win.Status("This app cannot send files here (it found no Downloads folder).")
+				return
+			}
+			wg.Go(func() {
+				if err := fileSvc.Upload(ctx, path); errors.Is(err, transport.ErrClosed) {
+					win.Status("The file was not sent: " + (*ag).Explain(err))
+				} else if err != nil {
+					win.Status("The file was not sent: " + err.Error())
+				}
+			})
+		},
 		Rate: func(stars int, comment string) {
 			wg.Go(func() {
 				err := (*ag).Rate(ctx, stars, comment)

@@ -109,3 +109,14 @@ func printTransfers(w io.Writer, l proto.FileList) {
 	}
 	tw.Flush()
 }
+
+// uploaded says how a file the end user sent ended.
+func uploaded(w io.Writer) func(filexfer.Event) {
+	return func(ev filexfer.Event) {
+		if ev.State == proto.FileDone {
+			fmt.Fprintf(cleanWriter{w}, "Received %s (%s) from the end user into %s.\n", ev.Name, filexfer.Bytes(ev.Size), ev.Path)
+			return
+		}
+		fmt.Fprintf(cleanWriter{w}, "The end user's file %s did not arrive: %s\n", ev.Name, ev.Reason)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/console/remote"
 	"github.com/relaydesk/relaydesk/console/script"
+	"github.com/relaydesk/relaydesk/pkg/filexfer"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
@@ -358,6 +359,7 @@ type printer struct {
 	turnTCP  bool
 	wg       *sync.WaitGroup
 	log      *slog.Logger
+	files    *client.Files // takes the files the end user sends
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
@@ -402,6 +404,12 @@ func (p printer) Event(env proto.Envelope) {
 		}
 	case proto.TypeChat:
 		printChat(os.Stdout, env)
+	case proto.TypeFileOffer:
+		var o proto.FileOffer
+		if env.Decode(&o) == nil && p.files != nil {
+			fmt.Fprintf(cleanWriter{os.Stdout}, "The end user sends %s (%s).\n", o.Name, filexfer.Bytes(o.Size))
+			p.files.Offered(o, uploaded(os.Stdout))
+		}
 	case proto.TypeControlChanged:
 		var cc proto.ControlChanged
 		if env.Decode(&cc) == nil {
@@ -435,7 +443,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	var sends, fetches fileList
 	fs.Var(&sends, "send", "send this local `file` to the end user's Downloads folder, then end the session (repeatable)")
 	fs.Var(&fetches, "fetch", "copy the file at this `path` on the end user's computer, after their click, then end the session (repeatable)")
-	fetchDir := fs.String("fetch-dir", ".", "`folder` for fetched files")
+	fetchDir := fs.String("fetch-dir", ".", "`folder` for fetched files and those the end user sends")
 	// Accept the code before or after the flags.
 	var code string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -533,10 +541,9 @@ func cmdConnect(ctx context.Context, args []string) int {
 		}
 	})
 	var fileErr error
-	var fx *client.Files
+	fx := client.NewFiles(&sess, *fetchDir, progressLines(os.Stderr), log)
+	viewer.OnFilesChannel(fx.Attach)
 	if len(sends)+len(fetches) > 0 {
-		fx = client.NewFiles(&sess, *fetchDir, progressLines(os.Stderr), log)
-		viewer.OnFilesChannel(fx.Attach)
 		wg.Go(func() {
 			defer cancel()
 			fileErr = runTransfers(ctx, fx, sends, fetches, os.Stdout, os.Stderr)
@@ -549,13 +556,11 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, files: fx})
 	cancel()
 	viewer.Close()
 	wg.Wait()
-	if fx != nil {
-		fx.Close()
-	}
+	fx.Close()
 	if fileErr != nil {
 		var ended *client.ErrEnded
 		var left *client.ErrLeft
