@@ -110,8 +110,8 @@ func (s *Service) Attach(peer int64, dc *webrtc.DataChannel) {
 		s.peers[peer] = ep
 	}
 	s.mu.Unlock()
-	dc.OnOpen(func() { ep.SetChannel(dc) })
-	dc.OnMessage(func(m webrtc.DataChannelMessage) { ep.OnMessage(m.Data) })
+	dc.OnOpen(func() { ep.Use(dc) })
+	dc.OnMessage(func(m webrtc.DataChannelMessage) { ep.Use(dc); ep.OnMessage(m.Data) })
 }
 
 // accept decides on a transfer technician peer opens: one the relay

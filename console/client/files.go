@@ -74,11 +74,12 @@ func NewFiles(sess *Session, dir string, onEvent func(filexfer.Event), log *slog
 // Attach takes a files channel the end user's app opened (remote.Viewer's
 // OnFilesChannel); a newer one replaces the last.
 func (f *Files) Attach(dc *webrtc.DataChannel) {
-	dc.OnOpen(func() {
-		f.ep.SetChannel(dc)
+	use := func() {
+		f.ep.Use(dc)
 		f.once.Do(func() { close(f.opened) })
-	})
-	dc.OnMessage(func(m webrtc.DataChannelMessage) { f.ep.OnMessage(m.Data) })
+	}
+	dc.OnOpen(use)
+	dc.OnMessage(func(m webrtc.DataChannelMessage) { use(); f.ep.OnMessage(m.Data) })
 }
 
 // ready waits for the first files channel, at most wait once the

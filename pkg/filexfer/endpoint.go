@@ -171,6 +171,19 @@ func (e *Endpoint) SetChannel(ch Channel) {
 	}
 }
 
+// Use makes ch the channel unless it is already (SetChannel). Call it for
+// every message too: a channel's first message may arrive before its
+// open callback ran, and the answer must go back on that channel.
+func (e *Endpoint) Use(ch Channel) {
+	e.init()
+	e.mu.Lock()
+	same := e.ch == ch
+	e.mu.Unlock()
+	if !same {
+		e.SetChannel(ch)
+	}
+}
+
 // drained wakes the senders that wait for room in the buffer.
 func (e *Endpoint) drained() {
 	e.mu.Lock()

@@ -372,3 +372,44 @@ func TestProgressLine(t *testing.T) {
 		t.Fatal(Bytes(999))
 	}
 }
+
+// A channel's first message may arrive before its open callback ran: the
+// answer goes back on the channel the message came on (Use).
+func TestAnswerOnTheChannelTheMessageCameOn(t *testing.T) {
+	src, appDir := t.TempDir(), t.TempDir()
+	path, sum := randomFile(t, src, 100<<10)
+	app := &Endpoint{Dir: appDir, Accept: func(ctx context.Context, m proto.FileMsg) (Job, error) {
+		return Job{SessionID: "s", Name: "x.bin", Size: m.Size, Limit: m.Size}, nil
+	}}
+	console := &Endpoint{Driver: true}
+	defer app.Close()
+	defer console.Close()
+	old := newPipe(func([]byte) {}) // the app's last channel: dead
+	app.SetChannel(old)
+	var toConsole *pipe
+	toConsole = newPipe(console.OnMessage)
+	toApp := newPipe(func(b []byte) { app.Use(toConsole); app.OnMessage(b) }) // no open callback yet
+	defer toApp.cut()
+	defer toConsole.cut()
+	defer old.cut()
+	console.SetChannel(toApp)
+	console.Start(Job{ID: "0c", SessionID: "s", Send: true, Path: path, Name: "x.bin", Size: 100 << 10})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ev, err := console.Wait(ctx, "0c")
+	if err != nil || ev.State != proto.FileDone {
+		t.Fatalf("%+v %v", ev, err)
+	}
+	if fileSum := sha256File(t, filepath.Join(appDir, "x.bin")); fileSum != sum {
+		t.Fatal("the file differs")
+	}
+}
+
+func sha256File(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
