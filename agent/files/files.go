@@ -242,7 +242,8 @@ func (s *Service) Cancel(id string) {
 	}
 }
 
-// Close stops every transfer (partial files stay) and waits for its goroutines.
+// Close stops every transfer (unfinished files are removed) and waits
+// for its goroutines.
 func (s *Service) Close() {
 	s.mu.Lock()
 	eps := make([]*filexfer.Endpoint, 0, len(s.peers))

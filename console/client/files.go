@@ -206,7 +206,7 @@ func (f *Files) report(r proto.FileReport) {
 	})
 }
 
-// Close stops the transfers (partial files stay) and waits for the
+// Close stops the transfers (unfinished files are removed) and waits for the
 // reports still being sent, at most a few seconds.
 func (f *Files) Close() {
 	f.ep.Close()

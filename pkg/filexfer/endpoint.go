@@ -257,14 +257,17 @@ func (e *Endpoint) Cancel(id, reason string) {
 	e.end(id, proto.FileCancelled, reason, "", true)
 }
 
-// Close stops every sender and waits for them; partial files stay.
+// Close stops every sender and waits for them, and removes the partial
+// files of unfinished transfers: a transfer resumes only while both
+// programs run (the offers live in memory).
 func (e *Endpoint) Close() {
 	e.init()
 	e.cancel()
 	e.mu.Lock()
 	for _, j := range e.jobs {
 		if j.partial != nil {
-			j.partial.Close()
+			j.partial.Abort()
+			j.partial = nil
 		}
 	}
 	e.mu.Unlock()

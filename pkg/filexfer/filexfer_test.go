@@ -413,3 +413,19 @@ func sha256File(t *testing.T, p string) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// Closing an endpoint removes the partial files of unfinished transfers.
+func TestCloseRemovesUnfinishedFiles(t *testing.T) {
+	dir := t.TempDir()
+	console := &Endpoint{Driver: true, Dir: dir}
+	if err := console.Start(Job{ID: "0d", SessionID: "s", Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(PartialPath(dir, "0d")); err != nil {
+		t.Fatal(err)
+	}
+	console.Close()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("left behind: %v", entries)
+	}
+}
