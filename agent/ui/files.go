@@ -23,6 +23,9 @@ type fetchQuestion struct {
 	answer        chan bool // the pending question's answer
 	progress      *widget.Label
 	send          *widget.Button // Send file…: the end user sends a file to the technician
+	cancel        *widget.Button // stops the running transfer
+	running       string         // the ID of the transfer the progress line shows, while it runs
+	row           *fyne.Container
 }
 
 func (f *fetchQuestion) build(w *Window) {
@@ -35,7 +38,14 @@ func (f *fetchQuestion) build(w *Window) {
 	f.box.Hide()
 	f.progress = widget.NewLabel("")
 	f.progress.Wrapping = fyne.TextWrapWord
-	f.progress.Hide()
+	f.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+		if f.running != "" && w.act.CancelFile != nil {
+			w.act.CancelFile(f.running)
+		}
+	})
+	f.cancel.Hide()
+	f.row = container.NewBorder(nil, nil, nil, f.cancel, f.progress)
+	f.row.Hide()
 	f.send = widget.NewButtonWithIcon("Send file…", theme.UploadIcon(), func() {
 		dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
@@ -82,12 +92,20 @@ func (w *Window) AskFetch(ctx context.Context, technician, path string, size int
 }
 
 // FileEvent implements files.UI: a line under the status with the
-// transfer's progress, then where the file went (or why it stopped).
+// transfer's progress and a Cancel button, then where the file went (or
+// why it stopped).
 func (w *Window) FileEvent(technician string, ev filexfer.Event) {
 	line, _ := files.Describe(technician, ev)
 	fyne.Do(func() {
 		w.fetch.progress.SetText(line)
-		w.fetch.progress.Show()
+		w.fetch.row.Show()
+		if ev.State == "" {
+			w.fetch.running = ev.ID
+			w.fetch.cancel.Show()
+		} else if w.fetch.running == ev.ID {
+			w.fetch.running = ""
+			w.fetch.cancel.Hide()
+		}
 		w.relayout()
 	})
 }

@@ -48,12 +48,22 @@ func TestFetchQuestionAndProgress(t *testing.T) {
 		t.Fatal("a withdrawn question said yes")
 	}
 
-	w.FileEvent("Tina", filexfer.Event{Job: filexfer.Job{Name: "report.pdf", Size: 2000}, State: proto.FileDone, Path: "/home/ann/Downloads/report (1).pdf"})
+	cancelled := make(chan string, 1)
+	w.act.CancelFile = func(id string) { cancelled <- id }
+	w.FileEvent("Tina", filexfer.Event{Job: filexfer.Job{ID: "0e", Name: "report.pdf", Size: 2000}, Done: 1000})
 	deadline := time.Now().Add(5 * time.Second)
-	for w.fetch.progress.Text == "" && time.Now().Before(deadline) {
+	for w.fetch.cancel.Hidden && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if text := w.fetch.progress.Text; !strings.Contains(text, "Received report.pdf (2.0 kB) from Tina; saved as report (1).pdf in /home/ann/Downloads.") || w.fetch.progress.Hidden {
+	test.Tap(w.fetch.cancel)
+	if id := <-cancelled; id != "0e" {
+		t.Fatalf("cancelled %q", id)
+	}
+	w.FileEvent("Tina", filexfer.Event{Job: filexfer.Job{ID: "0e", Name: "report.pdf", Size: 2000}, State: proto.FileDone, Path: "/home/ann/Downloads/report (1).pdf"})
+	for !strings.HasPrefix(w.fetch.progress.Text, "Received") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if text := w.fetch.progress.Text; !strings.Contains(text, "Received report.pdf (2.0 kB) from Tina; saved as report (1).pdf in /home/ann/Downloads.") || w.fetch.row.Hidden || !w.fetch.cancel.Hidden {
 		t.Fatalf("progress %q", text)
 	}
 }

@@ -39,8 +39,9 @@ type Actions struct {
 	// Rate sends the rating; the outcome comes back through Rated.
 	Rate func(stars int, comment string)
 	// SendFile sends the end user's file at path to the technician
-	// (files.go); nil: no Send file button.
-	SendFile func(path string)
+	// (files.go); nil: no Send file button. CancelFile stops transfer id.
+	SendFile   func(path string)
+	CancelFile func(id string)
 }
 
 // Window is the SOS window.
@@ -149,7 +150,7 @@ func New(app fyne.App, act Actions) *Window {
 		container.NewVBox(w.fetch.send, w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.progress, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.row, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

@@ -182,6 +182,9 @@ func (f *Files) run(ctx context.Context, j filexfer.Job) (filexfer.Event, error)
 	return ev, nil
 }
 
+// Cancel stops transfer id on both sides.
+func (f *Files) Cancel(id string) { f.ep.Cancel(id, "The technician cancelled the transfer.") }
+
 // report tells the relay on a goroutine f owns, retrying while the
 // connection is down.
 func (f *Files) report(r proto.FileReport) {

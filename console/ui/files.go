@@ -27,6 +27,8 @@ type FileMover interface {
 	// WatchFiles sets what gets the progress and the end of the files the
 	// end user sends (they arrive in the technician's Downloads folder).
 	WatchFiles(onEvent func(filexfer.Event))
+	// CancelFile stops transfer id on both sides.
+	CancelFile(id string)
 }
 
 // fileTools are the session toolbar's file buttons (none when the
@@ -52,7 +54,13 @@ func (t *sessionTab) fileTools() []fyne.CanvasObject {
 				}
 			}, t.c.win)
 	})
-	return []fyne.CanvasObject{t.sendFile, t.fetchFile}
+	t.cancelFile = widget.NewButtonWithIcon("Cancel transfer", theme.CancelIcon(), func() {
+		if m := t.mover(); m != nil && t.runningFile != "" {
+			m.CancelFile(t.runningFile)
+		}
+	})
+	t.cancelFile.Disable()
+	return []fyne.CanvasObject{t.sendFile, t.fetchFile, t.cancelFile}
 }
 
 // mover is the tab's Remote as a FileMover, or nil.
@@ -106,6 +114,14 @@ func (t *sessionTab) fetch(path string) {
 // the end user sent too), in the status bar.
 func (t *sessionTab) fileProgress(ev filexfer.Event) {
 	t.c.do(func() {
+		switch {
+		case ev.State == "":
+			t.runningFile = ev.ID
+			t.cancelFile.Enable()
+		case ev.ID == t.runningFile:
+			t.runningFile = ""
+			t.cancelFile.Disable()
+		}
 		switch {
 		case ev.Resumed:
 			t.setStatus(fmt.Sprintf("%s: the connection is back; going on from %s.", ev.Name, filexfer.Bytes(ev.Done)))

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/filexfer"
@@ -18,16 +19,17 @@ import (
 // refused with the relay's sentence.
 type moverRemote struct {
 	*fakeRemote
-	mu    sync.Mutex
-	sent  []string
-	watch func(filexfer.Event)
+	mu        sync.Mutex
+	sent      []string
+	watch     func(filexfer.Event)
+	cancelled []string
 }
 
 func (m *moverRemote) SendFile(_ context.Context, path string, onEvent func(filexfer.Event)) (filexfer.Event, error) {
 	m.mu.Lock()
 	m.sent = append(m.sent, path)
 	m.mu.Unlock()
-	job := filexfer.Job{Send: true, Name: filepath.Base(path), Size: 2000}
+	job := filexfer.Job{ID: "id-" + filepath.Base(path), Send: true, Name: filepath.Base(path), Size: 2000}
 	onEvent(filexfer.Event{Job: job, Done: 1000})
 	return filexfer.Event{Job: job, Done: 2000, State: proto.FileDone, Path: filepath.Base(path)}, nil
 }
@@ -39,6 +41,12 @@ func (m *moverRemote) FetchFile(context.Context, string, func(filexfer.Event)) (
 func (m *moverRemote) WatchFiles(onEvent func(filexfer.Event)) {
 	m.mu.Lock()
 	m.watch = onEvent
+	m.mu.Unlock()
+}
+
+func (m *moverRemote) CancelFile(id string) {
+	m.mu.Lock()
+	m.cancelled = append(m.cancelled, id)
 	m.mu.Unlock()
 }
 
@@ -82,10 +90,21 @@ func TestDroppedFilesAreSent(t *testing.T) {
 	if tab.status.Text != "Only files from this computer can be sent." {
 		t.Fatalf("status %q", tab.status.Text)
 	}
-	// A file the end user sent: its end shows.
+	// A running transfer can be cancelled.
 	m.mu.Lock()
 	watch := m.watch
 	m.mu.Unlock()
+	watch(filexfer.Event{Job: filexfer.Job{ID: "0f", Name: "big.iso", Size: 3000}, Done: 100})
+	eventually(t, "the cancel button", func() bool { return !tab.cancelFile.Disabled() })
+	test.Tap(tab.cancelFile)
+	if m.cancelled[0] != "0f" {
+		t.Fatalf("cancelled %q", m.cancelled)
+	}
+	watch(filexfer.Event{Job: filexfer.Job{ID: "0f", Name: "big.iso"}, State: proto.FileCancelled, Reason: "The technician cancelled the transfer."})
+	eventually(t, "the cancel", func() bool {
+		return tab.cancelFile.Disabled() && tab.status.Text == "big.iso: The technician cancelled the transfer."
+	})
+	// A file the end user sent: its end shows.
 	watch(filexfer.Event{Job: filexfer.Job{Name: "error.png", Size: 3000}, State: proto.FileDone, Path: "/home/tina/Downloads/error.png"})
 	eventually(t, "the received file", func() bool {
 		return tab.status.Text == "Received error.png (3.0 kB) into /home/tina/Downloads/error.png."

@@ -40,6 +40,9 @@ func newLiveFiles(sess *client.Session, log *slog.Logger) *liveFiles {
 // to the watcher.
 func (lf *liveFiles) offered(o proto.FileOffer) { lf.Offered(o, nil) }
 
+// CancelFile implements FileMover.
+func (s *liveSession) CancelFile(id string) { s.files.Cancel(id) }
+
 // WatchFiles implements FileMover.
 func (s *liveSession) WatchFiles(onEvent func(filexfer.Event)) { s.files.watch(onEvent) }
 

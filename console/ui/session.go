@@ -39,18 +39,20 @@ type sessionTab struct {
 	status   *widget.Label
 	stats    *widget.Label
 
-	viewOnly   *widget.Check
-	granted    proto.Grant // what the end user allowed (guarded by mu)
-	fit        *widget.Check
-	display    *widget.Select
-	keys       *widget.Select
-	sendClip   *widget.Button
-	fetchClip  *widget.Button
-	shot       *widget.Button
-	sendFile   *widget.Button // files.go
-	fetchFile  *widget.Button
-	chatToggle *widget.Button
-	end        *widget.Button
+	viewOnly    *widget.Check
+	granted     proto.Grant // what the end user allowed (guarded by mu)
+	fit         *widget.Check
+	display     *widget.Select
+	keys        *widget.Select
+	sendClip    *widget.Button
+	fetchClip   *widget.Button
+	shot        *widget.Button
+	sendFile    *widget.Button // files.go
+	fetchFile   *widget.Button
+	cancelFile  *widget.Button
+	runningFile string // the transfer whose progress the status bar shows (UI goroutine)
+	chatToggle  *widget.Button
+	end         *widget.Button
 
 	chatBox    *fyne.Container
 	chatLog    *widget.Label

@@ -345,6 +345,11 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 			endSession()
 		},
 		Chat: func(text string) { chatSend(text) },
+		CancelFile: func(id string) {
+			if fileSvc != nil {
+				fileSvc.Cancel(id)
+			}
+		},
 		SendFile: func(path string) {
 			if fileSvc == nil {
 				win.Status("This app cannot send files here (it found no Downloads folder).")
