@@ -45,16 +45,18 @@ test: deps build
 	RELAYDESK_E2E_RACE=1 $(GO) test -race -count=1 -timeout 40m ./...
 
 # End-to-end figures, printed as tables and written as JSON: the control
-# plane (bench.json), remote view and control on Xvfb (bench-screen.json)
-# and the console window keeping up with 1080p at 30 fps (bench-console.json).
+# plane (bench.json), remote view and control on Xvfb (bench-screen.json),
+# the console window keeping up with 1080p at 30 fps (bench-console.json)
+# and file transfer on loopback, direct and through TURN (bench-files.json).
 bench: deps build
 	$(GO) run ./relay/cmd/relaybench -out bench.json
 	$(GO) run ./agent/cmd/screenbench -bin $(BIN) -out bench-screen.json
 	$(GO) run ./console/cmd/consolebench -bin $(BIN) -runs 3 -out bench-console.json
+	$(GO) run ./console/cmd/filebench -bin $(BIN) -out bench-files.json
 
 # Run every fuzz target for a short while.
 fuzz:
 	./installers/fuzz.sh 20s
 
 clean:
-	rm -rf $(BIN) bench.json bench-screen.json bench-console.json
+	rm -rf $(BIN) bench.json bench-screen.json bench-console.json bench-files.json

@@ -67,6 +67,9 @@ type Config struct {
 	// Media streams the screen to the technicians the end user allowed,
 	// with the channels granted; nil: no screen sharing.
 	Media Media
+	// Files takes the file transfers the relay offers (agent/files.Service);
+	// nil: the app takes none.
+	Files interface{ Offer(proto.FileOffer) error }
 	// OnSignal receives signalling messages from technicians (WebRTC); may be nil.
 	OnSignal func(proto.Signal)
 	// OnICE receives the session's ICE servers (TURN credentials, which the
@@ -409,6 +412,12 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		}
 	case *proto.Chat:
 		a.cfg.UI.Chat(*m)
+	case *proto.FileOffer:
+		if err := a.offerFile(*m); err != nil {
+			peer.ReplyError(env.ID, err)
+		} else {
+			peer.Reply(env.ID, proto.TypeOK, &proto.OK{})
+		}
 	case *proto.Handover:
 		a.cfg.UI.Status(fmt.Sprintf("%s has handed your session to %s.", nameOr(m.From, "Your technician"), nameOr(m.To, "a colleague")))
 	case *proto.QueuePosition:

@@ -102,6 +102,13 @@ func (s *Sharer) Join(id int64, granted proto.Grant) error {
 		p.draw = dc
 		dc.OnMessage(func(m webrtc.DataChannelMessage) { s.onDraw(p, m.Data) })
 	}
+	if s.cfg.Files != nil && granted.Has(proto.PermControl) {
+		dc, err := channel(proto.FilesChannel)
+		if err != nil {
+			return err
+		}
+		s.cfg.Files(id, dc)
+	}
 	s.mu.Lock()
 	if s.closed { // Close ran while this peer connection was being set up
 		s.mu.Unlock()

@@ -49,6 +49,10 @@ type Config struct {
 	// Overlay shows what the technician who controls draws (draw.go); nil
 	// means no drawing channel.
 	Overlay Overlay
+
+	// Files takes each technician's files data channel (agent/files);
+	// nil: no file transfer.
+	Files func(peer int64, dc *webrtc.DataChannel)
 	// RelayOnly restricts ICE to the relay's TURN server.
 	RelayOnly bool
 	MaxFPS    int // default 30

@@ -32,6 +32,8 @@ type Terminal struct {
 	// people is the last list of who is connected printed.
 	queued bool
 	people string
+	// progress holds when each transfer's progress was printed last (files.go).
+	progress sync.Map
 }
 
 // New returns a Terminal writing to out and reading in. The reading

@@ -40,6 +40,10 @@ type Actions struct {
 	Rate func(stars int, comment string)
 	// ClearDrawing removes a technician's drawing from the screen (drawing.go).
 	ClearDrawing func()
+	// SendFile sends the end user's file at path to the technician
+	// (files.go); nil: no Send file button. CancelFile stops transfer id.
+	SendFile   func(path string)
+	CancelFile func(id string)
 }
 
 // Window is the SOS window.
@@ -70,6 +74,7 @@ type Window struct {
 	prompt connectPrompt
 	relay  relayConfirm
 	form   intakeForm
+	fetch  fetchQuestion // files.go
 
 	// records: the link to the session's screenshots, after the end.
 	records recordsPanel
@@ -82,7 +87,7 @@ type Window struct {
 	rawCode     string
 	hadPeers    bool // a technician joined at some point: the session can be rated
 	rateOffered bool
-	shown       string // the question on screen: "consent", "connect", "intake", "problem" or ""
+	shown       string // the question on screen: "consent", "connect", "intake", "problem", "fetch" or ""
 	// roles is who the relay says is connected, with roles and who
 	// controls (only those the end user allowed); empty: not told (an
 	// older relay), the names from Joined are shown.
@@ -139,6 +144,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.relay.build(w)
 	w.form.build(w)
 	w.buildDrawing()
+	w.fetch.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -150,10 +156,10 @@ func New(app fyne.App, act Actions) *Window {
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
 		container.NewVBox(bar, w.heading),
-		container.NewVBox(w.retry, w.clearDraw, w.end), // always visible, at the bottom
+		container.NewVBox(w.fetch.send, w.retry, w.clearDraw, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.row, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

@@ -34,6 +34,7 @@ type Viewer struct {
 	input     *webrtc.DataChannel
 	clip      *webrtc.DataChannel
 	onClip    func(string)
+	onFiles   func(*webrtc.DataChannel)
 	cursor    Cursor
 	size      image.Point    // of the last decoded frame
 	closed    bool           // Close ran: no new peer connection
@@ -137,6 +138,13 @@ func (v *Viewer) HandleSignal(sig proto.Signal) error {
 			})
 		case proto.DrawChannel:
 			v.drawChannel(dc)
+		case proto.FilesChannel:
+			v.mu.Lock()
+			cb := v.onFiles
+			v.mu.Unlock()
+			if cb != nil {
+				cb(dc)
+			}
 		case proto.ClipboardChannel:
 			dc.OnOpen(func() {
 				v.mu.Lock()
@@ -350,6 +358,15 @@ func DrawCursor(img *image.RGBA, c Cursor) {
 func (v *Viewer) OnClipboard(f func(string)) {
 	v.mu.Lock()
 	v.onClip = f
+	v.mu.Unlock()
+}
+
+// OnFilesChannel sets the function that takes each files channel the
+// end user's app opens (console/client.Files.Attach); set it before the
+// session connects.
+func (v *Viewer) OnFilesChannel(f func(*webrtc.DataChannel)) {
+	v.mu.Lock()
+	v.onFiles = f
 	v.mu.Unlock()
 }
 

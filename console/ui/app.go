@@ -590,6 +590,7 @@ func (c *Console) OpenSession(target proto.Connect, title string) {
 		title = "Session"
 	}
 	t := newSessionTab(c, target, title)
+	c.win.SetOnDropped(c.dropped) // files dropped on the window go to the selected session (files.go)
 	c.sessions = append(c.sessions, t)
 	c.tabs.Append(t.item)
 	c.tabs.Select(t.item)

@@ -84,9 +84,13 @@ func (b *Live) Open(l client.Login, target proto.Connect, v SessionView) Remote 
 	if d, ok := v.(interface{ DrawState(proto.DrawState) }); ok {
 		s.viewer.OnDrawState(d.DrawState) // the end user or the app cleared the drawing
 	}
+	s.ctx = ctx
+	s.files = newLiveFiles(&s.sess, b.log())
+	s.viewer.OnFilesChannel(s.files.Attach)
 	b.wg.Go(func() {
 		err := s.sess.Run(ctx, client.SessionOptions{Login: l, Target: target, Logger: b.log()}, s)
 		s.viewer.Close()
+		s.files.Close()
 		s.wg.Wait()
 		if errors.Is(err, context.Canceled) {
 			err = nil
@@ -138,8 +142,10 @@ type liveSession struct {
 	sess   client.Session
 	viewer *remote.Viewer
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // signalling work and chat sends
-	done   chan struct{}  // closed when the session's goroutine ended
+	ctx    context.Context // ends with the session
+	files  *liveFiles      // livefiles.go
+	wg     sync.WaitGroup  // signalling work and chat sends
+	done   chan struct{}   // closed when the session's goroutine ended
 
 	mu     sync.Mutex
 	peerID int64 // ours, to recognise our own chat messages
@@ -195,6 +201,11 @@ func (s *liveSession) Event(env proto.Envelope) {
 		var ps proto.PeerState
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
 			s.v.AgentOnline(ps.Online)
+		}
+	case proto.TypeFileOffer:
+		var o proto.FileOffer
+		if env.Decode(&o) == nil {
+			s.files.offered(o)
 		}
 	}
 }

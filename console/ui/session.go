@@ -38,16 +38,20 @@ type sessionTab struct {
 	status   *widget.Label
 	stats    *widget.Label
 
-	viewOnly   *widget.Check
-	granted    proto.Grant // what the end user allowed (guarded by mu)
-	fit        *widget.Check
-	display    *widget.Select
-	keys       *widget.Select
-	sendClip   *widget.Button
-	fetchClip  *widget.Button
-	shot       *widget.Button
-	chatToggle *widget.Button
-	end        *widget.Button
+	viewOnly    *widget.Check
+	granted     proto.Grant // what the end user allowed (guarded by mu)
+	fit         *widget.Check
+	display     *widget.Select
+	keys        *widget.Select
+	sendClip    *widget.Button
+	fetchClip   *widget.Button
+	shot        *widget.Button
+	sendFile    *widget.Button // files.go
+	fetchFile   *widget.Button
+	cancelFile  *widget.Button
+	runningFile string // the transfer whose progress the status bar shows (UI goroutine)
+	chatToggle  *widget.Button
+	end         *widget.Button
 
 	chatBox    *fyne.Container
 	chatLog    *widget.Label
@@ -152,6 +156,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t.buildDraw()
 	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.visibility.check, t.chatToggle}, t.deskTools()...)
 	tools = append(tools, t.drawToolbar()...)
+	tools = append(tools, t.fileTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
@@ -191,8 +196,12 @@ func (t *sessionTab) setControls(on bool) {
 	granted := t.granted
 	t.mu.Unlock()
 	t.enableDraw(on && !granted.ViewOnly())
-	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
-		if on && granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip) {
+	if m := t.mover(); m != nil && on {
+		m.WatchFiles(t.fileProgress) // files.go
+	}
+	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.sendFile, t.fetchFile} {
+		files := w == t.sendFile || w == t.fetchFile // moving files needs control too, and a backend that moves them
+		if on && ((granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip || files)) || (files && t.mover() == nil)) {
 			w.Disable()
 			continue
 		}

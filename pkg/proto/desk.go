@@ -32,7 +32,7 @@ const (
 // user's computer: a channel can narrow these for its technicians.
 func (p Permission) InSession() bool {
 	switch p {
-	case PermView, PermControl, PermClipboard, PermChat, PermScreenshot:
+	case PermView, PermControl, PermClipboard, PermChat, PermScreenshot, PermFiles:
 		return true
 	}
 	return false

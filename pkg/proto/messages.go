@@ -578,6 +578,20 @@ func NewBody(t Type) any {
 		return new(RecordsLinkRequest)
 	case TypeRecordsLink:
 		return new(RecordsLink)
+	case TypeFileStart:
+		return new(FileStart)
+	case TypeFileStarted:
+		return new(FileStarted)
+	case TypeFileOffer:
+		return new(FileOffer)
+	case TypeFileReport:
+		return new(FileReport)
+	case TypeFileList:
+		return new(FileListRequest)
+	case TypeFileListed:
+		return new(FileList)
+	case TypeFileUpload:
+		return new(FileUpload)
 	}
 	return nil
 }

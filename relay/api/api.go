@@ -355,6 +355,7 @@ func (h *handler) routes() {
 	h.openapiRoute()
 	h.permissionRoutes()
 	h.channelRoutes()
+	h.fileRoutes()
 	h.groupRoutes()
 	h.technicianRoutes()
 	h.sessionRoutes()

@@ -39,6 +39,8 @@ var Table = []Right{
 		"You may not chat in sessions."},
 	{proto.PermScreenshot, "Take screenshots of the end user's screen.", everyone,
 		"You may not take screenshots."},
+	{proto.PermFiles, "Send files to the end user's computer and fetch files from it (a fetch needs the end user's click).", everyone,
+		"You may not transfer files."},
 	{proto.PermTransferTech, "Hand a session they own (or manage) to another technician.", everyone,
 		"You may not transfer sessions to other technicians."},
 	{proto.PermTransferChannel, "Hand a session they own (or manage) to another channel's queue.", everyone,

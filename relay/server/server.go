@@ -411,6 +411,15 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			}
 			c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
 		}
+	case *proto.FileReport:
+		if a := c.registered(env.ID); a != nil {
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentFileReport(ctx, a, *m))
+		}
+	case *proto.FileUpload:
+		if a := c.registered(env.ID); a != nil {
+			reply, err := q.AgentFileUpload(ctx, a, *m)
+			c.answer(env.ID, proto.TypeFileStarted, &reply, err)
+		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
 		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
@@ -534,6 +543,16 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Control(ctx, t, *m))
 	case *proto.GuestRemove:
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.RemoveGuest(ctx, t, *m))
+	case *proto.FileStart: // waits for the app to take the offer
+		c.async(func() {
+			reply, err := q.FileStart(ctx, t, *m)
+			c.answer(env.ID, proto.TypeFileStarted, &reply, err)
+		})
+	case *proto.FileReport:
+		c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.TechFileReport(ctx, t, *m))
+	case *proto.FileListRequest:
+		list, err := q.FileList(ctx, t, m.SessionID)
+		c.answer(env.ID, proto.TypeFileListed, &list, err)
 	case *proto.DirectoryRequest:
 		d := q.Directory(t)
 		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)

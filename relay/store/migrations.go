@@ -301,7 +301,30 @@ BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 CREATE TRIGGER account_user_inserted AFTER INSERT ON users
 BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 `,
-	// 9 (#14, screenshots and visibility): who may open a session's records
+	// 7: file transfers, kept with their session, and a channel's file
+	// size limit (no row: proto.DefaultFileLimit).
+	`
+CREATE TABLE file_transfers (
+	id            TEXT PRIMARY KEY,
+	session_id    TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+	technician_id INTEGER REFERENCES users(id),
+	technician    TEXT NOT NULL,
+	direction     TEXT NOT NULL,
+	name          TEXT NOT NULL,
+	size          INTEGER NOT NULL DEFAULT 0,
+	sha256        TEXT NOT NULL DEFAULT '',
+	state         TEXT NOT NULL,
+	reason        TEXT NOT NULL DEFAULT '',
+	started_at    INTEGER NOT NULL,
+	ended_at      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX file_transfers_session ON file_transfers(session_id, started_at);
+CREATE TABLE channel_file_limits (
+	channel_id INTEGER PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,
+	max_bytes  INTEGER NOT NULL
+);
+`,
+	// 8 (#14, screenshots and visibility): who may open a session's records
 	// (public: the end user too, through a records link; internal: only
 	// technicians who may see the session), the screenshots kept with a
 	// session (the PNG lives under the data directory,

@@ -159,6 +159,7 @@ type RetiredCode struct {
 type Store interface {
 	DeskStore
 	RecordStore
+	FileStore
 
 	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.
 	CreateUser(ctx context.Context, u *User) error

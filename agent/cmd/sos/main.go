@@ -20,10 +20,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/clipboard"
 	"github.com/relaydesk/relaydesk/agent/device"
+	"github.com/relaydesk/relaydesk/agent/files"
 	"github.com/relaydesk/relaydesk/agent/input"
 	"github.com/relaydesk/relaydesk/agent/overlay"
 	"github.com/relaydesk/relaydesk/agent/session"
@@ -31,6 +33,7 @@ import (
 	"github.com/relaydesk/relaydesk/agent/terminal"
 	sosui "github.com/relaydesk/relaydesk/agent/ui"
 	"github.com/relaydesk/relaydesk/pkg/download"
+	"github.com/relaydesk/relaydesk/pkg/filexfer"
 	"github.com/relaydesk/relaydesk/pkg/locale"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
@@ -149,6 +152,19 @@ func run() int {
 	ov := overlay.New(overlay.Config{Logger: log}) // the technician's drawing; connects on first use
 	defer ov.Close()                               // after wg.Wait: the sharer clears it when it stops
 	defer wg.Wait()
+	// File transfer: incoming files go to the Downloads folder.
+	var fileSvc *files.Service
+	if dir, err := filexfer.DownloadDir(); err != nil {
+		log.Warn("file transfer unavailable", "err", err)
+	} else {
+		fileSvc = files.New(files.Config{Dir: dir, Logger: log,
+			Report: func(ctx context.Context, r proto.FileReport) error { return ag.ReportFile(ctx, r) },
+			Upload: func(ctx context.Context, name string, size int64) (proto.FileOffer, error) {
+				return ag.UploadFile(ctx, name, size)
+			},
+		})
+		defer fileSvc.Close()
+	}
 	if src, err := capture.Open(log); err != nil {
 		fmt.Fprintf(os.Stderr, "Screen sharing is not available here (%v); the session works without it.\n", err)
 	} else {
@@ -158,7 +174,12 @@ func run() int {
 		} else {
 			clip = c
 		}
+		var attachFiles func(int64, *webrtc.DataChannel)
+		if fileSvc != nil {
+			attachFiles, cfg.Files = fileSvc.Attach, fileSvc
+		}
 		sh, err = share.New(share.Config{
+			Files:     attachFiles,
 			Clipboard: clip,
 			Source:    src,
 			Injector:  input.Robotgo{},
@@ -192,9 +213,9 @@ func run() int {
 	}
 	var err error
 	if gui {
-		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag)
+		err = runWindow(ctx, stop, cfg, sh, &wg, log, &ag, fileSvc)
 	} else {
-		err = runTerminal(ctx, cfg, sh, &wg, log, &ag, *askRating)
+		err = runTerminal(ctx, cfg, sh, &wg, log, &ag, *askRating, fileSvc)
 	}
 	switch {
 	case err == nil:
@@ -270,9 +291,12 @@ func chatSender(ctx context.Context, ag *session.Agent, wg *sync.WaitGroup, fail
 
 // runTerminal runs the session in the terminal; after a session a
 // technician joined it asks for a rating when asked to (or on a terminal).
-func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool) error {
+func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, askRating bool, fileSvc *files.Service) error {
 	term := terminal.New(os.Stdin, os.Stdout)
 	cfg.UI = term
+	if fileSvc != nil {
+		fileSvc.SetUI(term)
+	}
 	*ag = session.New(cfg)
 	if err := (*ag).CheckRelay(ctx, term.ConfirmRelay); err != nil {
 		return err
@@ -331,7 +355,7 @@ func isTerminal(f *os.File) bool {
 // closes it. Fyne wants the main goroutine; the session runs beside it.
 // End session ends the session and keeps the window for the rating (when
 // a technician had joined); closing the window ends everything.
-func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent) error {
+func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.Sharer, wg *sync.WaitGroup, log *slog.Logger, ag **session.Agent, fileSvc *files.Service) error {
 	a := app.NewWithID("dev.relaydesk.sos")
 	sessCtx, endSession := context.WithCancel(ctx)
 	defer endSession()
@@ -360,6 +384,24 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 				wg.Go(sh.ClearDrawing) // the X round trips stay off the UI goroutine
 			}
 		},
+		CancelFile: func(id string) {
+			if fileSvc != nil {
+				fileSvc.Cancel(id)
+			}
+		},
+		SendFile: func(path string) {
+			if fileSvc == nil {
+				win.Status("This app cannot send files here (it found no Downloads folder).")
+				return
+			}
+			wg.Go(func() {
+				if err := fileSvc.Upload(ctx, path); errors.Is(err, transport.ErrClosed) {
+					win.Status("The file was not sent: " + (*ag).Explain(err))
+				} else if err != nil {
+					win.Status("The file was not sent: " + err.Error())
+				}
+			})
+		},
 		Rate: func(stars int, comment string) {
 			wg.Go(func() {
 				err := (*ag).Rate(ctx, stars, comment)
@@ -375,6 +417,9 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 	cfg.UI = win
 	if sh != nil {
 		sh.OnDrawing(win.Drawing)
+	}
+	if fileSvc != nil {
+		fileSvc.SetUI(win)
 	}
 	*ag = session.New(cfg)
 	chatSend = chatSender(ctx, *ag, wg, win.ChatFailed)

@@ -15,7 +15,8 @@ import (
 
 const sessionUsage = `usage: console session ID [--json] [--chat TEXT]
   prints the session with its channel and classification, the end user's
-  rating, the chat, the internal notes and the status history;
+  rating, the chat, the internal notes, the status history and the files
+  moved in it;
   --chat first sends TEXT to the session's chat (you must be attached to it)
 `
 
@@ -52,11 +53,22 @@ func cmdSession(ctx context.Context, args []string) int {
 	if err != nil {
 		return fail(err, l.Relay)
 	}
+	files, err := c.FileList(ctx, id)
+	if err != nil {
+		return fail(err, l.Relay)
+	}
+	if files.Transfers == nil {
+		files.Transfers = []proto.FileTransfer{}
+	}
 	if *asJSON {
-		printJSON(os.Stdout, d)
+		printJSON(os.Stdout, struct {
+			proto.SessionDetails
+			Transfers []proto.FileTransfer `json:"transfers"`
+		}{d, files.Transfers})
 		return 0
 	}
 	printDetails(os.Stdout, d)
+	printTransfers(os.Stdout, files)
 	return 0
 }
 

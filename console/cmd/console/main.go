@@ -30,6 +30,7 @@ import (
 	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/console/remote"
 	"github.com/relaydesk/relaydesk/console/script"
+	"github.com/relaydesk/relaydesk/pkg/filexfer"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/pkg/rtc"
 	"github.com/relaydesk/relaydesk/pkg/transport"
@@ -44,6 +45,7 @@ const usage = `usage:
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
   console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--screenshot] [--input-script FILE] [--turn-only]
+                  [--send FILE]... [--fetch PATH]... [--fetch-dir DIR]
   console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
 ` + deskUsage + screenshotsUsage
 
@@ -364,6 +366,7 @@ type printer struct {
 	log      *slog.Logger
 	// sessionID, when set, receives the session's ID once connected.
 	sessionID *atomic.Value
+	files     *client.Files // takes the files the end user sends
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
@@ -411,6 +414,12 @@ func (p printer) Event(env proto.Envelope) {
 		}
 	case proto.TypeChat:
 		printChat(os.Stdout, env)
+	case proto.TypeFileOffer:
+		var o proto.FileOffer
+		if env.Decode(&o) == nil && p.files != nil {
+			fmt.Fprintf(cleanWriter{os.Stdout}, "The end user sends %s (%s).\n", o.Name, filexfer.Bytes(o.Size))
+			p.files.Offered(o, uploaded(os.Stdout))
+		}
 	case proto.TypeControlChanged:
 		var cc proto.ControlChanged
 		if env.Decode(&cc) == nil {
@@ -442,6 +451,10 @@ func cmdConnect(ctx context.Context, args []string) int {
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
 	verbose := fs.Bool("v", false, "log details to standard error")
+	var sends, fetches fileList
+	fs.Var(&sends, "send", "send this local `file` to the end user's Downloads folder, then end the session (repeatable)")
+	fs.Var(&fetches, "fetch", "copy the file at this `path` on the end user's computer, after their click, then end the session (repeatable)")
+	fetchDir := fs.String("fetch-dir", ".", "`folder` for fetched files and those the end user sends")
 	// Accept the code before or after the flags.
 	var code string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -553,6 +566,15 @@ func cmdConnect(ctx context.Context, args []string) int {
 			}
 		}
 	})
+	var fileErr error
+	fx := client.NewFiles(&sess, *fetchDir, progressLines(os.Stderr), log)
+	viewer.OnFilesChannel(fx.Attach)
+	if len(sends)+len(fetches) > 0 {
+		wg.Go(func() {
+			defer cancel()
+			fileErr = runTransfers(ctx, fx, sends, fetches, os.Stdout, os.Stderr)
+		})
+	}
 	var scriptErr error
 	if actions != nil {
 		wg.Go(func() {
@@ -560,10 +582,25 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, sessionID: &connectedID})
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, sessionID: &connectedID, files: fx})
 	cancel()
 	viewer.Close()
 	wg.Wait()
+	fx.Close()
+	if fileErr != nil {
+		var ended *client.ErrEnded
+		var left *client.ErrLeft
+		switch {
+		case errors.As(err, &ended):
+			fmt.Println(ended.Error())
+		case errors.As(err, &left):
+			fmt.Fprintln(cleanWriter{os.Stdout}, left.Error())
+		case err != nil: // the connect failed: that is the news
+			return fail(err, l.Relay)
+		}
+		fmt.Fprintf(os.Stderr, "File transfer: %v.\n", fileErr)
+		return 1
+	}
 	if scriptErr != nil && !errors.Is(scriptErr, context.Canceled) {
 		fmt.Fprintf(os.Stderr, "The input script stopped: %v.\n", strings.TrimSuffix(scriptErr.Error(), "."))
 		return 1

@@ -51,7 +51,7 @@ func (f *channelFlags) define(fs *flag.FlagSet, set bool) {
 	fs.StringVar(&f.assign, "assign", "", "auto-assign `mode`: off, least-busy or round-robin")
 	fs.DurationVar(&f.sla, "sla", 0, "how long a request may wait before its managers are alerted and it moves to --fallback (0: no SLA)")
 	fs.StringVar(&f.fallback, "fallback", "", "the `channel` overdue requests move to (\"\": none)")
-	fs.StringVar(&f.narrow, "narrow", "", "in-session `permissions` its technicians do not get: view, control, clipboard, chat, screenshot, comma-separated (\"\": none)")
+	fs.StringVar(&f.narrow, "narrow", "", "in-session `permissions` its technicians do not get: view, control, clipboard, chat, screenshot, files, comma-separated (\"\": none)")
 	fs.StringVar(&f.public, "public", defaultPublic, "the relay's public `host:port`, for the SOS Call URL")
 	if set {
 		fs.BoolVar(&f.newToken, "new-sos-token", false, "re-issue the SOS Call token: the old URL stops working")

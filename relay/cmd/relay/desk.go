@@ -31,11 +31,12 @@ var deskCommands = map[string]map[string]func(cmd string, args []string) error{
 		"delete": groupDelete,
 	},
 	"channel": {
-		"add":    channelAdd,
-		"list":   channelList,
-		"show":   channelShow,
-		"set":    channelSet,
-		"delete": channelDelete,
+		"add":        channelAdd,
+		"list":       channelList,
+		"show":       channelShow,
+		"set":        channelSet,
+		"delete":     channelDelete,
+		"file-limit": channelFileLimit,
 	},
 	"category": {
 		"list": func(cmd string, args []string) error { return classList(classCategories, args) },
