@@ -124,6 +124,9 @@ type AgentRegister struct {
 	// Updates says the app understands QueuePosition and Participants
 	// (78, 79); the relay sends them to no other app.
 	Updates bool `cbor:"7,keyasint,omitempty"`
+	// Recording says the app understands RecordConsent and RecordState
+	// (89, 91) and admits the relay's recorder after its end user agreed.
+	Recording bool `cbor:"20,keyasint,omitempty"`
 }
 
 // Intake is what the end user entered in a channel's SOS Call form.
@@ -185,6 +188,9 @@ type ConsentRequest struct {
 	// Supervisor says the technician is a manager who wants to watch the
 	// session (monitoring), view only.
 	Supervisor bool `cbor:"8,keyasint,omitempty"`
+	// Recorded says the channel records every session: the question says
+	// so, and a yes covers the recording (proto/record.go).
+	Recorded bool `cbor:"20,keyasint,omitempty"`
 }
 
 // ConsentGone withdraws a consent request the end user has not answered
@@ -574,6 +580,14 @@ func NewBody(t Type) any {
 		return new(Participants)
 	case TypeGuestRemove:
 		return new(GuestRemove)
+	case TypeRecordRequest:
+		return new(RecordRequest)
+	case TypeRecordConsent:
+		return new(RecordConsent)
+	case TypeRecordAnswer:
+		return new(RecordAnswer)
+	case TypeRecordState:
+		return new(RecordState)
 	}
 	return nil
 }
