@@ -1,0 +1,114 @@
+package record
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/relaydesk/relaydesk/pkg/rtc"
+)
+
+// TestRecorderWritesWhatThePeerSends plays the end user's app: a pion peer
+// that offers a VP8 track (as agent/share does) and sends real frames,
+// keyframe only when asked. The recorder answers, asks for a keyframe, and
+// the WebM holds the stream at its size.
+func TestRecorderWritesWhatThePeerSends(t *testing.T) {
+	frames := vp8Frames(t, 160, 120, 40)
+	r, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	api, err := rtc.NewAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	track, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "screen", "relaydesk")
+	sender, err := app.AddTrack(track)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyframeAsked := make(chan struct{}, 16)
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for range pkts {
+				select {
+				case keyframeAsked <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	answers := make(chan []byte, 1)
+	path := filepath.Join(t.TempDir(), "r.webm")
+	rec, err := r.Start(path, func(kind string, payload []byte) error {
+		if kind == rtc.KindAnswer {
+			answers <- payload
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, _ := app.CreateOffer(nil)
+	gathered := webrtc.GatheringCompletePromise(app)
+	app.SetLocalDescription(offer)
+	<-gathered
+	b, _ := json.Marshal(app.LocalDescription())
+	rec.Signal(rtc.KindOffer, b)
+	var ans webrtc.SessionDescription
+	select {
+	case a := <-answers:
+		json.Unmarshal(a, &ans)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer from the recorder")
+	}
+	if err := app.SetRemoteDescription(ans); err != nil {
+		t.Fatal(err)
+	}
+	// Delta frames until the recorder asks for a keyframe: they are not kept.
+	i := 1
+	deadline := time.After(15 * time.Second)
+	for asked := false; !asked; i = 1 + i%(len(frames)-1) {
+		select {
+		case <-keyframeAsked:
+			asked = true
+		case <-deadline:
+			t.Fatal("the recorder never asked for a keyframe")
+		case <-time.After(33 * time.Millisecond):
+			track.WriteSample(media.Sample{Data: frames[i], Duration: time.Second / 30})
+		}
+	}
+	for _, f := range frames { // the keyframe, then 39 delta frames: 1.3 s
+		track.WriteSample(media.Sample{Data: f, Duration: time.Second / 30})
+		time.Sleep(33 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !rec.Recording() && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the last packets in flight
+	st, err := rec.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Width != 160 || st.Height != 120 || st.Frames < 30 || st.Duration < time.Second {
+		t.Fatalf("recorded %+v, want about 40 frames of 160x120 over 1.3 s", st)
+	}
+	p := ffprobe(t, path)
+	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 160 {
+		t.Fatalf("ffprobe %+v", p)
+	}
+}
