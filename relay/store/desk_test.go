@@ -475,7 +475,7 @@ func TestMigrationFromVersion4(t *testing.T) {
 
 	st := open(t, path)
 	var version int
-	if err := st.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) || version != 6 {
+	if err := st.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != len(migrations) {
 		t.Fatalf("schema version %d %v", version, err)
 	}
 	if n, err := st.AccountChanges(ctx); err != nil || n != 1 {

@@ -301,6 +301,30 @@ BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 CREATE TRIGGER account_user_inserted AFTER INSERT ON users
 BEGIN UPDATE account_changes SET n = n + 1 WHERE id = 1; END;
 `,
+	// 8: session recordings (the files are under the data directory) and
+	// each channel's recording policy and retention, in a table of their
+	// own (recordings.go).
+	`
+CREATE TABLE recordings (
+	id          TEXT PRIMARY KEY,
+	session_id  TEXT NOT NULL REFERENCES sessions(id),
+	started_at  INTEGER NOT NULL,
+	ended_at    INTEGER NOT NULL DEFAULT 0,
+	bytes       INTEGER NOT NULL DEFAULT 0,
+	duration    INTEGER NOT NULL DEFAULT 0,
+	path        TEXT NOT NULL,
+	asked_by    TEXT NOT NULL,
+	deleted_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX recordings_session ON recordings(session_id);
+CREATE TABLE channel_recording (
+	channel_id INTEGER PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,
+	policy     TEXT NOT NULL DEFAULT 'off',
+	keep_days  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TRIGGER channel_recording_gone AFTER DELETE ON channels
+BEGIN DELETE FROM channel_recording WHERE channel_id = OLD.id; END;
+`,
 }
 
 // migrationSteps holds Go steps that run after the SQL of the migration with
