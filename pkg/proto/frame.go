@@ -113,7 +113,7 @@ func MaxBody(t Type) int {
 		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
 		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
 		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged, TypeCallForm,
-		TypeGuestRemove:
+		TypeGuestRemove, TypeRecordRequest, TypeRecordConsent, TypeRecordAnswer, TypeRecordState:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal

@@ -39,6 +39,8 @@ var Table = []Right{
 		"You may not chat in sessions."},
 	{proto.PermScreenshot, "Take screenshots of the end user's screen.", everyone,
 		"You may not take screenshots."},
+	{proto.PermRecord, "Ask to record a session (the end user is asked too; the channel must allow recording).", everyone,
+		"You may not record sessions."},
 	{proto.PermTransferTech, "Hand a session they own (or manage) to another technician.", everyone,
 		"You may not transfer sessions to other technicians."},
 	{proto.PermTransferChannel, "Hand a session they own (or manage) to another channel's queue.", everyone,

@@ -157,6 +157,7 @@ type RetiredCode struct {
 
 // Store is the relay's persistent state. Every method is safe for concurrent use.
 type Store interface {
+	Recordings // recordings.go
 	DeskStore
 
 	// CreateUser inserts u and sets u.ID. A taken name gives ErrExists.

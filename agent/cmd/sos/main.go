@@ -273,6 +273,13 @@ func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *
 		return err
 	}
 	term.SetChat(chatSender(ctx, *ag, wg, func(_, why string) { term.Say("Your message was not sent: %s", why) }))
+	term.SetStopRecording(func() {
+		wg.Go(func() {
+			if err := (*ag).StopRecording(ctx); err != nil {
+				term.Say("The recording was not stopped: %s", (*ag).Explain(err))
+			}
+		})
+	})
 	err := (*ag).Run(ctx)
 	term.SetChat(nil)
 	if err == nil && term.HadTechnician() && (askRating || isTerminal(os.Stdin)) {

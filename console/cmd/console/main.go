@@ -42,7 +42,7 @@ const usage = `usage:
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
-  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only]
+  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only] [--record]
   console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
 ` + deskUsage
 
@@ -357,6 +357,9 @@ type printer struct {
 	turnTCP  bool
 	wg       *sync.WaitGroup
 	log      *slog.Logger
+	// connected, if set, runs once connected (on the session's goroutine:
+	// it must return at once).
+	connected func()
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
@@ -373,6 +376,9 @@ func (p printer) Connected(c proto.Connected) {
 	}
 	if c.Granted.ViewOnly() {
 		fmt.Println("The end user allowed view only: no mouse, keyboard or clipboard.")
+	}
+	if p.connected != nil {
+		p.connected()
 	}
 }
 
@@ -401,6 +407,10 @@ func (p printer) Event(env proto.Envelope) {
 		}
 	case proto.TypeChat:
 		printChat(os.Stdout, env)
+	case proto.TypeRecordState:
+		if st, ok := client.RecordStateOf(env); ok {
+			fmt.Fprintln(cleanWriter{os.Stdout}, client.RecordSentence(st))
+		}
 	case proto.TypeControlChanged:
 		var cc proto.ControlChanged
 		if env.Decode(&cc) == nil {
@@ -430,6 +440,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	monitor := fs.Bool("monitor", false, "with --session: watch a colleague's session as a supervisor, view only (managers)")
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
+	record := fs.Bool("record", false, "ask the end user to record the session once connected (the channel must allow it)")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	// Accept the code before or after the flags.
 	var code string
@@ -534,7 +545,12 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log})
+	var onConnected func()
+	if *record {
+		var asked sync.Once
+		onConnected = func() { asked.Do(func() { wg.Go(func() { askRecording(ctx, &sess) }) }) }
+	}
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, connected: onConnected})
 	cancel()
 	viewer.Close()
 	wg.Wait()
