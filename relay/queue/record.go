@@ -184,7 +184,7 @@ func (m *Manager) startRecording(ctx context.Context, l *live, by string) error 
 	}
 	row := store.Recording{ID: recID, SessionID: id, Started: now, Path: rel, AskedBy: by}
 	if err := m.st.CreateRecording(ctx, &row); err != nil {
-		h.Stop()
+		h.Stop(nil)
 		return m.internal("store the recording", err)
 	}
 	l.rec = &recState{by: by, since: now, row: row, h: h}
@@ -211,32 +211,42 @@ func (m *Manager) tellRecording(l *live, st proto.RecordState) {
 	}
 }
 
-// stopRecording ends l's recording, if one runs: the file is finished, its
-// size and duration stored with the chat of its time beside it, and
-// everyone told. Callers hold m.mu.
+// stopRecording ends l's recording, if one runs, and tells everyone at
+// once; the recorder finishes the file on its own goroutine, then its
+// size and duration are stored with the chat of its time beside it.
+// Callers hold m.mu.
 func (m *Manager) stopRecording(ctx context.Context, l *live, by, reason string) {
 	r := l.rec
 	if r == nil || r.h == nil {
 		return
 	}
 	l.rec = nil
-	stats, err := r.h.Stop()
-	r.row.Ended, r.row.Bytes, r.row.Duration = m.cfg.Now(), stats.Bytes, stats.Duration
-	if err != nil {
-		m.log.Warn("recording ended without a picture", "session", l.s.ID, "recording", r.row.ID, "err", err)
-	}
-	if err := m.st.FinishRecording(ctx, &r.row); err != nil {
-		m.log.Error("store the recording's end", "recording", r.row.ID, "err", err)
-	}
-	if err := m.writeSidecar(ctx, l, r); err != nil {
-		m.log.Error("write the recording's chat and events", "recording", r.row.ID, "err", err)
-	}
+	ctx = context.WithoutCancel(ctx)
+	r.h.Stop(func(stats record.Stats, err error) { m.finishRecording(ctx, r, stats, err, by, reason) })
 	if err := m.st.AddEvent(ctx, *m.event(l, l.s.Status, by, "recording stopped: "+reason)); err != nil {
 		m.log.Error("record the recording's end", "err", err)
 	}
-	m.audit(ctx, "recording.stopped", by, "", l.s.ID, map[string]string{"recording": r.row.ID, "reason": reason,
-		"bytes": fmt.Sprint(stats.Bytes), "duration": stats.Duration.Round(time.Millisecond).String()})
 	m.tellRecording(l, proto.RecordState{SessionID: l.s.ID, By: by, Reason: reason, Recording: r.row.ID})
+}
+
+// finishRecording stores a finished recording's end, size and duration,
+// writes its sidecar and audits it. It runs on the recorder's goroutine,
+// without m.mu.
+func (m *Manager) finishRecording(ctx context.Context, r *recState, stats record.Stats, err error, by, reason string) {
+	r.row.Ended, r.row.Bytes, r.row.Duration = m.cfg.Now(), stats.Bytes, stats.Duration
+	if err != nil {
+		m.log.Warn("recording ended without a picture", "session", r.row.SessionID, "recording", r.row.ID, "err", err)
+	}
+	if err := m.writeSidecar(ctx, r); err != nil {
+		m.log.Error("write the recording's chat and events", "recording", r.row.ID, "err", err)
+	}
+	m.audit(ctx, "recording.stopped", by, "", r.row.SessionID, map[string]string{"recording": r.row.ID, "reason": reason,
+		"bytes": fmt.Sprint(stats.Bytes), "duration": stats.Duration.Round(time.Millisecond).String()})
+	// Last: a finished row means the file, its sidecar and the audit are there.
+	if err := m.st.FinishRecording(ctx, &r.row); err != nil {
+		m.log.Error("store the recording's end", "recording", r.row.ID, "err", err)
+	}
+	m.log.Info("recording finished", "session", r.row.SessionID, "recording", r.row.ID, "bytes", stats.Bytes, "duration", stats.Duration, "frames", stats.Frames)
 }
 
 // sidecarEvent is one line of a recording's sidecar: a chat message or a
@@ -250,9 +260,9 @@ type sidecarEvent struct {
 }
 
 // writeSidecar writes <recording>.json beside the WebM: the chat of the
-// recording's time and its start and end, for playback. Callers hold m.mu.
-func (m *Manager) writeSidecar(ctx context.Context, l *live, r *recState) error {
-	chat, err := m.st.ChatMessages(ctx, l.s.ID)
+// recording's time and its start and end, for playback.
+func (m *Manager) writeSidecar(ctx context.Context, r *recState) error {
+	chat, err := m.st.ChatMessages(ctx, r.row.SessionID)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,28 @@ func recordingFixture(t *testing.T, p proto.RecordPolicy, keepDays int, rec *boo
 	return f, a, reg.SessionID
 }
 
+// finished waits until the recorder finished the session's n recordings
+// (it does so on its own goroutine) and returns them.
+func finished(t *testing.T, f *fixture, id string, n int) []store.Recording {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		recs, err := f.st.SessionRecordings(f.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := len(recs) == n
+		for _, r := range recs {
+			done = done && !r.Ended.IsZero()
+		}
+		if done {
+			return recs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recordings of %s: %+v, want %d finished", id, recs, n)
+		}
+	}
+}
+
 func code(err error) proto.ErrorCode {
 	var fl *proto.Failure
 	if errors.As(err, &fl) {
@@ -109,9 +131,8 @@ func TestRecordingFollowsTheChannelsPolicy(t *testing.T) {
 	if len(st) != 2 || st[1].On || st[1].By != actorEndUser {
 		t.Fatalf("technician told %+v, want off by the end user", st)
 	}
-	recs, err := f.st.SessionRecordings(f.ctx, id)
-	if err != nil || len(recs) != 1 || recs[0].Ended.IsZero() || recs[0].AskedBy != "aaron" {
-		t.Fatalf("stored %+v %v", recs, err)
+	if recs := finished(t, f, id, 1); recs[0].AskedBy != "aaron" {
+		t.Fatalf("stored %+v", recs)
 	}
 	if err := f.m.Record(f.ctx, f.tech, proto.RecordRequest{SessionID: id}); code(err) != proto.ErrSessionState {
 		t.Fatalf("stop when not recording: %v", err)
@@ -194,9 +215,7 @@ func TestRequiredRecordingIsAnnouncedAndStartsWithTheSession(t *testing.T) {
 	if st := recordStates(a.Conn); len(st) != 2 || st[1].On || st[1].Reason != "the session ended" {
 		t.Fatalf("agent told %+v, want off when the session ended", st)
 	}
-	if recs, _ := f.st.SessionRecordings(f.ctx, id); len(recs) != 1 || recs[0].Ended.IsZero() {
-		t.Fatalf("stored %+v", recs)
-	}
+	finished(t, f, id, 1)
 }
 
 // TestRetentionSweepDeletesExpiredRecordings runs the sweep on the
@@ -210,10 +229,7 @@ func TestRetentionSweepDeletesExpiredRecordings(t *testing.T) {
 	if err := f.m.Record(f.ctx, f.tech, proto.RecordRequest{SessionID: id}); err != nil {
 		t.Fatal(err)
 	}
-	recs, _ := f.st.SessionRecordings(f.ctx, id)
-	if len(recs) != 1 {
-		t.Fatalf("stored %+v", recs)
-	}
+	recs := finished(t, f, id, 1)
 	// Stand-ins for the files (no app sent a picture here).
 	path := filepath.Join(f.cfg.RecordingsDir, recs[0].Path)
 	side := path[:len(path)-len(".webm")] + ".json"

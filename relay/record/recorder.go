@@ -53,12 +53,15 @@ type Recording struct {
 	w      *Writer
 	pc     *webrtc.PeerConnection
 
-	mu       sync.Mutex
-	stopped  bool
-	keyframe bool // the first keyframe arrived
-	done     chan struct{}
-	stats    Stats
-	err      error
+	mu        sync.Mutex
+	stopping  bool
+	stopped   bool
+	keyframe  bool          // the first keyframe arrived
+	nextFrame chan struct{} // closed when the next frame is written (nil: nobody waits)
+	ssrc      uint32        // of the track, once it arrived
+	done      chan struct{}
+	stats     Stats
+	err       error
 }
 
 // ErrClosed is returned by Start after Close.
@@ -94,13 +97,14 @@ func (r *Recorder) Start(path string, signal Signaller) (*Recording, error) {
 	return rec, nil
 }
 
-// spawn runs fn on a goroutine Close waits for, unless Close began.
-func (r *Recorder) spawn(fn func()) {
+// spawn runs fn on a goroutine Close waits for, unless Close began (false).
+func (r *Recorder) spawn(fn func()) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.closed {
 		r.wg.Go(fn)
 	}
+	return !r.closed
 }
 
 // Signal takes a signalling message from the end user's app: its offer
@@ -145,6 +149,9 @@ func (rec *Recording) answer(payload []byte) error {
 // read writes the track's frames until the track ends. It asks for a
 // keyframe at once and every half second until one arrives.
 func (rec *Recording) read(tr *webrtc.TrackRemote) {
+	rec.mu.Lock()
+	rec.ssrc = uint32(tr.SSRC())
+	rec.mu.Unlock()
 	pli := func() {
 		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 	}
@@ -161,6 +168,14 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 			return // the peer connection closed
 		}
 		sb.Push(pkt)
+		rec.mu.Lock()
+		awaited := rec.nextFrame != nil
+		rec.mu.Unlock()
+		if awaited && pkt.Marker {
+			// The stop waits for this frame: the builder would hold it
+			// until the next one starts.
+			sb.Flush()
+		}
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if !have {
 				if !Keyframe(s.Data) {
@@ -176,6 +191,10 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 					rec.err = err
 				}
 				rec.keyframe = true
+				if rec.nextFrame != nil {
+					close(rec.nextFrame)
+					rec.nextFrame = nil
+				}
 			}
 			rec.mu.Unlock()
 		}
@@ -199,16 +218,42 @@ func (rec *Recording) Recording() bool {
 	return rec.keyframe && !rec.stopped
 }
 
-// Stop ends the recording: the peer connection closes and the file is
-// finished. It returns what the file holds; ErrNoKeyframe when no picture
-// arrived (no file). Stop is idempotent.
-func (rec *Recording) Stop() (Stats, error) {
+// Stop ends the recording and calls done (if not nil) with what the file
+// holds once it is finished (ErrNoKeyframe: no picture arrived, no file).
+// It returns at once: a recording that runs first asks the app for one
+// more keyframe and waits for it up to a second, so that the file lasts
+// until now even when the screen stood still. Calls after the first do
+// nothing.
+func (rec *Recording) Stop(done func(Stats, error)) {
 	rec.mu.Lock()
-	if rec.stopped {
+	if rec.stopping {
 		rec.mu.Unlock()
-		<-rec.done
-		return rec.stats, rec.err
+		return
 	}
+	rec.stopping = true
+	running := rec.keyframe
+	rec.mu.Unlock()
+	if !rec.r.spawn(func() { rec.finish(running, done) }) {
+		rec.finish(false, done) // the recorder closes: no waiting
+	}
+}
+
+// finish waits for a last frame (last), then closes the peer connection
+// and the file.
+func (rec *Recording) finish(last bool, done func(Stats, error)) {
+	if last {
+		next := make(chan struct{})
+		rec.mu.Lock()
+		rec.nextFrame = next
+		ssrc := rec.ssrc
+		rec.mu.Unlock()
+		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		select {
+		case <-next:
+		case <-time.After(time.Second):
+		}
+	}
+	rec.mu.Lock()
 	rec.stopped = true
 	rec.mu.Unlock()
 	close(rec.done)
@@ -224,7 +269,9 @@ func (rec *Recording) Stop() (Stats, error) {
 	rec.r.mu.Lock()
 	delete(rec.r.live, rec)
 	rec.r.mu.Unlock()
-	return st, err
+	if done != nil {
+		done(st, err)
+	}
 }
 
 // Close stops every recording and waits for the recorder's goroutines.
@@ -237,7 +284,7 @@ func (r *Recorder) Close() {
 	}
 	r.mu.Unlock()
 	for _, rec := range live {
-		rec.Stop()
+		rec.Stop(nil)
 	}
 	r.wg.Wait()
 }

@@ -92,20 +92,49 @@ func TestRecorderWritesWhatThePeerSends(t *testing.T) {
 			track.WriteSample(media.Sample{Data: frames[i], Duration: time.Second / 30})
 		}
 	}
-	for _, f := range frames { // the keyframe, then 39 delta frames: 1.3 s
-		track.WriteSample(media.Sample{Data: f, Duration: time.Second / 30})
+	for i, f := range frames { // the keyframe, then 39 delta frames: 1.3 s
+		d := time.Second / 30
+		if i == len(frames)-1 {
+			d = time.Second // the screen stands still after it: the next frame comes 1 s later
+		}
+		track.WriteSample(media.Sample{Data: f, Duration: d})
 		time.Sleep(33 * time.Millisecond)
 	}
 	for deadline := time.Now().Add(5 * time.Second); !rec.Recording() && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond) // the last packets in flight
-	st, err := rec.Stop()
+	// Stop asks for a last keyframe (the screen may stand still) and waits
+	// for it: the app answers with the keyframe a second later.
+	type result struct {
+		st  Stats
+		err error
+	}
+	stopped := make(chan result, 1)
+	for len(keyframeAsked) > 0 { // the requests of the start
+		<-keyframeAsked
+	}
+	rec.Stop(func(st Stats, err error) { stopped <- result{st, err} })
+	select {
+	case <-keyframeAsked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no keyframe asked for at the stop")
+	}
+	track.WriteSample(media.Sample{Data: frames[0], Duration: time.Second / 30})
+	var res result
+	select {
+	case res = <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not finish")
+	}
+	st, err := res.st, res.err
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Width != 160 || st.Height != 120 || st.Frames < 30 || st.Duration < time.Second {
-		t.Fatalf("recorded %+v, want about 40 frames of 160x120 over 1.3 s", st)
+	if st.Duration < 2*time.Second {
+		t.Fatalf("duration %s: the last keyframe, sent at the stop, was not kept", st.Duration)
+	}
+	if st.Width != 160 || st.Height != 120 || st.Frames < 30 {
+		t.Fatalf("recorded %+v, want about 41 frames of 160x120", st)
 	}
 	p := ffprobe(t, path)
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 160 {
