@@ -53,15 +53,15 @@ type Recording struct {
 	w      *Writer
 	pc     *webrtc.PeerConnection
 
-	mu        sync.Mutex
-	stopping  bool
-	stopped   bool
-	keyframe  bool          // the first keyframe arrived
-	nextFrame chan struct{} // closed when the next frame is written (nil: nobody waits)
-	ssrc      uint32        // of the track, once it arrived
-	done      chan struct{}
-	stats     Stats
-	err       error
+	reading sync.WaitGroup // read, once the track arrived
+
+	mu       sync.Mutex
+	stopping bool
+	keyframe bool          // the first keyframe arrived
+	lastTS   time.Duration // the last frame's time in the file's timeline
+	lastAt   time.Time     // when it arrived
+	done     chan struct{}
+	err      error
 }
 
 // ErrClosed is returned by Start after Close.
@@ -89,7 +89,12 @@ func (r *Recorder) Start(path string, signal Signaller) (*Recording, error) {
 	r.live[rec] = true
 	var once sync.Once
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		once.Do(func() { r.spawn(func() { rec.read(tr) }) })
+		once.Do(func() {
+			rec.reading.Add(1)
+			if !r.spawn(func() { defer rec.reading.Done(); rec.read(tr) }) {
+				rec.reading.Done()
+			}
+		})
 	})
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
 		rec.log.Info("recorder peer connection", "state", st.String())
@@ -146,36 +151,24 @@ func (rec *Recording) answer(payload []byte) error {
 	return rec.signal(rtc.KindAnswer, b)
 }
 
-// read writes the track's frames until the track ends. It asks for a
-// keyframe at once and every half second until one arrives.
+// read writes the track's frames until the track ends (the stop closes
+// the peer connection); then the frames the sample builder still holds
+// (it releases a frame when the next one starts) are written too. It asks
+// for a keyframe at once and every half second until one arrives.
 func (rec *Recording) read(tr *webrtc.TrackRemote) {
-	rec.mu.Lock()
-	rec.ssrc = uint32(tr.SSRC())
-	rec.mu.Unlock()
 	pli := func() {
 		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
 	}
 	pli()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	sb := samplebuilder.New(256, &codecs.VP8Packet{}, tr.Codec().ClockRate)
+	clock := time.Duration(tr.Codec().ClockRate)
+	sb := samplebuilder.New(256, &codecs.VP8Packet{}, uint32(clock))
 	var have bool
 	var ts time.Duration // of the last frame, unwrapped
 	var last uint32
-	for {
-		pkt, _, err := tr.ReadRTP()
-		if err != nil {
-			return // the peer connection closed
-		}
-		sb.Push(pkt)
-		rec.mu.Lock()
-		awaited := rec.nextFrame != nil
-		rec.mu.Unlock()
-		if awaited && pkt.Marker {
-			// The stop waits for this frame: the builder would hold it
-			// until the next one starts.
-			sb.Flush()
-		}
+	var pktAt time.Time // when the newest packet arrived: a frame is complete by then
+	write := func() {
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if !have {
 				if !Keyframe(s.Data) {
@@ -183,21 +176,26 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 				}
 				last, have = s.PacketTimestamp, true
 			}
-			ts += time.Duration(s.PacketTimestamp-last) * time.Second / time.Duration(tr.Codec().ClockRate)
+			ts += time.Duration(s.PacketTimestamp-last) * time.Second / clock
 			last = s.PacketTimestamp
 			rec.mu.Lock()
-			if !rec.stopped {
-				if err := rec.w.WriteFrame(s.Data, ts); err != nil && rec.err == nil {
-					rec.err = err
-				}
-				rec.keyframe = true
-				if rec.nextFrame != nil {
-					close(rec.nextFrame)
-					rec.nextFrame = nil
-				}
+			if err := rec.w.WriteFrame(s.Data, ts); err != nil && rec.err == nil {
+				rec.err = err
 			}
+			rec.keyframe, rec.lastTS, rec.lastAt = true, ts, pktAt
 			rec.mu.Unlock()
 		}
+	}
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil { // the peer connection closed
+			sb.Flush()
+			write()
+			return
+		}
+		pktAt = time.Now()
+		sb.Push(pkt)
+		write()
 		select {
 		case <-tick.C:
 			rec.mu.Lock()
@@ -215,15 +213,14 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 func (rec *Recording) Recording() bool {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	return rec.keyframe && !rec.stopped
+	return rec.keyframe && !rec.stopping
 }
 
-// Stop ends the recording and calls done (if not nil) with what the file
-// holds once it is finished (ErrNoKeyframe: no picture arrived, no file).
-// It returns at once: a recording that runs first asks the app for one
-// more keyframe and waits for it up to a second, so that the file lasts
-// until now even when the screen stood still. Calls after the first do
-// nothing.
+// Stop ends the recording at once (nothing the app sends later is kept)
+// and calls done, if not nil, with what the file holds once it is
+// finished (ErrNoKeyframe: no picture arrived, no file). The file lasts
+// until the stop even when the screen stood still since its last frame.
+// It returns at once; calls after the first do nothing.
 func (rec *Recording) Stop(done func(Stats, error)) {
 	rec.mu.Lock()
 	if rec.stopping {
@@ -231,39 +228,29 @@ func (rec *Recording) Stop(done func(Stats, error)) {
 		return
 	}
 	rec.stopping = true
-	running := rec.keyframe
 	rec.mu.Unlock()
-	if !rec.r.spawn(func() { rec.finish(running, done) }) {
-		rec.finish(false, done) // the recorder closes: no waiting
+	end := time.Now()
+	close(rec.done)
+	rec.pc.Close() // ends read, which writes what it holds
+	if !rec.r.spawn(func() { rec.finish(end, done) }) {
+		rec.finish(end, done) // the recorder closes: Close waits for this
 	}
 }
 
-// finish waits for a last frame (last), then closes the peer connection
-// and the file.
-func (rec *Recording) finish(last bool, done func(Stats, error)) {
-	if last {
-		next := make(chan struct{})
-		rec.mu.Lock()
-		rec.nextFrame = next
-		ssrc := rec.ssrc
-		rec.mu.Unlock()
-		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-		select {
-		case <-next:
-		case <-time.After(time.Second):
-		}
-	}
+// finish closes the file once read wrote its last frames; the file's
+// duration runs to end.
+func (rec *Recording) finish(end time.Time, done func(Stats, error)) {
+	rec.reading.Wait()
 	rec.mu.Lock()
-	rec.stopped = true
+	if rec.keyframe {
+		rec.w.SetEnd(rec.lastTS + max(0, end.Sub(rec.lastAt)))
+	}
 	rec.mu.Unlock()
-	close(rec.done)
-	rec.pc.Close() // ends read
 	st, err := rec.w.Close()
 	rec.mu.Lock()
 	if rec.err == nil {
 		rec.err = err
 	}
-	rec.stats = st
 	err = rec.err
 	rec.mu.Unlock()
 	rec.r.mu.Lock()

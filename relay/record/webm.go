@@ -1,8 +1,12 @@
 package record
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"time"
 
@@ -24,7 +28,8 @@ type Writer struct {
 	first, last   time.Duration // of the written frames, from the first one
 	width, height int
 	frames        int
-	failed        chan error // the muxer's first error (it writes on its own goroutine)
+	end           time.Duration // SetEnd's, relative to the first frame (0: the last frame's time)
+	failed        chan error    // the muxer's first error (it writes on its own goroutine)
 }
 
 // NewWriter returns a Writer that will create path.
@@ -104,6 +109,15 @@ func (w *Writer) open(width, height int) error {
 	return nil
 }
 
+// SetEnd sets when the recording ended, in WriteFrame's timeline: a
+// screen that stood still since the last frame still counts in the
+// file's duration (a player shows the last picture until then).
+func (w *Writer) SetEnd(at time.Duration) {
+	if w.bw != nil {
+		w.end = at - w.first
+	}
+}
+
 // Stats describes a finished recording.
 type Stats struct {
 	Bytes         int64
@@ -121,6 +135,11 @@ func (w *Writer) Close() (Stats, error) {
 	err := w.bw.Close() // closes the file too
 	w.bw = nil
 	st := Stats{Duration: w.last, Frames: w.frames, Width: w.width, Height: w.height}
+	if w.end > w.last && err == nil {
+		if err = patchDuration(w.path, w.end); err == nil {
+			st.Duration = w.end
+		}
+	}
 	if fi, serr := os.Stat(w.path); serr == nil {
 		st.Bytes = fi.Size()
 	}
@@ -134,4 +153,32 @@ func (w *Writer) Close() (Stats, error) {
 		return st, fmt.Errorf("record: finish %s: %w", w.path, err)
 	}
 	return st, nil
+}
+
+// patchDuration rewrites the Duration of the segment's Info in the WebM at
+// path (the muxer writes the last frame's time there): the first Duration
+// element (ID 0x4489, an 8-byte float of milliseconds) after the Info ID.
+func patchDuration(path string, d time.Duration) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("record: set the duration of %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	info := bytes.Index(head, []byte{0x15, 0x49, 0xa9, 0x66})
+	if info < 0 {
+		return fmt.Errorf("record: set the duration of %s: no segment info", path)
+	}
+	at := bytes.Index(head[info:], []byte{0x44, 0x89, 0x88})
+	if at < 0 {
+		return fmt.Errorf("record: set the duration of %s: no duration", path)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(d)/float64(time.Millisecond)))
+	if _, err := f.WriteAt(b[:], int64(info+at+3)); err != nil {
+		return fmt.Errorf("record: set the duration of %s: %w", path, err)
+	}
+	return nil
 }
