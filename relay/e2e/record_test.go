@@ -8,13 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/relaydesk/relaydesk/relay/queue"
+	"github.com/relaydesk/relaydesk/relay/record/recordtest"
 	"github.com/relaydesk/relaydesk/relay/store"
 )
 
@@ -120,7 +120,7 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 		t.Fatalf("file %v %v, row %+v", fi, err, rec)
 	}
 	p := ffprobe(t, path)
-	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
+	d := p.Seconds()
 	t.Logf("recorded %s (wall %s): %d bytes, ffprobe duration %.3f s, row %s", rec.Duration, wall, rec.Bytes, d, rec.Duration)
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != w || p.Streams[0].Height != h || p.Format.FormatName != "matroska,webm" {
 		t.Fatalf("ffprobe: %+v", p)
@@ -169,26 +169,11 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	}
 }
 
-type probe struct {
-	Streams []struct {
-		CodecName string `json:"codec_name"`
-		Width     int    `json:"width"`
-		Height    int    `json:"height"`
-	} `json:"streams"`
-	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-	} `json:"format"`
-}
-
-func ffprobe(t *testing.T, path string) probe {
+// ffprobe reads path as a standard player would.
+func ffprobe(t *testing.T, path string) recordtest.Probe {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path).Output()
+	p, err := recordtest.FFprobe(path)
 	if err != nil {
-		t.Fatalf("ffprobe %s: %v", path, err)
-	}
-	var p probe
-	if err := json.Unmarshal(out, &p); err != nil {
 		t.Fatal(err)
 	}
 	return p

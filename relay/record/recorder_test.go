@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -128,7 +127,7 @@ func TestRecorderWritesWhatThePeerSends(t *testing.T) {
 		t.Fatalf("duration %s, want the 1.3 s of frames and the still second until the stop", st.Duration)
 	}
 	p := ffprobe(t, path)
-	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
+	d := p.Seconds()
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 160 || math.Abs(d-st.Duration.Seconds()) > 0.01 {
 		t.Fatalf("ffprobe %+v, want VP8 of %s", p, st.Duration)
 	}

@@ -1,17 +1,16 @@
 package record
 
 import (
-	"encoding/json"
 	"errors"
 	"image"
 	"image/color"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/codec"
+	"github.com/relaydesk/relaydesk/relay/record/recordtest"
 )
 
 // vp8Frames encodes n frames of a w x h picture whose colour changes, 30
@@ -40,27 +39,11 @@ func vp8Frames(t *testing.T, w, h, n int) [][]byte {
 	return out
 }
 
-type probe struct {
-	Streams []struct {
-		CodecName string `json:"codec_name"`
-		Width     int    `json:"width"`
-		Height    int    `json:"height"`
-	} `json:"streams"`
-	Format struct {
-		FormatName string `json:"format_name"`
-		Duration   string `json:"duration"`
-	} `json:"format"`
-}
-
 // ffprobe reads path as a standard player would.
-func ffprobe(t *testing.T, path string) probe {
+func ffprobe(t *testing.T, path string) recordtest.Probe {
 	t.Helper()
-	out, err := exec.Command("ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path).Output()
+	p, err := recordtest.FFprobe(path)
 	if err != nil {
-		t.Fatalf("ffprobe %s: %v (installers/deps.sh installs ffmpeg)", path, err)
-	}
-	var p probe
-	if err := json.Unmarshal(out, &p); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -91,7 +74,7 @@ func TestWriterMakesAWebMThatFFprobeReads(t *testing.T) {
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 320 || p.Streams[0].Height != 240 {
 		t.Fatalf("ffprobe streams %+v, want one 320x240 VP8 stream", p.Streams)
 	}
-	d, _ := strconv.ParseFloat(p.Format.Duration, 64)
+	d := p.Seconds()
 	if p.Format.FormatName != "matroska,webm" || d < 1.9 || d > 2.2 {
 		t.Fatalf("ffprobe format %q duration %q, want matroska,webm of about 2s", p.Format.FormatName, p.Format.Duration)
 	}
