@@ -36,6 +36,7 @@ var deskCommands = map[string]map[string]func(cmd string, args []string) error{
 		"show":   channelShow,
 		"set":    channelSet,
 		"delete": channelDelete,
+		"record": channelRecord, // record.go
 	},
 	"category": {
 		"list": func(cmd string, args []string) error { return classList(classCategories, args) },
