@@ -87,23 +87,12 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 		return fmt.Errorf("admin API: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return adminError(resp)
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
 		return fmt.Errorf("read the admin API's answer: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error  string `json:"error"`
-			Detail string `json:"detail"`
-		}
-		text := fmt.Sprintf("The relay answered %s.", resp.Status)
-		if json.Unmarshal(b, &e) == nil && (e.Error != "" || e.Detail != "") {
-			text = e.Error
-			if text == "" {
-				text = e.Detail
-			}
-		}
-		return &AdminError{Status: resp.StatusCode, Text: text}
 	}
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
@@ -112,6 +101,23 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) erro
 		return fmt.Errorf("read the admin API's answer to %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// adminError reads a 4xx or 5xx answer's sentence.
+func adminError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error  string `json:"error"`
+		Detail string `json:"detail"`
+	}
+	text := fmt.Sprintf("The relay answered %s.", resp.Status)
+	if json.Unmarshal(b, &e) == nil && (e.Error != "" || e.Detail != "") {
+		text = e.Error
+		if text == "" {
+			text = e.Detail
+		}
+	}
+	return &AdminError{Status: resp.StatusCode, Text: text}
 }
 
 // send makes one request and decodes its answer.

@@ -275,6 +275,11 @@ type SessionInfo struct {
 	// Controller is who has the mouse and keyboard ("" nobody: no
 	// technician with control is attached).
 	Controller string `cbor:"26,keyasint,omitempty" json:"controller,omitempty"`
+	// Recordings counts the session's kept recordings, with their size
+	// and length (proto/record.go); set in history pages and details.
+	Recordings    int           `cbor:"40,keyasint,omitempty" json:"recordings,omitempty"`
+	RecordedBytes int64         `cbor:"41,keyasint,omitempty" json:"recorded_bytes,omitempty"`
+	RecordedFor   time.Duration `cbor:"42,keyasint,omitempty" json:"recorded_duration,omitempty"`
 }
 
 // QueueSnapshot answers QueueSubscribe with the live sessions, in pages
@@ -461,6 +466,8 @@ type SessionDetails struct {
 	// Withheld, when set, says why Chat and Notes are empty (the
 	// technician may see the session but not read its transcript).
 	Withheld string `cbor:"7,keyasint,omitempty" json:"withheld,omitempty"`
+	// Recordings are the session's kept recordings, oldest first.
+	Recordings []Recording `cbor:"20,keyasint,omitempty" json:"recordings,omitempty"`
 }
 
 // Note is a technician's internal note on a session.

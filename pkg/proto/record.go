@@ -100,11 +100,11 @@ type RecordState struct {
 // Recording is one recording of a session as the admin API and the
 // console list it.
 type Recording struct {
-	ID        string        `json:"id"`
-	SessionID string        `json:"session_id"`
-	Started   time.Time     `json:"started"`
-	Ended     time.Time     `json:"ended,omitzero"`
-	Bytes     int64         `json:"bytes"`
-	Duration  time.Duration `json:"duration"`
-	AskedBy   string        `json:"asked_by"`
+	ID        string        `cbor:"1,keyasint" json:"id"`
+	SessionID string        `cbor:"2,keyasint" json:"session_id"`
+	Started   time.Time     `cbor:"3,keyasint" json:"started"`
+	Ended     time.Time     `cbor:"4,keyasint,omitempty" json:"ended,omitzero"`
+	Bytes     int64         `cbor:"5,keyasint,omitempty" json:"bytes"`
+	Duration  time.Duration `cbor:"6,keyasint,omitempty" json:"duration_ns"`
+	AskedBy   string        `cbor:"7,keyasint,omitempty" json:"asked_by"`
 }

@@ -345,6 +345,7 @@ func (h *handler) routes() {
 	h.groupRoutes()
 	h.technicianRoutes()
 	h.sessionRoutes()
+	h.recordingRoutes() // recordings.go
 	h.settingsRoutes()
 	h.auditRoutes()
 }

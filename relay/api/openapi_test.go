@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,6 +26,12 @@ func TestOpenAPIDocumentMatchesTheRoutes(t *testing.T) {
 	s := store.Session{ID: "s1", Kind: proto.KindLink, Status: proto.StatusClosed, OwnerID: f.users["tina"].ID,
 		ChannelID: f.mac.ID, CreatedAt: time.Now(), EndedAt: time.Now()}
 	if err := f.st.CreateSession(f.ctx, &s, store.StatusEvent{SessionID: "s1", At: s.CreatedAt, Status: s.Status, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	// A recording of s1 with the same ID, so that GET /recordings/{id} finds one.
+	webm := filepath.Join(t.TempDir(), "s1.webm")
+	os.WriteFile(webm, []byte("webm"), 0o600)
+	if err := f.st.CreateRecording(f.ctx, &store.Recording{ID: "s1", SessionID: "s1", Started: s.CreatedAt, Ended: s.EndedAt, Path: webm, AskedBy: "tina"}); err != nil {
 		t.Fatal(err)
 	}
 	doc := f.document()

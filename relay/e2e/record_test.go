@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/queue"
 	"github.com/relaydesk/relaydesk/relay/record/recordtest"
 	"github.com/relaydesk/relaydesk/relay/store"
@@ -22,7 +23,7 @@ import (
 // showing variant 0 of the test image, and a console that connects with
 // --record; the end user allows the connection. It returns them and the
 // painter.
-func recordedSession(t *testing.T, w, h int) (r *relay, sos, con *proc, id string, paint func(variant int)) {
+func recordedSession(t *testing.T, w, h int) (r *relay, tech technician, sos, con *proc, id string, paint func(variant int)) {
 	t.Helper()
 	if _, err := exec.LookPath("ffprobe"); err != nil {
 		t.Fatal("ffprobe is missing: installers/deps.sh installs ffmpeg")
@@ -31,7 +32,7 @@ func recordedSession(t *testing.T, w, h int) (r *relay, sos, con *proc, id strin
 	painter := newPainter(t, disp)
 	show(t, painter, testImage(w, h, 0))
 	r = startRelay(t)
-	tech := r.login(t, "admin", r.adminPW)
+	tech = r.login(t, "admin", r.adminPW)
 	sos = start(t, []string{"DISPLAY=" + disp}, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
 	code := strings.ReplaceAll(sos.expect(codeLine)[1], " ", "")
 	con = start(t, tech.env, "console", "connect", code, "--record")
@@ -39,13 +40,13 @@ func recordedSession(t *testing.T, w, h int) (r *relay, sos, con *proc, id strin
 	sos.say("y")
 	id = con.expect(`Connected to session (\w+)`)[1]
 	con.expect(`Asking the end user to allow a recording`)
-	return r, sos, con, id, func(v int) { show(t, painter, testImage(w, h, v)) }
+	return r, tech, sos, con, id, func(v int) { show(t, painter, testImage(w, h, v)) }
 }
 
 // TestRecordingRefusedByTheEndUser: the end user says no; nothing is
 // recorded, the technician reads why, and the session goes on.
 func TestRecordingRefusedByTheEndUser(t *testing.T) {
-	r, sos, con, id, _ := recordedSession(t, 640, 480)
+	r, _, sos, con, id, _ := recordedSession(t, 640, 480)
 	sos.expect(`admin wants to record this session \(your screen and the chat\)\. Allow\? \[y/N\]`)
 	sos.say("n")
 	sos.expect(`You did not allow the recording\.`)
@@ -82,7 +83,7 @@ func TestRecordingRefusedByTheEndUser(t *testing.T) {
 // its time is in the sidecar.
 func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	const w, h = 1280, 720
-	r, sos, con, id, paint := recordedSession(t, w, h)
+	r, tech, sos, con, id, paint := recordedSession(t, w, h)
 	sos.expect(`admin wants to record this session .* Allow\? \[y/N\]`)
 	sos.say("y")
 	sos.expect(`● Recording: admin is recording this session\. Type "stop recording" to stop it\.`)
@@ -94,7 +95,7 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	con.expect(`^Chat from End user: Recording test chat$`)
 	time.Sleep(2 * time.Second)
 	sos.say("stop recording")
-	con.expect(`^Recording: off \(stopped by the end user\)\.$`)
+	recID := con.expect(`^Recording: off \(stopped by the end user\); recording (\w+)\.$`)[1]
 	wall := time.Since(started)
 	sos.expect(`Recording stopped \(stopped by the end user\)\.`)
 
@@ -114,10 +115,31 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	sos.wait()
 	con.wait()
 
-	path := filepath.Join(queue.RecordingsDir(r.data), rec.Path)
-	fi, err := os.Stat(path)
-	if err != nil || fi.Size() != rec.Bytes || rec.AskedBy != "admin" {
+	kept := filepath.Join(queue.RecordingsDir(r.data), rec.Path)
+	fi, err := os.Stat(kept)
+	if err != nil || fi.Size() != rec.Bytes || rec.AskedBy != "admin" || rec.ID != recID {
 		t.Fatalf("file %v %v, row %+v", fi, err, rec)
+	}
+	// The technician downloads it over the admin API; the history marks
+	// the session.
+	path := filepath.Join(t.TempDir(), "download.webm")
+	out, code := run(t, tech.env, "", "console", "recording", "get", recID, "--out", path)
+	if code != 0 || !strings.Contains(out, "Saved recording "+recID) {
+		t.Fatalf("console recording get: %d %s", code, out)
+	}
+	if got, _ := os.ReadFile(path); len(got) != int(rec.Bytes) {
+		t.Fatalf("downloaded %d bytes, the relay keeps %d", len(got), rec.Bytes)
+	}
+	if out, code := run(t, tech.env, "", "console", "recording", "get", recID, "--out", path); code != 1 || !strings.Contains(out, "exists already") {
+		t.Fatalf("download over an existing file: %d %s", code, out)
+	}
+	out, code = run(t, tech.env, "", "console", "history", "--json")
+	var page proto.HistoryPage
+	if err := json.Unmarshal([]byte(out), &page); code != 0 || err != nil {
+		t.Fatalf("console history --json: %d %v %s", code, err, out)
+	}
+	if i := slices.IndexFunc(page.Sessions, func(s proto.SessionInfo) bool { return s.ID == id }); i < 0 || page.Sessions[i].Recordings != 1 || page.Sessions[i].RecordedBytes != rec.Bytes {
+		t.Fatalf("history does not mark the recorded session: %s", out)
 	}
 	p := ffprobe(t, path)
 	d := p.Seconds()
@@ -150,7 +172,7 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 			t.Fatalf("%s also matches the other picture (mean difference %.2f): the check is blind", c.file, m)
 		}
 	}
-	side, err := os.ReadFile(strings.TrimSuffix(path, ".webm") + ".json")
+	side, err := os.ReadFile(strings.TrimSuffix(kept, ".webm") + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -338,4 +339,66 @@ func (m *Manager) SweepRecordings(ctx context.Context) {
 		m.audit(ctx, "recording.deleted", actorRelay, "", r.SessionID, map[string]string{"recording": r.ID, "reason": "the channel's retention passed"})
 		m.log.Info("recording deleted after its retention", "session", r.SessionID, "recording", r.ID)
 	}
+}
+
+// addRecordings lists the session's kept recordings in d, with their
+// totals in d.Session.
+func (m *Manager) addRecordings(ctx context.Context, d *proto.SessionDetails) {
+	recs, err := m.st.SessionRecordings(ctx, d.Session.ID)
+	if err != nil {
+		m.log.Error("list a session's recordings", "session", d.Session.ID, "err", err)
+		return
+	}
+	for _, r := range recs {
+		if r.Ended.IsZero() {
+			continue // still running
+		}
+		d.Recordings = append(d.Recordings, r.Info())
+		d.Session.Recordings++
+		d.Session.RecordedBytes += r.Bytes
+		d.Session.RecordedFor += r.Duration
+	}
+}
+
+// markRecorded sets the recording totals of the sessions of a history page.
+func (m *Manager) markRecorded(ctx context.Context, list []proto.SessionInfo) {
+	ids := make([]string, len(list))
+	for i, s := range list {
+		ids[i] = s.ID
+	}
+	tot, err := m.st.RecordingTotals(ctx, ids)
+	if err != nil {
+		m.log.Error("sum the sessions' recordings", "err", err)
+		return
+	}
+	for i := range list {
+		t := tot[list[i].ID]
+		list[i].Recordings, list[i].RecordedBytes, list[i].RecordedFor = t.Count, t.Bytes, t.Duration
+	}
+}
+
+// RecordingFile finds a kept recording for technician t, who must be
+// allowed to see its session (as with Details), and returns it with the
+// path of its file. The download is audited.
+func (m *Manager) RecordingFile(ctx context.Context, t *Tech, id string) (store.Recording, string, error) {
+	unknown := proto.Errorf(proto.ErrSessionUnknown, "There is no recording %s that you may see.", id)
+	r, err := m.st.Recording(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!r.Deleted.IsZero() || r.Ended.IsZero())) {
+		return r, "", unknown
+	} else if err != nil {
+		return r, "", m.internal("look up the recording", err)
+	}
+	s, err := m.st.Session(ctx, r.SessionID)
+	if err != nil {
+		return r, "", m.internal("look up the recording's session", err)
+	}
+	ids, err := m.st.Participants(ctx, r.SessionID)
+	if err != nil {
+		return r, "", m.internal("look up the recording's session", err)
+	}
+	if !m.desk.Sees(t.User, &s, slices.Contains(ids, t.User.ID)) {
+		return r, "", unknown
+	}
+	m.audit(ctx, "recording.downloaded", t.User.Name, t.IP, r.SessionID, map[string]string{"recording": r.ID})
+	return r, filepath.Join(m.cfg.RecordingsDir, r.Path), nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -53,6 +54,16 @@ type Recordings interface {
 	ExpiredRecordings(ctx context.Context, now time.Time, limit int) ([]Recording, error)
 	// DeleteRecording marks a recording's file as deleted at (the row stays for the record).
 	DeleteRecording(ctx context.Context, id string, at time.Time) error
+	// RecordingTotals sums the kept, finished recordings of each of the
+	// sessions (absent: none).
+	RecordingTotals(ctx context.Context, sessionIDs []string) (map[string]RecordingTotal, error)
+}
+
+// RecordingTotal is what a session's kept recordings add up to.
+type RecordingTotal struct {
+	Count    int
+	Bytes    int64
+	Duration time.Duration
 }
 
 var _ Recordings = (*SQLite)(nil)
@@ -167,4 +178,36 @@ func (s *SQLite) DeleteRecording(ctx context.Context, id string, at time.Time) e
 	return s.tx(ctx, "delete recording", func(tx *sql.Tx) error {
 		return affected(tx.ExecContext(ctx, `UPDATE recordings SET deleted_at = ? WHERE id = ? AND deleted_at = 0`, unixNano(at), id))
 	})
+}
+
+// RecordingTotals implements Recordings.
+func (s *SQLite) RecordingTotals(ctx context.Context, sessionIDs []string) (map[string]RecordingTotal, error) {
+	out := make(map[string]RecordingTotal)
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(sessionIDs))
+	for i, id := range sessionIDs {
+		args[i] = id
+	}
+	err := s.read(ctx, "recording totals", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT session_id, COUNT(*), SUM(bytes), SUM(duration) FROM recordings
+			WHERE deleted_at = 0 AND ended_at > 0 AND session_id IN (?`+strings.Repeat(",?", len(args)-1)+`) GROUP BY session_id`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var t RecordingTotal
+			var dur int64
+			if err := rows.Scan(&id, &t.Count, &t.Bytes, &dur); err != nil {
+				return err
+			}
+			t.Duration = time.Duration(dur)
+			out[id] = t
+		}
+		return rows.Err()
+	})
+	return out, err
 }

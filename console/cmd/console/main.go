@@ -43,7 +43,8 @@ const usage = `usage:
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
   console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--input-script FILE] [--turn-only] [--record]
-  console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
+  console session ID [--json] [--chat TEXT]        a session's details, chat, notes, history and recordings
+  console recording get ID --out FILE.webm         download a recording of a session you may see
 ` + deskUsage
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -123,6 +124,8 @@ func run(args []string) int {
 		return cmdNotices(ctx, args[1:])
 	case "control":
 		return cmdControl(ctx, args[1:])
+	case "recording":
+		return cmdRecording(ctx, args[1:]) // record.go
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
