@@ -2,13 +2,10 @@ package session
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/relaydesk/relaydesk/agent/share"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -42,27 +39,11 @@ func (u *recordUI) Recording(st proto.RecordState) {
 // covers the recorder.
 func TestAppAdmitsTheRecorderOnlyAfterItsEndUsersYes(t *testing.T) {
 	r := startFakeRelay(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ui := &recordUI{grantUI: grantUI{grants: map[int64]proto.Grant{2: proto.AllPermissions}}}
-	var ag *Agent
-	sh, err := share.New(share.Config{
-		Injector: nopInjector{}, Clipboard: nopClipboard{}, Logger: log,
-		Signal: func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
-	ag = New(Config{Relay: r.addr, Fingerprint: r.fp, UI: ui, Media: sh, OnSignal: sh.OnSignal, Logger: log, MinBackoff: 10 * time.Millisecond})
+	ctx, ag, sh := sharingAgent(t, r, ui)
 	if !ag.recordable() {
 		t.Fatal("an app with a recording UI and a screen says it cannot be recorded")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- ag.Run(runCtx) }()
-	defer func() { stop(); <-done }()
 	conn := next(t, ctx, r.conns)
 	recorder := func() {
 		t.Helper()
@@ -144,4 +125,3 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
-
