@@ -38,6 +38,9 @@ type Actions struct {
 	Chat func(text string)
 	// Rate sends the rating; the outcome comes back through Rated.
 	Rate func(stars int, comment string)
+	// StopRecording asks the relay to stop recording (the Recording
+	// mark's button); the outcome comes back through Recording.
+	StopRecording func()
 }
 
 // Window is the SOS window.
@@ -66,6 +69,7 @@ type Window struct {
 	prompt connectPrompt
 	relay  relayConfirm
 	form   intakeForm
+	record recordPanel // record.go
 
 	mu          sync.Mutex
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
@@ -130,6 +134,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.prompt.build(w)
 	w.relay.build(w)
 	w.form.build(w)
+	w.record.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -140,11 +145,11 @@ func New(app fyne.App, act Actions) *Window {
 	bar.SetMinSize(fyne.NewSize(0, 4))
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
-		container.NewVBox(bar, w.heading),
+		container.NewVBox(bar, w.heading, w.record.mark),
 		container.NewVBox(w.retry, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.record.box, w.prompt.box, w.relay.box, w.form.box, w.rating.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

@@ -328,6 +328,15 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 			endSession()
 		},
 		Chat: func(text string) { chatSend(text) },
+		StopRecording: func() {
+			wg.Go(func() {
+				if err := (*ag).StopRecording(ctx); err != nil {
+					log.Warn("recording not stopped", "err", err)
+					win.Recording(proto.RecordState{On: true}) // the mark stays, its button works again
+					win.Status("The recording was not stopped: " + (*ag).Explain(err))
+				}
+			})
+		},
 		Rate: func(stars int, comment string) {
 			wg.Go(func() {
 				err := (*ag).Rate(ctx, stars, comment)
