@@ -324,7 +324,10 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 func (r *Relay) close() error {
 	r.closeOnce.Do(func() {
 		if r.rec != nil {
-			r.rec.Close() // finishes the files of running recordings
+			if r.q != nil {
+				r.q.StopRecordings(context.Background(), "the relay shut down") // rows finished, everyone told
+			}
+			r.rec.Close() // waits for the files to be finished
 		}
 		if r.turn != nil {
 			r.turn.Close()

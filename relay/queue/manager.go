@@ -186,6 +186,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 		}
 		m.index(l)
 	}
+	if err := m.finishOrphans(ctx); err != nil { // record.go
+		return nil, err
+	}
 	m.log.Info("sessions restored", "live", len(all))
 	return m, nil
 }

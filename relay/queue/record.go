@@ -402,3 +402,35 @@ func (m *Manager) RecordingFile(ctx context.Context, t *Tech, id string) (store.
 	m.audit(ctx, "recording.downloaded", t.User.Name, t.IP, r.SessionID, map[string]string{"recording": r.ID})
 	return r, filepath.Join(m.cfg.RecordingsDir, r.Path), nil
 }
+
+// StopRecordings stops every running recording (the relay shuts down);
+// the recorder finishes the files, and Recorder.Close waits for that.
+func (m *Manager) StopRecordings(ctx context.Context, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.sessions {
+		m.stopRecording(ctx, l, actorRelay, reason)
+	}
+}
+
+// finishOrphans marks the recordings a relay that stopped without
+// finishing them left behind (a crash): ended now, with the size of what
+// reached the disk (a player reads the file up to where it stops).
+func (m *Manager) finishOrphans(ctx context.Context) error {
+	orphans, err := m.st.UnfinishedRecordings(ctx)
+	if err != nil {
+		return fmt.Errorf("load unfinished recordings: %w", err)
+	}
+	for _, r := range orphans {
+		r.Ended = m.cfg.Now()
+		if fi, err := os.Stat(filepath.Join(m.cfg.RecordingsDir, r.Path)); err == nil {
+			r.Bytes = fi.Size()
+		}
+		if err := m.st.FinishRecording(ctx, &r); err != nil {
+			return fmt.Errorf("finish recording %s: %w", r.ID, err)
+		}
+		m.audit(ctx, "recording.stopped", actorRelay, "", r.SessionID, map[string]string{"recording": r.ID,
+			"reason": "the relay stopped while it recorded", "bytes": fmt.Sprint(r.Bytes)})
+	}
+	return nil
+}

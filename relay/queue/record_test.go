@@ -260,3 +260,30 @@ func TestRetentionSweepDeletesExpiredRecordings(t *testing.T) {
 		t.Fatalf("audit %q", f.auditOf(id))
 	}
 }
+
+// TestRecordingsSurviveARelayStop: a shutdown stops and finishes running
+// recordings; a recording a crashed relay left unfinished is finished when
+// the relay starts again, with the size on disk.
+func TestRecordingsSurviveARelayStop(t *testing.T) {
+	f, a, id := recordingFixture(t, proto.RecordAllowed, 0, yes())
+	if err := f.m.Record(f.ctx, f.tech, proto.RecordRequest{SessionID: id, Start: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.m.StopRecordings(f.ctx, "the relay shut down")
+	finished(t, f, id, 1)
+	if st := recordStates(a.Conn); len(st) != 2 || st[1].On || st[1].Reason != "the relay shut down" {
+		t.Fatalf("agent told %+v", st)
+	}
+
+	// A crash: a row that never ended, and what reached the disk.
+	orphan := store.Recording{ID: "orphan", SessionID: id, Started: f.clk.Now(), Path: filepath.Join(id, "orphan.webm"), AskedBy: "aaron"}
+	if err := f.st.CreateRecording(f.ctx, &orphan); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(f.cfg.RecordingsDir, orphan.Path), make([]byte, 1234), 0o600)
+	f.restart()
+	r, err := f.st.Recording(f.ctx, "orphan")
+	if err != nil || r.Ended.IsZero() || r.Bytes != 1234 {
+		t.Fatalf("after a restart: %+v %v, want finished with 1234 bytes", r, err)
+	}
+}

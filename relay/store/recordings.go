@@ -54,6 +54,8 @@ type Recordings interface {
 	ExpiredRecordings(ctx context.Context, now time.Time, limit int) ([]Recording, error)
 	// DeleteRecording marks a recording's file as deleted at (the row stays for the record).
 	DeleteRecording(ctx context.Context, id string, at time.Time) error
+	// UnfinishedRecordings lists the recordings that never ended.
+	UnfinishedRecordings(ctx context.Context) ([]Recording, error)
 	// RecordingTotals sums the kept, finished recordings of each of the
 	// sessions (absent: none).
 	RecordingTotals(ctx context.Context, sessionIDs []string) (map[string]RecordingTotal, error)
@@ -163,6 +165,11 @@ func (s *SQLite) recordings(ctx context.Context, step, query string, args ...any
 func (s *SQLite) SessionRecordings(ctx context.Context, sessionID string) ([]Recording, error) {
 	return s.recordings(ctx, "session recordings", `SELECT `+recordingCols+` FROM recordings
 		WHERE session_id = ? AND deleted_at = 0 ORDER BY started_at, id`, sessionID)
+}
+
+// UnfinishedRecordings implements Recordings.
+func (s *SQLite) UnfinishedRecordings(ctx context.Context) ([]Recording, error) {
+	return s.recordings(ctx, "unfinished recordings", `SELECT `+recordingCols+` FROM recordings WHERE ended_at = 0 ORDER BY started_at, id`)
 }
 
 // ExpiredRecordings implements Recordings.
