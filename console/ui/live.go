@@ -193,6 +193,12 @@ func (s *liveSession) Event(env proto.Envelope) {
 		if env.Decode(&ps) == nil && ps.Peer.ID == 0 {
 			s.v.AgentOnline(ps.Online)
 		}
+	case proto.TypeRecordState: // record.go
+		if st, ok := client.RecordStateOf(env); ok {
+			if rv, ok := s.v.(RecordView); ok {
+				rv.Recording(st)
+			}
+		}
 	}
 }
 

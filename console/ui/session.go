@@ -49,6 +49,7 @@ type sessionTab struct {
 	shot       *widget.Button
 	chatToggle *widget.Button
 	end        *widget.Button
+	record     *widget.Check // record.go
 
 	chatBox    *fyne.Container
 	chatLog    *widget.Label
@@ -60,14 +61,15 @@ type sessionTab struct {
 	chatLines  []ChatLine
 	dk         sessionDesk // the service desk's actions (sessiondesk.go)
 
-	mu         sync.Mutex
-	sessionID  string
-	title      string
-	remoteClip string
-	ended      bool
-	online     bool
-	info       proto.SessionInfo
-	shots      []string // screenshots taken, newest last
+	mu          sync.Mutex
+	sessionID   string
+	title       string
+	remoteClip  string
+	ended       bool
+	online      bool
+	info        proto.SessionInfo
+	recordQuiet bool     // the Record switch is set from the relay's word, not clicked
+	shots       []string // screenshots taken, newest last
 }
 
 func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
@@ -140,7 +142,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 		container.NewVScroll(t.chatLog))
 
 	t.newDesk()
-	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.chatToggle}, t.deskTools()...)
+	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.recordToggle(), t.chatToggle}, t.deskTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
 	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
@@ -173,7 +175,7 @@ func (t *sessionTab) setControls(on bool) {
 	t.mu.Lock()
 	granted := t.granted
 	t.mu.Unlock()
-	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot} {
+	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.record} {
 		if on && granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip) {
 			w.Disable()
 			continue
