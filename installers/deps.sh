@@ -11,7 +11,8 @@ build_pkgs=(gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-de
 	libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: an X server for capture and input tests, and tools to check it.
 # Debian's Chromium for the download page's browser tests.
-test_pkgs=(xvfb x11-utils x11-xserver-utils xdotool xterm xclip chromium)
+# ffmpeg (ffprobe) checks the relay's session recordings (WebM, VP8).
+test_pkgs=(xvfb x11-utils x11-xserver-utils xdotool xterm xclip chromium ffmpeg)
 
 # Windows: the SOS app cross-built with mingw (libvpx and libyuv built
 # statically from Debian's sources by installers/winlibs.sh: nasm,

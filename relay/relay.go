@@ -52,6 +52,7 @@ import (
 	"github.com/relaydesk/relaydesk/relay/identity"
 	"github.com/relaydesk/relaydesk/relay/media"
 	"github.com/relaydesk/relaydesk/relay/queue"
+	"github.com/relaydesk/relaydesk/relay/record"
 	"github.com/relaydesk/relaydesk/relay/server"
 	"github.com/relaydesk/relaydesk/relay/store"
 	"github.com/relaydesk/relaydesk/relay/web"
@@ -80,6 +81,7 @@ type Relay struct {
 	tcp     *media.TCPSplit
 	turn    *media.TURN
 	q       *queue.Manager
+	rec     *record.Recorder // nil without a data directory
 	ln      *transport.Listener
 	srv     *server.Server
 	https   *http.Server
@@ -164,6 +166,12 @@ func New(cfg Config) (_ *Relay, err error) {
 	}
 	qcfg.SessionEnded = func(id string) { r.turn.EndSession(id) }
 	qcfg.PeerLeft = func(id string, peer int64) { r.turn.EndPeer(id, peer) }
+	if cfg.DataDir != "" { // recordings live under the data directory
+		if r.rec, err = record.New(log); err != nil {
+			return nil, err
+		}
+		qcfg.Recorder, qcfg.RecordingsDir = r.rec, queue.RecordingsDir(cfg.DataDir)
+	}
 	if r.q, err = queue.New(ctx, r.st, qcfg); err != nil {
 		return nil, err
 	}
@@ -318,6 +326,12 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 // demux, then the QUIC transport on it, HTTPS, the TCP side, the store.
 func (r *Relay) close() error {
 	r.closeOnce.Do(func() {
+		if r.rec != nil {
+			if r.q != nil {
+				r.q.StopRecordings(context.Background(), "the relay shut down") // rows finished, everyone told
+			}
+			r.rec.Close() // waits for the files to be finished
+		}
 		if r.turn != nil {
 			r.turn.Close()
 		}

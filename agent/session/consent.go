@@ -28,6 +28,9 @@ func (a *Agent) ask(ctx context.Context, req proto.ConsentRequest) *proto.Consen
 	a.granted[req.PeerID] = g
 	a.guests[req.PeerID] = req.Guest || req.Supervisor
 	a.mu.Unlock()
+	if req.Recorded { // the question said so: the yes covers the recording (record.go)
+		a.allowRecorder()
+	}
 	a.log.Info("consent given", "technician", req.Technician, "peer", req.PeerID, "granted", g.String())
 	return &proto.ConsentAnswer{Allow: true, Granted: g}
 }
@@ -128,7 +131,9 @@ func (a *Agent) admit(wg *sync.WaitGroup, p proto.Peer, why string) {
 		a.log.Warn("ignored a technician the end user did not allow", "peer", p.ID, "name", p.Name, "via", why)
 		return
 	}
-	a.cfg.UI.Joined(p)
+	if p.ID != proto.RecorderPeer { // the recorder shows as the Recording mark (record.go)
+		a.cfg.UI.Joined(p)
+	}
 	if a.cfg.Media == nil {
 		return
 	}
@@ -175,7 +180,11 @@ func ConsentQuestion(req proto.ConsentRequest, relayHost string) string {
 	if (req.Guest || req.Supervisor) && !proto.Grant(req.Permissions).Has(proto.PermControl) && !proto.Grant(req.Permissions).Has(proto.PermClipboard) {
 		return proto.CleanText(fmt.Sprintf("%s wants to watch your screen through the support server %s. They will be able to see your screen, not use your mouse, keyboard or clipboard.", who, relayHost))
 	}
-	return proto.CleanText(fmt.Sprintf("%s wants to connect to this computer through the support server %s. They will be able to %s.", who, relayHost, DescribePermissions(req.Permissions)))
+	q := proto.CleanText(fmt.Sprintf("%s wants to connect to this computer through the support server %s. They will be able to %s.", who, relayHost, DescribePermissions(req.Permissions)))
+	if req.Recorded {
+		q += " " + RecordedNotice
+	}
+	return q
 }
 
 // DescribePermissions says what perms let a technician do, in words.

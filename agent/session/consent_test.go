@@ -87,6 +87,29 @@ func (*grantUI) Left(proto.Peer, string)  {}
 func (*grantUI) Ended(proto.SessionEnded) {}
 func (*grantUI) Chat(proto.Chat)          {}
 
+// sharingAgent runs an app with a screen sharer (no capture) against r
+// until the test ends.
+func sharingAgent(t *testing.T, r *fakeRelay, ui UI) (context.Context, *Agent, *share.Sharer) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var ag *Agent
+	sh, err := share.New(share.Config{
+		Injector: nopInjector{}, Clipboard: nopClipboard{}, Logger: log,
+		Signal: func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sh.Close)
+	ag = New(Config{Relay: r.addr, Fingerprint: r.fp, UI: ui, Media: sh, OnSignal: sh.OnSignal, Logger: log, MinBackoff: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- ag.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done; cancel() })
+	return ctx, ag, sh
+}
+
 type nopInjector struct{}
 
 func (nopInjector) Move(int, int) error       { return nil }
@@ -107,25 +130,8 @@ func (nopClipboard) Watch(context.Context) <-chan string { return make(chan stri
 // and a "control" signal does not add it; a full grant gets its channels.
 func TestAppEnforcesConsentItself(t *testing.T) {
 	r := startFakeRelay(t)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ui := &grantUI{grants: map[int64]proto.Grant{2: {proto.PermView}, 4: proto.AllPermissions}}
-	var ag *Agent
-	sh, err := share.New(share.Config{
-		Injector: nopInjector{}, Clipboard: nopClipboard{}, Logger: log,
-		Signal: func(peer int64, kind string, payload []byte) error { return ag.Signal(peer, kind, payload) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Close()
-	ag = New(Config{Relay: r.addr, Fingerprint: r.fp, UI: ui, Media: sh, OnSignal: sh.OnSignal, Logger: log, MinBackoff: 10 * time.Millisecond})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- ag.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-
+	ctx, _, sh := sharingAgent(t, r, ui)
 	conn := next(t, ctx, r.conns)
 	send := func(typ proto.Type, body any) {
 		t.Helper()

@@ -292,7 +292,7 @@ func (a *Agent) register(ctx context.Context, wg *sync.WaitGroup, peer *transpor
 		return err
 	}
 	a.mu.Lock()
-	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device, Language: a.cfg.Language, Updates: true}
+	req := proto.AgentRegister{ResumeKey: a.resumeKey, Device: a.cfg.Device, Language: a.cfg.Language, Updates: true, Recording: a.recordable()}
 	a.positioned = false
 	if req.ResumeKey == "" {
 		switch {
@@ -358,23 +358,19 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 	}
 	switch m := body.(type) {
 	case *proto.ConsentRequest:
-		var cctx context.Context
-		var cancel context.CancelFunc
-		if m.Timeout > 0 {
-			cctx, cancel = context.WithTimeout(ctx, m.Timeout)
-		} else {
-			cctx, cancel = context.WithCancel(ctx)
-		}
-		a.mu.Lock()
-		if a.consent != nil {
-			a.consent() // one question at a time: the relay allows no more
-		}
-		a.consent = cancel
-		a.mu.Unlock()
+		cctx, cancel := a.question(ctx, m.Timeout)
 		wg.Go(func() {
 			defer cancel()
 			peer.Reply(env.ID, proto.TypeConsentAnswer, a.ask(cctx, *m))
 		})
+	case *proto.RecordConsent: // record.go
+		cctx, cancel := a.question(ctx, m.Timeout)
+		wg.Go(func() {
+			defer cancel()
+			peer.Reply(env.ID, proto.TypeRecordAnswer, a.askRecord(cctx, *m))
+		})
+	case *proto.RecordState:
+		a.recordState(*m)
 	case *proto.ConsentGone:
 		a.mu.Lock()
 		if a.consent != nil {
@@ -431,6 +427,27 @@ func (a *Agent) handle(ctx context.Context, wg *sync.WaitGroup, peer *transport.
 		a.cfg.UI.Ended(*m)
 		peer.Close()
 	}
+}
+
+// question is the context of a question to the end user that the relay
+// may withdraw (ConsentGone) and that ends after timeout (0: none). One
+// question at a time: a new one withdraws the pending one, as the relay
+// asks no more.
+func (a *Agent) question(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	var cctx context.Context
+	var cancel context.CancelFunc
+	if timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+	} else {
+		cctx, cancel = context.WithCancel(ctx)
+	}
+	a.mu.Lock()
+	if a.consent != nil {
+		a.consent()
+	}
+	a.consent = cancel
+	a.mu.Unlock()
+	return cctx, cancel
 }
 
 // onICE hands newer ICE servers to the sharer; none (a message from an

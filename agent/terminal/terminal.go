@@ -34,6 +34,10 @@ type Terminal struct {
 	people string
 	// progress holds when each transfer's progress was printed last (files.go).
 	progress sync.Map
+	// recording says the session is being recorded; stopRec stops it
+	// (record.go).
+	recording bool
+	stopRec   func()
 }
 
 // New returns a Terminal writing to out and reading in. The reading
@@ -54,7 +58,10 @@ func (t *Terminal) read(in io.Reader) {
 		t.mu.Lock()
 		q := t.q
 		t.q = nil
-		if q == nil && t.chat != nil && strings.TrimSpace(line) != "" {
+		switch {
+		case q != nil:
+		case t.stopsRecording(line): // record.go: not chat
+		case t.chat != nil && strings.TrimSpace(line) != "":
 			t.chat(line) // under t.mu: after SetChat(nil) returns, no more calls
 		}
 		t.mu.Unlock()

@@ -44,6 +44,9 @@ type Actions struct {
 	// (files.go); nil: no Send file button. CancelFile stops transfer id.
 	SendFile   func(path string)
 	CancelFile func(id string)
+	// StopRecording asks the relay to stop recording (the Recording
+	// mark's button); the outcome comes back through Recording.
+	StopRecording func()
 }
 
 // Window is the SOS window.
@@ -78,6 +81,8 @@ type Window struct {
 
 	// records: the link to the session's screenshots, after the end.
 	records recordsPanel
+
+	record recordPanel // record.go
 
 	mu          sync.Mutex
 	answer      chan proto.Grant // the pending consent question's answer (nil: deny)
@@ -145,6 +150,7 @@ func New(app fyne.App, act Actions) *Window {
 	w.form.build(w)
 	w.buildDrawing()
 	w.fetch.build(w)
+	w.record.build(w)
 
 	w.end = widget.NewButtonWithIcon("End session", theme.LogoutIcon(), func() { w.act.End() })
 	w.end.Importance = widget.DangerImportance
@@ -155,11 +161,11 @@ func New(app fyne.App, act Actions) *Window {
 	bar.SetMinSize(fyne.NewSize(0, 4))
 	bar.Hide()
 	w.win.SetContent(container.NewBorder(
-		container.NewVBox(bar, w.heading),
+		container.NewVBox(bar, w.heading, w.record.mark),
 		container.NewVBox(w.fetch.send, w.retry, w.clearDraw, w.end), // always visible, at the bottom
 		nil, nil,
 		container.NewBorder(
-			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.fetch.box, w.fetch.row, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),
+			container.NewVBox(w.code, container.NewCenter(w.copyCode), w.queue, w.status, w.viewed, w.people, w.consentBox, w.record.box, w.fetch.box, w.fetch.row, w.prompt.box, w.relay.box, w.form.box, w.rating.box, w.records.box),
 			nil, nil, nil,
 			w.chat.box, // takes the room that is left
 		),

@@ -107,25 +107,31 @@ func (a *Admin) exchange(ctx context.Context, method, path, ctype string, body i
 		return nil, 0, fmt.Errorf("admin API: %w", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return nil, resp.StatusCode, adminError(resp)
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20)) // a screenshot's PNG is the largest answer
 	if err != nil {
 		return nil, 0, fmt.Errorf("read the admin API's answer: %w", err)
 	}
-	if resp.StatusCode >= 300 {
-		var e struct {
-			Error  string `json:"error"`
-			Detail string `json:"detail"`
-		}
-		text := fmt.Sprintf("The relay answered %s.", resp.Status)
-		if json.Unmarshal(b, &e) == nil && (e.Error != "" || e.Detail != "") {
-			text = e.Error
-			if text == "" {
-				text = e.Detail
-			}
-		}
-		return nil, resp.StatusCode, &AdminError{Status: resp.StatusCode, Text: text}
-	}
 	return b, resp.StatusCode, nil
+}
+
+// adminError reads a 4xx or 5xx answer's sentence.
+func adminError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var e struct {
+		Error  string `json:"error"`
+		Detail string `json:"detail"`
+	}
+	text := fmt.Sprintf("The relay answered %s.", resp.Status)
+	if json.Unmarshal(b, &e) == nil && (e.Error != "" || e.Detail != "") {
+		text = e.Error
+		if text == "" {
+			text = e.Detail
+		}
+	}
+	return &AdminError{Status: resp.StatusCode, Text: text}
 }
 
 // send makes one request and decodes its answer.

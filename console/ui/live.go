@@ -207,6 +207,12 @@ func (s *liveSession) Event(env proto.Envelope) {
 		if env.Decode(&o) == nil {
 			s.files.offered(o)
 		}
+	case proto.TypeRecordState: // record.go
+		if st, ok := client.RecordStateOf(env); ok {
+			if rv, ok := s.v.(RecordView); ok {
+				rv.Recording(st)
+			}
+		}
 	}
 }
 

@@ -52,6 +52,7 @@ type sessionTab struct {
 	runningFile string // the transfer whose progress the status bar shows (UI goroutine)
 	chatToggle  *widget.Button
 	end         *widget.Button
+	record      *widget.Check // record.go
 
 	chatBox    *fyne.Container
 	chatLog    *widget.Label
@@ -64,15 +65,16 @@ type sessionTab struct {
 	dk         sessionDesk // the service desk's actions (sessiondesk.go)
 	dr         drawTools   // drawing on the end user's screen (draw.go)
 
-	mu         sync.Mutex
-	sessionID  string
-	title      string
-	remoteClip string
-	ended      bool
-	online     bool
-	info       proto.SessionInfo
-	shots      []string      // screenshots saved on this computer, newest last
-	editor     *markupEditor // the last screenshot's markup editor (screenshot.go)
+	mu          sync.Mutex
+	sessionID   string
+	title       string
+	remoteClip  string
+	ended       bool
+	online      bool
+	info        proto.SessionInfo
+	recordQuiet bool          // the Record switch is set from the relay's word, not clicked
+	shots       []string      // screenshots saved on this computer, newest last
+	editor      *markupEditor // the last screenshot's markup editor (screenshot.go)
 
 	visibility recordsToggle // public or internal records (screenshot.go)
 
@@ -154,7 +156,7 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 
 	t.newDesk()
 	t.buildDraw()
-	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.visibility.check, t.chatToggle}, t.deskTools()...)
+	tools := append([]fyne.CanvasObject{t.viewOnly, t.fit, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.recordToggle(), t.visibility.check, t.chatToggle}, t.deskTools()...)
 	tools = append(tools, t.drawToolbar()...)
 	tools = append(tools, t.fileTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
@@ -199,7 +201,7 @@ func (t *sessionTab) setControls(on bool) {
 	if m := t.mover(); m != nil && on {
 		m.WatchFiles(t.fileProgress) // files.go
 	}
-	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.sendFile, t.fetchFile} {
+	for _, w := range []fyne.Disableable{t.viewOnly, t.display, t.keys, t.sendClip, t.fetchClip, t.shot, t.sendFile, t.fetchFile, t.record} {
 		files := w == t.sendFile || w == t.fetchFile // moving files needs control too, and a backend that moves them
 		if on && ((granted.ViewOnly() && (w == t.viewOnly || w == t.keys || w == t.sendClip || w == t.fetchClip || files)) || (files && t.mover() == nil)) {
 			w.Disable()

@@ -163,6 +163,8 @@
 //	                                   <-   OK; then every connection that signed in with that
 //	                                        token is closed with ErrRevoked
 //
+//	recording with the consent of both sides (88-91): see record.go
+//
 // Requests (Hello, AgentRegister, CallForm, Login, Auth, QueueSubscribe, LinkCreate,
 // Connect, ConsentRequest, End, Chat, Rate, SessionDetailsRequest, Logout) carry an
 // ID; the answer carries ReplyTo with that ID and is either the named reply

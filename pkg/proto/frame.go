@@ -113,7 +113,8 @@ func MaxBody(t Type) int {
 		TypePeerState, TypeConsentGone, TypeRate, TypeSessionDetails, TypeChat,
 		TypePick, TypeTransfer, TypeInvite, TypeInviteAnswer, TypeNoteAdd, TypeSessionUpdate,
 		TypeHistory, TypeAvailability, TypeDirectory, TypeHandover, TypeControl, TypeControlChanged, TypeCallForm,
-		TypeGuestRemove, TypeRecordsLinkRequest, TypeRecordsLink, TypeFileStart, TypeFileStarted, TypeFileOffer, TypeFileReport, TypeFileList, TypeFileUpload:
+		TypeGuestRemove, TypeRecordsLinkRequest, TypeRecordsLink, TypeFileStart, TypeFileStarted, TypeFileOffer, TypeFileReport, TypeFileList, TypeFileUpload,
+		TypeRecordRequest, TypeRecordConsent, TypeRecordAnswer, TypeRecordState:
 		return MaxRequest
 	case TypeSignal:
 		return MaxSignal

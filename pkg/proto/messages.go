@@ -124,6 +124,9 @@ type AgentRegister struct {
 	// Updates says the app understands QueuePosition and Participants
 	// (78, 79); the relay sends them to no other app.
 	Updates bool `cbor:"7,keyasint,omitempty"`
+	// Recording says the app understands RecordConsent and RecordState
+	// (89, 91) and admits the relay's recorder after its end user agreed.
+	Recording bool `cbor:"20,keyasint,omitempty"`
 }
 
 // Intake is what the end user entered in a channel's SOS Call form.
@@ -185,6 +188,9 @@ type ConsentRequest struct {
 	// Supervisor says the technician is a manager who wants to watch the
 	// session (monitoring), view only.
 	Supervisor bool `cbor:"8,keyasint,omitempty"`
+	// Recorded says the channel records every session: the question says
+	// so, and a yes covers the recording (proto/record.go).
+	Recorded bool `cbor:"20,keyasint,omitempty"`
 }
 
 // ConsentGone withdraws a consent request the end user has not answered
@@ -269,6 +275,11 @@ type SessionInfo struct {
 	// Controller is who has the mouse and keyboard ("" nobody: no
 	// technician with control is attached).
 	Controller string `cbor:"26,keyasint,omitempty" json:"controller,omitempty"`
+	// Recordings counts the session's kept recordings, with their size
+	// and length (proto/record.go); set in history pages and details.
+	Recordings    int           `cbor:"40,keyasint,omitempty" json:"recordings,omitempty"`
+	RecordedBytes int64         `cbor:"41,keyasint,omitempty" json:"recorded_bytes,omitempty"`
+	RecordedFor   time.Duration `cbor:"42,keyasint,omitempty" json:"recorded_duration,omitempty"`
 }
 
 // QueueSnapshot answers QueueSubscribe with the live sessions, in pages
@@ -455,6 +466,8 @@ type SessionDetails struct {
 	// Withheld, when set, says why Chat and Notes are empty (the
 	// technician may see the session but not read its transcript).
 	Withheld string `cbor:"7,keyasint,omitempty" json:"withheld,omitempty"`
+	// Recordings are the session's kept recordings, oldest first.
+	Recordings []Recording `cbor:"20,keyasint,omitempty" json:"recordings,omitempty"`
 }
 
 // Note is a technician's internal note on a session.
@@ -592,6 +605,14 @@ func NewBody(t Type) any {
 		return new(FileList)
 	case TypeFileUpload:
 		return new(FileUpload)
+	case TypeRecordRequest:
+		return new(RecordRequest)
+	case TypeRecordConsent:
+		return new(RecordConsent)
+	case TypeRecordAnswer:
+		return new(RecordAnswer)
+	case TypeRecordState:
+		return new(RecordState)
 	}
 	return nil
 }

@@ -359,6 +359,7 @@ func (h *handler) routes() {
 	h.groupRoutes()
 	h.technicianRoutes()
 	h.sessionRoutes()
+	h.recordingRoutes() // recordings.go
 	h.settingsRoutes()
 	h.auditRoutes()
 	h.recordRoutes()

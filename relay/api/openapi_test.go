@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +33,12 @@ func TestOpenAPIDocumentMatchesTheRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := writeFile(store.ScreenshotPath(f.h.cfg.Screenshots, "s1", "s1"), testPNG(t, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// A recording of s1 with the same ID, so that GET /recordings/{id} finds one.
+	webm := filepath.Join(t.TempDir(), "s1.webm")
+	os.WriteFile(webm, []byte("webm"), 0o600)
+	if err := f.st.CreateRecording(f.ctx, &store.Recording{ID: "s1", SessionID: "s1", Started: s.CreatedAt, Ended: s.EndedAt, Path: webm, AskedBy: "tina"}); err != nil {
 		t.Fatal(err)
 	}
 	doc := f.document()

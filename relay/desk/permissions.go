@@ -41,6 +41,8 @@ var Table = []Right{
 		"You may not take screenshots."},
 	{proto.PermFiles, "Send files to the end user's computer and fetch files from it (a fetch needs the end user's click).", everyone,
 		"You may not transfer files."},
+	{proto.PermRecord, "Ask to record a session (the end user is asked too; the channel must allow recording).", everyone,
+		"You may not record sessions."},
 	{proto.PermTransferTech, "Hand a session they own (or manage) to another technician.", everyone,
 		"You may not transfer sessions to other technicians."},
 	{proto.PermTransferChannel, "Hand a session they own (or manage) to another channel's queue.", everyone,

@@ -119,7 +119,7 @@ func (d *Desk) Can(u store.User, p proto.Permission, s *store.Session, attached 
 	}
 	rel := d.Relation(u, s, attached)
 	switch p {
-	case proto.PermView, proto.PermControl, proto.PermClipboard, proto.PermChat, proto.PermScreenshot, proto.PermFiles:
+	case proto.PermView, proto.PermControl, proto.PermClipboard, proto.PermChat, proto.PermScreenshot, proto.PermFiles, proto.PermRecord:
 		if !rel.Has(Owner | Attached | Taker | Manager) {
 			return notYours(s)
 		}

@@ -257,6 +257,7 @@ func (m *Manager) Details(ctx context.Context, t *Tech, id string) (proto.Sessio
 	d.Chat, d.ChatOmitted = newest(d.Chat, detailsChat)
 	d.Notes, _ = newest(d.Notes, detailsNotes)
 	d.History, d.HistoryOmitted = newest(d.History, detailsHistory)
+	m.addRecordings(ctx, &d) // record.go
 	return d, nil
 }
 

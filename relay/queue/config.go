@@ -15,6 +15,7 @@ import (
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
 	"github.com/relaydesk/relaydesk/relay/desk"
+	"github.com/relaydesk/relaydesk/relay/record"
 	"github.com/relaydesk/relaydesk/relay/throttle"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	// AssignTimeout is how long a technician auto-assign chose has to
 	// connect before the request moves on to another.
 	AssignTimeout time.Duration
+	// Recorder records sessions (both sides agreed) into RecordingsDir;
+	// nil: this relay does not record.
+	Recorder      *record.Recorder
+	RecordingsDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives operational logs; nil means slog.Default().

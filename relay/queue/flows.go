@@ -557,6 +557,7 @@ func (m *Manager) History(ctx context.Context, t *Tech, req proto.HistoryRequest
 		page.Sessions = append(page.Sessions, m.sessionInfo(&rows[i], nil, false))
 	}
 	m.mu.Unlock()
+	m.markRecorded(ctx, page.Sessions) // record.go
 	if len(rows) == f.Limit {
 		page.Next = cursor(rows[len(rows)-1])
 	}

@@ -40,6 +40,7 @@ type Agent struct {
 	Conn      Conn
 	SessionID string // set by RegisterAgent
 	Updates   bool   // the app takes QueuePosition and Participants (set by RegisterAgent)
+	Recording bool   // the app takes RecordConsent and RecordState (set by RegisterAgent)
 }
 
 const (
@@ -83,7 +84,8 @@ type live struct {
 	// let it time out already.
 	assignedAt time.Time
 	skip       map[int64]bool
-	app        appState // what the end user's app was last told (waiting.go)
+	app        appState  // what the end user's app was last told (waiting.go)
+	rec        *recState // the recording asked for or running (record.go)
 }
 
 // invite is an invitation of a technician into a session.
@@ -184,6 +186,9 @@ func New(ctx context.Context, st store.Store, cfg Config) (*Manager, error) {
 		}
 		m.index(l)
 	}
+	if err := m.finishOrphans(ctx); err != nil { // record.go
+		return nil, err
+	}
 	m.log.Info("sessions restored", "live", len(all))
 	return m, nil
 }
@@ -225,6 +230,7 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 				m.log.Error("reload the service desk's configuration", "err", err)
 			}
 			m.Sweep(ctx)
+			m.SweepRecordings(ctx) // record.go: each channel's retention
 		}
 	}
 }
@@ -321,6 +327,7 @@ func (m *Manager) RegisterAgent(ctx context.Context, a *Agent, req proto.AgentRe
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a.Updates = req.Updates
+	a.Recording = req.Recording
 	lang := proto.CleanText(strings.TrimSpace(req.Language))
 	if len(lang) > 35 { // BCP 47 tags are short
 		lang = ""
@@ -467,6 +474,9 @@ func (m *Manager) AgentSignal(a *Agent, sig proto.Signal) error {
 	if l == nil || l.agent != a || sig.SessionID != l.s.ID {
 		return proto.Errorf(proto.ErrSessionUnknown, "This session is not yours.")
 	}
+	if m.recorderSignal(l, sig) {
+		return nil
+	}
 	at := l.techs[sig.Peer]
 	if at == nil || at.tech == nil {
 		return proto.Errorf(proto.ErrSessionState, "That technician is not connected.")
@@ -501,6 +511,7 @@ func (m *Manager) close(ctx context.Context, l *live, status proto.Status, by, r
 		delete(m.byCode, l.s.Code)
 		l.s.Code = ""
 	}
+	m.stopRecording(ctx, l, actorRelay, "the session ended")
 	l.s.Status, l.s.EndedAt, l.s.EndedBy, l.s.EndReason = status, now, by, reason
 	if err := m.persist(ctx, l, m.event(l, status, by, reason)); err != nil {
 		return m.internal("record the end of the session", err)
@@ -866,13 +877,20 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 			return proto.Connected{}, err
 		}
 	}
+	recorded := false // the channel records every session: the question says so (record.go)
+	if !guest && !req.Monitor && l.rec == nil {
+		if recorded, err = m.mustRecord(ctx, l); err != nil {
+			m.mu.Unlock()
+			return proto.Connected{}, err
+		}
+	}
 	l.consent = true
 	agent := l.agent
 	id := l.s.ID
 	m.mu.Unlock()
 	m.audit(ctx, "session.consent.asked", t.User.Name, t.IP, id, map[string]string{"asked": proto.Grant(asked).String()})
 
-	granted, why := m.askConsent(ctx, agent, id, t, asked, guest, req.Monitor, stage)
+	granted, why := m.askConsent(ctx, agent, id, t, asked, guest, req.Monitor, recorded, stage)
 	allowed := why == nil
 
 	m.mu.Lock()
@@ -935,6 +953,11 @@ func (m *Manager) Connect(ctx context.Context, t *Tech, req proto.Connect, stage
 	}
 	if !guest && granted.Has(proto.PermControl) {
 		m.setController(l, t.User.ID, "") // the owner controls when they join
+	}
+	if recorded && l.rec == nil {
+		if err := m.startRecording(ctx, l, actorRelay); err != nil {
+			m.log.Error("start the recording the channel requires", "session", id, "err", err)
+		}
 	}
 	if prev := l.handover; prev != 0 && l.s.OwnerID == t.User.ID {
 		// The new owner of a transferred session joined: the old one's view ends.
@@ -1030,13 +1053,13 @@ func (m *Manager) reattach(ctx context.Context, l *live, at *attachment, t *Tech
 }
 
 // askConsent asks the end user and reports what they allowed t, or why not.
-func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, asked []proto.Permission, guest, supervisor bool, stage func(string)) (proto.Grant, *proto.Failure) {
+func (m *Manager) askConsent(ctx context.Context, a *Agent, id string, t *Tech, asked []proto.Permission, guest, supervisor, recorded bool, stage func(string)) (proto.Grant, *proto.Failure) {
 	stage("Asking the end user for permission…")
 	cctx, cancel := context.WithTimeout(ctx, m.cfg.ConsentTimeout)
 	defer cancel()
 	env, err := a.Conn.Request(cctx, proto.TypeConsentRequest, &proto.ConsentRequest{
 		SessionID: id, Technician: t.User.Name, Organisation: m.Organisation(), PeerID: t.User.ID,
-		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest && !supervisor, Supervisor: supervisor,
+		Permissions: asked, Timeout: m.cfg.ConsentTimeout, Guest: guest && !supervisor, Supervisor: supervisor, Recorded: recorded,
 	})
 	var ans proto.ConsentAnswer
 	withdraw := func(reason string) {

@@ -34,6 +34,7 @@ type fakeConn struct {
 	mu     sync.Mutex
 	sent   []proto.Envelope
 	allow  *bool // nil: never answer
+	record *bool // the answer to RecordConsent (nil: never answer)
 	grant  proto.Grant
 	closed error
 }
@@ -51,6 +52,14 @@ func (f *fakeConn) Send(t proto.Type, body any) error {
 
 func (f *fakeConn) Request(ctx context.Context, t proto.Type, body any) (proto.Envelope, error) {
 	f.Send(t, body)
+	if t == proto.TypeRecordConsent { // record_test.go
+		if f.record == nil {
+			<-ctx.Done()
+			return proto.Envelope{}, ctx.Err()
+		}
+		b, _ := proto.Marshal(&proto.RecordAnswer{Allow: *f.record})
+		return proto.Envelope{Type: proto.TypeRecordAnswer, Body: b}, nil
+	}
 	if f.allow == nil {
 		<-ctx.Done()
 		return proto.Envelope{}, ctx.Err()

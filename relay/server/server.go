@@ -420,6 +420,10 @@ func (c *client) agentMessage(ctx context.Context, env proto.Envelope, body any)
 			reply, err := q.AgentFileUpload(ctx, a, *m)
 			c.answer(env.ID, proto.TypeFileStarted, &reply, err)
 		}
+	case *proto.RecordRequest: // the end user stops the recording
+		if a := c.registered(env.ID); a != nil {
+			c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.AgentRecord(ctx, a, *m))
+		}
 	case *proto.Rate: // after the end, often on a new connection: the resume key proves who it is
 		err := c.guardToken(func() error { return q.Rate(ctx, c.ip, *m) }, proto.ErrSessionUnknown)
 		c.answer(env.ID, proto.TypeOK, &proto.OK{}, err)
@@ -553,6 +557,8 @@ func (c *client) techMessage(ctx context.Context, env proto.Envelope, body any) 
 	case *proto.FileListRequest:
 		list, err := q.FileList(ctx, t, m.SessionID)
 		c.answer(env.ID, proto.TypeFileListed, &list, err)
+	case *proto.RecordRequest: // starting waits for the end user's answer
+		c.async(func() { c.answer(env.ID, proto.TypeOK, &proto.OK{}, q.Record(ctx, t, *m)) })
 	case *proto.DirectoryRequest:
 		d := q.Directory(t)
 		c.answer(env.ID, proto.TypeDirectoryReply, &d, nil)

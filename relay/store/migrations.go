@@ -324,7 +324,31 @@ CREATE TABLE channel_file_limits (
 	max_bytes  INTEGER NOT NULL
 );
 `,
-	// 8 (#14, screenshots and visibility): who may open a session's records
+	// 8: session recordings (the files are under the data directory) and
+	// each channel's recording policy and retention, in a table of their
+	// own (recordings.go).
+	`
+CREATE TABLE recordings (
+	id          TEXT PRIMARY KEY,
+	session_id  TEXT NOT NULL REFERENCES sessions(id),
+	started_at  INTEGER NOT NULL,
+	ended_at    INTEGER NOT NULL DEFAULT 0,
+	bytes       INTEGER NOT NULL DEFAULT 0,
+	duration    INTEGER NOT NULL DEFAULT 0,
+	path        TEXT NOT NULL,
+	asked_by    TEXT NOT NULL,
+	deleted_at  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX recordings_session ON recordings(session_id);
+CREATE TABLE channel_recording (
+	channel_id INTEGER PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,
+	policy     TEXT NOT NULL DEFAULT 'off',
+	keep_days  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TRIGGER channel_recording_gone AFTER DELETE ON channels
+BEGIN DELETE FROM channel_recording WHERE channel_id = OLD.id; END;
+`,
+	// 9 (#14, screenshots and visibility): who may open a session's records
 	// (public: the end user too, through a records link; internal: only
 	// technicians who may see the session), the screenshots kept with a
 	// session (the PNG lives under the data directory,

@@ -157,6 +157,7 @@ type RetiredCode struct {
 
 // Store is the relay's persistent state. Every method is safe for concurrent use.
 type Store interface {
+	Recordings // recordings.go
 	DeskStore
 	RecordStore
 	FileStore

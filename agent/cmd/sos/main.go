@@ -321,6 +321,13 @@ func runTerminal(ctx context.Context, cfg session.Config, sh *share.Sharer, wg *
 		}
 	}
 	term.SetChat(chat)
+	term.SetStopRecording(func() {
+		wg.Go(func() {
+			if err := (*ag).StopRecording(ctx); err != nil {
+				term.Say("The recording was not stopped: %s", (*ag).Explain(err))
+			}
+		})
+	})
 	err := (*ag).Run(ctx)
 	term.SetChat(nil)
 	if sh != nil {
@@ -399,6 +406,15 @@ func runWindow(ctx context.Context, stop func(), cfg session.Config, sh *share.S
 					win.Status("The file was not sent: " + (*ag).Explain(err))
 				} else if err != nil {
 					win.Status("The file was not sent: " + err.Error())
+				}
+			})
+		},
+		StopRecording: func() {
+			wg.Go(func() {
+				if err := (*ag).StopRecording(ctx); err != nil {
+					log.Warn("recording not stopped", "err", err)
+					win.Recording(proto.RecordState{On: true}) // the mark stays, its button works again
+					win.Status("The recording was not stopped: " + (*ag).Explain(err))
 				}
 			})
 		},

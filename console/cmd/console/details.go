@@ -113,6 +113,12 @@ func printDetails(w io.Writer, d proto.SessionDetails) {
 		field("Rating", r)
 	}
 	tw.Flush()
+	if len(d.Recordings) > 0 { // console recording get ID --out FILE
+		fmt.Fprintln(w, "  Recordings:")
+		for _, r := range d.Recordings {
+			fmt.Fprintf(w, "    %s  %s, %.1f MB, asked by %s\n", r.ID, r.Duration.Round(time.Second), float64(r.Bytes)/1e6, r.AskedBy)
+		}
+	}
 	if d.Withheld != "" {
 		fmt.Fprintf(w, "Chat and notes withheld: %s\n", d.Withheld)
 	}

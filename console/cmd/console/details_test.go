@@ -14,11 +14,13 @@ func TestPrintDetails(t *testing.T) {
 	printDetails(&b, proto.SessionDetails{
 		Session: proto.SessionInfo{ID: "abc", Kind: "link", Status: "Closed", Owner: "tina", CustomerName: "Ann",
 			EndedAt: at, EndedBy: "tina", EndReason: "done", Rating: 4, RatingComment: "Quick"},
-		Chat:    []proto.Chat{{From: "Ann", Text: "two\nlines", At: at}, {From: "tina", FromPeer: 2, Text: "ok", At: at}},
-		History: []proto.SessionEvent{{At: at, Status: "Closed", Actor: "end user", Detail: "rated the session 4 of 5 stars"}},
+		Chat:       []proto.Chat{{From: "Ann", Text: "two\nlines", At: at}, {From: "tina", FromPeer: 2, Text: "ok", At: at}},
+		History:    []proto.SessionEvent{{At: at, Status: "Closed", Actor: "end user", Detail: "rated the session 4 of 5 stars"}},
+		Recordings: []proto.Recording{{ID: "r1", Duration: 93 * time.Second, Bytes: 2_500_000, AskedBy: "tina"}},
 	})
 	out := b.String()
 	for _, want := range []string{
+		"  Recordings:\n    r1  1m33s, 2.5 MB, asked by tina\n",
 		"Session abc (link), Closed",
 		"Rating:    ★★★★☆ 4 of 5: \"Quick\"",
 		"Ended:     2026-11-22 10:00:00 by tina (done)",

@@ -44,9 +44,10 @@ const usage = `usage:
   console queue [--json] [--all] [--watch]
   console link create [--name NAME] [--expires 30m] [--channel NAME] [--category C] [--priority P]
                       [--ticket-system S --ticket KEY --ticket-url URL]
-  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--screenshot] [--input-script FILE] [--turn-only]
+  console connect CODE | --session ID [--monitor] [--snapshot FILE.png] [--screenshot] [--input-script FILE] [--turn-only] [--record]
                   [--send FILE]... [--fetch PATH]... [--fetch-dir DIR]
-  console session ID [--json] [--chat TEXT]        a session's details, chat, notes and history
+  console session ID [--json] [--chat TEXT]        a session's details, chat, notes, history and recordings
+  console recording get ID --out FILE.webm         download a recording of a session you may see
 ` + deskUsage + screenshotsUsage
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -130,6 +131,8 @@ func run(args []string) int {
 		return cmdScreenshots(ctx, args[1:])
 	case "visibility":
 		return cmdVisibility(ctx, args[1:])
+	case "recording":
+		return cmdRecording(ctx, args[1:]) // record.go
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return 0
@@ -367,6 +370,9 @@ type printer struct {
 	// sessionID, when set, receives the session's ID once connected.
 	sessionID *atomic.Value
 	files     *client.Files // takes the files the end user sends
+	// connected, if set, runs once connected (on the session's goroutine:
+	// it must return at once).
+	connected func()
 }
 
 func (printer) Stage(text string) { fmt.Println(text) }
@@ -386,6 +392,9 @@ func (p printer) Connected(c proto.Connected) {
 	}
 	if c.Granted.ViewOnly() {
 		fmt.Println("The end user allowed view only: no mouse, keyboard or clipboard.")
+	}
+	if p.connected != nil {
+		p.connected()
 	}
 }
 
@@ -420,6 +429,10 @@ func (p printer) Event(env proto.Envelope) {
 			fmt.Fprintf(cleanWriter{os.Stdout}, "The end user sends %s (%s).\n", o.Name, filexfer.Bytes(o.Size))
 			p.files.Offered(o, uploaded(os.Stdout))
 		}
+	case proto.TypeRecordState:
+		if st, ok := client.RecordStateOf(env); ok {
+			fmt.Fprintln(cleanWriter{os.Stdout}, client.RecordSentence(st))
+		}
 	case proto.TypeControlChanged:
 		var cc proto.ControlChanged
 		if env.Decode(&cc) == nil {
@@ -450,6 +463,7 @@ func cmdConnect(ctx context.Context, args []string) int {
 	monitor := fs.Bool("monitor", false, "with --session: watch a colleague's session as a supervisor, view only (managers)")
 	turnOnly := fs.Bool("turn-only", false, "receive the screen only through the relay's TURN server (troubleshooting)")
 	turnTCP := fs.Bool("turn-tcp", false, "reach the relay's TURN server over TCP only (networks that block UDP)")
+	record := fs.Bool("record", false, "ask the end user to record the session once connected (the channel must allow it)")
 	verbose := fs.Bool("v", false, "log details to standard error")
 	var sends, fetches fileList
 	fs.Var(&sends, "send", "send this local `file` to the end user's Downloads folder, then end the session (repeatable)")
@@ -582,7 +596,12 @@ func cmdConnect(ctx context.Context, args []string) int {
 			scriptErr = runScript(ctx, viewer, &sess, screen, actions)
 		})
 	}
-	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, sessionID: &connectedID, files: fx})
+	var onConnected func()
+	if *record {
+		var asked sync.Once
+		onConnected = func() { asked.Do(func() { wg.Go(func() { askRecording(ctx, &sess) }) }) }
+	}
+	err = sess.Run(ctx, opts, printer{user: l.User, viewer: viewer, turnOnly: *turnOnly, turnTCP: *turnTCP, wg: &wg, log: log, sessionID: &connectedID, files: fx, connected: onConnected})
 	cancel()
 	viewer.Close()
 	wg.Wait()

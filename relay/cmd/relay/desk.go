@@ -37,6 +37,7 @@ var deskCommands = map[string]map[string]func(cmd string, args []string) error{
 		"set":        channelSet,
 		"delete":     channelDelete,
 		"file-limit": channelFileLimit,
+		"record":     channelRecord, // record.go
 	},
 	"category": {
 		"list": func(cmd string, args []string) error { return classList(classCategories, args) },

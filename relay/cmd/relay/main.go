@@ -48,6 +48,7 @@ const usage = `usage:
   relay channel show [--data DIR] NAME [--json] [--public HOST:PORT]
   relay channel set [--data DIR] NAME [--name NEW] [CHANNEL FLAGS] [--new-sos-token] [--public HOST:PORT]
   relay channel delete [--data DIR] NAME
+  relay channel record [--data DIR] NAME [--policy off|allowed|required] [--keep-days N]
   relay category list|set [--data DIR] [NAME,NAME,...]
   relay priority list|set [--data DIR] [NAME,NAME,...]   (most urgent first)
   relay apitoken create [--data DIR] --name NAME --role ROLE

@@ -1,0 +1,277 @@
+package record
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"github.com/relaydesk/relaydesk/pkg/rtc"
+)
+
+// Recorder makes recordings. It owns the goroutines of every recording it
+// started: Close stops them all and waits.
+type Recorder struct {
+	log *slog.Logger
+	api *webrtc.API
+
+	mu     sync.Mutex
+	wg     sync.WaitGroup
+	closed bool
+	live   map[*Recording]bool
+}
+
+// New returns a Recorder; log nil means slog.Default().
+func New(log *slog.Logger) (*Recorder, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	api, err := rtc.NewAPI()
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
+	return &Recorder{log: log, api: api, live: make(map[*Recording]bool)}, nil
+}
+
+// Signaller sends a signalling message of kind (rtc.KindAnswer, ...) to
+// the end user's app, addressed from the recorder.
+type Signaller func(kind string, payload []byte) error
+
+// Recording is one recording in progress: a peer connection to the end
+// user's app and the WebM file it feeds.
+type Recording struct {
+	r      *Recorder
+	signal Signaller
+	log    *slog.Logger
+	w      *Writer
+	pc     *webrtc.PeerConnection
+
+	reading sync.WaitGroup // read, once the track arrived
+
+	mu       sync.Mutex
+	stopping bool
+	keyframe bool          // the first keyframe arrived
+	lastTS   time.Duration // the last frame's time in the file's timeline
+	lastAt   time.Time     // when it arrived
+	done     chan struct{}
+	err      error
+}
+
+// ErrClosed is returned by Start after Close.
+var ErrClosed = errors.New("record: the recorder is closed")
+
+// Start prepares a recording into path. The end user's app is told to
+// join the recorder elsewhere (PeerJoined); its offer arrives through
+// Signal, and the answer leaves through signal.
+func (r *Recorder) Start(path string, signal Signaller) (*Recording, error) {
+	pc, err := r.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("record: peer connection: %w", err)
+	}
+	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		pc.Close()
+		return nil, fmt.Errorf("record: video transceiver: %w", err)
+	}
+	rec := &Recording{r: r, signal: signal, log: r.log.With("recording", path), w: NewWriter(path), pc: pc, done: make(chan struct{})}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		pc.Close()
+		return nil, ErrClosed
+	}
+	r.live[rec] = true
+	var once sync.Once
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		once.Do(func() {
+			rec.reading.Add(1)
+			if !r.spawn(func() { defer rec.reading.Done(); rec.read(tr) }) {
+				rec.reading.Done()
+			}
+		})
+	})
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		rec.log.Info("recorder peer connection", "state", st.String())
+	})
+	return rec, nil
+}
+
+// spawn runs fn on a goroutine Close waits for, unless Close began (false).
+func (r *Recorder) spawn(fn func()) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.wg.Go(fn)
+	}
+	return !r.closed
+}
+
+// Signal takes a signalling message from the end user's app: its offer
+// gets the recorder's answer (with every candidate: no trickle).
+func (rec *Recording) Signal(kind string, payload []byte) {
+	if kind != rtc.KindOffer {
+		return
+	}
+	rec.r.spawn(func() {
+		if err := rec.answer(payload); err != nil {
+			rec.log.Warn("answer the app's offer", "err", err)
+		}
+	})
+}
+
+func (rec *Recording) answer(payload []byte) error {
+	var offer webrtc.SessionDescription
+	if err := json.Unmarshal(payload, &offer); err != nil {
+		return fmt.Errorf("read offer: %w", err)
+	}
+	if err := rec.pc.SetRemoteDescription(offer); err != nil {
+		return fmt.Errorf("remote description: %w", err)
+	}
+	ans, err := rec.pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(rec.pc)
+	if err := rec.pc.SetLocalDescription(ans); err != nil {
+		return fmt.Errorf("local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+	case <-rec.done:
+		return nil
+	}
+	b, _ := json.Marshal(rec.pc.LocalDescription())
+	return rec.signal(rtc.KindAnswer, b)
+}
+
+// read writes the track's frames until the track ends (the stop closes
+// the peer connection); then the frames the sample builder still holds
+// (it releases a frame when the next one starts) are written too. It asks
+// for a keyframe at once and every half second until one arrives.
+func (rec *Recording) read(tr *webrtc.TrackRemote) {
+	pli := func() {
+		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
+	}
+	pli()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	clock := time.Duration(tr.Codec().ClockRate)
+	sb := samplebuilder.New(256, &codecs.VP8Packet{}, uint32(clock))
+	var have bool
+	var ts time.Duration // of the last frame, unwrapped
+	var last uint32
+	var pktAt time.Time // when the newest packet arrived: a frame is complete by then
+	write := func() {
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			if !have {
+				if !Keyframe(s.Data) {
+					continue
+				}
+				last, have = s.PacketTimestamp, true
+			}
+			ts += time.Duration(s.PacketTimestamp-last) * time.Second / clock
+			last = s.PacketTimestamp
+			rec.mu.Lock()
+			if err := rec.w.WriteFrame(s.Data, ts); err != nil && rec.err == nil {
+				rec.err = err
+			}
+			rec.keyframe, rec.lastTS, rec.lastAt = true, ts, pktAt
+			rec.mu.Unlock()
+		}
+	}
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil { // the peer connection closed
+			sb.Flush()
+			write()
+			return
+		}
+		pktAt = time.Now()
+		sb.Push(pkt)
+		write()
+		select {
+		case <-tick.C:
+			rec.mu.Lock()
+			k := rec.keyframe
+			rec.mu.Unlock()
+			if !k {
+				pli()
+			}
+		default:
+		}
+	}
+}
+
+// Recording reports whether frames are being written (the first keyframe arrived).
+func (rec *Recording) Recording() bool {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.keyframe && !rec.stopping
+}
+
+// Stop ends the recording at once (nothing the app sends later is kept)
+// and calls done, if not nil, with what the file holds once it is
+// finished (ErrNoKeyframe: no picture arrived, no file). The file lasts
+// until the stop even when the screen stood still since its last frame.
+// It returns at once; calls after the first do nothing.
+func (rec *Recording) Stop(done func(Stats, error)) {
+	rec.mu.Lock()
+	if rec.stopping {
+		rec.mu.Unlock()
+		return
+	}
+	rec.stopping = true
+	rec.mu.Unlock()
+	end := time.Now()
+	close(rec.done)
+	rec.pc.Close() // ends read, which writes what it holds
+	if !rec.r.spawn(func() { rec.finish(end, done) }) {
+		rec.finish(end, done) // the recorder closes: Close waits for this
+	}
+}
+
+// finish closes the file once read wrote its last frames; the file's
+// duration runs to end.
+func (rec *Recording) finish(end time.Time, done func(Stats, error)) {
+	rec.reading.Wait()
+	rec.mu.Lock()
+	if rec.keyframe {
+		rec.w.SetEnd(rec.lastTS + max(0, end.Sub(rec.lastAt)))
+	}
+	rec.mu.Unlock()
+	st, err := rec.w.Close()
+	rec.mu.Lock()
+	if rec.err == nil {
+		rec.err = err
+	}
+	err = rec.err
+	rec.mu.Unlock()
+	rec.r.mu.Lock()
+	delete(rec.r.live, rec)
+	rec.r.mu.Unlock()
+	if done != nil {
+		done(st, err)
+	}
+}
+
+// Close stops every recording and waits for the recorder's goroutines.
+func (r *Recorder) Close() {
+	r.mu.Lock()
+	r.closed = true
+	live := make([]*Recording, 0, len(r.live))
+	for rec := range r.live {
+		live = append(live, rec)
+	}
+	r.mu.Unlock()
+	for _, rec := range live {
+		rec.Stop(nil)
+	}
+	r.wg.Wait()
+}
