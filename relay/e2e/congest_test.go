@@ -124,6 +124,11 @@ func TestCongestedLinkRecovers(t *testing.T) {
 	}
 	mean := sum / float64(max(len(counted), 1))
 	t.Logf("viewer fps each second (from the first frame): %v; mean %.1f over the last %d s of motion", all, mean, len(counted))
+	var steps []string
+	for _, m := range regexp.MustCompile(`msg=bitrate kbps=([0-9]+)`).FindAllStringSubmatch(sos.output(), -1) {
+		steps = append(steps, m[1])
+	}
+	t.Logf("the agent's bitrate (kbit/s) as it changed: %s", strings.Join(steps, " "))
 	for dir, name := range []string{"to the relay", "from the relay"} {
 		sent, dropped := px.sent[dir].Load(), px.dropped[dir].Load()
 		t.Logf("link %s: %d packets through, %d dropped (%.1f%%)", name, sent, dropped, 100*float64(dropped)/float64(max(sent+dropped, 1)))
