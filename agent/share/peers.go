@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -18,7 +17,7 @@ import (
 )
 
 type peer struct {
-	est       cc.BandwidthEstimator // nil until known
+	est       *rtc.Estimator // nil until known
 	id        int64
 	granted   proto.Grant // what the end user allowed this technician
 	channels  []string    // labels of the data channels opened for it

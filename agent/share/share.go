@@ -24,7 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -66,8 +65,8 @@ type Sharer struct {
 	api   *webrtc.API
 	track *webrtc.TrackLocalStaticSample
 
-	joinMu    sync.Mutex            // serialises NewPeerConnection, to catch its estimator
-	estimator cc.BandwidthEstimator // set by the API's callback during NewPeerConnection
+	joinMu    sync.Mutex     // serialises NewPeerConnection, to catch its estimator
+	estimator *rtc.Estimator // set by the API's callback during NewPeerConnection
 
 	mu       sync.Mutex
 	peers    map[int64]*peer
@@ -108,7 +107,7 @@ func New(cfg Config) (*Sharer, error) {
 		cfg.NewEncoder = func(w, h, kbps, fps int) (Encoder, error) { return codec.NewVP8Encoder(w, h, kbps, fps) }
 	}
 	s := &Sharer{cfg: cfg, log: cfg.Logger, boundsOf: -1, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), blocked: make(map[int64]bool), wake: make(chan struct{}, 1)}
-	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e cc.BandwidthEstimator) { s.estimator = e })
+	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e *rtc.Estimator) { s.estimator = e })
 	if err != nil {
 		return nil, err
 	}
