@@ -171,11 +171,13 @@ func (s *Sharer) order() order {
 	if s.keyWant != s.keyDone {
 		o.key = s.keyWant
 	}
+	now := s.cfg.Clock.Now()
 	for _, p := range s.peers {
 		if p.connected {
 			o.viewers++
 			if p.est != nil {
-				o.kbps = min(o.kbps, p.est.GetTargetBitrate()/1000)
+				// Congestion control's estimate, held near what arrives.
+				o.kbps = min(o.kbps, p.est.GetTargetBitrate()/1000, p.link.update(now, p.est.Delivery(), s.cfg.Bitrate))
 			}
 		}
 	}
