@@ -131,3 +131,34 @@ func TestLinkCapFollowsASlowLink(t *testing.T) {
 		t.Fatalf("on a 1000 kbit/s link the cap averaged %d kbit/s, at most %d; want 700-1100, at most 1300", mean, most)
 	}
 }
+
+// gccSays is a viewer's congestion control with fixed estimates.
+type gccSays struct {
+	delay, target int // bit/s
+	d             rtc.Delivery
+}
+
+func (g *gccSays) DelayTarget() int       { return g.delay }
+func (g *gccSays) GetTargetBitrate() int  { return g.target }
+func (g *gccSays) Delivery() rtc.Delivery { return g.d }
+
+// GCC's loss-based half (in GetTargetBitrate) is left out: its cuts on a
+// lost packet or two do not reach the target; the cap judges the loss.
+// Before GCC's first delay-based estimate, its target stands.
+func TestLinkCapTargetTakesGCCsDelayHalf(t *testing.T) {
+	var c linkCap
+	t0 := time.Unix(1000, 0)
+	g := &gccSays{target: 7000_000}
+	if got := c.target(t0, g, 8000); got != 7000 {
+		t.Fatalf("before a delay-based estimate the target is %d, want GCC's 7000", got)
+	}
+	g.delay, g.target = 900_000, 300_000
+	g.d = feedback(g.d, 49, 1) // 2 % loss: below the cap's threshold
+	if got := c.target(t0.Add(time.Second), g, 8000); got != 900 {
+		t.Fatalf("with GCC's delay half at 900 and its loss half at 300 the target is %d, want 900", got)
+	}
+	g.d = feedback(g.d, 40, 10) // 20 % loss over 50 packets: the cap cuts
+	if got, want := c.target(t0.Add(1500*time.Millisecond), g, 8000), int(capBack*float64(kbpsOf(40, 500*time.Millisecond))); got != want {
+		t.Fatalf("after 20 %% loss the target is %d, want the cap's %d", got, want)
+	}
+}

@@ -19,6 +19,7 @@ import (
 type peer struct {
 	est       *rtc.Estimator // nil until known
 	link      linkCap        // est held near what arrives
+	kbps      int            // the last estimate logged
 	id        int64
 	granted   proto.Grant // what the end user allowed this technician
 	channels  []string    // labels of the data channels opened for it

@@ -176,8 +176,13 @@ func (s *Sharer) order() order {
 		if p.connected {
 			o.viewers++
 			if p.est != nil {
-				// Congestion control's estimate, held near what arrives.
-				o.kbps = min(o.kbps, p.est.GetTargetBitrate()/1000, p.link.update(now, p.est.Delivery(), s.cfg.Bitrate))
+				k := p.link.target(now, p.est, s.cfg.Bitrate)
+				if k != p.kbps {
+					p.kbps = k
+					s.log.Debug("estimate", "peer", p.id, "kbps", k, "gcc_kbps", p.link.gcc, "held_kbps", p.link.kbps,
+						"loss", p.link.loss, "arrived_kbps", p.link.arrived)
+				}
+				o.kbps = min(o.kbps, k)
 			}
 		}
 	}

@@ -21,8 +21,10 @@ func (b *innerBWE) WriteRTCP(p []rtcp.Packet, _ interceptor.Attributes) error {
 }
 func (b *innerBWE) GetTargetBitrate() int           { return 1_000_000 }
 func (b *innerBWE) OnTargetBitrateChange(func(int)) {}
-func (b *innerBWE) GetStats() map[string]any        { return nil }
-func (b *innerBWE) Close() error                    { return nil }
+func (b *innerBWE) GetStats() map[string]any {
+	return map[string]any{"delayTargetBitrate": 640_000, "lossTargetBitrate": 420_000}
+}
+func (b *innerBWE) Close() error { return nil }
 
 // TestEstimatorCountsWhatArrives sends packets of known sizes with
 // transport-wide sequence numbers, then feeds the viewer's feedback in
@@ -72,5 +74,11 @@ func TestEstimatorCountsWhatArrives(t *testing.T) {
 	}
 	if len(inner.fed) != 2 {
 		t.Fatalf("GCC got %d feedback packets, want 2", len(inner.fed))
+	}
+}
+
+func TestEstimatorDelayTarget(t *testing.T) {
+	if got := newEstimator(&innerBWE{}).DelayTarget(); got != 640_000 {
+		t.Fatalf("DelayTarget is %d, want the delay-based 640000", got)
 	}
 }
