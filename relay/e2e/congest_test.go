@@ -65,7 +65,8 @@ func shapedRelay(t *testing.T) (*relay, *udpProxy) {
 // link shaped to 1 Mbit/s (through the relay's TURN): the technician's
 // picture keeps moving at 10 frames a second or more (frames decoded by
 // the viewer), and once the motion stops it is sharp again within 2 s
-// (the refine pass got through: the decoded picture matches the screen).
+// (the refine pass got through: the decoded picture matches the screen;
+// with -race binaries only that it gets sharp, their snapshots are slow).
 func TestCongestedLinkRecovers(t *testing.T) {
 	const (
 		minFPS     = 10.0
@@ -88,7 +89,13 @@ func TestCongestedLinkRecovers(t *testing.T) {
 	dir := t.TempDir()
 	var scr strings.Builder
 	fmt.Fprintf(&scr, "wait %ds\n", settle+measure-1)
-	const shots = 30
+	// Binaries built with -race (make test) take ~3 s for each of the
+	// console's snapshots (PNG encoding): too coarse to time the 2 s, so
+	// there fewer are taken and the picture need only become sharp.
+	shots, timed := 30, os.Getenv("RELAYDESK_E2E_RACE") == ""
+	if !timed {
+		shots = 10
+	}
 	for i := range shots {
 		fmt.Fprintf(&scr, "snapshot %s\nwait 200ms\n", filepath.Join(dir, fmt.Sprintf("s%02d.png", i)))
 	}
@@ -165,7 +172,7 @@ func TestCongestedLinkRecovers(t *testing.T) {
 		t.Fatalf("no snapshot after the motion stopped")
 	case sharpAt.IsZero():
 		t.Fatalf("the picture was not sharp again %s after the motion stopped", trace[len(trace)-1])
-	case sharpAt.Sub(stoppedAt) > maxToSharp:
+	case timed && sharpAt.Sub(stoppedAt) > maxToSharp:
 		t.Fatalf("the picture was sharp again only %s after the motion stopped, want %s at most", sharpAt.Sub(stoppedAt).Round(time.Millisecond), maxToSharp)
 	}
 	t.Logf("sharp again %s after the motion stopped", sharpAt.Sub(stoppedAt).Round(time.Millisecond))
