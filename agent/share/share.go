@@ -179,8 +179,8 @@ func (s *Sharer) order() order {
 				k := p.link.target(now, p.est, s.cfg.Bitrate)
 				if k != p.kbps {
 					p.kbps = k
-					s.log.Debug("estimate", "peer", p.id, "kbps", k, "gcc_kbps", p.link.gcc, "held_kbps", p.link.kbps,
-						"loss", p.link.loss, "arrived_kbps", p.link.arrived)
+					s.log.Debug("estimate", "peer", p.id, "kbps", k, "loss", p.link.loss, "arrived_kbps", p.link.arrived,
+						"gcc_kbps", p.est.GetTargetBitrate()/1000)
 				}
 				o.kbps = min(o.kbps, k)
 			}

@@ -42,15 +42,12 @@ func (e *Estimator) Delivery() Delivery {
 	return e.d
 }
 
-// DelayTarget is the delay-based half of Google congestion control's
-// estimate (bit/s; 0 before the first feedback). GetTargetBitrate is the
-// lesser of it and a loss-based half that judges each 100 ms feedback
-// alone: on a slow link (a few packets each) one lost packet in five
-// counts as 20 % loss. A sender that judges loss itself, over longer
-// windows, takes this half.
-func (e *Estimator) DelayTarget() int {
-	v, _ := e.GetStats()["delayTargetBitrate"].(int)
-	return v
+// Overusing says Google congestion control's delay detector sees the
+// queue on the path grow (its "overuse"). A sender that sets its rate
+// itself from the delivery counts takes this as its delay signal.
+func (e *Estimator) Overusing() bool {
+	u, _ := e.GetStats()["usage"].(string)
+	return u == "overuse"
 }
 
 // AddStream implements cc.BandwidthEstimator: it notes the size of every

@@ -10,7 +10,10 @@ import (
 
 // innerBWE stands in for Google congestion control: it passes packets on
 // and keeps the feedback it was handed.
-type innerBWE struct{ fed []rtcp.Packet }
+type innerBWE struct {
+	fed   []rtcp.Packet
+	usage string
+}
 
 func (b *innerBWE) AddStream(_ *interceptor.StreamInfo, w interceptor.RTPWriter) interceptor.RTPWriter {
 	return w
@@ -22,7 +25,7 @@ func (b *innerBWE) WriteRTCP(p []rtcp.Packet, _ interceptor.Attributes) error {
 func (b *innerBWE) GetTargetBitrate() int           { return 1_000_000 }
 func (b *innerBWE) OnTargetBitrateChange(func(int)) {}
 func (b *innerBWE) GetStats() map[string]any {
-	return map[string]any{"delayTargetBitrate": 640_000, "lossTargetBitrate": 420_000}
+	return map[string]any{"delayTargetBitrate": 640_000, "usage": b.usage}
 }
 func (b *innerBWE) Close() error { return nil }
 
@@ -77,8 +80,14 @@ func TestEstimatorCountsWhatArrives(t *testing.T) {
 	}
 }
 
-func TestEstimatorDelayTarget(t *testing.T) {
-	if got := newEstimator(&innerBWE{}).DelayTarget(); got != 640_000 {
-		t.Fatalf("DelayTarget is %d, want the delay-based 640000", got)
+func TestEstimatorOverusing(t *testing.T) {
+	inner := &innerBWE{usage: "normal"}
+	e := newEstimator(inner)
+	if e.Overusing() {
+		t.Fatalf("Overusing with GCC's usage normal")
+	}
+	inner.usage = "overuse"
+	if !e.Overusing() {
+		t.Fatalf("not Overusing with GCC's usage overuse")
 	}
 }
