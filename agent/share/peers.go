@@ -18,7 +18,7 @@ import (
 
 type peer struct {
 	est       *rtc.Estimator // nil until known
-	link      linkCap        // est held near what arrives
+	link      linkCap        // the target, from what arrives and est's overuse
 	kbps      int            // the last estimate logged
 	id        int64
 	granted   proto.Grant // what the end user allowed this technician
