@@ -45,7 +45,7 @@ const (
 	capBack      = 0.85
 	capHold      = time.Second
 	capGrowth    = 1.25
-	capAbove     = 1.5
+	capAbove     = 1.2
 	capMargin    = 100 // kbit/s
 )
 
