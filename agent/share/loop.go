@@ -98,6 +98,8 @@ type loop struct {
 	lastKey    time.Time
 	lastSample time.Time
 	kbps       int
+	keyBytes   int     // size of the last keyframe
+	refineCost float64 // bytes per macroblock of the last refine slice; 0: none yet
 	grabErrs   int
 	display    int
 }
@@ -152,26 +154,30 @@ func (l *loop) run(ctx context.Context) error {
 			continue
 		}
 		now := l.clock.Now()
+		// Below the ceiling the network is the limit.
+		congested := o.kbps < l.bitrate
 		// Keyframes are big: on a lossy link every loss asks for one, and a
-		// stream of nothing but keyframes would never get through. At most
-		// one a second (the rest of the time, NACK repairs losses).
+		// stream of nothing but keyframes would never get through. The
+		// requests that come meanwhile are answered by one keyframe when
+		// the gap is over (the rest of the time, NACK repairs losses).
 		key := o.key != 0
-		if key && l.enc != nil && now.Sub(l.lastKey) < time.Second {
+		if gap := l.keyGap(o.kbps); key && l.enc != nil && now.Sub(l.lastKey) < gap {
 			key = false
 			if keyC == nil {
-				keyC = l.clock.After(time.Second - now.Sub(l.lastKey))
+				keyC = l.clock.After(gap - now.Sub(l.lastKey))
 			}
 		}
 		// The frame-rate cap: a change after a quiet spell goes at once, a
 		// burst of changes at most maxFPS a second. Meanwhile the damage
 		// piles up and is grabbed in one go.
 		wait := l.pace.wait(now)
-		// Below the ceiling the network is the limit: a frame it cannot
-		// take yet waits (and carries the changes since) rather than queue.
-		// Not a keyframe, nor the first of another display: a viewer waits
-		// for those; the frames after them pay their debt.
-		urgent := key || l.enc == nil || o.display != l.display
-		if bw := l.budget.wait(now, o.kbps); o.kbps < l.bitrate && !urgent {
+		// Below the ceiling a frame the network cannot take yet waits (and
+		// carries the changes since) rather than queue; a keyframe too,
+		// since one sent into a full queue loses packets and is asked for
+		// again. Not the first frame, nor the first of another display:
+		// nothing shows until they arrive; the frames after them pay.
+		urgent := l.enc == nil || o.display != l.display
+		if bw := l.budget.wait(now, o.kbps); congested && !urgent {
 			wait = max(wait, bw)
 		}
 		if wait > 0 {
@@ -216,6 +222,17 @@ func (l *loop) run(ctx context.Context) error {
 			refineC, refineDue = l.clock.After(l.stillRefine), false
 		case refineDue && !l.sinceRef.Empty():
 			q, blocks, refineDue = codec.Refine, l.sinceRef, false
+			if congested {
+				// Near-lossless is big: in slices that each fit the
+				// estimate, the next when the budget allows.
+				blocks = l.sinceRef.Take(l.refineBlocks(o.kbps))
+				if !l.sinceRef.Empty() {
+					refineDue = true
+					if paceC == nil {
+						paceC = l.clock.After(0)
+					}
+				}
+			}
 		default:
 			refineDue = false
 			continue // still: send nothing
@@ -233,13 +250,16 @@ func (l *loop) run(ctx context.Context) error {
 		}
 		if key {
 			l.aud.keyframeSent(o.key)
-			l.lastKey = now
+			l.lastKey, l.keyBytes = now, len(data)
+		}
+		if q == codec.Refine && blocks.Count() > 0 {
+			l.refineCost = float64(len(data)) / float64(blocks.Count())
 		}
 		sf.blocks = l.sinceRef.Count()
 		if blocks != nil {
 			sf.blocks = blocks.Count()
 		}
-		if q == codec.Refine {
+		if q == codec.Refine && !congested {
 			l.sinceRef.Clear()
 		}
 		// The sample's duration advances the RTP timestamp of the next
@@ -313,6 +333,36 @@ func (l *loop) openEncoder(w, h int) error {
 	l.enc, l.encW, l.encH = enc, w, h
 	l.sinceRef = codec.NewBlocks(w, h)
 	return nil
+}
+
+// keyShare is the most of a congested link's estimate keyframes may take;
+// refineSlice, how much of a second's estimate one refine slice may take;
+// refineCostGuess, the bytes of a refined macroblock before one was measured.
+const (
+	keyShare        = 0.25
+	refineSlice     = 0.15
+	refineCostGuess = 400
+)
+
+// keyGap is the least time between two keyframes at kbps: a second, or
+// longer when the last keyframe would otherwise take more than keyShare
+// of the link.
+func (l *loop) keyGap(kbps int) time.Duration {
+	gap := time.Second
+	if kbps < l.bitrate && l.keyBytes > 0 {
+		send := time.Duration(float64(l.keyBytes) / (float64(max(kbps, 1)) * 125) * float64(time.Second))
+		gap = max(gap, time.Duration(float64(send)/keyShare))
+	}
+	return gap
+}
+
+// refineBlocks is how many macroblocks one refine slice may hold at kbps.
+func (l *loop) refineBlocks(kbps int) int {
+	cost := l.refineCost
+	if cost <= 0 {
+		cost = refineCostGuess
+	}
+	return max(1, int(float64(kbps)*125*refineSlice/cost))
 }
 
 // adaptBitrate follows the slowest viewer (one encoder feeds all).

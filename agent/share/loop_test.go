@@ -79,6 +79,7 @@ type encoded struct {
 type fakeEncoder struct {
 	clock  *fakeClock
 	size   int // bytes a frame; 0: 1
+	refine int // bytes of a refine of the whole frame (a slice pays its share); 0: size
 	mu     sync.Mutex
 	frames []encoded
 }
@@ -91,7 +92,11 @@ func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key b
 		c = changed.Clone()
 	}
 	e.frames = append(e.frames, encoded{e.clock.Now(), c, key, q})
-	return make([]byte, max(1, e.size)), key, nil
+	n := max(1, e.size)
+	if q == codec.Refine && changed != nil {
+		n = max(1, cmp.Or(e.refine, n)*changed.Count()/(changed.Cols*changed.Rows)) // in proportion to what it covers
+	}
+	return make([]byte, n), key, nil
 }
 func (e *fakeEncoder) SetBitrate(int) error     { return nil }
 func (e *fakeEncoder) SetKeyframeCap(int) error { return nil }
@@ -153,8 +158,13 @@ func startLoop(t *testing.T, src capture.Source) (*fakeClock, *fakeEncoder) {
 
 // startLoopOn is startLoop for audience aud, with frames of size bytes.
 func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fakeClock, *fakeEncoder) {
+	return startLoopWith(t, src, aud, &fakeEncoder{size: size})
+}
+
+// startLoopWith is startLoop for audience aud and encoder enc.
+func startLoopWith(t *testing.T, src capture.Source, aud audience, enc *fakeEncoder) (*fakeClock, *fakeEncoder) {
 	clock := &fakeClock{now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-	enc := &fakeEncoder{clock: clock, size: size}
+	enc.clock = clock
 	wake := make(chan struct{}, 1)
 	if v, ok := aud.(*oneViewer); ok && v.wake != nil {
 		wake = v.wake
@@ -184,11 +194,33 @@ func startLoopOn(t *testing.T, src capture.Source, aud audience, size int) (*fak
 		n.(*capture.Synthetic).Paint(image.Rect(0, 0, 1, 1), 0x000001) // wakes the loop
 	}
 	clock.Advance(time.Second)
-	fs := enc.since(0)
-	if len(fs) != 2 || !fs[0].key || fs[1].q != codec.Refine || fs[1].changed == nil || !fs[1].changed.Full() {
+	// Below the ceiling the refine comes in slices, each when the budget
+	// allows: wait for the last.
+	for i := 0; i < 20 && !refined(enc.since(0)); i++ {
+		clock.Advance(500 * time.Millisecond)
+	}
+	if fs := enc.since(0); !refined(fs) {
 		t.Fatalf("start: encoded %+v, want a keyframe, then a refine of the whole screen", fs)
 	}
 	return clock, enc
+}
+
+// refined reports whether fs is a keyframe, then refines that cover the screen.
+func refined(fs []encoded) bool {
+	if len(fs) < 2 || !fs[0].key {
+		return false
+	}
+	var all *codec.Blocks
+	for _, f := range fs[1:] {
+		if f.q != codec.Refine || f.changed == nil {
+			return false
+		}
+		if all == nil {
+			all = codec.NewBlocks(f.changed.Cols*codec.BlockSize, f.changed.Rows*codec.BlockSize)
+		}
+		all.Union(f.changed)
+	}
+	return all.Full()
 }
 
 func blocksOf(w, h int, rs ...image.Rectangle) *codec.Blocks {
@@ -371,28 +403,113 @@ func (p pollingDamage) GrabDamage(i int, dst *codec.Frame) (*codec.Frame, []imag
 }
 func (p pollingDamage) Close() error { return nil }
 
-// On a slow network a keyframe is not held back by what earlier frames
-// owe (a viewer waits for it), while an ordinary change is.
-func TestLoopKeyframeIsNotHeldBack(t *testing.T) {
+// On a slow network a keyframe waits for what earlier frames owe (sent
+// into a full queue it would lose packets and be asked for again), then
+// goes before anything else, carrying the changes that waited.
+func TestLoopKeyframeWaitsForTheLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		src := capture.NewSynthetic(640, 480)
 		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
 		clock, enc := startLoopOn(t, src, aud, 20000) // each frame 0.4 s of the link
+		clock.Advance(2 * time.Second)                // the keyframe gap is over, the budget full
 		n := enc.count()
+		t0 := clock.Now()
 		src.Paint(image.Rect(0, 0, 8, 8), 0xffffff)
 		synctest.Wait()
 		src.Paint(image.Rect(100, 0, 108, 8), 0xffffff)
-		synctest.Wait()
-		if fs := enc.since(n); len(fs) != 1 {
-			t.Fatalf("two changes at once on a link that takes one: %d frames, want the first only", len(fs))
-		}
-		n++
-		t0 := clock.Now()
 		aud.requestKeyframe()
 		synctest.Wait()
+		if fs := enc.since(n); len(fs) != 1 || fs[0].key {
+			t.Fatalf("a change, then another and a keyframe request, on a link that takes one frame: encoded %+v, want the first change only", fs)
+		}
+		clock.Advance(time.Second)
+		fs := enc.since(n + 1)
+		if len(fs) == 0 || !fs[0].key {
+			t.Fatalf("after what the first frame owes: encoded %+v, want a keyframe next (carrying the second change)", fs)
+		}
+		// 20,000 bytes at 50,000 a second, less the 5,000 that may burst.
+		if d := fs[0].at.Sub(t0); d < 250*time.Millisecond || d > 450*time.Millisecond {
+			t.Fatalf("the keyframe went %v after the frame before it, want about 300 ms (what that frame owed)", d)
+		}
+	})
+}
+
+// A viewer whose frames keep being given up asks for a keyframe again and
+// again: below the ceiling they are answered by one keyframe per gap, a
+// gap long enough that keyframes take at most a quarter of the link; and
+// the last request is still answered.
+func TestLoopKeyframeRequestsDoNotStorm(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
+		clock, enc := startLoopOn(t, src, aud, 20000) // a keyframe is 0.4 s of the link: one per 1.6 s
+		clock.Advance(2 * time.Second)
+		n := enc.count()
+		for range 30 { // 3 s of requests
+			aud.requestKeyframe()
+			clock.Advance(100 * time.Millisecond)
+		}
+		var keys []time.Time
+		for _, f := range enc.since(n) {
+			if f.key {
+				keys = append(keys, f.at)
+			}
+		}
+		if len(keys) != 2 {
+			t.Fatalf("30 requests in 3 s on a link where a keyframe takes 0.4 s: %d keyframes %v, want 2 (one per 1.6 s)", len(keys), keys)
+		}
+		if gap := keys[1].Sub(keys[0]); gap < 1600*time.Millisecond {
+			t.Fatalf("keyframes %v apart, want 1.6 s at least", gap)
+		}
+		clock.Advance(2 * time.Second)
+		if o := aud.order(); o.key != 0 {
+			t.Fatalf("the last keyframe request was never answered")
+		}
+	})
+}
+
+// Below the ceiling the refine of what changed goes in slices that each fit a share of the estimate, one after another
+// as the budget allows, until all of it is sharp.
+func TestLoopRefinesInSlicesOnACongestedLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
+		// 400 kbit/s is 50,000 bytes a second; a refine of the whole screen
+		// 120,000 bytes (100 a macroblock): a slice of 0.15 s holds 75.
+		clock, enc := startLoopWith(t, src, aud, &fakeEncoder{size: 5000, refine: 120000})
+		clock.Advance(2 * time.Second)
+		n := enc.count()
+		area := image.Rect(0, 0, 320, 240) // 300 macroblocks
+		src.Paint(area, 0x336699)
+		clock.Advance(3 * time.Second)
 		fs := enc.since(n)
-		if len(fs) != 1 || !fs[0].key || !fs[0].at.Equal(t0) {
-			t.Fatalf("after a keyframe request: encoded %+v, want a keyframe at once", fs)
+		if len(fs) == 0 || fs[0].q != codec.Normal {
+			t.Fatalf("a change: encoded %+v, want a frame of normal quality first", fs)
+		}
+		all := codec.NewBlocks(640, 480)
+		var bytes int
+		for i, f := range fs[1:] {
+			if f.q != codec.Refine {
+				t.Fatalf("frame %d after the change: %+v, want refines only", i+1, f)
+			}
+			if c := f.changed.Count(); c > 75 {
+				t.Fatalf("a refine slice of %d macroblocks (%d bytes), want 75 at most (0.15 s of the link)", c, c*100)
+			}
+			all.Union(f.changed)
+			if i < len(fs)-2 {
+				bytes += f.changed.Count() * 100
+			}
+		}
+		if want := blocksOf(640, 480, area); !all.Equal(want) {
+			t.Fatalf("the refine slices covered %d macroblocks, the change %d", all.Count(), want.Count())
+		}
+		if len(fs) < 5 {
+			t.Fatalf("300 macroblocks refined in %d slices, want 4 at least", len(fs)-1)
+		}
+		// Not back to back: the link took each slice before the next.
+		first, last := fs[1].at, fs[len(fs)-1].at
+		if min := time.Duration(float64(bytes-5000) / 50000 * float64(time.Second)); last.Sub(first) < min {
+			t.Fatalf("refine slices of %d bytes went within %v, want %v at least", bytes, last.Sub(first), min)
 		}
 	})
 }

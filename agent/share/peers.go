@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
@@ -18,7 +17,9 @@ import (
 )
 
 type peer struct {
-	est       cc.BandwidthEstimator // nil until known
+	est       *rtc.Estimator // nil until known
+	link      linkCap        // the target, from what arrives and est's overuse
+	kbps      int            // the last estimate logged
 	id        int64
 	granted   proto.Grant // what the end user allowed this technician
 	channels  []string    // labels of the data channels opened for it

@@ -25,7 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -74,8 +73,8 @@ type Sharer struct {
 	api   *webrtc.API
 	track *webrtc.TrackLocalStaticSample
 
-	joinMu    sync.Mutex            // serialises NewPeerConnection, to catch its estimator
-	estimator cc.BandwidthEstimator // set by the API's callback during NewPeerConnection
+	joinMu    sync.Mutex     // serialises NewPeerConnection, to catch its estimator
+	estimator *rtc.Estimator // set by the API's callback during NewPeerConnection
 
 	mu       sync.Mutex
 	peers    map[int64]*peer
@@ -118,7 +117,7 @@ func New(cfg Config) (*Sharer, error) {
 		cfg.NewEncoder = func(w, h, kbps, fps int) (Encoder, error) { return codec.NewVP8Encoder(w, h, kbps, fps) }
 	}
 	s := &Sharer{cfg: cfg, log: cfg.Logger, boundsOf: -1, peers: make(map[int64]*peer), viewOnly: make(map[int64]bool), blocked: make(map[int64]bool), wake: make(chan struct{}, 1)}
-	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e cc.BandwidthEstimator) { s.estimator = e })
+	api, err := rtc.NewSenderAPI(cfg.Bitrate, func(e *rtc.Estimator) { s.estimator = e })
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +182,18 @@ func (s *Sharer) order() order {
 	if s.keyWant != s.keyDone {
 		o.key = s.keyWant
 	}
+	now := s.cfg.Clock.Now()
 	for _, p := range s.peers {
 		if p.connected {
 			o.viewers++
 			if p.est != nil {
-				o.kbps = min(o.kbps, p.est.GetTargetBitrate()/1000)
+				k := p.link.target(now, p.est, s.cfg.Bitrate)
+				if k != p.kbps {
+					p.kbps = k
+					s.log.Debug("estimate", "peer", p.id, "kbps", k, "loss", p.link.loss, "arrived_kbps", p.link.arrived,
+						"gcc_kbps", p.est.GetTargetBitrate()/1000)
+				}
+				o.kbps = min(o.kbps, k)
 			}
 		}
 	}

@@ -101,6 +101,29 @@ func TestBlocksRects(t *testing.T) {
 	}
 }
 
+// TestBlocksTake takes a large change apart in raster order, each part
+// at most n macroblocks, until nothing is left.
+func TestBlocksTake(t *testing.T) {
+	b := NewBlocks(64, 64)           // 4 x 4
+	b.Add(image.Rect(16, 0, 64, 32)) // 3 x 2
+	want := b.Clone()
+	first := b.Take(4)
+	if first.Count() != 4 || !first.Has(1, 0) || !first.Has(3, 0) || !first.Has(1, 1) || first.Has(2, 1) {
+		t.Fatalf("the first part marks %d macroblocks (%v), want the 4 first in raster order", first.Count(), first.Rects(64, 64))
+	}
+	if b.Count() != 2 {
+		t.Fatalf("%d macroblocks left, want 2", b.Count())
+	}
+	rest := b.Take(4)
+	if rest.Count() != 2 || !b.Empty() {
+		t.Fatalf("the second part marks %d, %d left; want 2 and none", rest.Count(), b.Count())
+	}
+	first.Union(rest)
+	if !first.Equal(want) {
+		t.Fatal("the parts together are not the change")
+	}
+}
+
 // TestRefineSharpensWhatChanged paints pieces of text-like pattern one
 // after another at normal quality (blurred), then refines the macroblocks
 // they changed: each piece ends as sharp as a refined keyframe shows it.

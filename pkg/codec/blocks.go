@@ -48,6 +48,23 @@ func (b *Blocks) Union(o *Blocks) {
 	}
 }
 
+// Take removes up to n marked macroblocks from b, the first in raster
+// order, and returns them as a set of their own: a large change goes out
+// in parts that each fit what the network takes.
+func (b *Blocks) Take(n int) *Blocks {
+	out := &Blocks{Cols: b.Cols, Rows: b.Rows, on: make([]bool, len(b.on))}
+	for i, v := range b.on {
+		if n <= 0 {
+			break
+		}
+		if v {
+			out.on[i], b.on[i] = true, false
+			n--
+		}
+	}
+	return out
+}
+
 // Clear empties the set.
 func (b *Blocks) Clear() { clear(b.on) }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/interceptor/pkg/gcc"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/pkg/proto"
@@ -34,28 +35,40 @@ func NewAPI() (*webrtc.API, error) { return newAPI(nil) }
 
 // NewSenderAPI is NewAPI for the side that sends the screen: it adds
 // transport-wide congestion control (Google congestion control on TWCC
-// feedback) and reports each new peer connection's bandwidth estimator to
-// onEstimator, which runs inside NewPeerConnection. maxKbps is the ceiling
-// and the starting point: the estimate only comes down when the network
-// shows congestion. No pacing: a paced keyframe would arrive late.
-func NewSenderAPI(maxKbps int, onEstimator func(cc.BandwidthEstimator)) (*webrtc.API, error) {
+// feedback) and reports each new peer connection's bandwidth estimator,
+// with the counts of what its viewer reports received, to onEstimator,
+// which runs inside NewPeerConnection. maxKbps is the ceiling and the
+// starting point: the estimate only comes down when the network shows
+// congestion. No pacing here: the sender keeps its frames within the
+// estimate itself.
+func NewSenderAPI(maxKbps int, onEstimator func(*Estimator)) (*webrtc.API, error) {
 	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
-		return gcc.NewSendSideBWE(
+		e, err := gcc.NewSendSideBWE(
 			gcc.SendSideBWEInitialBitrate(maxKbps*1000),
 			gcc.SendSideBWEMaxBitrate(maxKbps*1000),
-			gcc.SendSideBWEMinBitrate(150_000),
+			gcc.SendSideBWEMinBitrate(MinKbps*1000),
 			gcc.SendSideBWEPacer(gcc.NewNoOpPacer()),
 		)
+		if err != nil {
+			return nil, err
+		}
+		return newEstimator(e), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rtc: congestion control: %w", err)
 	}
-	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onEstimator(e) })
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) { onEstimator(e.(*Estimator)) })
 	return newAPI(func(m *webrtc.MediaEngine, ir *interceptor.Registry) error {
 		ir.Add(f)
 		return webrtc.ConfigureTWCCHeaderExtensionSender(m, ir)
 	})
 }
+
+// MinKbps is the least the estimate goes down to (kbit/s).
+const MinKbps = 150
+
+// nackTries is how often a receiver asks for one lost packet.
+const nackTries = 2
 
 func newAPI(extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
@@ -67,7 +80,12 @@ func newAPI(extra func(*webrtc.MediaEngine, *interceptor.Registry) error) (*webr
 		return nil, fmt.Errorf("rtc: register VP8: %w", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+	// A lost packet is asked for again at most nackTries times: pion's
+	// default asks every 100 ms until it comes, and on a congested link
+	// the retransmissions of retransmissions fill the queue many times
+	// over (seen at 1 Mbit/s: ten times the link's rate, nothing decoded).
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(m, ir,
+		webrtc.WithNackGeneratorOptions(nack.GeneratorMaxNacksPerPacket(nackTries))); err != nil {
 		return nil, fmt.Errorf("rtc: interceptors: %w", err)
 	}
 	if extra != nil {

@@ -337,9 +337,12 @@ type udpProxy struct {
 	// direction, as a slow line with a 200 ms buffer does.
 	limit atomic.Int64
 	links [2]link
-	mu    sync.Mutex
-	ups   map[string]*net.UDPConn
-	wg    sync.WaitGroup
+	// sent and dropped count packets in each direction (0: to the target)
+	// while limit is set.
+	sent, dropped [2]atomic.Int64
+	mu            sync.Mutex
+	ups           map[string]*net.UDPConn
+	wg            sync.WaitGroup
 }
 
 func newUDPProxy(t *testing.T, target string) *udpProxy {
@@ -391,8 +394,10 @@ func (p *udpProxy) delay(dir, n int) (time.Duration, bool) {
 		start = now
 	}
 	if start.Sub(now) > 200*time.Millisecond {
+		p.dropped[dir].Add(1)
 		return 0, false
 	}
+	p.sent[dir].Add(1)
 	l.next = start.Add(time.Duration(float64(n) / rate * float64(time.Second)))
 	return l.next.Sub(now), true
 }
