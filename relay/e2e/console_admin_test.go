@@ -64,8 +64,10 @@ func TestConsoleAdministrationCreatesAChannel(t *testing.T) {
 			break
 		}
 		if try == 3 {
+			keepPicture(t, "console-admin-no-tab.png", grab())
 			t.Fatal("the Administration tab did not open after 3 clicks, 10 s apart")
 		}
+		t.Logf("no Administration tab 10 s after click %d; clicking again", try)
 	}
 
 	st := r.openStore(t)
