@@ -194,12 +194,15 @@ func New(cfg Config) (_ *Relay, err error) {
 	pubHost, pubPortStr, _ := net.SplitHostPort(cfg.PublicAddr)
 	pubPort, _ := strconv.Atoi(pubPortStr)
 	mux := http.NewServeMux()
-	shots := screenshotsDir(cfg.DataDir)
+	shots, recs := screenshotsDir(cfg.DataDir), ""
+	if cfg.DataDir != "" {
+		recs = queue.RecordingsDir(cfg.DataDir)
+	}
 	mux.Handle("/api/", api.New(api.Config{Store: r.st, Desk: r.desk, Queue: r.q, Organisation: cfg.Organisation, Now: cfg.Now, Logger: log,
 		Screenshots: shots}))
 	mux.Handle("/", web.New(web.Config{
 		Store: r.st, Organisation: cfg.Organisation, OrganisationName: r.q.Organisation, PublicHost: pubHost, PublicPort: pubPort,
-		Screenshots: shots,
+		Screenshots: shots, Recordings: recs,
 		Fingerprint: r.fp, Downloads: cfg.Downloads, Now: cfg.Now, Logger: log, HSTS: cfg.CertFile != "",
 		Channel: func(tok string) (string, string, bool) {
 			ch, ok := r.desk.ChannelBySOSToken(tok)

@@ -22,7 +22,7 @@ func (a *Agent) RecordsLink(ctx context.Context) (proto.RecordsLink, error) {
 // screenshots are, in the terminal and in the window.
 func RecordsSentence(l proto.RecordsLink) string {
 	if l.Internal {
-		return "The support team keeps this session's screenshots internal; this page says whether that changes:"
+		return "The support team keeps this session's screenshots and recordings internal; this page says whether that changes:"
 	}
-	return "The screenshots of this session, to open in your browser:"
+	return "The screenshots and recordings of this session, to open in your browser:"
 }

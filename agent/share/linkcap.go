@@ -17,9 +17,14 @@ import (
 // delay-based half, once it cut, climbs back a few kbit/s at a time. The
 // rules, over windows of at least capWindow and capPackets reports:
 //
-//   - loss of capLoss or more, or GCC seeing the delay grow (overuse): the
-//     target falls to capBack of the rate that arrived (once per capHold,
-//     while the queue of the old rate drains);
+//   - loss of capLoss or more, or GCC seeing the delay grow (overuse) while
+//     what arrives is at least capBusy of the target: the target falls to
+//     capBack of the rate that arrived (once per capHold, while the queue
+//     of the old rate drains). Delay alone, while the sender sends far less
+//     than its target (a still screen, a keyframe's burst after a quiet
+//     spell), says nothing about the link: such a cut took a quiet viewer
+//     from 8,000 to 170 kbit/s on loopback, and a still screen never brings
+//     the target back up (only loss counts then);
 //   - loss under capClean and no overuse: it may rise, by capGrowth a
 //     second, up to capAbove the rate that arrived plus capMargin; while
 //     the sender sends less (a still screen) it holds, neither rising nor
@@ -43,6 +48,7 @@ const (
 	capLoss      = 0.05
 	capClean     = 0.02
 	capBack      = 0.85
+	capBusy      = 0.5
 	capHold      = time.Second
 	capGrowth    = 1.25
 	capAbove     = 1.2
@@ -84,7 +90,7 @@ func (c *linkCap) update(now time.Time, d rtc.Delivery, overusing bool, ceiling 
 	overuse := c.overuse
 	c.from, c.at, c.overuse, c.loss, c.arrived = d, now, false, loss, int(arrived)
 	switch {
-	case (loss >= capLoss || overuse) && now.Sub(c.cutAt) >= capHold:
+	case (loss >= capLoss || overuse && arrived >= capBusy*float64(c.kbps)) && now.Sub(c.cutAt) >= capHold:
 		c.kbps, c.cutAt = min(c.kbps, int(capBack*arrived)), now
 	case loss < capClean && !overuse:
 		limit := int(capAbove*arrived) + capMargin

@@ -153,19 +153,31 @@ func TestLinkCapTargetCutsOnGCCsOveruse(t *testing.T) {
 	if got := c.target(t0.Add(time.Second), g, 8000); got != 8000 {
 		t.Fatalf("a clean second at 800 kbit/s moved the target to %d, want the ceiling held", got)
 	}
+	// Overuse while far less than the target arrives (a quiet screen, a
+	// keyframe's burst): delay alone does not cut.
 	g.d = feedback(g.d, 25, 0)
 	g.overuse = true
-	c.target(t0.Add(1100*time.Millisecond), g, 8000) // within the window: noted
+	c.target(t0.Add(1100*time.Millisecond), g, 8000)
 	g.overuse = false
 	g.d = feedback(g.d, 25, 0)
-	if got, want := c.target(t0.Add(1500*time.Millisecond), g, 8000), int(capBack*float64(kbpsOf(50, 500*time.Millisecond))); got != want {
+	if got := c.target(t0.Add(1500*time.Millisecond), g, 1000); got != 1000 {
+		t.Fatalf("overuse while the sender sends less moved the target to %d, want 1000 held", got)
+	}
+	// Overuse while the target is nearly filled (800 of 1000 kbit/s arrive):
+	// noted within the window, then the cut.
+	g.d = feedback(g.d, 25, 0)
+	g.overuse = true
+	c.target(t0.Add(1600*time.Millisecond), g, 1000) // within the window: noted
+	g.overuse = false
+	g.d = feedback(g.d, 25, 0)
+	if got, want := c.target(t0.Add(2000*time.Millisecond), g, 1000), int(capBack*float64(kbpsOf(50, 500*time.Millisecond))); got != want {
 		t.Fatalf("after GCC saw overuse the target is %d, want %d (%.2f of what arrived)", got, want, capBack)
 	}
 	// Overuse again, clean of loss, after capHold: no rise, a cut.
 	low := c.kbps
 	g.overuse = true
-	g.d = feedback(g.d, 40, 0)
-	if got := c.target(t0.Add(2600*time.Millisecond), g, 8000); got >= low {
+	g.d = feedback(g.d, 70, 0)
+	if got := c.target(t0.Add(3100*time.Millisecond), g, 1000); got >= low {
 		t.Fatalf("overuse %s after the cut left the target at %d, want below %d", 1100*time.Millisecond, got, low)
 	}
 }

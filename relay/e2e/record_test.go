@@ -3,10 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"html"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -112,6 +116,7 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	}
 	con.signal(syscall.SIGTERM)
 	sos.expect(`Session ended by admin`)
+	link := sos.expect(`The screenshots and recordings of this session, to open in your browser: (https://\S+/r/\S+)`)[1]
 	sos.wait()
 	con.wait()
 
@@ -119,6 +124,26 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	fi, err := os.Stat(kept)
 	if err != nil || fi.Size() != rec.Bytes || rec.AskedBy != "admin" || rec.ID != recID {
 		t.Fatalf("file %v %v, row %+v", fi, err, rec)
+	}
+	// The end user's records page offers the same file (the session is public).
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: pinned(t, r.fp)}}
+	res, err := hc.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	href := regexp.MustCompile(`<a href="(/r/[^"]+/recordings/` + rec.ID + `)" download>`).FindSubmatch(records)
+	if res.StatusCode != 200 || href == nil || !strings.Contains(string(records), "Recording 1, ") {
+		t.Fatalf("records page %d: %s", res.StatusCode, records)
+	}
+	if res, err = hc.Get("https://" + r.addr + html.UnescapeString(string(href[1]))); err != nil {
+		t.Fatal(err)
+	}
+	fromPage, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if want, _ := os.ReadFile(kept); res.StatusCode != 200 || string(fromPage) != string(want) {
+		t.Fatalf("the recording from the records page: %d, %d bytes (want %d)", res.StatusCode, len(fromPage), len(want))
 	}
 	// The technician downloads it over the admin API; the history marks
 	// the session.

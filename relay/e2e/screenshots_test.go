@@ -42,7 +42,7 @@ func TestScreenshotKeptAndShownToTheEndUser(t *testing.T) {
 		t.Fatalf("console exit %d", c)
 	}
 	sos.expect(`Session ended by admin`)
-	link := sos.expect(`The screenshots of this session, to open in your browser: (https://\S+/r/\S+)`)[1]
+	link := sos.expect(`The screenshots and recordings of this session, to open in your browser: (https://\S+/r/\S+)`)[1]
 	if c := sos.wait(); c != 0 {
 		t.Fatalf("sos exit %d", c)
 	}

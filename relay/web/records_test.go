@@ -140,3 +140,59 @@ func TestRecordsPageAccessibility(t *testing.T) {
 		}
 	}
 }
+
+var recordingHref = regexp.MustCompile(`<a href="(/r/[^"]+/recordings/[^"]+)" download>([^<]+)</a>`)
+
+// A public session's finished recordings are listed beside its
+// screenshots and download as WebM (a player may ask for ranges); one
+// still running or deleted by the retention sweep is not offered; once
+// the session is internal, none is.
+func TestRecordsPageOffersRecordings(t *testing.T) {
+	f := newFixture(t)
+	tok, sid, _ := f.recordsLink(t)
+	ctx := context.Background()
+	f.h.cfg.Recordings = filepath.Join(t.TempDir(), "recordings")
+	webm := []byte("\x1a\x45\xdf\xa3 a WebM file, not decoded by the page")
+	for _, r := range []store.Recording{
+		{ID: "REC1", Started: f.now.Add(-3 * time.Minute), Ended: f.now.Add(-time.Minute), Duration: 95 * time.Second, Bytes: int64(len(webm))},
+		{ID: "RUNNING", Started: f.now.Add(-30 * time.Second)},
+		{ID: "SWEPT", Started: f.now.Add(-9 * time.Minute), Ended: f.now.Add(-8 * time.Minute), Duration: time.Minute, Deleted: f.now},
+	} {
+		r.SessionID, r.AskedBy, r.Path = sid, "Tina", filepath.Join(sid, r.ID+".webm")
+		if err := f.st.CreateRecording(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(f.h.cfg.Recordings, sid), 0o700)
+		os.WriteFile(filepath.Join(f.h.cfg.Recordings, r.Path), webm, 0o600)
+	}
+	res, body := f.get(t, "/r/"+tok, linuxUA, "")
+	all := recordingHref.FindAllStringSubmatch(body, -1)
+	if res.StatusCode != 200 || len(all) != 1 || !strings.HasSuffix(all[0][1], "/recordings/REC1") ||
+		all[0][2] != "Download recording 1 (WebM video, 41 B)" || !strings.Contains(body, "Recording 1, 1m35s long, asked for by Tina.") ||
+		!screenshotHref.MatchString(body) {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	res, got := f.get(t, all[0][1], linuxUA, "")
+	if res.StatusCode != 200 || got != string(webm) || res.Header.Get("Content-Type") != "video/webm" ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), "attachment") || res.Header.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("download: %d %q %v", res.StatusCode, got, res.Header)
+	}
+	evs, _ := f.st.AuditEvents(ctx, 0, 100)
+	if len(evs) == 0 || evs[len(evs)-1].Kind != "recording.downloaded" || evs[len(evs)-1].Detail["recording"] != "REC1" {
+		t.Fatalf("audit %+v", evs)
+	}
+	for _, id := range []string{"RUNNING", "SWEPT", "OTHER"} {
+		if res, _ := f.get(t, "/r/"+tok+"/recordings/"+id, linuxUA, ""); res.StatusCode != 404 {
+			t.Fatalf("recording %s: %d", id, res.StatusCode)
+		}
+	}
+	if err := f.st.SetSessionVisibility(ctx, sid, proto.VisibilityInternal); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := f.get(t, "/r/"+tok, linuxUA, ""); recordingHref.MatchString(body) || !strings.Contains(body, `id="internal"`) {
+		t.Fatalf("internal: %d %s", res.StatusCode, body)
+	}
+	if res, got := f.get(t, all[0][1], linuxUA, ""); res.StatusCode != 403 || strings.Contains(got, "WebM") {
+		t.Fatalf("download of an internal recording: %d %q", res.StatusCode, got)
+	}
+}

@@ -45,6 +45,10 @@ type Config struct {
 	// Screenshots is the folder of the screenshots' PNGs (relay/store's
 	// ScreenshotPath), which the records pages (/r/<token>) offer.
 	Screenshots string
+	// Recordings is the folder of the session recordings (relay/queue's
+	// RecordingsDir; a recording's Path is relative to it), which the
+	// records pages offer too.
+	Recordings string
 	// WriteStall is how long one write of a download may take (0: 30 s):
 	// a slow but alive download keeps going, a stalled one ends.
 	WriteStall time.Duration
@@ -77,6 +81,7 @@ func New(cfg Config) *Handler {
 	h.mux.HandleFunc("GET /download/{file}", h.download)
 	h.mux.HandleFunc("GET /r/{token}", h.recordsPage)
 	h.mux.HandleFunc("GET /r/{token}/screenshots/{id}", h.recordsScreenshot)
+	h.mux.HandleFunc("GET /r/{token}/recordings/{id}", h.recordsRecording)
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	h.mux.HandleFunc("GET /{$}", h.sosPage)
 	return h
