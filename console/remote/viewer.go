@@ -10,6 +10,7 @@ import (
 	"image"
 	"image/draw"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -208,14 +209,23 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 	var ts uint32
 	var first time.Time // when the first packet of timestamp ts came
 	for {
+		// A deadline, so that a frame that lost a packet for good is given
+		// up (and a keyframe asked for) even when no other packet comes.
+		tr.SetReadDeadline(time.Now().Add(maxWait / 2))
 		pkt, _, err := tr.ReadRTP()
-		if err != nil {
+		var frames [][]byte
+		var ne net.Error
+		switch {
+		case err == nil:
+			if now := time.Now(); first.IsZero() || pkt.Timestamp != ts {
+				ts, first = pkt.Timestamp, now
+			}
+			frames = asm.push(pkt)
+		case errors.As(err, &ne) && ne.Timeout():
+			frames = asm.tick()
+		default:
 			return
 		}
-		if now := time.Now(); first.IsZero() || pkt.Timestamp != ts {
-			ts, first = pkt.Timestamp, now
-		}
-		frames := asm.push(pkt)
 		if asm.dropped {
 			asm.dropped = false
 			needKey = true
