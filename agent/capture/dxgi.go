@@ -102,6 +102,22 @@ func dxgiUnavailable(err error) string {
 	return why + ": " + err.Error()
 }
 
+// dxgiPassing reports whether err, from opening the duplication, is likely
+// to pass (the secure desktop, a desktop switch, a disconnected Remote
+// Desktop session, too many duplicating programs), so that the capture
+// should try again later rather than settle on GDI for the whole run.
+func dxgiPassing(err error) bool {
+	var hr HRESULT
+	if !errors.As(err, &hr) {
+		return false
+	}
+	switch hr {
+	case hrAccessDenied, dxgiAccessLost, dxgiNotAvailable, dxgiSessionDisconnected:
+		return true
+	}
+	return false
+}
+
 // moveRect is one DXGI_OUTDUPL_MOVE_RECT: the pixels at Source moved to Dest.
 type moveRect struct {
 	Source image.Point

@@ -141,3 +141,21 @@ func TestChangedBox(t *testing.T) {
 		t.Fatalf("with the last pixel: %v", r)
 	}
 }
+
+// What fails only for a while at start (the secure desktop, a desktop
+// switch, a disconnected Remote Desktop session, too many duplicators)
+// keeps DXGI to try again; what this Windows or driver cannot do (Wine's
+// stub, no duplication, no IDXGIOutput1) settles on GDI.
+func TestDXGIPassing(t *testing.T) {
+	for hr, want := range map[HRESULT]bool{
+		hrAccessDenied: true, dxgiAccessLost: true, dxgiNotAvailable: true, dxgiSessionDisconnected: true,
+		hrNotImplemented: false, dxgiUnsupported: false, hrNoInterface: false, dxgiDeviceRemoved: false,
+	} {
+		if got := dxgiPassing(fmt.Errorf("duplicate output of display 0: %w", hr)); got != want {
+			t.Errorf("%v: passing %v, want %v", hr, got, want)
+		}
+	}
+	if dxgiPassing(errNoDXGI) || dxgiPassing(errors.New("no graphics output shows the monitor")) {
+		t.Error("an error without a DXGI result counts as passing")
+	}
+}

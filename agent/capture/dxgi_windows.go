@@ -502,7 +502,10 @@ func (d *DXGI) Close() error {
 }
 
 // Open opens the platform's screen source: DXGI Desktop Duplication where
-// it works, else GDI BitBlt; the log says which and why.
+// it works, else GDI BitBlt; the log says which and why. When DXGI fails
+// for a passing reason (the secure desktop of a UAC prompt shown as the app
+// starts, a desktop switch), the DXGI source is kept: GDI stands in and it
+// tries again with its back-off.
 func Open(log *slog.Logger) (Source, error) {
 	if log == nil {
 		log = slog.Default()
@@ -511,6 +514,15 @@ func Open(log *slog.Logger) (Source, error) {
 	if err == nil {
 		log.Info("capture: DXGI desktop duplication")
 		return d, nil
+	}
+	if dxgiPassing(err) {
+		if d, derr := newDXGI(log); derr == nil {
+			d.mu.Lock()
+			d.failed()
+			d.mu.Unlock()
+			log.Info("capture: GDI until DXGI desktop duplication can be opened (" + dxgiUnavailable(err) + ")")
+			return d, nil
+		}
 	}
 	g, gerr := OpenGDI()
 	if gerr != nil {
