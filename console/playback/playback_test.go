@@ -4,77 +4,14 @@ import (
 	"context"
 	"errors"
 	"image"
-	"image/color"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/relaydesk/relaydesk/pkg/codec"
-	"github.com/relaydesk/relaydesk/relay/record"
+	"github.com/relaydesk/relaydesk/console/playback/playbacktest"
 )
-
-const (
-	testW, testH = 64, 48
-	testFrames   = 20
-	testKeyEvery = 5
-	testStep     = 100 * time.Millisecond // 10 frames a second
-)
-
-// colourOf is frame i's solid colour: every frame differs from the others.
-func colourOf(i int) color.RGBA {
-	return color.RGBA{uint8(i * 12), uint8(255 - i*12), uint8(i % 2 * 255), 255}
-}
-
-// makeWebM records testFrames solid-colour frames, a keyframe every
-// testKeyEvery, with the relay's WebM writer and returns the file.
-func makeWebM(t *testing.T) string {
-	t.Helper()
-	enc, err := codec.NewVP8Encoder(testW, testH, 1000, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
-	path := filepath.Join(t.TempDir(), "rec.webm")
-	w := record.NewWriter(path)
-	for i := range testFrames {
-		img := image.NewRGBA(image.Rect(0, 0, testW, testH))
-		for p := 0; p < len(img.Pix); p += 4 {
-			c := colourOf(i)
-			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = c.R, c.G, c.B, 255
-		}
-		data, _, err := enc.Encode(codec.FrameFromRGBA(img), i%testKeyEvery == 0, codec.Refine)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteFrame(append([]byte(nil), data...), time.Duration(i)*testStep); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.SetEnd(testFrames * testStep)
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// frameOf is the recorded frame whose colour is nearest to img's mean.
-func frameOf(img *image.RGBA) int {
-	var r, g, b, n int
-	for p := 0; p < len(img.Pix); p += 4 {
-		r, g, b, n = r+int(img.Pix[p]), g+int(img.Pix[p+1]), b+int(img.Pix[p+2]), n+1
-	}
-	best, bestD := -1, 1<<30
-	for i := range testFrames {
-		c := colourOf(i)
-		dr, dg, db := r/n-int(c.R), g/n-int(c.G), b/n-int(c.B)
-		if d := dr*dr + dg*dg + db*db; d < bestD {
-			best, bestD = i, d
-		}
-	}
-	return best
-}
 
 // fakeClock is a clock the test moves.
 type fakeClock struct {
@@ -100,7 +37,7 @@ type shown struct {
 func (s *shown) on(img *image.RGBA, at time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.frame, s.at, s.count = frameOf(img), at, s.count+1
+	s.frame, s.at, s.count = playbacktest.FrameOf(img), at, s.count+1
 }
 
 func (s *shown) last() (int, time.Duration, int) {
@@ -111,7 +48,7 @@ func (s *shown) last() (int, time.Duration, int) {
 
 func newTestPlayer(t *testing.T) (*Player, *fakeClock, *shown) {
 	t.Helper()
-	rec, err := Open(makeWebM(t))
+	rec, err := Open(playbacktest.WebM(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,22 +63,22 @@ func newTestPlayer(t *testing.T) (*Player, *fakeClock, *shown) {
 }
 
 func TestOpenIndexesFramesAndKeyframes(t *testing.T) {
-	rec, err := Open(makeWebM(t))
+	rec, err := Open(playbacktest.WebM(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Width != testW || rec.Height != testH || len(rec.Frames) != testFrames {
-		t.Fatalf("recording %dx%d with %d frames, want %dx%d with %d", rec.Width, rec.Height, len(rec.Frames), testW, testH, testFrames)
+	if rec.Width != playbacktest.Width || rec.Height != playbacktest.Height || len(rec.Frames) != playbacktest.Frames {
+		t.Fatalf("recording %dx%d with %d frames, want %dx%d with %d", rec.Width, rec.Height, len(rec.Frames), playbacktest.Width, playbacktest.Height, playbacktest.Frames)
 	}
-	if rec.Duration != testFrames*testStep {
-		t.Fatalf("duration %v, want %v", rec.Duration, testFrames*testStep)
+	if rec.Duration != playbacktest.Frames*playbacktest.Step {
+		t.Fatalf("duration %v, want %v", rec.Duration, playbacktest.Frames*playbacktest.Step)
 	}
 	for i, f := range rec.Frames {
-		if f.At != time.Duration(i)*testStep {
-			t.Errorf("frame %d at %v, want %v", i, f.At, time.Duration(i)*testStep)
+		if f.At != time.Duration(i)*playbacktest.Step {
+			t.Errorf("frame %d at %v, want %v", i, f.At, time.Duration(i)*playbacktest.Step)
 		}
-		if f.Key != (i%testKeyEvery == 0) {
-			t.Errorf("frame %d keyframe %v, want %v", i, f.Key, i%testKeyEvery == 0)
+		if f.Key != (i%playbacktest.KeyEvery == 0) {
+			t.Errorf("frame %d keyframe %v, want %v", i, f.Key, i%playbacktest.KeyEvery == 0)
 		}
 	}
 	if k := rec.KeyframeAt(1270 * time.Millisecond); k != 10 {
@@ -155,7 +92,7 @@ func TestOpenIndexesFramesAndKeyframes(t *testing.T) {
 func TestSeekShowsThePictureAtThePosition(t *testing.T) {
 	p, _, s := newTestPlayer(t)
 	for _, want := range []int{13, 2, 19, 0, 7, 8, 4} { // forwards, backwards, within a keyframe's run
-		at := time.Duration(want)*testStep + testStep/2
+		at := time.Duration(want)*playbacktest.Step + playbacktest.Step/2
 		if err := p.Seek(at); err != nil {
 			t.Fatalf("Seek(%v): %v", at, err)
 		}
@@ -166,7 +103,7 @@ func TestSeekShowsThePictureAtThePosition(t *testing.T) {
 			t.Fatalf("after Seek(%v): position %v, playing %v", at, p.Position(), p.Playing())
 		}
 	}
-	if err := p.Seek(time.Hour); err != nil || p.Position() != testFrames*testStep {
+	if err := p.Seek(time.Hour); err != nil || p.Position() != playbacktest.Frames*playbacktest.Step {
 		t.Fatalf("Seek past the end: %v, position %v", err, p.Position())
 	}
 }
@@ -211,10 +148,10 @@ func TestPlayPauseAndSpeedFollowTheClock(t *testing.T) {
 	// The end pauses on the last picture; Play starts again from the start.
 	clk.Add(time.Hour)
 	playing, err := p.Tick()
-	if err != nil || playing || p.Position() != testFrames*testStep {
+	if err != nil || playing || p.Position() != playbacktest.Frames*playbacktest.Step {
 		t.Fatalf("at the end: playing %v, err %v, position %v", playing, err, p.Position())
 	}
-	if f, _, _ := s.last(); f != testFrames-1 {
+	if f, _, _ := s.last(); f != playbacktest.Frames-1 {
 		t.Fatalf("at the end the picture is frame %d, want the last", f)
 	}
 	p.Play()
@@ -224,12 +161,13 @@ func TestPlayPauseAndSpeedFollowTheClock(t *testing.T) {
 }
 
 func TestRunPlaysUntilCancelled(t *testing.T) {
-	rec, err := Open(makeWebM(t))
+	rec, err := Open(playbacktest.WebM(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &shown{frame: -1}
-	p, err := NewPlayer(rec, Options{OnFrame: s.on, Interval: 5 * time.Millisecond})
+	var ticks []bool // playing, as OnTick heard it (Run's goroutine only)
+	p, err := NewPlayer(rec, Options{OnFrame: s.on, Interval: 5 * time.Millisecond, OnTick: func(_ time.Duration, playing bool) { ticks = append(ticks, playing) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,13 +185,16 @@ func TestRunPlaysUntilCancelled(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if f, _, n := s.last(); f != testFrames-1 || n < 2 {
+	if f, _, n := s.last(); f != playbacktest.Frames-1 || n < 2 {
 		t.Fatalf("Run showed %d pictures ending at frame %d, want several ending at the last", n, f)
+	}
+	if len(ticks) < 2 || !ticks[0] || ticks[len(ticks)-1] {
+		t.Fatalf("OnTick heard %v, want playing then stopped at the end", ticks)
 	}
 }
 
 func TestBadFilesAreRefused(t *testing.T) {
-	good, err := os.ReadFile(makeWebM(t))
+	good, err := os.ReadFile(playbacktest.WebM(t))
 	if err != nil {
 		t.Fatal(err)
 	}

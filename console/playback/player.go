@@ -36,6 +36,10 @@ type Options struct {
 	// Decoder decodes the frames (a new VP8 decoder when nil); the player
 	// closes it.
 	Decoder Decoder
+	// OnTick hears the position after each of Run's steps while playing
+	// (a still screen shows no new picture, but its time goes on); playing
+	// is false at the step that reached the end.
+	OnTick func(at time.Duration, playing bool)
 	// Interval is how often Run advances the picture (1/60 s when 0).
 	Interval time.Duration
 }
@@ -46,6 +50,7 @@ type Player struct {
 	rec      *Recording
 	now      func() time.Time
 	onFrame  func(*image.RGBA, time.Duration)
+	onTick   func(time.Duration, bool)
 	interval time.Duration
 
 	mu      sync.Mutex // guards the clock state
@@ -62,7 +67,7 @@ type Player struct {
 
 // NewPlayer opens a player on rec, paused at its start. Close it.
 func NewPlayer(rec *Recording, o Options) (*Player, error) {
-	p := &Player{rec: rec, now: o.Now, onFrame: o.OnFrame, interval: o.Interval, speed: 1, dec: o.Decoder}
+	p := &Player{rec: rec, now: o.Now, onFrame: o.OnFrame, onTick: o.OnTick, interval: o.Interval, speed: 1, dec: o.Decoder}
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -228,9 +233,13 @@ func (p *Player) Run(ctx context.Context) error {
 		if !p.Playing() {
 			continue
 		}
-		if _, err := p.Tick(); err != nil {
+		playing, err := p.Tick()
+		if err != nil {
 			p.Pause()
 			return err
+		}
+		if p.onTick != nil {
+			p.onTick(p.Position(), playing)
 		}
 	}
 }
