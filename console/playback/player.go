@@ -165,36 +165,45 @@ func (p *Player) SetSpeed(s float64) error {
 // Seek moves playback to to (clamped to the recording) and shows the
 // picture there: it decodes from the keyframe at or before it.
 func (p *Player) Seek(to time.Duration) error {
-	p.mu.Lock()
-	to = min(max(to, 0), p.rec.Duration)
-	p.base, p.anchor = to, p.now()
-	p.mu.Unlock()
-	return p.show(to, true)
+	return p.show(true, func() time.Duration {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		to = min(max(to, 0), p.rec.Duration)
+		p.base, p.anchor = to, p.now()
+		return to
+	})
 }
 
 // Tick brings the picture to the current position; Run calls it. It
 // reports whether the player still plays (false once the end is reached:
 // the player pauses there).
 func (p *Player) Tick() (bool, error) {
-	p.mu.Lock()
-	now := p.now()
-	pos := p.position(now)
-	if p.playing && pos >= p.rec.Duration {
-		p.base, p.playing, p.anchor = pos, false, now
-	}
-	playing := p.playing
-	p.mu.Unlock()
-	return playing, p.show(pos, false)
+	playing := false
+	err := p.show(false, func() time.Duration {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		now := p.now()
+		pos := p.position(now)
+		if p.playing && pos >= p.rec.Duration {
+			p.base, p.playing, p.anchor = pos, false, now
+		}
+		playing = p.playing
+		return pos
+	})
+	return playing, err
 }
 
-// show decodes up to the frame at pos and hands it on when it is new (or
-// always when force).
-func (p *Player) show(pos time.Duration, force bool) error {
+// show decodes up to the frame at the position where returns (asked with
+// the picture locked, so that a Tick and a Seek at the same time show
+// their pictures in the order of their positions) and hands it on when it
+// is new, or always when force.
+func (p *Player) show(force bool, where func() time.Duration) error {
 	p.pic.Lock()
 	defer p.pic.Unlock()
 	if p.dec == nil {
 		return errors.New("playback: the player is closed")
 	}
+	pos := where()
 	target := p.rec.FrameAt(pos)
 	if target < p.next-1 || p.next == 0 {
 		p.next = p.rec.KeyframeAt(pos) // backwards or the first picture

@@ -144,14 +144,9 @@ func Read(r io.Reader) (*Recording, error) {
 // KeyframeAt is the index of the last keyframe at or before at (the
 // first frame when at is before it).
 func (r *Recording) KeyframeAt(at time.Duration) int {
-	k := 0
-	for i, f := range r.Frames {
-		if f.At > at {
-			break
-		}
-		if f.Key {
-			k = i
-		}
+	k := r.FrameAt(at)
+	for k > 0 && !r.Frames[k].Key {
+		k--
 	}
 	return k
 }
