@@ -174,6 +174,17 @@ func (a *Admin) DeleteChannel(ctx context.Context, name string) error {
 	return a.do(ctx, http.MethodDelete, "/channels/"+pathName(name), nil, nil)
 }
 
+// ChannelRecording reads channel name's recording policy and retention.
+func (a *Admin) ChannelRecording(ctx context.Context, name string) (adminapi.ChannelRecording, error) {
+	return send[adminapi.ChannelRecording](ctx, a, http.MethodGet, "/channels/"+pathName(name)+"/recording", nil)
+}
+
+// SetChannelRecording sets channel name's recording policy and retention
+// (who may manage the channel; the relay audits it).
+func (a *Admin) SetChannelRecording(ctx context.Context, name string, rs adminapi.ChannelRecording) (adminapi.ChannelRecording, error) {
+	return send[adminapi.ChannelRecording](ctx, a, http.MethodPut, "/channels/"+pathName(name)+"/recording", rs)
+}
+
 // Groups lists the groups.
 func (a *Admin) Groups(ctx context.Context) ([]adminapi.Group, error) {
 	return list[adminapi.Group](ctx, a, "/groups", "groups")

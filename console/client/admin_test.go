@@ -137,6 +137,16 @@ func TestAdminAgainstARealRelay(t *testing.T) {
 	if err != nil || len(chs) != 1 || chs[0].SLA != "15m" {
 		t.Fatalf("channels after the refused change: %+v %v", chs, err)
 	}
+	rec := adminapi.ChannelRecording{Policy: "required", KeepDays: 14}
+	if got, err := a.SetChannelRecording(ctx, chName, rec); err != nil || got != rec {
+		t.Fatalf("set the recording policy: %+v %v", got, err)
+	}
+	_, err = a.SetChannelRecording(ctx, chName, adminapi.ChannelRecording{Policy: "sometimes"})
+	refusal(t, "a bad recording policy", err, http.StatusUnprocessableEntity,
+		`The request is not valid: body.policy: expected value to be one of "off, allowed, required".`)
+	if got, err := a.ChannelRecording(ctx, chName); err != nil || got != rec {
+		t.Fatalf("the recording policy after the refused change: %+v %v", got, err)
+	}
 
 	role, langs, limit := "channel-manager", []string{"de", "en"}, 3
 	tech, err := a.UpdateTechnician(ctx, "tina", adminapi.TechnicianPatch{Role: &role, Profile: &adminapi.ProfilePatch{Languages: &langs, MaxSessions: &limit},

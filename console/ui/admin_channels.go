@@ -138,6 +138,7 @@ type channelsView struct {
 	save, remove, add               *widget.Button
 	form                            *widget.Form
 	linkRow                         *fyne.Container
+	rec                             *channelRecordingForm // nil: the API cannot (admin_recording.go)
 }
 
 func newChannelsView(a *adminUI) *channelsView {
@@ -206,6 +207,9 @@ func newChannelsView(a *adminUI) *channelsView {
 		widget.NewFormItem("Withhold in sessions", v.narrow),
 		widget.NewFormItem("Support links valid for", v.linkTTL),
 	)
+	if v.rec = newChannelRecordingForm(a); v.rec != nil {
+		form.AppendItem(widget.NewFormItem("Recording", v.rec.row))
+	}
 	v.form = form
 	v.content = masterDetail(v.list, v.add, form, v.status, v.save, v.remove)
 	v.edit(-1)
@@ -300,6 +304,9 @@ func (v *channelsView) edit(i int) {
 	enable(v.isDefault, editable && all)
 	enable(v.remove, i >= 0 && all)
 	enable(v.add, all)
+	if v.rec != nil {
+		v.rec.show(ch.Name, editable)
+	}
 	if v.form != nil {
 		v.form.Refresh() // the labels follow their fields' state
 	}

@@ -96,6 +96,10 @@ type historyView struct {
 	shown    string // the session whose record is shown
 	// recs: its screenshots and the switch to internal (screenshot.go).
 	recs recordsToggle
+	// plays: its recordings, each with Play (playback.go); player: the
+	// player window opened last.
+	plays  *fyne.Container
+	player *playerWindow
 }
 
 func newHistoryView(a *adminUI) *historyView {
@@ -138,7 +142,8 @@ func newHistoryView(a *adminUI) *historyView {
 	v.left = container.NewBorder(nil, v.more, nil, nil, v.list)
 	v.recs.build(a.c, func() string { return v.shown }, v.status.SetText)
 	v.recs.list = widget.NewLabel("")
-	recs := container.NewVBox(v.recs.check, v.recs.list)
+	v.plays = container.NewVBox()
+	recs := container.NewVBox(v.recs.check, v.recs.list, v.plays)
 	split := container.NewHSplit(v.left, container.NewBorder(recs, nil, nil, nil, container.NewVScroll(v.record)))
 	split.Offset = 0.45
 	v.content = container.NewBorder(container.NewVBox(filters, v.status, widget.NewSeparator()), nil, nil, nil, split)
@@ -270,6 +275,7 @@ func (v *historyView) Open(id string) {
 	v.shown = id
 	v.record.SetText("Reading the session " + id + "…")
 	v.recs.list.SetText("")
+	v.plays.RemoveAll()
 	v.recs.set(false, false)
 	v.recs.load(id)
 	v.a.call(v.status, "Reading the session…", func(ctx context.Context) (err error) {
@@ -278,6 +284,7 @@ func (v *historyView) Open(id string) {
 	}, func() {
 		if v.shown == id {
 			v.record.SetText(SessionRecord(d, v.a.c.now()))
+			v.a.c.recordingList(v.plays, d.Recordings, v.status, func(w *playerWindow) { v.player = w })
 		}
 	})
 }

@@ -34,3 +34,13 @@ type Records struct {
 type VisibilityChange struct {
 	Visibility string `json:"visibility" enum:"public,internal"`
 }
+
+// MaxKeepDays bounds a channel's retention of recordings (100 years).
+const MaxKeepDays = 36500
+
+// ChannelRecording is a channel's recording policy and how long its
+// recordings are kept (GET and PUT /channels/{name}/recording).
+type ChannelRecording struct {
+	Policy   string `json:"policy" enum:"off,allowed,required" doc:"off: never recorded; allowed: when a technician asks and the end user agrees; required: every session, and the consent question says so."`
+	KeepDays int    `json:"keep_days" minimum:"0" maximum:"36500" doc:"The relay deletes a recording this many days after it ended; 0 keeps it until deleted by hand."`
+}

@@ -147,6 +147,19 @@ func (h *handler) channel(name string) (store.Channel, error) {
 	return ch, nil
 }
 
+// managedChannel finds a channel by name that c may manage; a refusal is
+// audited.
+func (h *handler) managedChannel(ctx context.Context, c *caller, name string) (store.Channel, error) {
+	ch, err := h.channel(name)
+	if err != nil {
+		return ch, err
+	}
+	if err := h.desk.CanManageChannel(c.User, ch.ID); err != nil {
+		return ch, h.refuse(ctx, c, err)
+	}
+	return ch, nil
+}
+
 // channelReply answers with channel id as the desk reads it after a change.
 func (h *handler) channelReply(ctx context.Context, c *caller, id int64) (*channelOutput, error) {
 	groups, err := h.groupNames(ctx)

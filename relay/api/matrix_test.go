@@ -79,6 +79,9 @@ var permissionCases = map[string]permissionCase{
 	"set-channel-file-limit": {func(f *fixture) (string, string, any) {
 		return http.MethodPut, "/api/v1/channels/" + url.PathEscape(f.channel("carla", "tina")) + "/file-limit", map[string]any{"bytes": 1000}
 	}, func(role store.Role, api bool) bool { return allChannels(role, api) || !api }},
+	"set-channel-recording": {func(f *fixture) (string, string, any) {
+		return http.MethodPut, "/api/v1/channels/" + url.PathEscape(f.channel("carla", "tina")) + "/recording", map[string]any{"policy": "allowed", "keep_days": 7}
+	}, func(role store.Role, api bool) bool { return allChannels(role, api) || !api }},
 	"delete-channel": {func(f *fixture) (string, string, any) {
 		return http.MethodDelete, "/api/v1/channels/" + url.PathEscape(f.channel("carla")), nil
 	}, allChannels},
