@@ -28,7 +28,7 @@ const (
 var (
 	fieldModes    = []string{string(proto.FieldOff), string(proto.FieldOptional), string(proto.FieldRequired)}
 	assignModes   = []string{string(proto.AssignOff), string(proto.AssignLeastBusy), string(proto.AssignRoundRobin)}
-	inSession     = []string{string(proto.PermView), string(proto.PermControl), string(proto.PermClipboard), string(proto.PermChat), string(proto.PermScreenshot)}
+	inSession     = permNames(proto.InSessionPermissions())
 	noFallback    = "(none)"
 	errNoName     = errors.New("Give the channel a name.")
 	errNoGroupNam = errors.New("Give the group a name.")
@@ -390,4 +390,13 @@ func (v *channelsView) confirmDelete() {
 	}
 	v.a.confirmDelete(v.status, v.list, "channel", v.channels[v.selected].Name, "Its SOS Call link stops working; its history stays.",
 		v.a.api.DeleteChannel, v.reload)
+}
+
+// permNames are the permissions' names, in order.
+func permNames(ps []proto.Permission) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
 }

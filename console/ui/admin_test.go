@@ -430,6 +430,9 @@ func TestChannelScreen(t *testing.T) {
 	}
 	v.sla.SetText("30m")
 	v.formName.SetSelected("required")
+	if !slices.Equal(v.narrow.Options, []string{"view", "control", "clipboard", "chat", "screenshot", "files"}) {
+		t.Fatalf("a channel can withhold %q", v.narrow.Options)
+	}
 	v.narrow.SetSelected([]string{"clipboard"})
 	fa.locked(func() {
 		fa.refuse = &client.AdminError{Status: http.StatusForbidden, Text: "You do not manage channel Mac support."}

@@ -1,5 +1,7 @@
 package proto
 
+import "slices"
+
 // The service desk's words: what a technician may do (permissions), how
 // available they are, how a channel hands out its requests, and how a
 // request is classified. The relay decides with them; the console and the
@@ -28,15 +30,16 @@ const (
 	PermReadAudit         Permission = "audit.read"          // read the audit trail
 )
 
+// inSession are the permissions exercised inside a session on the end
+// user's computer.
+var inSession = []Permission{PermView, PermControl, PermClipboard, PermChat, PermScreenshot, PermFiles}
+
 // InSession reports whether p is exercised inside a session on the end
 // user's computer: a channel can narrow these for its technicians.
-func (p Permission) InSession() bool {
-	switch p {
-	case PermView, PermControl, PermClipboard, PermChat, PermScreenshot, PermFiles:
-		return true
-	}
-	return false
-}
+func (p Permission) InSession() bool { return slices.Contains(inSession, p) }
+
+// InSessionPermissions lists them, for a channel's form.
+func InSessionPermissions() []Permission { return slices.Clone(inSession) }
 
 // Availability is whether a technician takes new requests.
 type Availability string
