@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -54,47 +53,34 @@ func cmdRecording(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "%s exists already; choose another file name.\n", *out)
 		return 1
 	}
-	l, err := client.LoadLogin()
-	if err != nil {
-		return fail(err, "")
-	}
-	a, err := client.NewAdmin(l)
-	if err != nil {
-		return fail(err, l.Relay)
-	}
-	defer a.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".part-*")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "Cannot write into the folder of %s: %v.\n", *out, err)
-		return 1
-	}
-	defer os.Remove(tmp.Name()) // after the rename: nothing there any more
-	var last time.Time
-	n, err := a.DownloadRecording(ctx, id, tmp, func(done, total int64) {
-		if time.Since(last) < time.Second {
-			return
+	return withAdmin(ctx, func(a *client.Admin) error {
+		tmp, err := os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".part-*")
+		if err != nil {
+			return localError{fmt.Sprintf("Cannot write into the folder of %s: %v.", *out, err)}
 		}
-		last = time.Now()
-		if total > 0 {
-			fmt.Printf("Downloading: %.1f of %.1f MB…\n", float64(done)/1e6, float64(total)/1e6)
-		} else {
-			fmt.Printf("Downloading: %.1f MB…\n", float64(done)/1e6)
+		defer os.Remove(tmp.Name()) // after the rename: nothing there any more
+		var last time.Time
+		n, err := a.DownloadRecording(ctx, id, tmp, func(done, total int64) {
+			if time.Since(last) < time.Second {
+				return
+			}
+			last = time.Now()
+			if total > 0 {
+				fmt.Printf("Downloading: %.1f of %.1f MB…\n", float64(done)/1e6, float64(total)/1e6)
+			} else {
+				fmt.Printf("Downloading: %.1f MB…\n", float64(done)/1e6)
+			}
+		})
+		if cerr := tmp.Close(); err == nil && cerr != nil {
+			err = localError{fmt.Sprintf("Could not write %s: %v.", *out, cerr)}
 		}
+		if err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			return localError{fmt.Sprintf("Could not write %s: %v.", *out, err)}
+		}
+		fmt.Printf("Saved recording %s (%.1f MB) to %s.\n", id, float64(n)/1e6, *out)
+		return nil
 	})
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), *out)
-	}
-	if err != nil {
-		var ae *client.AdminError
-		if errors.As(err, &ae) {
-			fmt.Fprintln(cleanWriter{os.Stderr}, ae.Text)
-			return 1
-		}
-		return fail(err, l.Relay)
-	}
-	fmt.Printf("Saved recording %s (%.1f MB) to %s.\n", id, float64(n)/1e6, *out)
-	return 0
 }

@@ -45,6 +45,12 @@ func keepScreenshot(ctx context.Context, l client.Login, id string, img *image.R
 	return nil
 }
 
+// localError is a failure on this computer (a file that cannot be
+// written), said as it is: it has nothing to do with reaching the relay.
+type localError struct{ sentence string }
+
+func (e localError) Error() string { return e.sentence }
+
 // withAdmin runs fn with the saved sign-in's admin API client and turns
 // its error into a sentence and an exit code.
 func withAdmin(ctx context.Context, fn func(*client.Admin) error) int {
@@ -59,11 +65,15 @@ func withAdmin(ctx context.Context, fn func(*client.Admin) error) int {
 	defer a.Close()
 	err = fn(a)
 	var ae *client.AdminError
+	var le localError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &ae):
-		fmt.Fprintln(os.Stderr, ae.Text)
+		fmt.Fprintln(cleanWriter{os.Stderr}, ae.Text)
+		return 1
+	case errors.As(err, &le):
+		fmt.Fprintln(os.Stderr, le.sentence)
 		return 1
 	}
 	return fail(err, l.Relay)
@@ -83,7 +93,7 @@ func cmdScreenshots(ctx context.Context, args []string) int {
 				return err
 			}
 			if err := os.WriteFile(*out, b, 0o600); err != nil {
-				return fmt.Errorf("could not write %s: %w", *out, err)
+				return localError{fmt.Sprintf("Could not write %s: %v.", *out, err)}
 			}
 			fmt.Printf("Saved screenshot %s (%d bytes) to %s.\n", id, len(b), *out)
 			return nil
