@@ -32,12 +32,9 @@ const (
 // instead of waiting for the next frame as pion's samplebuilder does: on a
 // still screen the next frame may come much later. Frames come out in
 // order; while one waits for a retransmission, later ones wait behind it,
-// up to maxWait. A frame over maxFramePackets or maxFrameBytes, alone for
-// longer than maxAlone, or whose last packet came but which heard nothing
-// for maxWait (its retransmissions are over), is given up, and so are the
-// oldest frames when more than maxPending wait. tick gives frames up when
-// no packet comes at all: the last frame before a still screen that lost
-// a packet for good must not wait for a next frame to be noticed.
+// up to maxWait. A frame over maxFramePackets or maxFrameBytes, or alone
+// for longer than maxAlone, is given up, and so are the oldest frames when
+// more than maxPending wait.
 type assembler struct {
 	frames  map[uint32]*pending // by RTP timestamp
 	order   []uint32            // timestamps of pending frames, oldest first
@@ -52,7 +49,6 @@ type pending struct {
 	bytes  int
 	marker bool // the last packet is in
 	first  time.Time
-	last   time.Time // when its latest packet came
 }
 
 func (a *assembler) clock() time.Time {
@@ -88,18 +84,6 @@ func (a *assembler) push(p *rtp.Packet) [][]byte {
 	f.pkts = slices.Insert(f.pkts, i, p)
 	f.bytes += len(p.Payload)
 	f.marker = f.marker || p.Marker
-	f.last = now
-	return a.release(now)
-}
-
-// tick gives up, at the time it is called, what waited too long, and
-// returns the frames that then become deliverable (none, or the ones that
-// waited behind it). The receiver calls it when no packet came for a while.
-func (a *assembler) tick() [][]byte { return a.release(a.clock()) }
-
-// release returns the frames deliverable at now, oldest first, and gives
-// up the ones that cannot be completed any more.
-func (a *assembler) release(now time.Time) [][]byte {
 	var out [][]byte
 	for len(a.order) > 0 {
 		ts := a.order[0]
@@ -114,7 +98,7 @@ func (a *assembler) release(now time.Time) [][]byte {
 		case complete:
 			out = append(out, data)
 		case broken, len(head.pkts) > maxFramePackets, head.bytes > maxFrameBytes, len(a.order) > maxPending,
-			len(a.order) > 1 && age > maxWait, age > maxAlone, head.marker && now.Sub(head.last) > maxWait:
+			len(a.order) > 1 && age > maxWait, age > maxAlone:
 			a.dropped = true // given up: the next frames need a keyframe first
 		default:
 			return out // wait for the missing packets

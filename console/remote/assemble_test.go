@@ -74,38 +74,3 @@ func TestAssemblerReleasesOnMarkerAndWaitsForRetransmissions(t *testing.T) {
 		t.Fatalf("late packet produced %q", out)
 	}
 }
-
-// The last frame before a still screen loses a packet for good: with no
-// later packet to push, tick gives it up once nothing came for maxWait
-// after its last packet (so the viewer asks for a keyframe), and not
-// before; a frame still arriving (no marker yet) waits up to maxAlone.
-func TestAssemblerTickGivesUpTheLastFrame(t *testing.T) {
-	now := time.Unix(0, 0)
-	a := &assembler{now: func() time.Time { return now }}
-	f := vp8Packets(10, 1000, []byte("the-last-frame"), 5)
-	a.push(f[0])
-	now = now.Add(maxWait / 2)
-	a.push(f[2]) // the marker; f[1] never comes
-	now = now.Add(maxWait - time.Millisecond)
-	if out := a.tick(); len(out) != 0 || a.dropped {
-		t.Fatalf("given up %v after its last packet: %q dropped=%v", maxWait-time.Millisecond, out, a.dropped)
-	}
-	now = now.Add(2 * time.Millisecond)
-	if out := a.tick(); len(out) != 0 || !a.dropped || len(a.order) != 0 {
-		t.Fatalf("kept %v after its last packet: %q dropped=%v pending=%d", maxWait+time.Millisecond, out, a.dropped, len(a.order))
-	}
-
-	// A large frame still on its way (no marker): not given up by quiet
-	// spells shorter than maxAlone.
-	a.dropped = false
-	g := vp8Packets(20, 4000, []byte("a-large-keyframe"), 5)
-	a.push(g[0])
-	now = now.Add(2 * maxWait)
-	if a.tick(); a.dropped {
-		t.Fatal("a frame without its last packet was given up before maxAlone")
-	}
-	now = now.Add(maxAlone)
-	if a.tick(); !a.dropped {
-		t.Fatal("a frame without its last packet outlived maxAlone")
-	}
-}

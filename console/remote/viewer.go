@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/draw"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -209,23 +208,14 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 	var ts uint32
 	var first time.Time // when the first packet of timestamp ts came
 	for {
-		// A deadline, so that a frame that lost a packet for good is given
-		// up (and a keyframe asked for) even when no other packet comes.
-		tr.SetReadDeadline(time.Now().Add(maxWait / 2))
 		pkt, _, err := tr.ReadRTP()
-		var frames [][]byte
-		var ne net.Error
-		switch {
-		case err == nil:
-			if now := time.Now(); first.IsZero() || pkt.Timestamp != ts {
-				ts, first = pkt.Timestamp, now
-			}
-			frames = asm.push(pkt)
-		case errors.As(err, &ne) && ne.Timeout():
-			frames = asm.tick()
-		default:
+		if err != nil {
 			return
 		}
+		if now := time.Now(); first.IsZero() || pkt.Timestamp != ts {
+			ts, first = pkt.Timestamp, now
+		}
+		frames := asm.push(pkt)
 		if asm.dropped {
 			asm.dropped = false
 			needKey = true
