@@ -102,6 +102,7 @@ type loop struct {
 	refineCost float64 // bytes per macroblock of the last refine slice; 0: none yet
 	grabErrs   int
 	display    int
+	lastQ      codec.Quality
 }
 
 // run loops until ctx ends or the encoder fails.
@@ -125,8 +126,9 @@ func (l *loop) run(ctx context.Context) error {
 			l.enc.Close()
 		}
 	}()
-	var tick, refineC, keyC, paceC <-chan time.Time
-	refineDue := false
+	var tick, refineC, keyC, paceC, probeC <-chan time.Time
+	refineDue, probeDue := false, false
+	probes := 0            // tail probes sent since the last frame
 	var damageAt time.Time // first damage heard since the last grab
 	for {
 		if damaged == nil && tick == nil {
@@ -148,6 +150,8 @@ func (l *loop) run(ctx context.Context) error {
 			keyC = nil
 		case <-paceC:
 			paceC = nil
+		case <-probeC:
+			probeC, probeDue = nil, true
 		}
 		o := l.aud.order()
 		if o.viewers == 0 {
@@ -212,6 +216,7 @@ func (l *loop) run(ctx context.Context) error {
 		}
 		q := codec.Normal
 		var blocks *codec.Blocks
+		probe := false
 		switch {
 		case key:
 			l.sinceRef.AddAll() // a keyframe at Normal quality: all of it wants refining
@@ -233,17 +238,22 @@ func (l *loop) run(ctx context.Context) error {
 					}
 				}
 			}
+		case probeDue:
+			// A tail probe: every macroblock skipped, at the quality of
+			// the frame before (so the encoder's settings stay as they are).
+			q, blocks, probe = l.lastQ, l.blocksFor(f), true
 		default:
 			refineDue = false
 			continue // still: send nothing
 		}
+		probeDue = false
 		l.pace.take(now)
 		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
 		if err != nil {
 			return fmt.Errorf("share: encode: %w", err)
 		}
 		done := l.clock.Now()
-		sf := sentFrame{bytes: len(data), key: isKey, refine: q == codec.Refine, bitrateKbps: l.kbps,
+		sf := sentFrame{bytes: len(data), key: isKey, refine: q == codec.Refine && !probe, bitrateKbps: l.kbps,
 			damage: damage, grabStart: t0, grabEnd: t1, encoded: done}
 		if te, ok := l.enc.(timedEncoder); ok {
 			sf.convert, sf.code = te.Timing()
@@ -259,7 +269,7 @@ func (l *loop) run(ctx context.Context) error {
 		if blocks != nil {
 			sf.blocks = blocks.Count()
 		}
-		if q == codec.Refine && !congested {
+		if q == codec.Refine && !congested && !probe {
 			l.sinceRef.Clear()
 		}
 		// The sample's duration advances the RTP timestamp of the next
@@ -273,7 +283,20 @@ func (l *loop) run(ctx context.Context) error {
 		if err := l.send(data, d); err != nil {
 			l.log.Debug("write sample", "err", err)
 		}
-		l.lastSample = done
+		l.lastSample, l.lastQ = done, q
+		if probe {
+			probes++
+		} else {
+			probes = 0
+		}
+		probeC = nil
+		if probes < len(tailProbes) {
+			wait := tailProbes[probes]
+			if probes > 0 {
+				wait -= tailProbes[probes-1]
+			}
+			probeC = l.clock.After(wait)
+		}
 		sf.sent = l.clock.Now()
 		l.aud.sent(sf)
 	}
@@ -334,6 +357,17 @@ func (l *loop) openEncoder(w, h int) error {
 	l.sinceRef = codec.NewBlocks(w, h)
 	return nil
 }
+
+// tailProbes are when, after the last frame, a still screen sends an empty
+// frame (every macroblock skipped: under a bit each, ~300 bytes at 720p). If the last frame
+// before the stillness lost a packet for good, nothing would follow it: the
+// viewer would wait for a retransmission that never comes and never learn
+// that it needs a keyframe, and the picture would stay unsharp until the
+// screen changed. A frame behind it tells (console/remote's assembler gives
+// a frame up when it waited over a second with a later one behind it), as
+// a tail-loss probe does for TCP: the first probe comes after that second,
+// the second in case the first was lost too.
+var tailProbes = [...]time.Duration{1500 * time.Millisecond, 5 * time.Second}
 
 // keyShare is the most of a congested link's estimate keyframes may take;
 // refineSlice, how much of a second's estimate one refine slice may take;

@@ -302,9 +302,59 @@ func TestLoopRefinesOnlyWhatChanged(t *testing.T) {
 		if want := blocksOf(640, 480, a, b); fs[0].changed == nil || !fs[0].changed.Equal(want) {
 			t.Fatalf("the refine covered %v, want %v", fs[0].changed.Rects(640, 480), want.Rects(640, 480))
 		}
-		clock.Advance(5 * time.Second)
-		if fs := enc.since(n + 3); len(fs) != 0 {
-			t.Fatalf("a still, refined screen encoded %d more frames", len(fs))
+		clock.Advance(time.Minute)
+		for _, f := range enc.since(n + 3) {
+			if !isProbe(f) {
+				t.Fatalf("a still, refined screen encoded %+v, want nothing but empty probes", f)
+			}
+		}
+	})
+}
+
+// isProbe reports whether f is a tail probe: a frame that codes nothing.
+func isProbe(f encoded) bool { return !f.key && f.changed != nil && f.changed.Empty() }
+
+// After the last frame a still screen sends two empty frames, 1.5 s and
+// 5 s after it, and then nothing: should the last frame have lost a packet
+// for good, the viewer learns it from the frame behind it and asks for a
+// keyframe. A change in between starts the count again.
+func TestLoopProbesTheTailOfAStillSpell(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		clock, enc := startLoop(t, src)
+		clock.Advance(time.Minute) // the start's probes
+		n := enc.count()
+		src.Paint(image.Rect(10, 10, 50, 30), 0x2040d0)
+		clock.Advance(time.Minute)
+		fs := enc.since(n)
+		if len(fs) != 4 || fs[0].q != codec.Normal || fs[1].q != codec.Refine || !isProbe(fs[2]) || !isProbe(fs[3]) {
+			t.Fatalf("a change and a still minute: encoded %+v, want the change, its refine and two probes", fs)
+		}
+		refined := fs[1].at
+		if d := fs[2].at.Sub(refined); d != 1500*time.Millisecond {
+			t.Fatalf("the first probe came %v after the last frame, want 1.5 s", d)
+		}
+		if d := fs[3].at.Sub(refined); d != 5*time.Second {
+			t.Fatalf("the second probe came %v after the last frame, want 5 s", d)
+		}
+		if fs[2].q != codec.Refine {
+			t.Fatalf("a probe after a refine went at %v: the encoder's quantizers would change twice for nothing", fs[2].q)
+		}
+
+		// A change after the first probe: two probes after it again.
+		n = enc.count()
+		src.Paint(image.Rect(100, 100, 120, 110), 0xd02020)
+		clock.Advance(2 * time.Second) // change, refine, first probe
+		src.Paint(image.Rect(200, 100, 220, 110), 0xd02020)
+		clock.Advance(time.Minute)
+		var probes int
+		for _, f := range enc.since(n) {
+			if isProbe(f) {
+				probes++
+			}
+		}
+		if probes != 3 {
+			t.Fatalf("two changes 2 s apart, then a still minute: %d probes, want 3 (one between, two after)", probes)
 		}
 	})
 }

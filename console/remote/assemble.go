@@ -32,7 +32,11 @@ const (
 // instead of waiting for the next frame as pion's samplebuilder does: on a
 // still screen the next frame may come much later. Frames come out in
 // order; while one waits for a retransmission, later ones wait behind it,
-// up to maxWait. A frame over maxFramePackets or maxFrameBytes, or alone
+// up to maxWait. So does a frame after a gap in the sequence numbers (a
+// whole frame lost, of which no packet came): decoded without it, the
+// picture would go wrong where it changed and stay wrong, since what does
+// not change again is never sent again. A keyframe needs nothing before it
+// and never waits. A frame over maxFramePackets or maxFrameBytes, or alone
 // for longer than maxAlone, is given up, and so are the oldest frames when
 // more than maxPending wait.
 type assembler struct {
@@ -42,6 +46,11 @@ type assembler struct {
 	started bool
 	dropped bool // a frame was lost: the decoder needs a keyframe
 	now     func() time.Time
+	// nextSeq is the sequence number after the last frame out, when known
+	// (seqKnown); outAt, when that frame came out or was given up.
+	nextSeq  uint16
+	seqKnown bool
+	outAt    time.Time
 }
 
 type pending struct {
@@ -94,18 +103,28 @@ func (a *assembler) push(p *rtp.Packet) [][]byte {
 			data, complete, broken = build(head.pkts)
 		}
 		age := now.Sub(head.first)
+		// A whole frame before this one missing: the packets between the
+		// last frame out and this one's first.
+		gap := complete && a.seqKnown && head.pkts[0].SequenceNumber != a.nextSeq && (len(data) == 0 || data[0]&0x01 == 1)
 		switch {
+		case gap && now.Sub(a.outAt) <= maxWait && len(a.order) <= maxPending:
+			return out // wait for the missing frame's retransmission
 		case complete:
+			if gap {
+				a.dropped = true // the missing frame is given up
+			}
 			out = append(out, data)
+			a.nextSeq, a.seqKnown = head.pkts[len(head.pkts)-1].SequenceNumber+1, true
 		case broken, len(head.pkts) > maxFramePackets, head.bytes > maxFrameBytes, len(a.order) > maxPending,
 			len(a.order) > 1 && age > maxWait, age > maxAlone:
 			a.dropped = true // given up: the next frames need a keyframe first
+			a.seqKnown = false
 		default:
 			return out // wait for the missing packets
 		}
 		delete(a.frames, ts)
 		a.order = a.order[1:]
-		a.lastOut, a.started = ts, true
+		a.lastOut, a.started, a.outAt = ts, true, now
 	}
 	return out
 }

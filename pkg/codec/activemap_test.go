@@ -76,6 +76,42 @@ func TestActiveMapLeavesTheRestAlone(t *testing.T) {
 	t.Logf("keyframe %d bytes, one-rectangle change (%d of %d macroblocks) %d bytes", len(keyData), changed.Count(), changed.Cols*changed.Rows, len(data))
 }
 
+// TestEmptyChangeIsTiny encodes a frame in which nothing changed (the
+// screen sharer's tail probe after a still spell): it costs less than a bit
+// a macroblock (the skip flags), is not a keyframe, and decodes to exactly the picture before.
+func TestEmptyChangeIsTiny(t *testing.T) {
+	const w, h = 1280, 720
+	enc, dec := codecPair(t, w, h, 8000)
+	src := FrameFromRGBA(pattern(w, h, 0))
+	for _, q := range []Quality{Normal, Refine} {
+		t.Run(map[Quality]string{Normal: "normal", Refine: "refine"}[q], func(t *testing.T) {
+			keyData, _, err := enc.Encode(src, true, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := dec.Decode(keyData, nil)
+			if err != nil || before == nil {
+				t.Fatalf("decode the keyframe: %v", err)
+			}
+			before = cloneRGBA(before)
+			data, key, err := enc.EncodeChanged(src, NewBlocks(w, h), false, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mbs := (w / BlockSize) * (h / BlockSize); key || len(data)*8 > mbs {
+				t.Fatalf("nothing changed: a frame of %d bytes (key %v), want under a bit for each of %d macroblocks", len(data), key, mbs)
+			}
+			after, err := dec.Decode(data, cloneRGBA(before))
+			if err != nil || after == nil {
+				t.Fatalf("decode the empty change: %v", err)
+			}
+			if string(after.Pix) != string(before.Pix) {
+				t.Fatalf("an empty change altered the picture (mean difference %.3f)", meanAbsDiff(before, after))
+			}
+		})
+	}
+}
+
 func cloneRGBA(img *image.RGBA) *image.RGBA {
 	c := *img
 	c.Pix = append([]byte(nil), img.Pix...)

@@ -695,14 +695,21 @@ func (r scriptRemote) ShowDisplay(n int) error {
 	return nil
 }
 
+// Snapshot saves the picture as it is now; the file's modification time is
+// that moment, not the end of the (slower) PNG encoding, which goes on
+// without holding up the screen.
 func (r scriptRemote) Snapshot(file string) error {
 	r.screen.mu.Lock()
-	defer r.screen.mu.Unlock()
 	img := image.NewRGBA(r.screen.img.Rect)
 	copy(img.Pix, r.screen.img.Pix)
+	r.screen.mu.Unlock()
+	taken := time.Now()
 	remote.DrawCursor(img, r.Viewer.Cursor())
 	if err := writePNG(file, img); err != nil {
 		return err
+	}
+	if err := os.Chtimes(file, taken, taken); err != nil {
+		return fmt.Errorf("Could not write %s: %v.", file, err)
 	}
 	fmt.Printf("Saved the screen to %s.\n", file)
 	return nil
