@@ -30,10 +30,10 @@ func (s *Sharer) onInput(p *peer, data []byte) {
 		return
 	}
 	p.input.SetDisplay(bounds)
-	if in.Kind == proto.InputDown {
+	if in.Kind == proto.InputDown || in.Kind == proto.InputKeyDn || in.Kind == proto.InputText {
 		// Before injecting: the frame that shows the press may be grabbed
 		// before Apply returns.
-		s.lastPress.Store(time.Now().UnixMicro())
+		s.lastPress.Store(s.cfg.Clock.Now().UnixMicro())
 	}
 	if err := p.input.Apply(in); err != nil {
 		s.log.Warn("input", "peer", p.id, "err", err)

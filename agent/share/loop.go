@@ -35,10 +35,11 @@ type Encoder interface {
 
 // order is what the viewers want of the next frame.
 type order struct {
-	viewers int    // connected viewers: nothing is grabbed for none
-	display int    // which display to capture
-	kbps    int    // what the slowest viewer can take
-	key     uint64 // the latest keyframe request not yet answered; 0: none
+	viewers int       // connected viewers: nothing is grabbed for none
+	display int       // which display to capture
+	kbps    int       // what the slowest viewer can take
+	key     uint64    // the latest keyframe request not yet answered; 0: none
+	press   time.Time // when a technician last pressed a button or key; zero: never
 }
 
 // audience is the loop's view of the technicians (the Sharer).
@@ -103,6 +104,9 @@ type loop struct {
 	grabErrs   int
 	display    int
 	lastQ      codec.Quality
+	// lastDamage: when damage was last heard; pressServed: the press whose
+	// change last went past the frame-rate cap.
+	lastDamage, pressServed time.Time
 }
 
 // run loops until ctx ends or the encoder fails.
@@ -140,8 +144,9 @@ func (l *loop) run(ctx context.Context) error {
 		case <-tick:
 			tick = nil
 		case <-damaged:
+			l.lastDamage = l.clock.Now()
 			if damageAt.IsZero() {
-				damageAt = l.clock.Now()
+				damageAt = l.lastDamage
 			}
 		case <-l.wake:
 		case <-refineC:
@@ -175,6 +180,14 @@ func (l *loop) run(ctx context.Context) error {
 		// burst of changes at most maxFPS a second. Meanwhile the damage
 		// piles up and is grabbed in one go.
 		wait := l.pace.wait(now)
+		// A technician's press is answered past the cap: the change that
+		// follows it goes at once, not in the next slot of a screen that
+		// keeps moving (one frame a press, at most one each pressGap).
+		press := wait > 0 && o.press.After(l.pressServed) && !l.lastDamage.Before(o.press) &&
+			now.Sub(l.pressServed) >= pressGap
+		if press {
+			wait = 0
+		}
 		// Below the ceiling a frame the network cannot take yet waits (and
 		// carries the changes since) rather than queue; a keyframe too,
 		// since one sent into a full queue loses packets and is asked for
@@ -248,6 +261,9 @@ func (l *loop) run(ctx context.Context) error {
 		}
 		probeDue = false
 		l.pace.take(now)
+		if press {
+			l.pressServed = o.press
+		}
 		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
 		if err != nil {
 			return fmt.Errorf("share: encode: %w", err)
@@ -368,6 +384,10 @@ func (l *loop) openEncoder(w, h int) error {
 // a tail-loss probe does for TCP: the first probe comes after that second,
 // the second in case the first was lost too.
 var tailProbes = [...]time.Duration{1500 * time.Millisecond, 5 * time.Second}
+
+// pressGap is the least time between two frames that a technician's
+// presses send past the frame-rate cap (a held key repeats).
+const pressGap = 50 * time.Millisecond
 
 // keyShare is the most of a congested link's estimate keyframes may take;
 // refineSlice, how much of a second's estimate one refine slice may take;

@@ -118,10 +118,18 @@ func (e *fakeEncoder) count() int {
 // oneViewer is an audience of one connected viewer that asked for a
 // keyframe, on a network that takes kbps (0: the ceiling, 8000).
 type oneViewer struct {
-	mu   sync.Mutex
-	key  uint64
-	kbps int
-	wake chan struct{} // the loop's wake-up; nil: none
+	mu    sync.Mutex
+	key   uint64
+	kbps  int
+	press time.Time
+	wake  chan struct{} // the loop's wake-up; nil: none
+}
+
+// pressed says a technician pressed a button or key at t.
+func (a *oneViewer) pressed(t time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.press = t
 }
 
 // requestKeyframe asks for a keyframe, as a viewer's PLI does.
@@ -135,7 +143,7 @@ func (a *oneViewer) requestKeyframe() {
 func (a *oneViewer) order() order {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key}
+	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key, press: a.press}
 }
 func (a *oneViewer) keyframeSent(k uint64) {
 	a.mu.Lock()
@@ -560,6 +568,65 @@ func TestLoopRefinesInSlicesOnACongestedLink(t *testing.T) {
 		first, last := fs[1].at, fs[len(fs)-1].at
 		if min := time.Duration(float64(bytes-5000) / 50000 * float64(time.Second)); last.Sub(first) < min {
 			t.Fatalf("refine slices of %d bytes went within %v, want %v at least", bytes, last.Sub(first), min)
+		}
+	})
+}
+
+// While the screen keeps changing, the change after a technician's press
+// goes at once, past the frame-rate cap (a click while a window moves does
+// not wait for the next slot); a change right after a frame without a
+// press waits for its slot, and so does a second press within pressGap.
+func TestLoopPressGoesPastTheCap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1}
+		clock, enc := startLoopOn(t, src, aud, 0)
+		i := 0
+		// justSent keeps the screen moving (a change every 5 ms) for 200 ms
+		// and until a frame was encoded in the last millisecond: the pacer
+		// is empty.
+		justSent := func() {
+			t.Helper()
+			for j := range 1000 {
+				n := enc.count()
+				if i%5 == 0 {
+					src.Paint(image.Rect(i%600, 0, i%600+20, 20), uint32(0x101010*(i%15+1)))
+				}
+				i++
+				clock.Advance(time.Millisecond)
+				if enc.count() > n && j >= 200 {
+					return
+				}
+			}
+			t.Fatal("no frame while the screen moved")
+		}
+		change := func(r image.Rectangle) (time.Duration, bool) {
+			t.Helper()
+			n, t0 := enc.count(), clock.Now()
+			src.Paint(r, 0xd02020)
+			for range 100 {
+				for _, f := range enc.since(n) {
+					if f.changed != nil && f.changed.Has(r.Min.X/codec.BlockSize, r.Min.Y/codec.BlockSize) {
+						return f.at.Sub(t0), true
+					}
+				}
+				clock.Advance(time.Millisecond)
+			}
+			return 0, false
+		}
+		justSent()
+		if d, ok := change(image.Rect(600, 400, 610, 410)); !ok || d < 20*time.Millisecond {
+			t.Fatalf("a change right after a frame, no press: encoded after %v (%v), want in the next slot (~33 ms)", d, ok)
+		}
+		justSent()
+		aud.pressed(clock.Now())
+		if d, ok := change(image.Rect(600, 440, 610, 450)); !ok || d != 0 {
+			t.Fatalf("the change after a press: encoded after %v (%v), want at once", d, ok)
+		}
+		clock.Advance(10 * time.Millisecond)
+		aud.pressed(clock.Now()) // within pressGap of the last
+		if d, ok := change(image.Rect(500, 400, 510, 410)); !ok || d == 0 {
+			t.Fatalf("a second press %v after the first: its change went at once, want its slot", pressGap)
 		}
 	})
 }

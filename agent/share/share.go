@@ -93,7 +93,7 @@ type Sharer struct {
 	draw drawing // the technicians' drawing on the screen (draw.go)
 
 	stats     Stats
-	lastPress atomic.Int64 // when a technician's button press was injected, Unix µs
+	lastPress atomic.Int64 // when a technician's button or key press was injected, Unix µs
 }
 
 // New prepares a Sharer; Run streams.
@@ -179,6 +179,9 @@ func (s *Sharer) order() order {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := order{display: s.display, kbps: s.cfg.Bitrate}
+	if us := s.lastPress.Load(); us != 0 {
+		o.press = time.UnixMicro(us)
+	}
 	if s.keyWant != s.keyDone {
 		o.key = s.keyWant
 	}
