@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -87,6 +88,13 @@ type Console struct {
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+
+	// After the app stopped (Shutdown): the UI calls that wait to run one
+	// at a time (do), and whether one is running them.
+	stopped  atomic.Bool
+	lateMu   sync.Mutex
+	late     []func()
+	lateBusy bool
 }
 
 // Connect opens a session tab for target now, or right after sign-in.
@@ -124,8 +132,34 @@ func (c *Console) Window() fyne.Window { return c.win }
 
 func (c *Console) now() time.Time { return c.opts.Now() }
 
-// do runs f on the UI goroutine (Options.Do).
-func (c *Console) do(f func()) { c.opts.Do(f) }
+// do runs f on the UI goroutine (Options.Do). Once the app stopped
+// (Shutdown), Fyne runs such calls at once on the caller's goroutine, and
+// two of them (a session ending while its drawing channel closes) touched
+// the same widgets together, a data race: then they run one at a time, in
+// order, whoever came first running what the others queued meanwhile (so a
+// call made from inside one waits its turn instead of deadlocking).
+func (c *Console) do(f func()) {
+	if !c.stopped.Load() {
+		c.opts.Do(f)
+		return
+	}
+	c.lateMu.Lock()
+	c.late = append(c.late, f)
+	if c.lateBusy {
+		c.lateMu.Unlock()
+		return
+	}
+	c.lateBusy = true
+	for len(c.late) > 0 {
+		g := c.late[0]
+		c.late = c.late[1:]
+		c.lateMu.Unlock()
+		g()
+		c.lateMu.Lock()
+	}
+	c.lateBusy = false
+	c.lateMu.Unlock()
+}
 
 // sentence turns an error into a sentence for the technician.
 func sentence(err error) string {
@@ -711,6 +745,7 @@ func (c *Console) closeWindow() {
 // Shutdown ends every open session and waits for the console's goroutines.
 // Call it after the app stopped running.
 func (c *Console) Shutdown() {
+	c.stopped.Store(true)
 	c.stopWatch()
 	for _, t := range c.sessions {
 		if t.remote != nil {

@@ -557,3 +557,43 @@ func TestViewOnlyGrantIsShown(t *testing.T) {
 		t.Fatal("a resume re-enabled the keys of a view-only session")
 	}
 }
+
+// After Shutdown, Fyne runs UI calls at once on the caller's goroutine:
+// the console runs them one at a time, in order, and a call made from
+// inside one waits its turn rather than deadlocking. (With -race, two
+// running together would be reported: they share the counter unguarded.)
+func TestUICallsAfterShutdownRunOneAtATime(t *testing.T) {
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	be := &fakeBackend{watching: make(chan struct{})}
+	c := New(a, be, Options{DataDir: t.TempDir(), Known: &client.KnownRelays{},
+		Do: func(f func()) { f() }}) // as Fyne does once drained
+	c.Shutdown()
+	var n, running int
+	var order []int
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			c.do(func() {
+				running++
+				if running > 1 {
+					t.Errorf("%d UI calls ran at once", running)
+				}
+				n++
+				time.Sleep(time.Millisecond)
+				if i == 0 {
+					c.do(func() { order = append(order, 100) }) // nested
+					order = append(order, 0)
+				}
+				running--
+			})
+		})
+	}
+	wg.Wait()
+	if n != 8 {
+		t.Fatalf("%d of 8 UI calls ran", n)
+	}
+	if len(order) != 2 || order[0] != 0 || order[1] != 100 {
+		t.Fatalf("a call made inside another ran at %v, want after it", order)
+	}
+}
