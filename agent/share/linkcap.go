@@ -19,8 +19,13 @@ import (
 //
 //   - loss of capLoss or more, or GCC seeing the delay grow (overuse) while
 //     what arrives is at least capBusy of the target: the target falls to
-//     capBack of the rate that arrived (once per capHold, while the queue
-//     of the old rate drains). Delay alone, while the sender sends far less
+//     capBack of the rate that arrived in that window or the one before
+//     (since the last cut), whichever is more (once per capHold, while the
+//     queue of the old rate drains). The window before counts because
+//     losses come late: when motion stops, the tail of its queue is lost
+//     in a window where the screen sends little, and a cut to what arrived
+//     then took the target from 1243 to 211 kbit/s (the refine of the still
+//     picture then crawled in slices for 4 s). Delay alone, while the sender sends far less
 //     than its target (a still screen, a keyframe's burst after a quiet
 //     spell), says nothing about the link: such a cut took a quiet viewer
 //     from 8,000 to 170 kbit/s on loopback, and a still screen never brings
@@ -39,6 +44,9 @@ type linkCap struct {
 	// For the log: what the last window saw.
 	loss    float64
 	arrived int // kbit/s
+	// before: what arrived in the window before (kbit/s), if it came after
+	// the last cut; 0: none.
+	before int
 }
 
 const (
@@ -76,7 +84,7 @@ func (c *linkCap) update(now time.Time, d rtc.Delivery, overusing bool, ceiling 
 	dt := now.Sub(c.at)
 	switch {
 	case c.at.IsZero() || dt > capMaxWindow:
-		c.from, c.at, c.overuse = d, now, overusing
+		c.from, c.at, c.overuse, c.before = d, now, overusing, 0
 		return c.kbps
 	case dt < capWindow:
 		return c.kbps
@@ -87,11 +95,11 @@ func (c *linkCap) update(now time.Time, d rtc.Delivery, overusing bool, ceiling 
 	}
 	loss := float64(lost) / float64(got+lost)
 	arrived := float64(d.ReceivedBytes-c.from.ReceivedBytes) * 8 / 1000 / dt.Seconds() // kbit/s
-	overuse := c.overuse
-	c.from, c.at, c.overuse, c.loss, c.arrived = d, now, false, loss, int(arrived)
+	overuse, before := c.overuse, c.before
+	c.from, c.at, c.overuse, c.loss, c.arrived, c.before = d, now, false, loss, int(arrived), int(arrived)
 	switch {
 	case (loss >= capLoss || overuse && arrived >= capBusy*float64(c.kbps)) && now.Sub(c.cutAt) >= capHold:
-		c.kbps, c.cutAt = min(c.kbps, int(capBack*arrived)), now
+		c.kbps, c.cutAt, c.before = min(c.kbps, int(capBack*max(arrived, float64(before)))), now, 0
 	case loss < capClean && !overuse:
 		limit := int(capAbove*arrived) + capMargin
 		if grown := int(float64(c.kbps) * (1 + (capGrowth-1)*dt.Seconds())); c.kbps < limit {

@@ -52,6 +52,30 @@ func TestLinkCapFallsOnLoss(t *testing.T) {
 	}
 }
 
+// Losses come late: when motion stops, the tail of its queue is lost in a
+// window where the screen sends little. The cut then counts what arrived
+// in the window before (since the last cut) too, not only the little that
+// arrived in the quiet one.
+func TestLinkCapLateLossCountsTheWindowBefore(t *testing.T) {
+	c, t0 := capFrom(1200)
+	var d rtc.Delivery
+	d = feedback(d, 50, 1) // 400 ms of motion at 1000 kbit/s, clean
+	c.update(t0.Add(400*time.Millisecond), d, false, 8000)
+	d = feedback(d, 20, 4) // then 400 ms nearly still: 400 kbit/s, 17 % lost
+	got := c.update(t0.Add(800*time.Millisecond), d, false, 8000)
+	if want := int(capBack * float64(kbpsOf(50, 400*time.Millisecond))); got != want {
+		t.Fatalf("loss as the motion stopped cut the target to %d, want %d (%.2f of what arrived while it moved)", got, want, capBack)
+	}
+	// The next cut counts only what arrived since this one: 400 kbit/s in
+	// the window before it, not the motion's 1000.
+	d = feedback(d, 20, 4)
+	c.update(t0.Add(1200*time.Millisecond), d, false, 8000) // within capHold: held
+	d = feedback(d, 20, 4)
+	if got, want := c.update(t0.Add(1900*time.Millisecond), d, false, 8000), int(capBack*float64(kbpsOf(20, 400*time.Millisecond))); got != want {
+		t.Fatalf("loss going on after the cut set the target to %d, want %d (what arrived since)", got, want)
+	}
+}
+
 func TestLinkCapRisesSlowlyWhileClean(t *testing.T) {
 	c, t0 := capFrom(800)
 	var d rtc.Delivery

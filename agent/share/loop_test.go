@@ -533,7 +533,8 @@ func TestLoopRefinesInSlicesOnACongestedLink(t *testing.T) {
 		src := capture.NewSynthetic(640, 480)
 		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
 		// 400 kbit/s is 50,000 bytes a second; a refine of the whole screen
-		// 120,000 bytes (100 a macroblock): a slice of 0.15 s holds 75.
+		// 120,000 bytes (100 a macroblock): a slice of refineSlice (0.05 s)
+		// holds 25.
 		clock, enc := startLoopWith(t, src, aud, &fakeEncoder{size: 5000, refine: 120000})
 		clock.Advance(2 * time.Second)
 		n := enc.count()
@@ -550,8 +551,8 @@ func TestLoopRefinesInSlicesOnACongestedLink(t *testing.T) {
 			if f.q != codec.Refine {
 				t.Fatalf("frame %d after the change: %+v, want refines only", i+1, f)
 			}
-			if c := f.changed.Count(); c > 75 {
-				t.Fatalf("a refine slice of %d macroblocks (%d bytes), want 75 at most (0.15 s of the link)", c, c*100)
+			if c, most := f.changed.Count(), int(50000*refineSlice/100); c > most {
+				t.Fatalf("a refine slice of %d macroblocks (%d bytes), want %d at most (%v s of the link)", c, c*100, most, refineSlice)
 			}
 			all.Union(f.changed)
 			if i < len(fs)-2 {
@@ -561,8 +562,8 @@ func TestLoopRefinesInSlicesOnACongestedLink(t *testing.T) {
 		if want := blocksOf(640, 480, area); !all.Equal(want) {
 			t.Fatalf("the refine slices covered %d macroblocks, the change %d", all.Count(), want.Count())
 		}
-		if len(fs) < 5 {
-			t.Fatalf("300 macroblocks refined in %d slices, want 4 at least", len(fs)-1)
+		if want := 300 / int(50000*refineSlice/100); len(fs)-1 < want {
+			t.Fatalf("300 macroblocks refined in %d slices, want %d at least", len(fs)-1, want)
 		}
 		// Not back to back: the link took each slice before the next.
 		first, last := fs[1].at, fs[len(fs)-1].at

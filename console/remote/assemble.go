@@ -44,7 +44,8 @@ type assembler struct {
 	order   []uint32            // timestamps of pending frames, oldest first
 	lastOut uint32
 	started bool
-	dropped bool // a frame was lost: the decoder needs a keyframe
+	dropped bool   // a frame was lost: the decoder needs a keyframe
+	why     string // for the log: why the last frame was given up
 	now     func() time.Time
 	// nextSeq is the sequence number after the last frame out, when known
 	// (seqKnown); outAt, when that frame came out or was given up.
@@ -111,13 +112,13 @@ func (a *assembler) push(p *rtp.Packet) [][]byte {
 			return out // wait for the missing frame's retransmission
 		case complete:
 			if gap {
-				a.dropped = true // the missing frame is given up
+				a.dropped, a.why = true, "a frame lost whole" // the missing frame is given up
 			}
 			out = append(out, data)
 			a.nextSeq, a.seqKnown = head.pkts[len(head.pkts)-1].SequenceNumber+1, true
 		case broken, len(head.pkts) > maxFramePackets, head.bytes > maxFrameBytes, len(a.order) > maxPending,
 			len(a.order) > 1 && age > maxWait, age > maxAlone:
-			a.dropped = true // given up: the next frames need a keyframe first
+			a.dropped, a.why = true, "a frame incomplete" // given up: the next frames need a keyframe first
 			a.seqKnown = false
 		default:
 			return out // wait for the missing packets

@@ -219,6 +219,7 @@ func (v *Viewer) receive(pc *webrtc.PeerConnection, tr *webrtc.TrackRemote) {
 		if asm.dropped {
 			asm.dropped = false
 			needKey = true
+			v.log.Debug("keyframe asked", "why", asm.why)
 			pli()
 		}
 		for _, data := range frames {
