@@ -19,15 +19,7 @@ func TestActiveMapLeavesTheRestAlone(t *testing.T) {
 	const w, h = 640, 480
 	enc, dec := codecPair(t, w, h, 4000)
 	src := pattern(w, h, 0)
-	keyData, _, err := enc.Encode(FrameFromRGBA(src), true, Normal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := dec.Decode(keyData, nil)
-	if err != nil || before == nil {
-		t.Fatalf("decode the keyframe: %v", err)
-	}
-	before = cloneRGBA(before)
+	before, keyBytes := keyframe(t, enc, dec, FrameFromRGBA(src), Normal)
 	rect := image.Rect(200, 136, 260, 190) // not aligned to macroblocks
 	for y := rect.Min.Y; y < rect.Max.Y; y++ {
 		for x := rect.Min.X; x < rect.Max.X; x++ {
@@ -70,30 +62,23 @@ func TestActiveMapLeavesTheRestAlone(t *testing.T) {
 	if d := int(c.R) - 250 + int(c.G) - 200; d < -30 || d > 30 {
 		t.Fatalf("the changed rectangle shows %v, want about {250 200 40}", c)
 	}
-	if len(data) > len(keyData)/4 {
-		t.Fatalf("a %d-macroblock change cost %d bytes, the keyframe %d", changed.Count(), len(data), len(keyData))
+	if len(data) > keyBytes/4 {
+		t.Fatalf("a %d-macroblock change cost %d bytes, the keyframe %d", changed.Count(), len(data), keyBytes)
 	}
-	t.Logf("keyframe %d bytes, one-rectangle change (%d of %d macroblocks) %d bytes", len(keyData), changed.Count(), changed.Cols*changed.Rows, len(data))
+	t.Logf("keyframe %d bytes, one-rectangle change (%d of %d macroblocks) %d bytes", keyBytes, changed.Count(), changed.Cols*changed.Rows, len(data))
 }
 
 // TestEmptyChangeIsTiny encodes a frame in which nothing changed (the
 // screen sharer's tail probe after a still spell): it costs less than a bit
-// a macroblock (the skip flags), is not a keyframe, and decodes to exactly the picture before.
+// a macroblock (the skip flags), is not a keyframe, and decodes to exactly
+// the picture before.
 func TestEmptyChangeIsTiny(t *testing.T) {
 	const w, h = 1280, 720
 	enc, dec := codecPair(t, w, h, 8000)
 	src := FrameFromRGBA(pattern(w, h, 0))
 	for _, q := range []Quality{Normal, Refine} {
 		t.Run(map[Quality]string{Normal: "normal", Refine: "refine"}[q], func(t *testing.T) {
-			keyData, _, err := enc.Encode(src, true, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before, err := dec.Decode(keyData, nil)
-			if err != nil || before == nil {
-				t.Fatalf("decode the keyframe: %v", err)
-			}
-			before = cloneRGBA(before)
+			before, _ := keyframe(t, enc, dec, src, q)
 			data, key, err := enc.EncodeChanged(src, NewBlocks(w, h), false, q)
 			if err != nil {
 				t.Fatal(err)
@@ -110,6 +95,21 @@ func TestEmptyChangeIsTiny(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keyframe encodes f whole as a keyframe at q and returns a copy of what
+// dec makes of it and the keyframe's size.
+func keyframe(t *testing.T, enc *VP8Encoder, dec *VP8Decoder, f *Frame, q Quality) (*image.RGBA, int) {
+	t.Helper()
+	data, _, err := enc.Encode(f, true, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := dec.Decode(data, nil)
+	if err != nil || img == nil {
+		t.Fatalf("decode the keyframe: %v", err)
+	}
+	return cloneRGBA(img), len(data)
 }
 
 func cloneRGBA(img *image.RGBA) *image.RGBA {
