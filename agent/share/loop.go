@@ -40,6 +40,7 @@ type order struct {
 	kbps    int       // what the slowest viewer can take
 	key     uint64    // the latest keyframe request not yet answered; 0: none
 	press   time.Time // when a technician last pressed a button or key; zero: never
+	join    bool      // a viewer that just connected waits for its first keyframe
 }
 
 // audience is the loop's view of the technicians (the Sharer).
@@ -169,8 +170,10 @@ func (l *loop) run(ctx context.Context) error {
 		// stream of nothing but keyframes would never get through. The
 		// requests that come meanwhile are answered by one keyframe when
 		// the gap is over (the rest of the time, NACK repairs losses).
+		// A viewer that just connected sees nothing until its keyframe: not
+		// held to the gap.
 		key := o.key != 0
-		if gap := l.keyGap(o.kbps); key && l.enc != nil && now.Sub(l.lastKey) < gap {
+		if gap := l.keyGap(o.kbps); key && !o.join && l.enc != nil && now.Sub(l.lastKey) < gap {
 			key = false
 			if keyC == nil {
 				keyC = l.clock.After(gap - now.Sub(l.lastKey))
@@ -191,9 +194,10 @@ func (l *loop) run(ctx context.Context) error {
 		// Below the ceiling a frame the network cannot take yet waits (and
 		// carries the changes since) rather than queue; a keyframe too,
 		// since one sent into a full queue loses packets and is asked for
-		// again. Not the first frame, nor the first of another display:
-		// nothing shows until they arrive; the frames after them pay.
-		urgent := l.enc == nil || o.display != l.display
+		// again. Not the first frame, nor the first of another display or
+		// for a viewer that just connected: nothing shows until they
+		// arrive; the frames after them pay.
+		urgent := l.enc == nil || o.display != l.display || o.join
 		if bw := l.budget.wait(now, o.kbps); congested && !urgent {
 			wait = max(wait, bw)
 		}

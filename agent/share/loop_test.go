@@ -120,9 +120,19 @@ func (e *fakeEncoder) count() int {
 type oneViewer struct {
 	mu    sync.Mutex
 	key   uint64
+	join  bool // the keyframe request is a viewer's that just connected
 	kbps  int
 	press time.Time
 	wake  chan struct{} // the loop's wake-up; nil: none
+}
+
+// joins asks for a keyframe as a viewer that just connected does.
+func (a *oneViewer) joins() {
+	a.mu.Lock()
+	a.key++
+	a.join = true
+	a.mu.Unlock()
+	a.wake <- struct{}{}
 }
 
 // pressed says a technician pressed a button or key at t.
@@ -143,13 +153,13 @@ func (a *oneViewer) requestKeyframe() {
 func (a *oneViewer) order() order {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key, press: a.press}
+	return order{viewers: 1, kbps: cmp.Or(a.kbps, 8000), key: a.key, press: a.press, join: a.join}
 }
 func (a *oneViewer) keyframeSent(k uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.key == k {
-		a.key = 0
+		a.key, a.join = 0, false
 	}
 }
 func (a *oneViewer) noSuchDisplay()           {}
@@ -628,6 +638,33 @@ func TestLoopPressGoesPastTheCap(t *testing.T) {
 		aud.pressed(clock.Now()) // within pressGap of the last
 		if d, ok := change(image.Rect(500, 400, 510, 410)); !ok || d == 0 {
 			t.Fatalf("a second press %v after the first: its change went at once, want its slot", pressGap)
+		}
+	})
+}
+
+// A viewer that just connected (a second technician, the relay's
+// recorder) gets its keyframe at once, even right after another keyframe
+// on a link below the ceiling, where a request waits for the gap.
+func TestLoopKeyframeForAViewerThatJoins(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, kbps: 400, wake: make(chan struct{}, 1)}
+		clock, enc := startLoopOn(t, src, aud, 20000) // a keyframe is 0.4 s of the link: one per 1.6 s
+		clock.Advance(2 * time.Second)
+		aud.requestKeyframe()
+		clock.Advance(100 * time.Millisecond)
+		n := enc.count()
+		t0 := clock.Now()
+		aud.requestKeyframe() // within the gap: waits
+		clock.Advance(100 * time.Millisecond)
+		if fs := enc.since(n); len(fs) != 0 {
+			t.Fatalf("a request 0.1 s after a keyframe: encoded %+v, want it to wait for the gap", fs)
+		}
+		aud.joins()
+		synctest.Wait()
+		fs := enc.since(n)
+		if len(fs) != 1 || !fs[0].key || fs[0].at.Sub(t0) != 100*time.Millisecond {
+			t.Fatalf("a viewer joined 0.2 s after a keyframe: encoded %+v, want a keyframe at once", fs)
 		}
 	})
 }

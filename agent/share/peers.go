@@ -143,7 +143,7 @@ func (s *Sharer) Join(id int64, granted proto.Grant) error {
 		p.connected = st == webrtc.PeerConnectionStateConnected
 		s.mu.Unlock()
 		if st == webrtc.PeerConnectionStateConnected {
-			s.RequestKeyframe()
+			s.joined()
 		}
 	})
 	// Close may close pc from here on: then the failure is ErrClosed.
@@ -280,6 +280,17 @@ func (s *Sharer) SetICEServers(ice []proto.ICEServer) {
 func (s *Sharer) RequestKeyframe() {
 	s.mu.Lock()
 	s.keyWant++
+	s.mu.Unlock()
+	s.poke()
+}
+
+// joined asks for a keyframe for a viewer that just connected (a second
+// technician, the relay's recorder): it shows nothing until one arrives,
+// so the loop sends it without waiting for the gap between keyframes.
+func (s *Sharer) joined() {
+	s.mu.Lock()
+	s.keyWant++
+	s.joinWant = s.keyWant
 	s.mu.Unlock()
 	s.poke()
 }

@@ -85,6 +85,7 @@ type Sharer struct {
 	ice      []proto.ICEServer
 	wake     chan struct{}
 	keyWant  uint64         // keyframe requests so far
+	joinWant uint64         // the request of the viewer that connected last
 	keyDone  uint64         // requests a keyframe answered
 	boundsOf int            // display whose bounds s.bounds holds
 	closed   bool           // Close ran: Join adds no more peers
@@ -185,6 +186,7 @@ func (s *Sharer) order() order {
 	if s.keyWant != s.keyDone {
 		o.key = s.keyWant
 	}
+	o.join = s.joinWant > s.keyDone
 	now := s.cfg.Clock.Now()
 	for _, p := range s.peers {
 		if p.connected {
