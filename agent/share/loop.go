@@ -292,9 +292,9 @@ func (l *loop) run(ctx context.Context) error {
 		if q == codec.Refine && !congested && !probe {
 			l.sinceRef.Clear()
 		}
-		// The sample's duration advances the RTP timestamp of the next
-		// frame: never zero, or the next frame would carry this one's
-		// timestamp and a viewer would drop it as a duplicate.
+		// The time since the frame before advances the RTP timestamp:
+		// never zero, or this frame would carry that one's timestamp and a
+		// viewer would drop it as a duplicate.
 		d := interval
 		if !l.lastSample.IsZero() {
 			d = max(done.Sub(l.lastSample), time.Millisecond)

@@ -18,7 +18,6 @@ package share
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"log/slog"
 	"sync"
@@ -26,7 +25,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/relaydesk/relaydesk/agent/capture"
 	"github.com/relaydesk/relaydesk/agent/clipboard"
@@ -71,7 +69,7 @@ type Sharer struct {
 	cfg   Config
 	log   *slog.Logger
 	api   *webrtc.API
-	track *webrtc.TrackLocalStaticSample
+	track *screenTrack
 
 	joinMu    sync.Mutex     // serialises NewPeerConnection, to catch its estimator
 	estimator *rtc.Estimator // set by the API's callback during NewPeerConnection
@@ -123,9 +121,9 @@ func New(cfg Config) (*Sharer, error) {
 		return nil, err
 	}
 	s.api = api
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "screen", "relaydesk")
+	track, err := newScreenTrack()
 	if err != nil {
-		return nil, fmt.Errorf("share: create track: %w", err)
+		return nil, err
 	}
 	s.track = track
 	return s, nil
@@ -168,9 +166,7 @@ func (s *Sharer) Run(ctx context.Context) error {
 	l := &loop{
 		src: s.cfg.Source, clock: s.cfg.Clock, newEncoder: s.cfg.NewEncoder, aud: s, wake: s.wake,
 		maxFPS: s.cfg.MaxFPS, bitrate: s.cfg.Bitrate, stillRefine: s.cfg.StillRefine, log: s.log,
-		send: func(data []byte, d time.Duration) error {
-			return s.track.WriteSample(media.Sample{Data: data, Duration: d})
-		},
+		send: s.track.write,
 	}
 	return l.run(ctx)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"math"
@@ -183,10 +184,22 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	if out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-update", "1", last).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg last frame: %v %s", err, out)
 	}
+	// The timeline: 1 s in, the picture before the paint (2 s in); 0.5 s
+	// before the end, the one after it (RTP timestamps put a still
+	// spell one frame late once, and the paint showed seconds early).
+	before, after := filepath.Join(dir, "at-1s.png"), filepath.Join(dir, "near-end.png")
+	for _, c := range []struct {
+		at   float64
+		file string
+	}{{1, before}, {d - 0.5, after}} {
+		if out, err := exec.Command("ffmpeg", "-v", "error", "-ss", fmt.Sprintf("%.3f", c.at), "-i", path, "-frames:v", "1", c.file).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg frame at %.1f s: %v %s", c.at, err, out)
+		}
+	}
 	for _, c := range []struct {
 		file           string
 		variant, other int
-	}{{first, 0, 2}, {last, 2, 0}} {
+	}{{first, 0, 2}, {last, 2, 0}, {before, 0, 2}, {after, 2, 0}} {
 		mean, bad := compare(t, testImage(w, h, c.variant), c.file)
 		t.Logf("%s: mean difference %.2f per channel, %.3f%% of pixels off by more than 48", filepath.Base(c.file), mean, bad*100)
 		if mean > maxMeanDiff || bad > maxBadShare {

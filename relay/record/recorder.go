@@ -168,6 +168,7 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 	var ts time.Duration // of the last frame, unwrapped
 	var last uint32
 	var pktAt time.Time // when the newest packet arrived: a frame is complete by then
+	var pktTS uint32    // the newest packet's timestamp
 	write := func() {
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if !have {
@@ -182,7 +183,11 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 			if err := rec.w.WriteFrame(s.Data, ts); err != nil && rec.err == nil {
 				rec.err = err
 			}
-			rec.keyframe, rec.lastTS, rec.lastAt = true, ts, pktAt
+			// The sample builder lets a frame go when a later one starts,
+			// which on a still screen can be seconds later (the app's tail
+			// probe): the frame arrived that much earlier than pktAt.
+			at := pktAt.Add(-time.Duration(int32(pktTS-s.PacketTimestamp)) * time.Second / clock)
+			rec.keyframe, rec.lastTS, rec.lastAt = true, ts, at
 			rec.mu.Unlock()
 		}
 	}
@@ -193,7 +198,7 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 			write()
 			return
 		}
-		pktAt = time.Now()
+		pktAt, pktTS = time.Now(), pkt.Timestamp
 		sb.Push(pkt)
 		write()
 		select {
