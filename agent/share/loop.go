@@ -379,11 +379,11 @@ func (l *loop) openEncoder(w, h int) error {
 }
 
 // tailProbes are when, after the last frame, a still screen sends an empty
-// frame (every macroblock skipped: under a bit each, ~300 bytes at 720p). If the last frame
-// before the stillness lost a packet for good, nothing would follow it: the
-// viewer would wait for a retransmission that never comes and never learn
-// that it needs a keyframe, and the picture would stay unsharp until the
-// screen changed. A frame behind it tells (console/remote's assembler gives
+// frame (every macroblock skipped: under a bit each, ~300 bytes at 720p).
+// If the last frame before the stillness lost a packet for good, nothing
+// would follow it: the viewer would wait for a retransmission that never
+// comes and never learn that it needs a keyframe, and the picture would
+// stay unsharp until the screen changed. A frame behind it tells (console/remote's assembler gives
 // a frame up when it waited over a second with a later one behind it), as
 // a tail-loss probe does for TCP: the first probe comes after that second,
 // the second in case the first was lost too.
@@ -398,7 +398,8 @@ const pressGap = 50 * time.Millisecond
 // (0.15 s slices, two back to back as the motion's queue drained, were lost
 // on a 1 Mbit/s link with 200 ms of buffer in 4 of 12 runs, and the frame
 // given up meant a keyframe and the whole screen refined again; 0.05 s
-// slices: 10 of 10 sharp in 1.1-1.3 s); refineCostGuess, the bytes of a refined macroblock before one was measured.
+// slices: 10 of 10 sharp in 1.1-1.3 s); refineCostGuess, the bytes of a
+// refined macroblock before one was measured.
 const (
 	keyShare        = 0.25
 	refineSlice     = 0.05
