@@ -44,9 +44,12 @@ serve: deps build
 # a cold machine compiled the cgo programs four times over before (race,
 # plain, -trimpath for `make build`, and vet's plain packages), 300-400 s of
 # CPU each. The tests build the release binaries' packages themselves.
+# Four tests at once: most end-to-end tests wait on their programs; the
+# ones that time or count what load changes stay serial (relay/e2e's
+# parallel; RELAYDESK_E2E_SERIAL=1 runs them all alone).
 test: deps
 	$(GO) vet -race ./...
-	RELAYDESK_E2E_RACE=1 $(GO) test -race -count=1 -timeout 40m ./...
+	RELAYDESK_E2E_RACE=1 $(GO) test -race -count=1 -parallel 4 -timeout 40m ./...
 
 # End-to-end figures, printed as tables and written as JSON: the control
 # plane (bench.json), remote view and control on Xvfb (bench-screen.json),

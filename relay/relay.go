@@ -99,6 +99,8 @@ type Relay struct {
 
 // New builds a relay from cfg (see the package doc for what it opens).
 func New(cfg Config) (_ *Relay, err error) {
+	// A public address taken from Addr takes the port chosen for port 0.
+	public := cfg.PublicAddr == "" && cfg.PacketConn == nil
 	cfg.fill()
 	r := &Relay{cfg: cfg, log: cfg.Logger, st: cfg.Store, udp: cfg.PacketConn, tcpLn: cfg.Listener,
 		quit: make(chan struct{}), ran: make(chan struct{})}
@@ -131,10 +133,20 @@ func New(cfg Config) (_ *Relay, err error) {
 	if r.fp, err = identity.Fingerprint(tlsCert); err != nil {
 		return nil, err
 	}
+	if r.udp == nil && r.tcpLn == nil {
+		if r.udp, r.tcpLn, err = transport.ListenPair(cfg.Addr); err != nil {
+			return nil, err
+		}
+	}
 	if r.udp == nil {
 		if r.udp, err = net.ListenPacket("udp", cfg.Addr); err != nil {
 			return nil, fmt.Errorf("listen on UDP %s: %w", cfg.Addr, err)
 		}
+	}
+	if host, port, _ := net.SplitHostPort(cfg.PublicAddr); public && port == "0" {
+		_, port, _ = net.SplitHostPort(r.udp.LocalAddr().String())
+		cfg.PublicAddr = net.JoinHostPort(host, port)
+		r.cfg.PublicAddr = cfg.PublicAddr
 	}
 	if r.st == nil {
 		if r.st, err = OpenStore(ctx, cfg.DataDir); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -299,4 +300,23 @@ func TestAdminAPIOnTheRelaysPort(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("health check: %s", resp.Status)
 	}
+}
+
+// `relay serve --addr 127.0.0.1:0` takes a free port for UDP and TCP, and
+// links and TURN then name that port, not 0.
+func TestPortZeroIsTheChosenPortEverywhere(t *testing.T) {
+	r, err := relay.New(relay.Config{DataDir: filepath.Join(t.TempDir(), "data"), Addr: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	addr := r.Addr().String()
+	if strings.HasSuffix(addr, ":0") || r.PublicAddr() != addr {
+		t.Fatalf("listening on %s, public address %s", addr, r.PublicAddr())
+	}
+	c, err := net.Dial("tcp", addr) // HTTPS and TURN over TCP
+	if err != nil {
+		t.Fatalf("no TCP listener on %s: %v", addr, err)
+	}
+	c.Close()
 }

@@ -54,9 +54,10 @@ type Files struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	opened chan struct{} // closed when the first files channel opened
-	once   sync.Once
+	mu      sync.Mutex
+	opened  chan struct{} // closed when the first files channel opened
+	once    sync.Once
+	sending int // reports on their way to the relay
 }
 
 // NewFiles returns the file transfers of sess; fetched files go into dir;
@@ -188,7 +189,15 @@ func (f *Files) Cancel(id string) { f.ep.Cancel(id, "The technician cancelled th
 // report tells the relay on a goroutine f owns, retrying while the
 // connection is down.
 func (f *Files) report(r proto.FileReport) {
+	f.mu.Lock()
+	f.sending++
+	f.mu.Unlock()
 	f.wg.Go(func() {
+		defer func() {
+			f.mu.Lock()
+			f.sending--
+			f.mu.Unlock()
+		}()
 		for try := 0; ; try++ {
 			ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
 			err := f.sess.ReportFile(ctx, r)
@@ -207,6 +216,26 @@ func (f *Files) report(r proto.FileReport) {
 			}
 		}
 	})
+}
+
+// Settle waits until the relay has every report sent so far (or ctx
+// ends): a session ended right after a transfer keeps its record.
+func (f *Files) Settle(ctx context.Context) {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		f.mu.Lock()
+		n := f.sending
+		f.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the transfers (unfinished files are removed) and waits for the

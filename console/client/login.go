@@ -75,6 +75,11 @@ func LoadLogin() (Login, error) {
 	if err != nil {
 		return Login{}, err
 	}
+	return ReadLogin(p)
+}
+
+// ReadLogin reads a login saved at p, as LoadLogin does its own.
+func ReadLogin(p string) (Login, error) {
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return Login{}, ErrNoLogin

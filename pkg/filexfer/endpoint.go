@@ -124,6 +124,7 @@ type job struct {
 	started time.Time
 	from    int64 // the offset this side's work started at
 	last    time.Time
+	sum     string     // sending: the SHA-256 the last FileEnd gave
 	done    chan Event // gets the final event
 }
 
@@ -318,6 +319,13 @@ func (e *Endpoint) OnMessage(data []byte) {
 	case m.Kind == proto.FileEnd && !j.Send:
 		e.finish(j, m)
 	case m.Kind == proto.FileOK && j.Send:
+		// The receiver reports done too; the relay keeps the first. Both
+		// do, so that a session ended at once by the side that heard
+		// last (a console's --send) does not lose the record.
+		e.mu.Lock()
+		sum := j.sum
+		e.mu.Unlock()
+		e.report(j.Job, proto.FileDone, j.Size, sum, "")
 		e.end(j.ID, proto.FileDone, "", m.Name, false)
 	case m.Kind == proto.FileCancel:
 		reason := m.Reason
@@ -534,7 +542,11 @@ func (e *Endpoint) sendFile(ctx context.Context, j *job, offset int64) error {
 	if off != j.Size {
 		return &localError{"The file changed while it was sent.", fmt.Errorf("%d bytes, announced %d", off, j.Size)}
 	}
-	return e.send(proto.FileMsg{Kind: proto.FileEnd, ID: j.ID, Size: off, SHA256: hex.EncodeToString(h.Sum(nil))})
+	sum := hex.EncodeToString(h.Sum(nil))
+	e.mu.Lock()
+	j.sum = sum
+	e.mu.Unlock()
+	return e.send(proto.FileMsg{Kind: proto.FileEnd, ID: j.ID, Size: off, SHA256: sum})
 }
 
 // room waits while the channel's buffer holds more than highWater.

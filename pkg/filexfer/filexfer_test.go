@@ -220,7 +220,7 @@ func randomFile(t *testing.T, dir string, n int) (string, string) {
 
 // A send that loses its channel half way goes on, on the next one, from
 // the byte the receiver has; the stored file's SHA-256 is the original's
-// and the receiver reported done with it.
+// and the receiver and the sender reported done with it.
 func TestSendResumesOnANewChannel(t *testing.T) {
 	src, appDir := t.TempDir(), t.TempDir()
 	path, sum := randomFile(t, src, 3<<20+123)
@@ -230,7 +230,8 @@ func TestSendResumesOnANewChannel(t *testing.T) {
 	app := &Endpoint{Dir: appDir, Accept: func(ctx context.Context, m proto.FileMsg) (Job, error) {
 		return Job{SessionID: "s", Name: "../../evil.bin", Size: m.Size, Limit: 10 << 20}, nil
 	}, Report: func(r proto.FileReport) { rmu.Lock(); reports = append(reports, r); rmu.Unlock() }}
-	console := &Endpoint{Driver: true}
+	var sent []proto.FileReport
+	console := &Endpoint{Driver: true, Report: func(r proto.FileReport) { rmu.Lock(); sent = append(sent, r); rmu.Unlock() }}
 	defer app.Close()
 	defer console.Close()
 	toApp, toConsole := connect(console, app)
@@ -281,6 +282,9 @@ func TestSendResumesOnANewChannel(t *testing.T) {
 	defer rmu.Unlock()
 	if len(reports) != 1 || reports[0].State != proto.FileDone || reports[0].SHA256 != sum || reports[0].Size != 3<<20+123 {
 		t.Fatalf("reports: %+v", reports)
+	}
+	if len(sent) != 1 || sent[0] != reports[0] {
+		t.Fatalf("the sender reported %+v, the receiver %+v", sent, reports)
 	}
 	if ev.Moved != ev.Size-1<<20 { // the resumed run went on from the first MiB
 		t.Fatalf("the last run moved %d of %d bytes; want all but the first MiB", ev.Moved, ev.Size)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 
 	"github.com/quic-go/quic-go"
 )
@@ -63,6 +64,35 @@ func SourceKey(a net.Addr) string {
 		return p.String()
 	}
 	return ip.String()
+}
+
+// ListenPair opens a UDP socket and the TCP listener of the same port, as
+// a relay serves QUIC and TURN on UDP and TURN and HTTPS on TCP. Port 0
+// takes any free pair: the system picks the UDP port, and when the TCP port
+// of that number is taken it tries another (a few times, then says so).
+func ListenPair(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("address %q: %w", addr, err)
+	}
+	tries := 1
+	if port == "0" {
+		tries = 20
+	}
+	for i := 0; ; i++ {
+		udp, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("listen on UDP %s: %w", addr, err)
+		}
+		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		if i+1 >= tries || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, fmt.Errorf("listen on TCP %s: %w", udp.LocalAddr(), err)
+		}
+	}
 }
 
 // Listener is a QUIC listener on its own quic.Transport that enforces Limits.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,32 @@ func TestSourceKey(t *testing.T) {
 		if got := SourceKey(a); got != want {
 			t.Errorf("SourceKey(%s) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// ListenPair on port 0 opens UDP and TCP on one port; on a given port whose
+// TCP side is taken it says so and leaves the UDP port free again.
+func TestListenPair(t *testing.T) {
+	pc, ln, err := ListenPair("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if pc.LocalAddr().String() != ln.Addr().String() {
+		t.Fatalf("UDP on %s, TCP on %s", pc.LocalAddr(), ln.Addr())
+	}
+	addr := ln.Addr().String()
+	pc.Close() // the UDP port is free, its TCP port still taken
+	if _, _, err := ListenPair(addr); err == nil || !strings.Contains(err.Error(), "listen on TCP "+addr) {
+		t.Fatalf("ListenPair(%s) with its TCP port taken: %v", addr, err)
+	}
+	again, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatalf("the failed ListenPair kept the UDP port: %v", err)
+	}
+	again.Close()
+	ln.Close()
+	if _, _, err := ListenPair("no-port"); err == nil {
+		t.Fatal("ListenPair accepted an address without a port")
 	}
 }

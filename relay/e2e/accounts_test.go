@@ -33,6 +33,7 @@ func closedWith(t *testing.T, p *proc, want string) {
 }
 
 func TestUserLifecycleCommands(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	userCmd := func(stdin string, args ...string) (string, int) {
 		t.Helper()
@@ -164,6 +165,7 @@ func TestUserLifecycleCommands(t *testing.T) {
 // M6: the first password is in a private file, never in the output; the
 // relay creates its files private and refuses a data directory others can read.
 func TestDataDirectoryIsPrivate(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	if strings.Contains(r.output(), r.adminPW) {
 		t.Fatal("the admin password is in the relay's output")
@@ -204,13 +206,13 @@ func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(
 // The console's sign-out (console/client Logout) revokes the token on the
 // relay: its other connections close and the saved token stops working.
 func TestConsoleLogoutRevokesToken(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	r.addUser(t, "ann", "technician", "first-password")
 	ann := r.login(t, "ann", "first-password")
 	w := r.watchQueue(t, ann)
 
-	t.Setenv("XDG_CONFIG_HOME", strings.TrimPrefix(ann.env[0], "XDG_CONFIG_HOME="))
-	l, err := client.LoadLogin()
+	l, err := client.ReadLogin(filepath.Join(strings.TrimPrefix(ann.env[0], "XDG_CONFIG_HOME="), "relaydesk", "console.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,6 +240,7 @@ func TestConsoleLogoutRevokesToken(t *testing.T) {
 // the relay (a live watch with the same token is closed) and forgets it
 // here, keeping the relay and user name for the next sign-in.
 func TestConsoleLogoutCommand(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	r.addUser(t, "ann", "technician", "first-password")
 	ann := r.login(t, "ann", "first-password")

@@ -48,6 +48,7 @@ func chromium(t *testing.T) context.Context {
 // language from Accept-Language, the download for the visitor's OS, the
 // downloaded file's name, and the plain message of an expired link.
 func TestDownloadPageInChromium(t *testing.T) {
+	parallel(t)
 	r := startRelay(t, "--downloads", downloadsDir(t), "--org", "Acme IT")
 	tech := r.login(t, "admin", r.adminPW)
 	out, code := run(t, tech.env, "", "console", "link", "create", "--name", "Ann")

@@ -56,6 +56,7 @@ func waitForPage(t *testing.T, fp, url string) {
 // link token), and the plain sentence of an unknown page with nothing to
 // download.
 func TestCallPageInChromium(t *testing.T) {
+	parallel(t)
 	addr, fp, st := inProcessRelay(t, func(c *relayroot.Config) { c.Downloads, c.Organisation = downloadsDir(t), "Acme IT" })
 	tok, _ := token.New()
 	ch := store.Channel{Name: "Service Desk", Description: "Accounts, printers and e-mail", SOSCall: true, SOSToken: tok}

@@ -15,6 +15,7 @@ import (
 // rates it, and `console session ID --json` shows the rating and the
 // transcript, to the technician and to nobody else.
 func TestChatAndRatingWithTheBinaries(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	r.addUser(t, "tina", "technician", "tina-password-1")
 	tech := r.login(t, "tina", "tina-password-1")

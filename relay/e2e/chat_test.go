@@ -86,6 +86,7 @@ func signIn(t *testing.T, ctx context.Context, addr, fp string, st store.Store, 
 // ways in one order for everyone, then the end user's rating, visible in
 // the session's details.
 func TestChatAndRatingThroughTheClients(t *testing.T) {
+	parallel(t)
 	addr, fp, st := inProcessRelay(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -220,6 +221,7 @@ func target(t *testing.T, addr, fp, tok string) download.Target {
 // for the download page's line until it gets one that works, with a
 // sentence for every wrong one.
 func TestServeAsksForTheConnectionDetails(t *testing.T) {
+	parallel(t)
 	addr, fp, _ := inProcessRelay(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -256,6 +258,7 @@ func TestServeAsksForTheConnectionDetails(t *testing.T) {
 // TestServeOffersRetry: an unreachable relay is a problem with Retry; a
 // used link is one without.
 func TestServeOffersRetry(t *testing.T) {
+	parallel(t)
 	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
 	dead := pc.LocalAddr().String()
 	pc.Close() // nothing answers there

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRelayCommands(t *testing.T) {
+	parallel(t)
 	dir := t.TempDir()
 	out, code := run(t, nil, "", "relay", "fingerprint", "--data", dir)
 	if code == 0 || !strings.Contains(out, "No relay identity") {

@@ -53,11 +53,11 @@ func motion(t *testing.T, disp string, r image.Rectangle) (stop func()) {
 // relay announces the proxy as its address.
 func shapedRelay(t *testing.T) (*relay, *udpProxy) {
 	t.Helper()
-	r := &relay{data: dataDir(t), addr: freeUDPAddr(t)}
-	px := newUDPProxy(t, r.addr)
+	px := newUDPProxy(t, "")
 	px.limit.Store(1_000_000 / 8)
-	r.extra = []string{"--public", px.addr()}
+	r := &relay{data: dataDir(t), extra: []string{"--public", px.addr()}}
 	r.launch(t)
+	px.setTarget(t, r.addr)
 	return r, px
 }
 

@@ -29,6 +29,7 @@ func copyAs(t *testing.T, name string, tg download.Target) string {
 // another relay refuses with a sentence and connects nowhere; a dev build
 // renamed the same way names the relay and connects only after a yes.
 func TestRenamedAppIsRefusedOrAsks(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	evil := download.Target{Host: "evil.example", Port: 443, Fingerprint: "sha256:" + strings.Repeat("ee", 32)}
 	rel, err := filepath.Rel(bin, copyAs(t, "sos-release", evil))

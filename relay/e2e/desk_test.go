@@ -184,6 +184,7 @@ func queueEntry(t *testing.T, out, id string) (proto.SessionInfo, map[string]any
 // (she may not hand the session on any more), then her console hears
 // she left and ends; theo reads the transfer note.
 func TestDeskTransfer(t *testing.T) {
+	parallel(t)
 	d := startDesk(t)
 	notices := start(t, d.techs["theo"].env, "console", "notices")
 	notices.expect(`Listening for notices to theo`)
@@ -254,6 +255,7 @@ func TestDeskTransfer(t *testing.T) {
 // whether he may watch, and he gets view only: his input script is
 // refused and the pointer never moves. The session goes on after he left.
 func TestDeskInvite(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 640, 480)
 	d := startDesk(t)
 	notices := start(t, d.techs["theo"].env, "console", "notices")
@@ -352,6 +354,7 @@ func TestDeskInvite(t *testing.T) {
 // too late, hears who won. theo classifies it, adds a note, says he is
 // busy; the directory shows it to his colleagues.
 func TestDeskPickAndClassify(t *testing.T) {
+	parallel(t)
 	d := startDesk(t)
 	sos, id := d.request(t, "Bob", []string{"DISPLAY="})
 	s, _ := queueEntry(t, d.console(t, "theo", "queue", "--json"), id)
@@ -420,6 +423,7 @@ func TestDeskPickAndClassify(t *testing.T) {
 // manager finds both in the history, page by page; tina finds the one
 // she worked on, and a technician of another channel neither.
 func TestDeskHistory(t *testing.T) {
+	parallel(t)
 	d := startDesk(t)
 	sos, worked := d.request(t, "Ann", []string{"DISPLAY="})
 	tina := start(t, d.techs["tina"].env, "console", "connect", "--session", worked)

@@ -76,6 +76,7 @@ func sameColour(a, b color.RGBA) bool {
 // technician's clear removes it, and the end user's /clear removes the next
 // shape, which the console hears of.
 func TestDrawOnEndUserScreen(t *testing.T) {
+	parallel(t)
 	disp, tech, sos, code := drawSession(t, 1280, 720)
 
 	dir := t.TempDir()
@@ -144,6 +145,7 @@ func TestDrawOnEndUserScreen(t *testing.T) {
 // gets no drawing channel from the app; the script stops with the reason
 // and nothing appears on the end user's screen.
 func TestDrawRefusedViewOnly(t *testing.T) {
+	parallel(t)
 	disp, tech, sos, code := drawSession(t, 640, 480)
 	scr := filepath.Join(t.TempDir(), "script.txt")
 	os.WriteFile(scr, []byte("draw rect 100 100 200 200 magenta\n"), 0o644)
@@ -160,11 +162,11 @@ func TestDrawRefusedViewOnly(t *testing.T) {
 	}
 }
 
-// TestDrawOnWindowsUnderWine: the Windows SOS app under Wine draws with its
+// drawOnWindowsUnderWine: the Windows SOS app under Wine draws with its
 // layered, click-through window: the rectangle is on the X display where
 // drawn, the desktop shows through the window's key colour inside it, and
 // the technician's clear takes it away.
-func TestDrawOnWindowsUnderWine(t *testing.T) {
+func drawOnWindowsUnderWine(t *testing.T) {
 	exe := windowsExe(t, "sos")
 	disp := xvfb(t, 1024, 768)
 	deskWindow(t, disp)

@@ -50,6 +50,7 @@ func fileSum(t *testing.T, p string) string {
 // target folder, the end user is asked before each fetch, and the relay
 // records every transfer with its hash.
 func TestFilesBothWays(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 640, 480)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
@@ -146,6 +147,7 @@ func TestFilesBothWays(t *testing.T) {
 // TestFilesRefusedWithoutThePermission: a technician whose files
 // permission is denied hears why, the app gets nothing, the console exits 1.
 func TestFilesRefusedWithoutThePermission(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 640, 480)
 	r := startRelay(t)
 	r.addUser(t, "tina", "technician", "tina-password-1")
@@ -180,11 +182,11 @@ func TestFileResumesAfterTheNetworkDrops(t *testing.T) {
 		t.Skip("takes about 30 seconds")
 	}
 	disp := xvfb(t, 640, 480)
-	r := &relay{data: dataDir(t), addr: freeUDPAddr(t)}
-	px := newUDPProxy(t, r.addr)
+	px := newUDPProxy(t, "")
 	px.limit.Store(4_000_000)
-	r.extra = []string{"--public", px.addr()}
+	r := &relay{data: dataDir(t), extra: []string{"--public", px.addr()}}
 	r.launch(t)
+	px.setTarget(t, r.addr)
 	tech := r.login(t, "admin", r.adminPW)
 	downloads, src := t.TempDir(), t.TempDir()
 	big, bigSum := fileWithData(t, src, "big.bin", 24<<20)

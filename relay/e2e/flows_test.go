@@ -22,6 +22,7 @@ import (
 const codeLine = `Session code: (\d{3} \d{3} \d{3})`
 
 func TestCodeFlowConsentGiven(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 	st := r.openStore(t)
@@ -52,6 +53,7 @@ func TestCodeFlowConsentGiven(t *testing.T) {
 }
 
 func TestCodeFlowConsentRefused(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 	sos := start(t, nil, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
@@ -102,6 +104,7 @@ func queueOf(t *testing.T, tech technician, all bool) []proto.SessionInfo {
 }
 
 func TestLinkFlow(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	r.addUser(t, "tina", "technician", "tina-password-1")
 	tech := r.login(t, "tina", "tina-password-1")
@@ -170,6 +173,7 @@ func TestLinkFlow(t *testing.T) {
 }
 
 func TestWrongCodesAreThrottled(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 	sos := start(t, nil, "sos", "--relay", r.addr, "--fingerprint", r.fp, "--no-gui")
@@ -197,6 +201,7 @@ func TestWrongCodesAreThrottled(t *testing.T) {
 }
 
 func TestWrongPasswordAndFingerprint(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir()}
 	out, code := run(t, env, "not-the-password\n", "console", "login", "--relay", r.addr, "--fingerprint", r.fp, "--user", "admin")
@@ -227,6 +232,7 @@ func TestWrongPasswordAndFingerprint(t *testing.T) {
 // restarts it on the same data: the session, a Waiting link and a Ready
 // code survive, and the app and console reconnect on their own.
 func TestRelayRestartMidSession(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 
@@ -330,6 +336,7 @@ func TestAgentNetworkDrop(t *testing.T) {
 // the download with no arguments under Xvfb (its window opens): the
 // session becomes Ready.
 func TestDownloadedAppJoinsTheLink(t *testing.T) {
+	parallel(t)
 	dl := t.TempDir()
 	sosBin, err := os.ReadFile(filepath.Join(bin, "sos-release"))
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 // on, and theo may not come back without a new invitation. Only the owner
 // removes.
 func TestDeskRemoveGuest(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 640, 480)
 	d := startDesk(t)
 	notices := start(t, d.techs["theo"].env, "console", "notices") // makes theo invitable

@@ -62,6 +62,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// parallel runs t beside the suite's other parallel tests (at most go
+// test's -parallel at once, after the serial ones): most tests wait on
+// their programs far more than they compute. A test stays serial when it
+// times or counts what the machine's load would change (frame rates,
+// shaped links, the moment a picture is sharp), drives Wine (one prefix,
+// one wineserver) or a Fyne window. RELAYDESK_E2E_SERIAL=1 runs every
+// test alone, to tell a test's own failure from its neighbours' load.
+func parallel(t *testing.T) {
+	if os.Getenv("RELAYDESK_E2E_SERIAL") == "" {
+		t.Parallel()
+	}
+}
+
 // baseEnv is the environment of the binaries under test. Fyne (linked into
 // sos and console) logs a warning on standard error at start when the
 // locale is "C" (not a language tag); a real language keeps the output
@@ -219,30 +232,24 @@ type relay struct {
 	strictTURN              bool // TURN refuses loopback peers, as on a real relay
 }
 
-func freeUDPAddr(t *testing.T) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().String()
-}
-
 // dataDir is a data directory the relay creates itself (0700): the relay
 // refuses one that others may read, as t.TempDir() is.
 func dataDir(t *testing.T) string { return filepath.Join(t.TempDir(), "relay-data") }
 
 func startRelay(t *testing.T, extra ...string) *relay {
 	t.Helper()
-	r := &relay{data: dataDir(t), addr: freeUDPAddr(t), extra: extra}
+	r := &relay{data: dataDir(t), extra: extra}
 	r.launch(t)
 	return r
 }
 
 func (r *relay) launch(t *testing.T) {
 	t.Helper()
-	args := append([]string{"serve", "--data", r.data, "--addr", r.addr, "--log-level", "debug"}, r.extra...)
+	addr := r.addr
+	if addr == "" { // the first start takes any free port; a restart keeps it
+		addr = "127.0.0.1:0"
+	}
+	args := append([]string{"serve", "--data", r.data, "--addr", addr, "--log-level", "debug"}, r.extra...)
 	// Every peer of these tests is on 127.0.0.1, so TURN must relay to
 	// loopback: a test-only switch (the relay warns about it).
 	env := []string{"RELAYDESK_TEST_TURN_LOOPBACK=1"}
@@ -258,6 +265,7 @@ func (r *relay) launch(t *testing.T) {
 		}
 		r.adminPW = strings.TrimSpace(string(b))
 	}
+	r.addr = r.expect(`Relay listening on (\S+) `)[1]
 	r.fp = r.expect(`Key fingerprint: (sha256:[0-9a-f]{64})`)[1]
 }
 
@@ -331,7 +339,7 @@ func waitStatus(t *testing.T, st store.Store, id string, want proto.Status) {
 // traffic in both directions, as a network outage does.
 type udpProxy struct {
 	pc     net.PacketConn
-	target *net.UDPAddr
+	target *net.UDPAddr // under mu
 	drop   atomic.Bool
 	// limit, when set, shapes traffic to this many bytes per second in each
 	// direction, as a slow line with a 200 ms buffer does.
@@ -345,17 +353,19 @@ type udpProxy struct {
 	wg            sync.WaitGroup
 }
 
+// newUDPProxy forwards to target; an empty one drops what comes until
+// setTarget (a relay that takes its port when it starts needs the proxy's
+// address first, for --public).
 func newUDPProxy(t *testing.T, target string) *udpProxy {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ta, err := net.ResolveUDPAddr("udp", target)
-	if err != nil {
-		t.Fatal(err)
+	p := &udpProxy{pc: pc, ups: make(map[string]*net.UDPConn)}
+	if target != "" {
+		p.setTarget(t, target)
 	}
-	p := &udpProxy{pc: pc, target: ta, ups: make(map[string]*net.UDPConn)}
 	p.wg.Go(p.loop)
 	t.Cleanup(func() {
 		pc.Close()
@@ -370,6 +380,17 @@ func newUDPProxy(t *testing.T, target string) *udpProxy {
 }
 
 func (p *udpProxy) addr() string { return p.pc.LocalAddr().String() }
+
+func (p *udpProxy) setTarget(t *testing.T, target string) {
+	t.Helper()
+	ta, err := net.ResolveUDPAddr("udp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.target = ta
+	p.mu.Unlock()
+}
 
 // link shapes one direction like a slow line with a buffer: packets leave
 // at the limit's rate, and a packet that would wait more than 200 ms in
@@ -429,6 +450,10 @@ func (p *udpProxy) loop() {
 		}
 		p.mu.Lock()
 		up := p.ups[from.String()]
+		if up == nil && p.target == nil {
+			p.mu.Unlock()
+			continue
+		}
 		if up == nil {
 			up, err = net.DialUDP("udp", nil, p.target)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 // server delivered, sends clipboard text both ways, and leaves a button held
 // that the agent must release when the session ends.
 func TestInputScript(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
 	show(t, paint, testImage(1920, 1080, 1))

@@ -33,6 +33,7 @@ func (u *quitUI) Status(text string) {
 // TestAgentNetworkDrop's rare failures: Ctrl+C arrived while the app was
 // re-registering, and the app quit without telling the relay.
 func TestQuitWhileReconnectingEndsTheSession(t *testing.T) {
+	parallel(t)
 	if testing.Short() {
 		t.Skip("waits for QUIC's idle timeout (15 s)")
 	}

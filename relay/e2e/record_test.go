@@ -51,6 +51,7 @@ func recordedSession(t *testing.T, w, h int) (r *relay, tech technician, sos, co
 // TestRecordingRefusedByTheEndUser: the end user says no; nothing is
 // recorded, the technician reads why, and the session goes on.
 func TestRecordingRefusedByTheEndUser(t *testing.T) {
+	parallel(t)
 	r, _, sos, con, id, _ := recordedSession(t, 640, 480)
 	sos.expect(`admin wants to record this session \(your screen and the chat\)\. Allow\? \[y/N\]`)
 	sos.say("n")

@@ -25,6 +25,7 @@ const (
 // with the real binaries, and checks the console's snapshot against it;
 // then paints another image and checks that a later snapshot shows it.
 func TestScreenSnapshot(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 1920, 1080)
 	paint := newPainter(t, disp)
 	r := startRelay(t)
@@ -65,6 +66,7 @@ func TestScreenSnapshot(t *testing.T) {
 // Then the same over TURN on the relay's TCP port, as behind a firewall
 // that blocks UDP.
 func TestScreenThroughTURNOnly(t *testing.T) {
+	parallel(t)
 	for _, tcp := range []bool{false, true} {
 		name := "udp"
 		if tcp {

@@ -24,6 +24,7 @@ import (
 // PNG; once a technician made the session internal, the page no longer
 // lists it and the download is refused.
 func TestScreenshotKeptAndShownToTheEndUser(t *testing.T) {
+	parallel(t)
 	disp := xvfb(t, 1280, 720)
 	paint := newPainter(t, disp)
 	want := testImage(1280, 720, 1)

@@ -99,6 +99,7 @@ func (h *techHandler) Event(env proto.Envelope) {
 // order between the agent and an attached technician, both ways, through
 // the relay.
 func TestSignallingRoundTrip(t *testing.T) {
+	parallel(t)
 	addr, fp, st := inProcessRelay(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -34,6 +34,7 @@ import (
 // channel, name, problem, category and the end user's language, connects,
 // and the end user consents.
 func TestSOSCallFromThePage(t *testing.T) {
+	parallel(t)
 	ctx := context.Background()
 	addr, fp, st := inProcessRelay(t, func(c *relayroot.Config) { c.Downloads, c.Organisation = downloadsDir(t), "Acme IT" })
 	d := &desk{addr: addr, fp: fp, st: st, techs: map[string]technician{}}

@@ -17,6 +17,7 @@ import (
 // a crash and restart, a used code is still recognised (and counted), and
 // the count of wrong codes goes on from where it was.
 func TestUsedCodesAndCountsSurviveARelayRestart(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	tech := r.login(t, "admin", r.adminPW)
 	code, _ := connectByCode(t, r, tech)
@@ -54,6 +55,7 @@ func connectByCode(t *testing.T, r *relay, tech technician) (code, id string) {
 // The real relay closes a connection that said Hello but neither signs in
 // nor registers within its Hello timeout (10 s), with a sentence.
 func TestSilentConnectionIsClosed(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

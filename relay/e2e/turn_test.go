@@ -81,7 +81,8 @@ func turnClient(t *testing.T, ice []proto.ICEServer, conn net.PacketConn) *turn.
 // production (no test switch) refuses to relay to loopback, private and
 // metadata addresses and refuses TCP allocations, for a joined agent.
 func TestTURNOfARealRelayRefusesItsNetworks(t *testing.T) {
-	r := &relay{data: dataDir(t), addr: freeUDPAddr(t), strictTURN: true}
+	parallel(t)
+	r := &relay{data: dataDir(t), strictTURN: true}
 	r.launch(t)
 	s := joinSession(t, r)
 	c := turnClient(t, s.agentICE, nil)
@@ -109,6 +110,7 @@ func TestTURNOfARealRelayRefusesItsNetworks(t *testing.T) {
 // TestTURNStopsWithTheSession: media relayed between the agent's and the
 // technician's allocations stops within a few seconds of the session's end.
 func TestTURNStopsWithTheSession(t *testing.T) {
+	parallel(t)
 	r := startRelay(t)
 	s := joinSession(t, r)
 	a, err := turnClient(t, s.agentICE, nil).Allocate()

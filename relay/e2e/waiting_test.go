@@ -19,6 +19,7 @@ import (
 // controls at each change. The second end user cancels with Ctrl+C and
 // the request is closed.
 func TestSOSCallWaitingAndParticipants(t *testing.T) {
+	parallel(t)
 	ctx := context.Background()
 	d := startDesk(t)
 	chs, err := d.st.Channels(ctx)

@@ -37,6 +37,7 @@ func (r *queueRecorder) Online(err error) {
 // one the GUI uses) against a relay: probe the key, sign in, watch the
 // queue, create a link and see it arrive pushed.
 func TestConsoleBackendOnARealRelay(t *testing.T) {
+	parallel(t)
 	addr, fp, st := inProcessRelay(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

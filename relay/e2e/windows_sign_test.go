@@ -23,6 +23,7 @@ import (
 // the name, " (1)" added), and checks that the signature still verifies and
 // the name still carries the details; a changed byte breaks the signature.
 func TestSignedDownloadSurvivesRenaming(t *testing.T) {
+	parallel(t)
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "sos-windows-amd64.exe")
 	src := filepath.Join(dir, "main.go")

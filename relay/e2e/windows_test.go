@@ -25,6 +25,18 @@ var (
 	winErr  error
 )
 
+// TestUnderWine runs the Windows programs under Wine, one test after the
+// other (one Wine prefix, one wineserver, which each test's cleanup
+// stops), beside the suite's other parallel tests: the first one builds
+// the Windows SOS app, minutes of CPU on a machine without a build cache.
+func TestUnderWine(t *testing.T) {
+	parallel(t)
+	t.Run("WindowsApp", windowsAppUnderWine)
+	t.Run("WindowsCapture", windowsCaptureUnderWine)
+	t.Run("WindowsConsole", windowsConsoleUnderWine)
+	t.Run("DrawOnWindows", drawOnWindowsUnderWine)
+}
+
 // windowsExe builds a Windows program ("sos" or "console") with
 // installers/windows.sh (static libvpx and libyuv from the cache, mingw) and
 // prepares the Wine prefix.
@@ -109,7 +121,7 @@ func wineEnv(disp string) []string {
 // winBrowser is a Windows browser's User-Agent.
 const winBrowser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 
-// TestWindowsAppUnderWine serves the Windows SOS app from a support link's
+// windowsAppUnderWine serves the Windows SOS app from a support link's
 // page to a Windows browser, saves it as a browser would (renamed, " (1)"),
 // and runs it under Wine on Xvfb with --no-gui and no other argument: the
 // session becomes Ready with Windows' device information; after consent on
@@ -121,7 +133,7 @@ const winBrowser = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 // Wine's DXGI has no desktop duplication; the technician's picture shows
 // the pointer where the script moved it (picture kept as
 // test-artifacts/sos-windows-wine-pointer.png).
-func TestWindowsAppUnderWine(t *testing.T) {
+func windowsAppUnderWine(t *testing.T) {
 	exe := windowsExe(t, "sos")
 	const w, h = 1280, 720
 	disp := xvfb(t, w, h)
@@ -287,13 +299,13 @@ func TestWindowsAppUnderWine(t *testing.T) {
 	_ = notepad
 }
 
-// TestWindowsCaptureUnderWine runs agent/capture's tests, cross-built for
+// windowsCaptureUnderWine runs agent/capture's tests, cross-built for
 // Windows, under Wine on Xvfb: Wine's DXGI creates the Direct3D device but
 // cannot duplicate the desktop, so Open logs the GDI fallback with that
 // reason, GDI stands in for the DXGI source (a still screen reports
 // nothing; a rectangle painted on the desktop is reported and shown), and
 // the pure DXGI logic passes on Windows too.
-func TestWindowsCaptureUnderWine(t *testing.T) {
+func windowsCaptureUnderWine(t *testing.T) {
 	exe := filepath.Join(bin, "capture-windows.test.exe")
 	build := exec.Command("go", "test", "-c", "-o", exe, "github.com/relaydesk/relaydesk/agent/capture")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
@@ -313,12 +325,12 @@ func TestWindowsCaptureUnderWine(t *testing.T) {
 	t.Logf("under Wine: GDI, because %s; %s", why, painted)
 }
 
-// TestWindowsConsoleUnderWine starts the Windows console under Wine on Xvfb
+// windowsConsoleUnderWine starts the Windows console under Wine on Xvfb
 // with no saved sign-in: its Fyne window renders (Wine's OpenGL on Mesa)
 // and shows the sign-in form, recognised by its blue Sign in button on a
 // screen that was black before. The screenshot is kept as
 // test-artifacts/console-windows-wine.png.
-func TestWindowsConsoleUnderWine(t *testing.T) {
+func windowsConsoleUnderWine(t *testing.T) {
 	exe := windowsExe(t, "console")
 	disp := xvfb(t, 1280, 720)
 	runner := wineRunner(t, disp)

@@ -587,6 +587,10 @@ func cmdConnect(ctx context.Context, args []string) int {
 		wg.Go(func() {
 			defer cancel()
 			fileErr = runTransfers(ctx, fx, sends, fetches, os.Stdout, os.Stderr)
+			// The relay records how each transfer ended before the session ends.
+			settle, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			defer stop()
+			fx.Settle(settle)
 		})
 	}
 	var scriptErr error

@@ -48,26 +48,16 @@ func Listen(t testing.TB) Loopback {
 
 // ListenShared opens a UDP socket and a TCP listener on one loopback port,
 // as a relay serves QUIC and TURN on UDP and TURN and HTTPS on TCP, for an
-// in-process relay. It tries a few ports: a free UDP port may be taken on
-// TCP. Both close when the test ends, if their user did not close them.
+// in-process relay (transport.ListenPair on port 0). Both close when the
+// test ends, if their user did not close them.
 func ListenShared(t testing.TB) (net.PacketConn, net.Listener) {
 	t.Helper()
-	var err error
-	for range 20 {
-		var pc net.PacketConn
-		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-			break
-		}
-		var ln net.Listener
-		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err != nil {
-			pc.Close()
-			continue
-		}
-		t.Cleanup(func() { ln.Close(); pc.Close() })
-		return pc, ln
+	pc, ln, err := transport.ListenPair("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("listen on a loopback port for UDP and TCP: %v", err)
-	return nil, nil
+	t.Cleanup(func() { ln.Close(); pc.Close() })
+	return pc, ln
 }
 
 // SelfSigned is a fresh ECDSA P-256 certificate for localhost and 127.0.0.1.
