@@ -328,7 +328,7 @@ func windowRect(t *testing.T, disp, name string, screen image.Rectangle) (image.
 // window manager: the focus follows the pointer).
 func waitPrimary(t *testing.T, disp, name string, not image.Rectangle, what string) image.Rectangle {
 	t.Helper()
-	var b image.Rectangle
+	var b, last image.Rectangle
 	rested := false
 	waitScreen(t, disp, what, func(img *image.RGBA) bool {
 		win, ok := windowRect(t, disp, name, img.Rect)
@@ -341,7 +341,12 @@ func waitPrimary(t *testing.T, disp, name string, not image.Rectangle, what stri
 			return false // grab again without the hover
 		}
 		b, ok = primaryBox(img.SubImage(win).(*image.RGBA))
-		return ok && b != not
+		// The same button in two grabs in a row: a window that just
+		// showed it may still be laying out (a click then missed the
+		// app's Allow, and the request waited out its minute).
+		found := ok && b != not && b == last
+		last = b
+		return found
 	})
 	return b
 }
