@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -89,13 +88,24 @@ type Console struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	// After the app stopped (Shutdown): the UI calls that wait to run one
-	// at a time (do), and whether one is running them.
-	stopped  atomic.Bool
+	// While the app quits (Quit) and after it stopped (Shutdown): the UI
+	// calls that wait, and whether one is running them (do).
 	lateMu   sync.Mutex
+	phase    phase
 	late     []func()
 	lateBusy bool
 }
+
+// phase is how Console.do runs UI calls: through Fyne while the app runs;
+// held while it quits; one at a time on the callers' goroutines once it
+// stopped.
+type phase int
+
+const (
+	running phase = iota
+	quitting
+	stopped
+)
 
 // Connect opens a session tab for target now, or right after sign-in.
 func (c *Console) Connect(target proto.Connect) {
@@ -123,6 +133,7 @@ func New(app fyne.App, be Backend, opts Options) *Console {
 	}
 	c := &Console{app: app, be: be, opts: opts, log: opts.Logger, win: app.NewWindow("RelayDesk console")}
 	c.win.Resize(fyne.NewSize(1280, 800))
+	c.win.SetMaster() // closing it quits, even with a playback or screenshot window open
 	c.win.SetCloseIntercept(c.closeWindow)
 	return c
 }
@@ -132,23 +143,33 @@ func (c *Console) Window() fyne.Window { return c.win }
 
 func (c *Console) now() time.Time { return c.opts.Now() }
 
-// do runs f on the UI goroutine (Options.Do). Once the app stopped
-// (Shutdown), Fyne runs such calls at once on the caller's goroutine, and
-// two of them (a session ending while its drawing channel closes) touched
-// the same widgets together, a data race: then they run one at a time, in
-// order, whoever came first running what the others queued meanwhile (so a
-// call made from inside one waits its turn instead of deadlocking).
+// do runs f on the UI goroutine (Options.Do). Once Fyne's loop ended it
+// runs such calls at once on the caller's goroutine: two of them (a
+// session ending while its drawing channel closes, a frame while the
+// figures update) touched the same widgets together, a data race, and
+// calls made between the loop's end and Shutdown raced whatever Shutdown
+// began. So from the moment the console asks the app to quit (Quit, on the
+// UI goroutine) calls are held, and after Shutdown they run one at a time,
+// in order, whoever came first running what the others queued meanwhile
+// (a call made from inside one waits its turn instead of deadlocking).
 func (c *Console) do(f func()) {
-	if !c.stopped.Load() {
+	c.lateMu.Lock()
+	if c.phase == running {
+		c.lateMu.Unlock()
 		c.opts.Do(f)
 		return
 	}
-	c.lateMu.Lock()
 	c.late = append(c.late, f)
-	if c.lateBusy {
+	if c.phase == quitting || c.lateBusy {
 		c.lateMu.Unlock()
 		return
 	}
+	c.runLate()
+}
+
+// runLate runs the held calls one at a time; lateMu is held on entry and
+// released on return.
+func (c *Console) runLate() {
 	c.lateBusy = true
 	for len(c.late) > 0 {
 		g := c.late[0]
@@ -158,6 +179,23 @@ func (c *Console) do(f func()) {
 		c.lateMu.Lock()
 	}
 	c.lateBusy = false
+	c.lateMu.Unlock()
+}
+
+// Quit asks the app to stop, from the UI goroutine (closing the window,
+// a signal): from now on UI calls wait for Shutdown instead of running on
+// the goroutines that make them while Fyne winds down.
+func (c *Console) Quit() {
+	c.hold()
+	c.app.Quit()
+}
+
+// hold makes UI calls wait for Shutdown.
+func (c *Console) hold() {
+	c.lateMu.Lock()
+	if c.phase == running {
+		c.phase = quitting
+	}
 	c.lateMu.Unlock()
 }
 
@@ -732,11 +770,13 @@ func (c *Console) closeWindow() {
 		t.mu.Unlock()
 	}
 	if live == 0 {
+		c.hold()
 		c.win.Close()
 		return
 	}
 	dialog.ShowConfirm("Quit the console?", fmt.Sprintf("%d session(s) are still open; quitting ends them.", live), func(yes bool) {
 		if yes {
+			c.hold()
 			c.win.Close()
 		}
 	}, c.win)
@@ -745,7 +785,13 @@ func (c *Console) closeWindow() {
 // Shutdown ends every open session and waits for the console's goroutines.
 // Call it after the app stopped running.
 func (c *Console) Shutdown() {
-	c.stopped.Store(true)
+	c.lateMu.Lock()
+	c.phase = stopped
+	if c.lateBusy {
+		c.lateMu.Unlock()
+	} else {
+		c.runLate() // what was held while the app quit
+	}
 	c.stopWatch()
 	for _, t := range c.sessions {
 		if t.remote != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/console/client"
@@ -65,7 +64,7 @@ func (t *sessionTab) showRecording(on bool) {
 // Recording implements RecordView: the switch and the status line follow
 // the relay's word.
 func (t *sessionTab) Recording(st proto.RecordState) {
-	fyne.Do(func() {
+	t.c.do(func() {
 		t.showRecording(st.On)
 		t.setStatus(client.RecordSentence(st))
 	})

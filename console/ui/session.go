@@ -83,7 +83,7 @@ type sessionTab struct {
 
 func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	t := &sessionTab{c: c, target: target, title: title, sessionID: target.SessionID}
-	t.screen = viewer.NewScreen(inputFunc(t.sendInput))
+	t.screen = viewer.NewScreen(inputFunc(t.sendInput), c.do)
 	t.screen.OnInputError = func(err error) {
 		if errors.Is(err, errCtrlAltDel) {
 			t.setStatus(proto.CtrlAltDelUnavailable)
@@ -160,7 +160,11 @@ func newSessionTab(c *Console, target proto.Connect, title string) *sessionTab {
 	tools = append(tools, t.drawToolbar()...)
 	tools = append(tools, t.fileTools()...)
 	toolbar := container.NewHBox(append(tools, layout.NewSpacer(), t.end)...)
-	t.screenArea = container.NewStack(t.dk.frame.box, container.NewCenter(t.overlay))
+	// The overlay spans the screen's width (centred text, wrapped across
+	// it) and sits in the middle: in a Center container a wrapping label is
+	// as narrow as its widest letter.
+	over := container.NewVBox(layout.NewSpacer(), t.overlay, layout.NewSpacer())
+	t.screenArea = container.NewStack(t.dk.frame.box, container.NewPadded(over))
 	t.split = container.NewHSplit(t.screenArea, t.chatBox)
 	t.split.Offset = 0.75
 	t.body = container.NewStack(t.screenArea)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/relaydesk/relaydesk/console/client"
@@ -595,5 +597,60 @@ func TestUICallsAfterShutdownRunOneAtATime(t *testing.T) {
 	}
 	if len(order) != 2 || order[0] != 0 || order[1] != 100 {
 		t.Fatalf("a call made inside another ran at %v, want after it", order)
+	}
+}
+
+// From the moment the console asks the app to quit until Shutdown, Fyne's
+// loop winds down and would run UI calls on their callers' goroutines,
+// racing Shutdown: they are held, and run in order once Shutdown starts.
+func TestUICallsWhileQuittingWaitForShutdown(t *testing.T) {
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	be := &fakeBackend{watching: make(chan struct{})}
+	var direct int
+	c := New(a, be, Options{DataDir: t.TempDir(), Known: &client.KnownRelays{},
+		Do: func(f func()) { direct++; f() }})
+	var order []int
+	c.do(func() { order = append(order, 0) })
+	if direct != 1 || len(order) != 1 {
+		t.Fatalf("while running: %d calls through Options.Do, %d ran, want 1 and 1", direct, len(order))
+	}
+	c.hold()
+	done := make(chan struct{})
+	go func() { // a session's goroutine
+		c.do(func() { order = append(order, 1) })
+		close(done)
+	}()
+	<-done
+	c.do(func() { order = append(order, 2) })
+	if direct != 1 || len(order) != 1 {
+		t.Fatalf("while quitting: %d calls through Options.Do, %d ran, want 1 and 1", direct, len(order))
+	}
+	c.Shutdown()
+	if fmt.Sprint(order) != "[0 1 2]" {
+		t.Fatalf("after Shutdown the calls ran as %v, want [0 1 2]", order)
+	}
+	c.do(func() { order = append(order, 3) })
+	if len(order) != 4 || direct != 1 {
+		t.Fatalf("a call after Shutdown: order %v, %d through Options.Do", order, direct)
+	}
+}
+
+// The words over the screen (connecting, ended) wrap across the screen's
+// width, not one letter per line in a box as narrow as the widest word.
+func TestOverlayTextSpansTheScreen(t *testing.T) {
+	c, be, _ := newTestConsole(t)
+	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
+	<-be.watching
+	c.Connect(proto.Connect{SessionID: "s2"})
+	tab := c.sessions[0]
+	tab.Ended(&proto.Failure{Code: proto.ErrWrongCode, Message: "No session has this code: ask the end user to read it again."})
+	testLoop.run()
+	c.win.Resize(fyne.NewSize(1280, 800))
+	c.win.Canvas().Refresh(c.win.Content())
+	line := fyne.MeasureText("No session", theme.TextSize(), fyne.TextStyle{Bold: true}).Height
+	size := tab.overlay.Size()
+	if size.Width < 400 || size.Height > 4*line {
+		t.Fatalf("the overlay is %.0fx%.0f (a line is %.0f high): its text does not span the screen", size.Width, size.Height, line)
 	}
 }

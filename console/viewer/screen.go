@@ -30,6 +30,7 @@ type Screen struct {
 	widget.BaseWidget
 
 	input Input
+	do    func(func()) // runs a function on the UI goroutine
 	// OnInputError is called (on the UI goroutine) when input could not be
 	// sent, e.g. because the end user's app offers none (view only).
 	OnInputError func(error)
@@ -58,9 +59,14 @@ type Screen struct {
 	received atomic.Int64 // frames given to SetFrame
 }
 
-// NewScreen returns a screen that sends input to in; it starts scaled to fit.
-func NewScreen(in Input) *Screen {
-	s := &Screen{input: in, fit: true, keys: map[string]bool{}, buttons: map[string]bool{}}
+// NewScreen returns a screen that sends input to in; it starts scaled to
+// fit. do runs a function on the UI goroutine (nil means fyne.Do): the
+// console passes its own, which holds UI work while the app quits.
+func NewScreen(in Input, do func(func())) *Screen {
+	if do == nil {
+		do = fyne.Do
+	}
+	s := &Screen{input: in, do: do, fit: true, keys: map[string]bool{}, buttons: map[string]bool{}}
 	s.raster = canvas.NewRaster(s.generate)
 	s.raster.ScaleMode = canvas.ImageScaleSmooth
 	s.bg = canvas.NewRectangle(color.NRGBA{0x20, 0x20, 0x20, 0xff})
@@ -101,7 +107,7 @@ func (s *Screen) SetFrame(img *image.RGBA) {
 	s.pending = true
 	s.mu.Unlock()
 	if schedule {
-		fyne.Do(s.swap)
+		s.do(s.swap)
 	}
 }
 

@@ -47,7 +47,7 @@ func newScreen(t *testing.T) (*Screen, *recorder, fyne.Window) {
 	a := test.NewApp()
 	t.Cleanup(a.Quit)
 	rec := &recorder{}
-	s := NewScreen(rec)
+	s := NewScreen(rec, nil)
 	w := test.NewWindow(s)
 	w.SetPadded(false)
 	w.Resize(fyne.NewSize(400, 200))
@@ -175,5 +175,32 @@ func TestKeysym(t *testing.T) {
 	}
 	if _, ok := Keysym("Ö"); ok {
 		t.Error("a non-ASCII key name must travel as text")
+	}
+}
+
+// A frame is shown through the UI runner the screen was given (the
+// console's holds UI work while the app quits), once per burst of frames.
+func TestFramesAreShownThroughTheGivenRunner(t *testing.T) {
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	var queued []func()
+	s := NewScreen(&recorder{}, func(f func()) { queued = append(queued, f) })
+	red := image.NewRGBA(image.Rect(0, 0, 4, 2))
+	red.Pix[0] = 0xff
+	s.SetFrame(red)
+	s.SetFrame(red)
+	if len(queued) != 1 {
+		t.Fatalf("%d swaps queued for two frames before the UI ran, want 1", len(queued))
+	}
+	if got := s.Frame(); got == nil || got.Pix[0] != 0xff {
+		t.Fatal("Frame does not return the latest frame before the swap")
+	}
+	queued[0]()
+	if _, painted := s.Counts(); painted != 0 {
+		t.Fatalf("painted %d before any draw", painted)
+	}
+	s.SetFrame(red)
+	if len(queued) != 2 {
+		t.Fatalf("a frame after the swap queued %d swaps in all, want 2", len(queued))
 	}
 }

@@ -171,7 +171,7 @@ func cmdGUI(ctx context.Context, args []string, target *proto.Connect) int {
 	wg.Go(func() {
 		select {
 		case <-ctx.Done():
-			fyne.Do(a.Quit)
+			fyne.Do(c.Quit)
 		case <-quit:
 		}
 	})
