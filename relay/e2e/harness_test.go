@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -57,7 +58,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build sos-release: %v\n", err)
 		os.Exit(1)
 	}
+	flag.Parse()
+	waitWindows := prebuildWindows(flag.Lookup("test.run").Value.String(), flag.Lookup("test.skip").Value.String())
 	code := m.Run()
+	waitWindows()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
