@@ -155,6 +155,13 @@ func (rec *Recording) answer(payload []byte) error {
 // the peer connection); then the frames the sample builder still holds
 // (it releases a frame when the next one starts) are written too. It asks
 // for a keyframe at once and every half second until one arrives.
+//
+// A frame lost on the way (a packet never came, and the sample builder
+// gave up on it) breaks every frame after it up to the next keyframe: a
+// player would show them smeared. From a gap in the VP8 picture IDs (the
+// app numbers its frames) until a keyframe arrives, frames are left out
+// and a keyframe is asked for, every half second: the file holds the last
+// good picture meanwhile.
 func (rec *Recording) read(tr *webrtc.TrackRemote) {
 	pli := func() {
 		rec.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(tr.SSRC())}})
@@ -163,19 +170,32 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	clock := time.Duration(tr.Codec().ClockRate)
-	sb := samplebuilder.New(256, &codecs.VP8Packet{}, uint32(clock))
-	var have bool
+	// A packet missing for a second of stream time is lost for good (NACKs
+	// asked for it again twice meanwhile).
+	sb := samplebuilder.New(256, &codecs.VP8Packet{}, uint32(clock), samplebuilder.WithPacketHeadHandler(pictureID),
+		samplebuilder.WithMaxTimeDelay(time.Second))
+	var have bool   // the first keyframe arrived
+	var broken bool // a frame was lost since the last keyframe
+	var ids frameIDs
 	var ts time.Duration // of the last frame, unwrapped
 	var last uint32
 	var pktAt time.Time // when the newest packet arrived: a frame is complete by then
 	var pktTS uint32    // the newest packet's timestamp
 	write := func() {
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			if !have {
+			if ids.lost(s.Metadata) && have && !broken {
+				broken = true
+				rec.log.Info("a frame was lost: frames are left out until the next keyframe")
+				pli()
+			}
+			if !have || broken {
 				if !Keyframe(s.Data) {
 					continue
 				}
-				last, have = s.PacketTimestamp, true
+				broken = false
+				if !have {
+					last, have = s.PacketTimestamp, true
+				}
 			}
 			ts += time.Duration(s.PacketTimestamp-last) * time.Second / clock
 			last = s.PacketTimestamp
@@ -203,15 +223,46 @@ func (rec *Recording) read(tr *webrtc.TrackRemote) {
 		write()
 		select {
 		case <-tick.C:
-			rec.mu.Lock()
-			k := rec.keyframe
-			rec.mu.Unlock()
-			if !k {
+			if !have || broken {
 				pli()
 			}
 		default:
 		}
 	}
+}
+
+// pictureID is the sample builder's head handler: the VP8 picture ID of a
+// frame's first packet, or -1 when the frame carries none.
+func pictureID(head any) any {
+	p, ok := head.(*codecs.VP8Packet)
+	if !ok || p.I == 0 {
+		return -1
+	}
+	return int(p.PictureID)
+}
+
+// frameIDs follows the VP8 picture IDs of the frames that arrive. pion's
+// payloader numbers frames 0 to 0x7fff and round again, and leaves the ID
+// out when it is 0; a sender that never numbers its frames has nothing to
+// follow (and nothing is ever reported lost).
+type frameIDs struct {
+	numbered bool // a numbered frame arrived
+	seen     bool
+	last     int
+}
+
+// lost takes the next frame's pictureID and reports whether frames are
+// missing before it.
+func (f *frameIDs) lost(meta any) bool {
+	id, _ := meta.(int)
+	if id >= 0 {
+		f.numbered = true
+	} else {
+		id = 0
+	}
+	gap := f.numbered && f.seen && id != (f.last+1)&0x7fff
+	f.seen, f.last = true, id
+	return gap
 }
 
 // Recording reports whether frames are being written (the first keyframe arrived).
