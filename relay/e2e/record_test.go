@@ -168,7 +168,7 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	if i := slices.IndexFunc(page.Sessions, func(s proto.SessionInfo) bool { return s.ID == id }); i < 0 || page.Sessions[i].Recordings != 1 || page.Sessions[i].RecordedBytes != rec.Bytes {
 		t.Fatalf("history does not mark the recorded session: %s", out)
 	}
-	p := ffprobe(t, path)
+	p := recordtest.FFprobe(t, path)
 	d := p.Seconds()
 	t.Logf("recorded %s (wall %s): %d bytes, ffprobe duration %.3f s, row %s", rec.Duration, wall, rec.Bytes, d, rec.Duration)
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != w || p.Streams[0].Height != h || p.Format.FormatName != "matroska,webm" {
@@ -233,14 +233,4 @@ func TestRecordingWithConsentPlaysInAStandardPlayer(t *testing.T) {
 	if strings.Join(kinds, "|") != "start:|chat:Recording test chat|stop:" {
 		t.Fatalf("sidecar %s", side)
 	}
-}
-
-// ffprobe reads path as a standard player would.
-func ffprobe(t *testing.T, path string) recordtest.Probe {
-	t.Helper()
-	p, err := recordtest.FFprobe(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }

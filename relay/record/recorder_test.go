@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/relaydesk/relaydesk/pkg/rtc"
+	"github.com/relaydesk/relaydesk/relay/record/recordtest"
 )
 
 // appPeer plays the end user's app for a recording: a pion peer that
@@ -180,7 +181,7 @@ func TestRecorderWritesWhatThePeerSends(t *testing.T) {
 	if st.Duration < 2200*time.Millisecond || st.Duration > 3*time.Second {
 		t.Fatalf("duration %s, want the 1.3 s of frames and the still second until the stop", st.Duration)
 	}
-	p := ffprobe(t, a.path)
+	p := recordtest.FFprobe(t, a.path)
 	d := p.Seconds()
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 160 || math.Abs(d-st.Duration.Seconds()) > 0.01 {
 		t.Fatalf("ffprobe %+v, want VP8 of %s", p, st.Duration)
@@ -227,7 +228,7 @@ func TestRecorderSkipsToTheNextKeyframeAfterALoss(t *testing.T) {
 	if st.Frames != 20 {
 		t.Fatalf("recorded %d frames, want 20: 10 before the loss, none of the broken ones after it, 10 from the next keyframe", st.Frames)
 	}
-	if p := ffprobe(t, a.path); len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" {
+	if p := recordtest.FFprobe(t, a.path); len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" {
 		t.Fatalf("ffprobe %+v, want VP8", p)
 	}
 }

@@ -39,16 +39,6 @@ func vp8Frames(t *testing.T, w, h, n int) [][]byte {
 	return out
 }
 
-// ffprobe reads path as a standard player would.
-func ffprobe(t *testing.T, path string) recordtest.Probe {
-	t.Helper()
-	p, err := recordtest.FFprobe(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestWriterMakesAWebMThatFFprobeReads writes two seconds of VP8 frames
 // (after two delta frames that come before any keyframe and must be
 // dropped) and checks the file as ffprobe sees it: WebM, VP8, the frame
@@ -70,7 +60,7 @@ func TestWriterMakesAWebMThatFFprobeReads(t *testing.T) {
 	if st.Frames != 61 || st.Width != 320 || st.Height != 240 || st.Duration != 2*time.Second || st.Bytes == 0 {
 		t.Fatalf("stats %+v, want 61 frames of 320x240 over 2s", st)
 	}
-	p := ffprobe(t, path)
+	p := recordtest.FFprobe(t, path)
 	if len(p.Streams) != 1 || p.Streams[0].CodecName != "vp8" || p.Streams[0].Width != 320 || p.Streams[0].Height != 240 {
 		t.Fatalf("ffprobe streams %+v, want one 320x240 VP8 stream", p.Streams)
 	}

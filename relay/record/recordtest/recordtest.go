@@ -4,9 +4,9 @@ package recordtest
 
 import (
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"strconv"
+	"testing"
 )
 
 // Probe is what ffprobe says about a media file.
@@ -28,15 +28,17 @@ func (p Probe) Seconds() float64 {
 	return d
 }
 
-// FFprobe runs ffprobe on path (installers/deps.sh installs ffmpeg).
-func FFprobe(path string) (Probe, error) {
+// FFprobe runs ffprobe on path (installers/deps.sh installs ffmpeg) and
+// fails t when ffprobe cannot read it.
+func FFprobe(t testing.TB, path string) Probe {
+	t.Helper()
 	var p Probe
 	out, err := exec.Command("ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "-show_format", path).Output()
 	if err != nil {
-		return p, fmt.Errorf("ffprobe %s: %w", path, err)
+		t.Fatalf("ffprobe %s: %v", path, err)
 	}
 	if err := json.Unmarshal(out, &p); err != nil {
-		return p, fmt.Errorf("ffprobe %s: %w", path, err)
+		t.Fatalf("ffprobe %s: %v", path, err)
 	}
-	return p, nil
+	return p
 }
