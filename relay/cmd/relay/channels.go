@@ -445,15 +445,7 @@ func channelSet(cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(f.data, func(ctx context.Context, st store.Store) error {
-		d, err := readDesk(ctx, st)
-		if err != nil {
-			return err
-		}
-		ch, err := d.channel(pos[0])
-		if err != nil {
-			return err
-		}
+	return withChannel(f.data, pos[0], func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error {
 		old := ch
 		ch.Groups, ch.Managers, ch.Narrow = slices.Clone(ch.Groups), slices.Clone(ch.Managers), slices.Clone(ch.Narrow)
 		reissued, err := applyChannel(d, &ch, &f, set)
@@ -521,15 +513,7 @@ func channelShow(cmd string, args []string) error {
 		return err
 	}
 	explicit := given(fs)["public"]
-	return withStore(*data, func(ctx context.Context, st store.Store) error {
-		d, err := readDesk(ctx, st)
-		if err != nil {
-			return err
-		}
-		ch, err := d.channel(pos[0])
-		if err != nil {
-			return err
-		}
+	return withChannel(*data, pos[0], func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error {
 		if *asJSON {
 			return printJSON(d.view(ch, public))
 		}
@@ -588,15 +572,7 @@ func channelDelete(cmd string, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(*data, func(ctx context.Context, st store.Store) error {
-		d, err := readDesk(ctx, st)
-		if err != nil {
-			return err
-		}
-		ch, err := d.channel(pos[0])
-		if err != nil {
-			return err
-		}
+	return withChannel(*data, pos[0], func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error {
 		var fellBack []string
 		for _, c := range d.channels {
 			if c.FallbackID == ch.ID && c.ID != ch.ID {

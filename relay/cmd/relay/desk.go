@@ -270,6 +270,22 @@ func (d *deskState) channel(name string) (store.Channel, error) {
 	return c, nil
 }
 
+// withChannel opens the store in dir and calls fn with the desk and its
+// channel called name (an error names the channel when there is none).
+func withChannel(dir, name string, fn func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error) error {
+	return withStore(dir, func(ctx context.Context, st store.Store) error {
+		d, err := readDesk(ctx, st)
+		if err != nil {
+			return err
+		}
+		ch, err := d.channel(name)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, st, d, ch)
+	})
+}
+
 // joinOrDash joins names with ", ", or gives "-" for none.
 func joinOrDash(names []string) string {
 	if len(names) == 0 {

@@ -37,15 +37,7 @@ func channelFileLimit(cmd string, args []string) error {
 			return err
 		}
 	}
-	return withStore(*data, func(ctx context.Context, st store.Store) error {
-		d, err := readDesk(ctx, st)
-		if err != nil {
-			return err
-		}
-		ch, err := d.channel(pos[0])
-		if err != nil {
-			return err
-		}
+	return withChannel(*data, pos[0], func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error {
 		if len(pos) == 2 {
 			if err := st.SetChannelFileLimit(ctx, ch.ID, limit); err != nil {
 				return err

@@ -31,15 +31,7 @@ func channelRecord(cmd string, args []string) error {
 	if *keep < 0 {
 		return fmt.Errorf("--keep-days %d is negative (0 keeps recordings)", *keep)
 	}
-	return withStore(*data, func(ctx context.Context, st store.Store) error {
-		d, err := readDesk(ctx, st)
-		if err != nil {
-			return err
-		}
-		ch, err := d.channel(pos[0])
-		if err != nil {
-			return err
-		}
+	return withChannel(*data, pos[0], func(ctx context.Context, st store.Store, d *deskState, ch store.Channel) error {
 		rs, err := st.ChannelRecording(ctx, ch.ID)
 		if err != nil {
 			return err
