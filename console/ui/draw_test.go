@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -44,11 +43,7 @@ func (d *drawRemote) drawn() []proto.DrawShape {
 // drawTab is a connected session tab whose remote draws.
 func drawTab(t *testing.T, granted proto.Grant) (*sessionTab, *drawRemote) {
 	t.Helper()
-	c, be, _ := newTestConsole(t)
-	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
-	<-be.watching
-	c.Connect(proto.Connect{Code: "123456789"})
-	tab := c.sessions[0]
+	_, be, tab := sessionConsole(t, proto.Connect{Code: "123456789"})
 	r := &drawRemote{fakeRemote: be.remotes[0]}
 	tab.remote = r
 	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}, Granted: granted})

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/filexfer"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
@@ -60,11 +59,7 @@ func (m *moverRemote) sentFiles() []string {
 // says how each ended; a session that moves no files (or only lets the
 // technician watch) offers no file buttons.
 func TestDroppedFilesAreSent(t *testing.T) {
-	c, be, _ := newTestConsole(t)
-	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
-	<-be.watching
-	c.Connect(proto.Connect{Code: "123456789"})
-	tab := c.sessions[0]
+	c, be, tab := sessionConsole(t, proto.Connect{Code: "123456789"})
 	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}})
 	testLoop.run()
 	if !tab.sendFile.Disabled() || !tab.fetchFile.Disabled() {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/relaydesk/relaydesk/console/client"
 	"github.com/relaydesk/relaydesk/pkg/proto"
 )
 
@@ -21,11 +20,7 @@ func (r *recordingRemote) Record(start bool) error { r.asked = append(r.asked, s
 // the relay says the recording runs, and off again when it stops or is
 // refused.
 func TestRecordSwitchFollowsTheRelay(t *testing.T) {
-	c, be, _ := newTestConsole(t)
-	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
-	<-be.watching
-	c.Connect(proto.Connect{Code: "123456789"})
-	tab := c.sessions[0]
+	_, _, tab := sessionConsole(t, proto.Connect{Code: "123456789"})
 	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}})
 	testLoop.run()
 

@@ -137,6 +137,17 @@ func newTestConsole(t *testing.T) (*Console, *fakeBackend, fyne.App) {
 	return c, be, a
 }
 
+// sessionConsole signs a test console in (its queue shown) and connects to
+// target: the console, its backend and the new session tab.
+func sessionConsole(t *testing.T, target proto.Connect) (*Console, *fakeBackend, *sessionTab) {
+	t.Helper()
+	c, be, _ := newTestConsole(t)
+	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
+	<-be.watching
+	c.Connect(target)
+	return c, be, c.sessions[0]
+}
+
 // uiLoop stands in for Fyne's UI goroutine: the console's goroutines queue
 // their UI work (Options.Do) and the test's goroutine runs it, so the
 // widgets are only ever touched by one goroutine, as in the real app.
@@ -539,11 +550,7 @@ func TestDetailsShowDeviceAndRating(t *testing.T) {
 // TestViewOnlyGrantIsShown: when the end user allowed view only, the tab
 // says so and the control switches stay off.
 func TestViewOnlyGrantIsShown(t *testing.T) {
-	c, be, _ := newTestConsole(t)
-	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
-	<-be.watching
-	c.Connect(proto.Connect{Code: "123456789"})
-	tab := c.sessions[0]
+	_, _, tab := sessionConsole(t, proto.Connect{Code: "123456789"})
 	tab.Connected(proto.Connected{Session: proto.SessionInfo{ID: "s1", Status: "Active"}, Granted: proto.Grant{proto.PermView}})
 	testLoop.run()
 	if !tab.viewOnly.Checked || !tab.viewOnly.Disabled() || !tab.keys.Disabled() || !tab.sendClip.Disabled() || !tab.fetchClip.Disabled() || tab.shot.Disabled() {
@@ -639,11 +646,7 @@ func TestUICallsWhileQuittingWaitForShutdown(t *testing.T) {
 // The words over the screen (connecting, ended) wrap across the screen's
 // width, not one letter per line in a box as narrow as the widest word.
 func TestOverlayTextSpansTheScreen(t *testing.T) {
-	c, be, _ := newTestConsole(t)
-	c.ShowQueue(client.Login{Relay: "relay:4433", User: "tina", Token: "t"})
-	<-be.watching
-	c.Connect(proto.Connect{SessionID: "s2"})
-	tab := c.sessions[0]
+	c, _, tab := sessionConsole(t, proto.Connect{SessionID: "s2"})
 	tab.Ended(&proto.Failure{Code: proto.ErrWrongCode, Message: "No session has this code: ask the end user to read it again."})
 	testLoop.run()
 	c.win.Resize(fyne.NewSize(1280, 800))
