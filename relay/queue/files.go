@@ -114,13 +114,11 @@ func (m *Manager) fileLimit(ctx context.Context, id int64) (int64, error) {
 }
 
 // AgentFileReport records how a transfer of the agent's session ended.
+// The app's session may have ended meanwhile (the end user ended it as a
+// file arrived): its report still counts, for its own session's transfers.
 func (m *Manager) AgentFileReport(ctx context.Context, a *Agent, r proto.FileReport) error {
-	m.mu.Lock()
-	l := m.sessions[a.SessionID]
-	ours := l != nil && l.agent == a && r.SessionID == a.SessionID
-	m.mu.Unlock()
-	if !ours {
-		return proto.Errorf(proto.ErrSessionUnknown, "This session has ended or is not yours.")
+	if a.SessionID == "" || r.SessionID != a.SessionID {
+		return proto.Errorf(proto.ErrSessionUnknown, "This session is not yours.")
 	}
 	return m.fileReport(ctx, actorEndUser, a.IP, 0, r)
 }

@@ -64,6 +64,11 @@ func TestFileStartIsAuthorisedStoredAndOffered(t *testing.T) {
 	}
 	wantAudit(t, filter(f.auditOf(id), "file."), "file.started aaron ", "file.done end user ")
 
+	// The app names only its own session's transfers.
+	if err := f.m.AgentFileReport(f.ctx, a, proto.FileReport{SessionID: "other", ID: got.ID, State: proto.FileDone}); proto.CodeOf(err) != proto.ErrSessionUnknown {
+		t.Fatalf("the app's report for another session: %v", err)
+	}
+
 	// Unknown transfers, bad states and hashes are refused with a sentence.
 	for _, r := range []proto.FileReport{
 		{SessionID: id, ID: "nope", State: proto.FileDone},
@@ -220,5 +225,29 @@ func TestAgentFileUpload(t *testing.T) {
 	list, _ := f.st.Transfers(f.ctx, id)
 	if len(list) != 1 || list[0].Direction != proto.FileUp || list[0].State != proto.FileDone || list[0].Technician != "aaron" {
 		t.Fatalf("stored %+v", list)
+	}
+}
+
+// TestAppReportsATransferAfterItsSessionEnded: a file finishes as the end
+// user ends the session; the app's report still makes the record.
+func TestAppReportsATransferAfterItsSessionEnded(t *testing.T) {
+	f := newFixture(t)
+	a, reg := f.activeSession()
+	a.Conn = &offerConn{fakeConn: a.Conn.(*fakeConn)}
+	id := reg.SessionID
+	got, err := f.m.FileStart(f.ctx, f.tech, proto.FileStart{SessionID: id, Direction: proto.FileSend, Name: "report.pdf", Size: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.AgentEnd(f.ctx, a, ""); err != nil {
+		t.Fatal(err)
+	}
+	sum := strings.Repeat("cd", 32)
+	if err := f.m.AgentFileReport(f.ctx, a, proto.FileReport{SessionID: id, ID: got.ID, State: proto.FileDone, Size: 10, SHA256: sum}); err != nil {
+		t.Fatalf("the app's report after the end: %v", err)
+	}
+	list, err := f.st.Transfers(f.ctx, id)
+	if err != nil || len(list) != 1 || list[0].State != proto.FileDone || list[0].SHA256 != sum {
+		t.Fatalf("stored: %+v %v", list, err)
 	}
 }
