@@ -8,6 +8,16 @@ ADDR    ?= 127.0.0.1:4433
 
 .PHONY: all build deps run serve test bench fuzz clean windows
 
+# cgo compiles C with clang (installers/deps.sh installs it). For each C
+# name a package uses, cgo compiles probes that fail for most kinds of
+# name, and GCC looks for a "did you mean" spelling for every unknown one
+# among all the names in scope: over go-gl (Fyne's OpenGL, 5,700 names)
+# cgo's run took 336 s for Windows on an empty build cache (and as long for
+# Linux); clang stops suggesting after 50 and took 6 s. CC=gcc make ...
+# uses GCC.
+CC := $(if $(filter command line environment,$(origin CC)),$(CC),clang)
+export CC
+
 all: build
 
 # Installs the Debian packages it needs first (libvpx, X11 and GL headers).

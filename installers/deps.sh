@@ -6,7 +6,9 @@ set -euo pipefail
 # Build: the agent and console are cgo programs (libvpx VP8 with libyuv
 # colour conversion; X11 and XTest for input; Fyne for the SOS window); the
 # relay needs none of it.
-build_pkgs=(gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-dev
+# cgo compiles with clang (see the Makefile: GCC takes minutes over Fyne's
+# OpenGL package); the Go toolchain itself needs gcc's libc headers.
+build_pkgs=(clang gcc libc6-dev pkg-config libvpx-dev libyuv-dev libx11-dev libxtst-dev
 	# Fyne (GLFW) for the SOS window
 	libgl-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: an X server for capture and input tests, and tools to check it.

@@ -62,6 +62,9 @@ apt-get "${apt_opts[@]}" -qq update >"$log" 2>&1 || fail "apt-get update (deb-sr
 	fail "apt-get source"
 
 jobs=$(nproc)
+# libvpx's configure takes CC from the environment before $CROSS-gcc (the
+# Makefile exports clang for cgo).
+unset CC CXX
 mkdir -p "$prefix.tmp/lib" "$prefix.tmp/include"
 
 step "building libvpx (VP8 only, static) with mingw"
