@@ -117,7 +117,10 @@ func (m *Manager) fileLimit(ctx context.Context, id int64) (int64, error) {
 // The app's session may have ended meanwhile (the end user ended it as a
 // file arrived): its report still counts, for its own session's transfers.
 func (m *Manager) AgentFileReport(ctx context.Context, a *Agent, r proto.FileReport) error {
-	if a.SessionID == "" || r.SessionID != a.SessionID {
+	m.mu.Lock()
+	id := a.SessionID // set when the app registers, under m.mu
+	m.mu.Unlock()
+	if id == "" || r.SessionID != id {
 		return proto.Errorf(proto.ErrSessionUnknown, "This session is not yours.")
 	}
 	return m.fileReport(ctx, actorEndUser, a.IP, 0, r)
