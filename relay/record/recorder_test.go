@@ -27,9 +27,14 @@ type appPeer struct {
 	pk    rtp.Packetizer
 }
 
-// startApp starts a recording of r and connects an app to it.
-func startApp(t *testing.T, r *Recorder) *appPeer {
+// startApp starts a recorder and a recording, and connects an app to it.
+func startApp(t *testing.T) *appPeer {
 	t.Helper()
+	r, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
 	api, err := rtc.NewAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -131,6 +136,17 @@ func (a *appPeer) untilAsked(t *testing.T, frames [][]byte) {
 	}
 }
 
+// untilRecording waits until the recording writes frames (its keyframe
+// arrived).
+func (a *appPeer) untilRecording(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !a.rec.Recording(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the recording has written no frame 5 s after the keyframe")
+		}
+	}
+}
+
 // stop stops the recording and returns what the file holds.
 func (a *appPeer) stop(t *testing.T) Stats {
 	t.Helper()
@@ -157,19 +173,12 @@ func (a *appPeer) stop(t *testing.T) Stats {
 // until the stop.
 func TestRecorderWritesWhatThePeerSends(t *testing.T) {
 	frames := vp8Frames(t, 160, 120, 40)
-	r, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	a := startApp(t, r)
+	a := startApp(t)
 	a.untilAsked(t, frames)
 	for _, f := range frames { // the keyframe, then 39 delta frames: 1.3 s
 		a.send(t, f, false)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !a.rec.Recording() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	a.untilRecording(t)
 	// The screen stands still for a second (nothing sent), then the stop:
 	// the file lasts until the stop and keeps the last frame, which the
 	// sample builder held (it releases a frame when the next one starts).
@@ -193,19 +202,12 @@ func TestRecorderWritesWhatThePeerSends(t *testing.T) {
 // leaves them out until it arrives, then records again.
 func TestRecorderSkipsToTheNextKeyframeAfterALoss(t *testing.T) {
 	frames := vp8Frames(t, 160, 120, 40)
-	r, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	a := startApp(t, r)
+	a := startApp(t)
 	a.untilAsked(t, frames)
 	for _, f := range frames[:10] { // kept: the keyframe and 9 delta frames
 		a.send(t, f, false)
 	}
-	for deadline := time.Now().Add(5 * time.Second); !a.rec.Recording() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
+	a.untilRecording(t)
 	time.Sleep(100 * time.Millisecond) // an ask sent before the keyframe arrived
 	for len(a.asked) > 0 {
 		<-a.asked
