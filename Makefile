@@ -12,7 +12,7 @@ ADDR    ?= 127.0.0.1:4433
 # name a package uses, cgo compiles probes that fail for most kinds of
 # name, and GCC looks for a "did you mean" spelling for every unknown one
 # among all the names in scope: over go-gl (Fyne's OpenGL, 5,700 names)
-# cgo's run took 336 s for Windows on an empty build cache (and as long for
+# cgo's run took 336 s for Windows on an empty build cache (about 190 s for
 # Linux); clang stops suggesting after 50 and took 6 s. CC=gcc make ...
 # uses GCC.
 CC := $(if $(filter command line environment,$(origin CC)),$(CC),clang)
