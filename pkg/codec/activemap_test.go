@@ -295,3 +295,52 @@ func TestDecodeConvertsOnlyChangedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedMacroblocksStayBitIdentical sends changes of every size, now
+// bursts that push the quantizer up, now small ones that let it fall: after
+// each frame, every macroblock outside that frame's change map
+// decodes exactly as before. (VP8's loop filter, which the encoder's
+// profile turns off, filtered the edges of skipped macroblocks again
+// whenever the quantizer rose: unchanged text went soft.)
+func TestSkippedMacroblocksStayBitIdentical(t *testing.T) {
+	const w, h = 640, 480
+	enc, dec := codecPair(t, w, h, 2000)
+	src := pattern(w, h, 0)
+	prev, _ := keyframe(t, enc, dec, FrameFromRGBA(src), Normal)
+	for i := range 24 {
+		r := image.Rect(37*i%500, 23*i%400, 37*i%500+40, 23*i%400+30) // a lone change after a pause
+		if i%6 < 3 {
+			r = image.Rect(0, 16*(i%6), 600, 16*(i%6)+300) // a burst
+		}
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				src.SetRGBA(x, y, color.RGBA{uint8(x*5 + i*40), uint8(y*3 + i), uint8((x ^ y) + i*7), 255})
+			}
+		}
+		changed := NewBlocks(w, h)
+		changed.Add(r)
+		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, false, Normal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := dec.Decode(data, cloneRGBA(prev))
+		if err != nil || after == nil {
+			t.Fatalf("frame %d: decode: %v", i, err)
+		}
+		for row := 0; row < changed.Rows; row++ {
+			for col := 0; col < changed.Cols; col++ {
+				if changed.Has(col, row) {
+					continue
+				}
+				for y := row * BlockSize; y < min(h, (row+1)*BlockSize); y++ {
+					a := prev.Pix[prev.PixOffset(col*BlockSize, y):prev.PixOffset(min(w, (col+1)*BlockSize), y)]
+					b := after.Pix[after.PixOffset(col*BlockSize, y):after.PixOffset(min(w, (col+1)*BlockSize), y)]
+					if string(a) != string(b) {
+						t.Fatalf("frame %d: the skipped macroblock %d,%d decodes differently than before", i, col, row)
+					}
+				}
+			}
+		}
+		prev = after
+	}
+}
