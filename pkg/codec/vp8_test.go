@@ -96,3 +96,64 @@ func BenchmarkVP8Encode1080p(b *testing.B) {
 		}
 	}
 }
+
+// TestVP8RateControlPlansForTheFrameRateCap types a line of text into a
+// 1080p screen under 3 Mbit/s: libvpx gives each frame the bitrate divided
+// by the frame rate it reads from the timestamps, which must be the cap's
+// (30 a second), so the new text gets fine quantizers and decodes close to
+// the source. At 1000 frames a second (what one tick per frame told libvpx
+// before) it gets the coarsest ones.
+func TestVP8RateControlPlansForTheFrameRateCap(t *testing.T) {
+	const w, h = 1920, 1080
+	typed := func(fps int) float64 {
+		enc, err := NewVP8Encoder(w, h, 3000, fps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer enc.Close()
+		dec, err := NewVP8Decoder()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dec.Close()
+		src := pattern(w, h, 0)
+		var out *image.RGBA
+		var sum float64
+		const frames, settle = 30, 20 // the rate control settles after the keyframe
+		for i := range frames {
+			changed := NewBlocks(w, h)
+			r := image.Rect(160, 200+16*i, 480, 216+16*i) // a line of text
+			if i > 0 {
+				for y := r.Min.Y; y < r.Max.Y; y++ {
+					for x := r.Min.X; x < r.Max.X; x++ {
+						c := color.RGBA{250, 250, 250, 255}
+						if (x*7+y*3+i)%11 < 3 || y%16 == 0 {
+							c = color.RGBA{20, 20, 20, 255}
+						}
+						src.SetRGBA(x, y, c)
+					}
+				}
+				changed.Add(r)
+			}
+			data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, i == 0, Normal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err = dec.Decode(data, out); err != nil {
+				t.Fatal(err)
+			}
+			if i > settle {
+				sum += meanIn(src, out, r)
+			}
+		}
+		return sum / (frames - settle - 1)
+	}
+	atCap, atThousand := typed(30), typed(1000)
+	t.Logf("mean difference per channel in the typed text: %.1f at 30 frames/s, %.1f at 1000", atCap, atThousand)
+	if atCap > 4 {
+		t.Errorf("text typed under 3 Mbit/s at 30 frames/s differs from the source by %.1f per channel, want at most 4", atCap)
+	}
+	if atThousand < 3*atCap {
+		t.Errorf("the same text at 1000 frames/s differs by %.1f, at 30 by %.1f: the rate control does not follow the frame rate", atThousand, atCap)
+	}
+}
