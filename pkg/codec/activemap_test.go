@@ -308,7 +308,7 @@ func TestSkippedMacroblocksStayBitIdentical(t *testing.T) {
 	src := pattern(w, h, 0)
 	prev, _ := keyframe(t, enc, dec, FrameFromRGBA(src), Normal)
 	for i := range 24 {
-		r := image.Rect(37*i%500, 23*i%400, 37*i%500+40, 23*i%400+30) // a lone change after a pause
+		r := image.Rect(37*i%500, 23*i%400, 37*i%500+40, 23*i%400+30) // a small change
 		if i%6 < 3 {
 			r = image.Rect(0, 16*(i%6), 600, 16*(i%6)+300) // a burst
 		}

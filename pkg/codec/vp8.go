@@ -43,7 +43,8 @@ static int enc_open(enc_t *e, int w, int h, int kbps, int fps, int threads) {
 	// filtered the edges of skipped macroblocks again whenever the
 	// quantizer rose (so unchanged text went soft, and a skipped macroblock
 	// was not what the viewer had), and cost 5-10 % of a frame's coding;
-	// a screen moves by whole pixels. Every VP8 decoder takes profiles 0-3.
+	// a screen moves by whole pixels. VP8 decoders take profiles 0-3 (RFC
+	// 6386; libvpx, ffmpeg and browsers do).
 	e->cfg.g_profile = 3;
 	if (vpx_codec_enc_init(&e->ctx, vpx_codec_vp8_cx(), &e->cfg, 0)) return -2;
 	vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, 16);
