@@ -135,13 +135,7 @@ func TestVP8RateControlPlansForTheFrameRateCap(t *testing.T) {
 				}
 				changed.Add(r)
 			}
-			data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, i == 0, Normal)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out, err = dec.Decode(data, out); err != nil {
-				t.Fatal(err)
-			}
+			_, out = codeChange(t, enc, dec, src, changed, i == 0, out)
 			if i > settle {
 				sum += meanIn(src, out, r)
 			}
