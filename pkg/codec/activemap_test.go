@@ -290,12 +290,14 @@ func TestDecodeConvertsOnlyChangedRows(t *testing.T) {
 	}
 }
 
-// TestSkippedMacroblocksStayBitIdentical sends changes of every size, now
-// bursts that push the quantizer up, now small ones that let it fall: after
-// each frame, every macroblock outside that frame's change map
-// decodes exactly as before. (VP8's loop filter, which the encoder's
-// profile turns off, filtered the edges of skipped macroblocks again
-// whenever the quantizer rose: unchanged text went soft.)
+// TestSkippedMacroblocksStayBitIdentical sends changes of every size at
+// Normal quality after a keyframe, now bursts, now small ones: after each
+// frame, every macroblock outside that frame's change map decodes exactly
+// as before. (VP8's loop filter, which the encoder's profile turns off,
+// filtered the edges of skipped macroblocks again whenever the quantizer
+// rose, as from the keyframe to the coarser frames after it: unchanged
+// text went soft. TestActiveMapLeavesTheRestAlone's change is a refine,
+// finer than its keyframe.)
 func TestSkippedMacroblocksStayBitIdentical(t *testing.T) {
 	const w, h = 640, 480
 	enc, dec := codecPair(t, w, h, 2000)
