@@ -30,6 +30,9 @@ type Encoder interface {
 	EncodeChanged(f *codec.Frame, changed *codec.Blocks, key bool, q codec.Quality) ([]byte, bool, error)
 	SetBitrate(kbps int) error
 	SetKeyframeCap(pct int) error
+	// SetFrameRate sets the frame rate each frame's share of the bitrate
+	// is planned for.
+	SetFrameRate(fps int) error
 	Close()
 }
 
@@ -66,12 +69,14 @@ type sentFrame struct {
 	// grabStart, grabEnd, encoded, sent: when those steps ended.
 	damage, grabStart, grabEnd, encoded, sent time.Time
 	convert, code                             time.Duration // inside encoding, when the encoder tells
+	quantizer                                 int           // libvpx's quantizer (0-63); -1: unknown
 }
 
 // timedEncoder is an Encoder that tells how long its last frame's colour
-// conversion and coding took (codec.VP8Encoder).
+// conversion and coding took, and at which quantizer (codec.VP8Encoder).
 type timedEncoder interface {
 	Timing() (convert, code time.Duration)
+	Quantizer() int
 }
 
 // loop is the capture-encode loop: it grabs what changed, encodes only
@@ -108,6 +113,7 @@ type loop struct {
 	// lastDamage: when damage was last heard; pressServed: the press whose
 	// change last went past the frame-rate cap.
 	lastDamage, pressServed time.Time
+	lastChange              time.Time // when the last frame with changes was coded
 }
 
 // run loops until ctx ends or the encoder fails.
@@ -234,12 +240,18 @@ func (l *loop) run(ctx context.Context) error {
 		q := codec.Normal
 		var blocks *codec.Blocks
 		probe := false
+		// A change that comes after a pause of two frames or more (a key
+		// typed, a click, a menu opening) is planned for the frame-rate cap
+		// at the ceiling, and a small one (typing) below it too: it comes
+		// out sharp at once. Changes that follow each other (motion), and
+		// larger ones below the ceiling, are planned coarse.
+		alone := now.Sub(l.lastChange) >= 2*interval
 		switch {
 		case key:
 			l.sinceRef.AddAll() // a keyframe at Normal quality: all of it wants refining
 			refineC, refineDue = l.clock.After(l.stillRefine), false
 		case !changed.Empty():
-			blocks = changed
+			blocks, l.lastChange = changed, now
 			l.sinceRef.Union(changed)
 			refineC, refineDue = l.clock.After(l.stillRefine), false
 		case refineDue && !l.sinceRef.Empty():
@@ -268,15 +280,22 @@ func (l *loop) run(ctx context.Context) error {
 		if press {
 			l.pressServed = o.press
 		}
+		fps := coarseFPS
+		small := blocks != nil && blocks.Count() <= smallChange
+		if alone && q == codec.Normal && !key && (small || !congested) || q == codec.Refine && !congested {
+			fps = l.maxFPS
+		}
+		l.enc.SetFrameRate(fps)
 		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
 		if err != nil {
 			return fmt.Errorf("share: encode: %w", err)
 		}
 		done := l.clock.Now()
 		sf := sentFrame{bytes: len(data), key: isKey, refine: q == codec.Refine && !probe, bitrateKbps: l.kbps,
-			damage: damage, grabStart: t0, grabEnd: t1, encoded: done}
+			damage: damage, grabStart: t0, grabEnd: t1, encoded: done, quantizer: -1}
 		if te, ok := l.enc.(timedEncoder); ok {
 			sf.convert, sf.code = te.Timing()
+			sf.quantizer = te.Quantizer()
 		}
 		if key {
 			l.aud.keyframeSent(o.key)
@@ -375,6 +394,7 @@ func (l *loop) openEncoder(w, h int) error {
 	}
 	l.enc, l.encW, l.encH = enc, w, h
 	l.sinceRef = codec.NewBlocks(w, h)
+	l.capKeyframes()
 	return nil
 }
 
@@ -427,19 +447,39 @@ func (l *loop) refineBlocks(kbps int) int {
 	return max(1, int(float64(kbps)*125*refineSlice/cost))
 }
 
+// coarseFPS is the frame rate motion, and below the ceiling all but small
+// changes, are planned for: far above any real one, so each frame gets a
+// sliver of the bitrate and comes out as small as the quantizer range
+// allows (the refine sharpens what stops moving). Frames planned for the
+// cap fill the bitrate: on a congested link they lose packets, and motion
+// at the ceiling would take all of it (a moving window ~985 KB/s against
+// ~600).
+const coarseFPS = 1000
+
+// smallChange is the most macroblocks a change planned for the cap below
+// the ceiling may hold (a typed character takes 1-4): at the cap's share
+// of the estimate, the ~10 such frames a second of typing take a third of it
+// at most.
+const smallChange = 64
+
 // adaptBitrate follows the slowest viewer (one encoder feeds all).
 func (l *loop) adaptBitrate(target int) {
 	if l.enc == nil || target == l.kbps {
 		return
 	}
-	// Below the ceiling the network is the limit: cap keyframes too.
-	capPct := 0
-	if target < l.bitrate {
-		capPct = 600
-	}
-	l.enc.SetKeyframeCap(capPct)
 	if err := l.enc.SetBitrate(target); err == nil {
 		l.log.Debug("bitrate", "kbps", target)
 		l.kbps = target
+		l.capKeyframes()
 	}
+}
+
+// capKeyframes limits keyframes below the ceiling, where the network is the
+// limit.
+func (l *loop) capKeyframes() {
+	capPct := 0
+	if l.kbps < l.bitrate {
+		capPct = 600
+	}
+	l.enc.SetKeyframeCap(capPct)
 }

@@ -7,6 +7,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -74,6 +75,7 @@ type encoded struct {
 	changed *codec.Blocks // nil: the whole frame
 	key     bool
 	q       codec.Quality
+	fps     int // the frame rate it was planned for
 }
 
 type fakeEncoder struct {
@@ -82,6 +84,7 @@ type fakeEncoder struct {
 	refine int // bytes of a refine of the whole frame (a slice pays its share); 0: size
 	mu     sync.Mutex
 	frames []encoded
+	fps    int // set by SetFrameRate
 }
 
 func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key bool, q codec.Quality) ([]byte, bool, error) {
@@ -91,7 +94,7 @@ func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key b
 	if changed != nil {
 		c = changed.Clone()
 	}
-	e.frames = append(e.frames, encoded{e.clock.Now(), c, key, q})
+	e.frames = append(e.frames, encoded{e.clock.Now(), c, key, q, e.fps})
 	n := max(1, e.size)
 	if q == codec.Refine && changed != nil {
 		n = max(1, cmp.Or(e.refine, n)*changed.Count()/(changed.Cols*changed.Rows)) // in proportion to what it covers
@@ -100,7 +103,13 @@ func (e *fakeEncoder) EncodeChanged(f *codec.Frame, changed *codec.Blocks, key b
 }
 func (e *fakeEncoder) SetBitrate(int) error     { return nil }
 func (e *fakeEncoder) SetKeyframeCap(int) error { return nil }
-func (e *fakeEncoder) Close()                   {}
+func (e *fakeEncoder) SetFrameRate(fps int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fps = fps
+	return nil
+}
+func (e *fakeEncoder) Close() {}
 
 // since returns the frames encoded from the n-th on.
 func (e *fakeEncoder) since(n int) []encoded {
@@ -270,6 +279,59 @@ func TestLoopLoneChangeGoesAtOnce(t *testing.T) {
 				t.Fatalf("change %d: encoded %+v, want only the macroblocks of %v", i, fs[0], r)
 			}
 			clock.Advance(2 * time.Second) // a quiet spell (and its refine)
+		}
+	})
+}
+
+// Frames are planned for the frame-rate cap (they fill the bitrate and
+// come out sharp) when a change comes alone and is small (typing), or comes
+// alone at the ceiling (a menu opening), and refines at the ceiling; for
+// coarseFPS (each frame as small as it can be) when changes follow each
+// other (motion), and a large change below the ceiling.
+func TestLoopPlansFramesForTheLink(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := capture.NewSynthetic(640, 480)
+		aud := &oneViewer{key: 1, wake: make(chan struct{}, 1)}
+		clock, enc := startLoopOn(t, src, aud, 0)
+		for _, kbps := range []int{8000, 7999, 8000} {
+			aud.mu.Lock()
+			aud.kbps = kbps
+			aud.mu.Unlock()
+			ceiling := kbps == 8000
+			n := enc.count()
+			for i := range 5 { // typing: a key each 100 ms
+				src.Paint(image.Rect(10*i, 0, 10*i+8, 8), 0x808080)
+				clock.Advance(100 * time.Millisecond)
+			}
+			src.Paint(image.Rect(100, 100, 300, 300), 0x404040) // a dialog
+			clock.Advance(time.Second)                          // and its refine
+			motion := clock.Now()
+			paintBurst(src, clock, 100) // half a second of motion
+			clock.Advance(time.Second)  // still: the refine
+			fs := enc.since(n)
+			var got, want []int
+			first := true
+			for _, f := range fs {
+				got = append(got, f.fps)
+				sharp := false
+				switch {
+				case f.q == codec.Refine:
+					sharp = ceiling
+				case f.changed.Count() > smallChange: // the dialog
+					sharp = ceiling
+				case f.at.Before(motion): // a key
+					sharp = true
+				default: // motion: its first frame comes after a pause
+					sharp, first = first, false
+				}
+				want = append(want, map[bool]int{true: 30, false: coarseFPS}[sharp])
+			}
+			if normal, _ := normalFrames(fs); len(normal) < 20 || first {
+				t.Fatalf("at %d kbit/s: encoded %+v, want 5 keys, a dialog and ~15 frames of motion", kbps, fs)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("at %d kbit/s (ceiling 8000), typing, a dialog, motion and refines were planned for %v frames a second, want %v", kbps, got, want)
+			}
 		}
 	})
 }

@@ -54,5 +54,5 @@ func (s *Sharer) sent(f sentFrame) {
 	}
 	s.log.Debug("frame", "press", s.lastPress.Load(), "damage", us(f.damage), "grab", us(f.grabStart), "grabbed", us(f.grabEnd),
 		"convert_us", f.convert.Microseconds(), "code_us", f.code.Microseconds(), "encoded", us(f.encoded), "sent", us(f.sent),
-		"bytes", f.bytes, "blocks", f.blocks, "key", f.key, "refine", f.refine)
+		"bytes", f.bytes, "blocks", f.blocks, "key", f.key, "refine", f.refine, "q", f.quantizer)
 }

@@ -15,6 +15,8 @@ import (
 type agentFrame struct {
 	press, damage, grab, grabbed, encoded, sent int64
 	convert, code                               int64
+	q                                           int64 // libvpx's quantizer; -1: unknown
+	key, refine                                 bool
 }
 
 // agentFrames collects the sos app's frame lines.
@@ -32,19 +34,41 @@ func (a *agentFrames) read(r io.Reader) {
 		if !strings.Contains(line, " msg=frame ") {
 			continue
 		}
-		v := map[string]int64{}
+		v, flag := map[string]int64{"q": -1}, map[string]bool{}
 		for _, f := range strings.Fields(line) {
 			if k, val, ok := strings.Cut(f, "="); ok {
 				if n, err := strconv.ParseInt(val, 10, 64); err == nil {
 					v[k] = n
+				} else if b, err := strconv.ParseBool(val); err == nil {
+					flag[k] = b
 				}
 			}
 		}
 		a.mu.Lock()
 		a.frames = append(a.frames, agentFrame{press: v["press"], damage: v["damage"], grab: v["grab"], grabbed: v["grabbed"],
-			encoded: v["encoded"], sent: v["sent"], convert: v["convert_us"], code: v["code_us"]})
+			encoded: v["encoded"], sent: v["sent"], convert: v["convert_us"], code: v["code_us"],
+			q: v["q"], key: flag["key"], refine: flag["refine"]})
 		a.mu.Unlock()
 	}
+}
+
+// meanQuantizer is the mean quantizer of the frames of normal quality (not
+// keyframes, not refines) encoded from t0 to t1; -1 when there were none or
+// the agent did not tell.
+func (a *agentFrames) meanQuantizer(t0, t1 time.Time) float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var sum, n float64
+	for _, f := range a.frames {
+		if f.encoded >= t0.UnixMicro() && f.encoded <= t1.UnixMicro() && !f.key && !f.refine && f.q >= 0 {
+			sum += float64(f.q)
+			n++
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	return sum / n
 }
 
 // click is one click-to-screen measurement: when the press was sent and

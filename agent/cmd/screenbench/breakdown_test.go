@@ -45,3 +45,32 @@ func TestBreakdownMatchesTheFrameThatCarriedTheClick(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestMeanQuantizerCountsNormalFrames averages the quantizer of the frames
+// of normal quality in the window: not keyframes, not refines, not frames
+// outside it, not frames whose quantizer the agent did not tell.
+func TestMeanQuantizerCountsNormalFrames(t *testing.T) {
+	t0 := time.UnixMicro(1_000_000_000)
+	line := func(ms int64, key, refine bool, q string) string {
+		return `time=x level=DEBUG msg=frame press=0 encoded=` + itoa(t0.UnixMicro()+ms*1000) + ` bytes=10 blocks=1 key=` +
+			strconv.FormatBool(key) + ` refine=` + strconv.FormatBool(refine) + q
+	}
+	log := strings.Join([]string{
+		line(-5, false, false, " q=60"), // before the window
+		line(1, true, false, " q=50"),   // a keyframe
+		line(2, false, false, " q=10"),
+		line(3, false, true, " q=2"), // a refine
+		line(4, false, false, " q=20"),
+		line(5, false, false, " q=-1"),  // unknown
+		line(6, false, false, ""),       // an agent that does not tell
+		line(20, false, false, " q=63"), // after the window
+	}, "\n")
+	var a agentFrames
+	a.read(strings.NewReader(log))
+	if got := a.meanQuantizer(t0, t0.Add(10*time.Millisecond)); got != 15 {
+		t.Fatalf("mean quantizer %.2f, want 15 (frames at 10 and 20)", got)
+	}
+	if got := a.meanQuantizer(t0.Add(time.Second), t0.Add(2*time.Second)); got != -1 {
+		t.Fatalf("mean quantizer of no frames %.2f, want -1", got)
+	}
+}

@@ -60,6 +60,7 @@ type result struct {
 	ClickP50    float64 `json:"click_latency_p50_ms"`
 	ClickP95    float64 `json:"click_latency_p95_ms"`
 	Clicks      int     `json:"clicks"`
+	Quantizer   float64 `json:"normal_quantizer_mean"` // of normal frames (0-63, lower is sharper); -1: none
 	Breakdown   []stage `json:"click_breakdown,omitempty"`
 	Note        string  `json:"note,omitempty"`
 
@@ -267,9 +268,9 @@ func run(parent context.Context, cfg config, out string) error {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "consent to first frame\t%.1f ms\n", ms(results[0].firstFrame))
-	fmt.Fprintln(tw, "\nWORKLOAD\tFPS\tKB/S\tSOS CPU %\tXVFB CPU %\tCLICK P50 / P95 MS\tNOTE")
+	fmt.Fprintln(tw, "\nWORKLOAD\tFPS\tKB/S\tSOS CPU %\tXVFB CPU %\tCLICK P50 / P95 MS\tMEAN Q\tNOTE")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f / %.1f\t%s\n", r.Workload, r.FPS, r.BytesPerSec/1000, r.AgentCPU, r.XvfbCPU, r.ClickP50, r.ClickP95, r.Note)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f / %.1f\t%.1f\t%s\n", r.Workload, r.FPS, r.BytesPerSec/1000, r.AgentCPU, r.XvfbCPU, r.ClickP50, r.ClickP95, r.Quantizer, r.Note)
 	}
 	fmt.Fprintln(tw, "\nCLICK BREAKDOWN (p50 ms)\tclicks matched")
 	for _, r := range results {
@@ -287,6 +288,7 @@ func run(parent context.Context, cfg config, out string) error {
 		"workloads": results, "click_breakdown": first.Breakdown,
 		"notes": "the top-level click latency and breakdown are the first workload's (still); bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); " +
 			"CPU is user+system in percent of one core over the window; fps counts frames decoded by the viewer; " +
+			"normal_quantizer_mean: libvpx's mean quantizer (0-63, lower is sharper) of the frames of normal quality, not keyframes nor refines, in the window; " +
 			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to its injection; x_and_damage: to the damage heard; wait: to the grab; packetize_send: encoded to the first packet in the viewer; receive_assemble: to the whole frame; display: decoded to seen by the probe)",
 	}, "", "  ")
 	fmt.Println(string(b))
@@ -451,6 +453,7 @@ func cell(parent context.Context, cfg config, wl string) (result, error) {
 	res.BytesPerSec = float64(st1.Bytes-st0.Bytes) / secs
 	res.AgentCPU = 100 * (a1 - a0).Seconds() / secs
 	res.XvfbCPU = 100 * (x1 - x0).Seconds() / secs
+	res.Quantizer = agent.meanQuantizer(t0, t1)
 
 	// The clicks, the workload still running.
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
