@@ -8,11 +8,11 @@ import (
 	"github.com/relaydesk/relaydesk/agent/capture/testscreen"
 )
 
-// TestX11ReportsDamagedRectangles paints a small window on a real Xvfb:
-// the source reports rectangles that cover it and not the whole screen,
-// and the frame it returns shows the window's colour there.
-func TestX11ReportsDamagedRectangles(t *testing.T) {
-	xv, err := testscreen.StartXvfb(640, 480)
+// x11OnXvfb starts a w x h Xvfb and opens the X11 source on it, both
+// closed when the test ends.
+func x11OnXvfb(t *testing.T, w, h int) (*testscreen.Xvfb, *X11) {
+	t.Helper()
+	xv, err := testscreen.StartXvfb(w, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,6 +22,60 @@ func TestX11ReportsDamagedRectangles(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { x.Close() })
+	return xv, x
+}
+
+// TestX11NotifiesAChangeBesidePendingDamage paints a window on a real Xvfb
+// and, without a grab, a second one elsewhere: the second notifies too (a
+// click while a moving window's damage is pending must not wait for the
+// next grab to be noticed).
+func TestX11NotifiesAChangeBesidePendingDamage(t *testing.T) {
+	xv, x := x11OnXvfb(t, 640, 480)
+	if _, _, err := x.GrabDamage(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	// quiet drains the notifications until none came for 300 ms.
+	quiet := func() {
+		for {
+			select {
+			case <-x.Damaged():
+			case <-time.After(300 * time.Millisecond):
+				return
+			}
+		}
+	}
+	quiet()
+	show := func(r image.Rectangle, variant int) {
+		t.Helper()
+		w, err := testscreen.NewWindow(xv.Display, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Close)
+		if err := w.Show(testscreen.Image(r.Dx(), r.Dy(), variant)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	show(image.Rect(20, 20, 120, 80), 0)
+	select {
+	case <-x.Damaged():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a new window notified nothing")
+	}
+	quiet() // its damage is still pending: no grab
+	show(image.Rect(400, 300, 480, 360), 1)
+	select {
+	case <-x.Damaged():
+	case <-time.After(10 * time.Second):
+		t.Fatal("a window beside pending damage notified nothing until the next grab")
+	}
+}
+
+// TestX11ReportsDamagedRectangles paints a small window on a real Xvfb:
+// the source reports rectangles that cover it and not the whole screen,
+// and the frame it returns shows the window's colour there.
+func TestX11ReportsDamagedRectangles(t *testing.T) {
+	xv, x := x11OnXvfb(t, 640, 480)
 	if x.Damaged() == nil {
 		t.Fatal("Xvfb has the Damage extension, but the source does not use it")
 	}

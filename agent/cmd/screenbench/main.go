@@ -71,6 +71,7 @@ type result struct {
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.bin, "bin", "bin", "directory with relay and sos")
+	flag.StringVar(&cfg.agentLogs, "agent-logs", "", "directory to keep each workload's sos log in (sos-WORKLOAD.log, -v)")
 	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "wait after the first frame before measuring")
 	flag.DurationVar(&cfg.dur, "duration", 10*time.Second, "measurement window of each workload")
 	flag.IntVar(&cfg.clicks, "clicks", 30, "click-to-screen measurements per workload")
@@ -185,6 +186,7 @@ func (p *probe) onFrame(img *image.RGBA) {
 // config is what a run measures.
 type config struct {
 	bin         string
+	agentLogs   string // a directory for each workload's sos log; "": none
 	warmup, dur time.Duration
 	clicks      int
 	workloads   []string
@@ -395,9 +397,18 @@ func cell(parent context.Context, cfg config, wl string) (result, error) {
 	sin, _ := sos.StdinPipe()
 	sout, _ := sos.StdoutPipe()
 	serr, _ := sos.StderrPipe()
+	var agentLog io.Reader = serr
+	if cfg.agentLogs != "" {
+		f, err := os.Create(filepath.Join(cfg.agentLogs, "sos-"+wl+".log"))
+		if err != nil {
+			return res, err
+		}
+		defer f.Close()
+		agentLog = io.TeeReader(serr, f)
+	}
 	var agent agentFrames
 	var reader sync.WaitGroup
-	reader.Go(func() { agent.read(serr) }) // ends when sos does
+	reader.Go(func() { agent.read(agentLog) }) // ends when sos does
 	if err := sos.Start(); err != nil {
 		return res, err
 	}
