@@ -110,8 +110,12 @@ func (a *agentFrames) breakdown(clicks []click) ([]stage, int) {
 		matched++
 		v := c.seen.view
 		ms := func(d int64) float64 { return float64(d) / 1000 }
+		// While other things change (a moving window), the frame's damage
+		// was first heard before the press: the click's own is not told
+		// apart, and its time counts in the wait.
+		damage := max(f.damage, f.press)
 		steps := []float64{
-			ms(f.press - us(c.sent)), ms(f.damage - f.press), ms(f.grab - f.damage), ms(f.grabbed - f.grab),
+			ms(f.press - us(c.sent)), ms(damage - f.press), ms(f.grab - damage), ms(f.grabbed - f.grab),
 			ms(f.convert), ms(f.encoded - f.grabbed - f.convert), ms(us(v.Received) - f.encoded),
 			ms(us(v.Assembled) - us(v.Received)), ms(us(v.Decoded) - us(v.Assembled)), ms(us(c.seen.at) - us(v.Decoded)),
 		}

@@ -44,6 +44,30 @@ func TestBreakdownMatchesTheFrameThatCarriedTheClick(t *testing.T) {
 	}
 }
 
+// TestBreakdownWhileOtherThingsChange: a frame whose damage was first
+// heard before the press (a window moving) counts no negative X-and-damage
+// step: the time from the injection to the grab is all wait.
+func TestBreakdownWhileOtherThingsChange(t *testing.T) {
+	t0 := time.UnixMicro(1_000_000_000)
+	us := func(ms float64) string { return itoa(t0.UnixMicro() + int64(ms*1000)) }
+	log := `time=x level=DEBUG msg=frame press=` + us(1) + ` damage=` + us(-5) + ` grab=` + us(9) + ` grabbed=` + us(10) +
+		` convert_us=200 code_us=1800 encoded=` + us(12) + ` sent=` + us(12.5) + ` bytes=10 blocks=40 key=false refine=false q=56`
+	var a agentFrames
+	a.read(strings.NewReader(log))
+	c := click{sent: t0, seen: hit{at: t0.Add(16 * time.Millisecond), view: remote.FrameTiming{
+		Received: t0.Add(13 * time.Millisecond), Assembled: t0.Add(13500 * time.Microsecond), Decoded: t0.Add(15 * time.Millisecond)}}}
+	stages, n := a.breakdown([]click{c})
+	if n != 1 {
+		t.Fatalf("%d clicks matched, want 1", n)
+	}
+	for _, st := range stages {
+		want := map[string]float64{"inject": 1, "x_and_damage": 0, "wait": 8}[st.Stage]
+		if (st.Stage == "inject" || st.Stage == "x_and_damage" || st.Stage == "wait") && st.P50 != want {
+			t.Errorf("%s: %.3f ms, want %.3f", st.Stage, st.P50, want)
+		}
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // TestMeanQuantizerCountsNormalFrames averages the quantizer of the frames

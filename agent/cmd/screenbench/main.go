@@ -291,7 +291,7 @@ func run(parent context.Context, cfg config, out string) error {
 		"notes": "the top-level click latency and breakdown are the first workload's (still); bytes/s count VP8 payload received (RTP/SRTP headers add a few percent); " +
 			"CPU is user+system in percent of one core over the window; fps counts frames decoded by the viewer; " +
 			"normal_quantizer_mean: libvpx's mean quantizer (0-63, lower is sharper) of the frames of normal quality, not keyframes nor refines, in the window; " +
-			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to its injection; x_and_damage: to the damage heard; wait: to the grab; packetize_send: encoded to the first packet in the viewer; receive_assemble: to the whole frame; display: decoded to seen by the probe)",
+			"click_breakdown: p50 per stage of the clicks whose frame the agent logged (inject: press sent to its injection; x_and_damage: to the damage heard, 0 when damage of other changes was pending; wait: to the grab; packetize_send: encoded to the first packet in the viewer; receive_assemble: to the whole frame; display: decoded to seen by the probe)",
 	}, "", "  ")
 	fmt.Println(string(b))
 	return os.WriteFile(out, b, 0o644)
