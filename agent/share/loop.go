@@ -240,12 +240,7 @@ func (l *loop) run(ctx context.Context) error {
 		q := codec.Normal
 		var blocks *codec.Blocks
 		probe := false
-		// A change that comes after a pause of two frames or more (a key
-		// typed, a click, a menu opening) is planned for the frame-rate cap
-		// at the ceiling, and a small one (typing) below it too: it comes
-		// out sharp at once. Changes that follow each other (motion), and
-		// larger ones below the ceiling, are planned coarse.
-		alone := now.Sub(l.lastChange) >= 2*interval
+		alone := now.Sub(l.lastChange) >= 2*interval // (before this change counts)
 		switch {
 		case key:
 			l.sinceRef.AddAll() // a keyframe at Normal quality: all of it wants refining
@@ -280,12 +275,7 @@ func (l *loop) run(ctx context.Context) error {
 		if press {
 			l.pressServed = o.press
 		}
-		fps := coarseFPS
-		small := blocks != nil && blocks.Count() <= smallChange
-		if alone && q == codec.Normal && !key && (small || !congested) || q == codec.Refine && !congested {
-			fps = l.maxFPS
-		}
-		l.enc.SetFrameRate(fps)
+		l.enc.SetFrameRate(l.framePlan(q, key, alone, congested, blocks))
 		data, isKey, err := l.enc.EncodeChanged(f, blocks, key, q)
 		if err != nil {
 			return fmt.Errorf("share: encode: %w", err)
@@ -461,6 +451,21 @@ const coarseFPS = 1000
 // of the estimate, the ~10 such frames a second of typing take a third of it
 // at most.
 const smallChange = 64
+
+// framePlan is the frame rate a frame of quality q coding blocks is
+// planned for. A change that comes alone, two frame intervals or more after
+// the last (a key typed, a click, a menu opening), is planned for the
+// frame-rate cap at the ceiling, and a small one (typing) below it too: it
+// comes out sharp at once. So is a refine at the ceiling. Changes that
+// follow each other (motion), keyframes, and below the ceiling everything
+// else are planned for coarseFPS.
+func (l *loop) framePlan(q codec.Quality, key, alone, congested bool, blocks *codec.Blocks) int {
+	small := blocks != nil && blocks.Count() <= smallChange
+	if alone && q == codec.Normal && !key && (small || !congested) || q == codec.Refine && !congested {
+		return l.maxFPS
+	}
+	return coarseFPS
+}
 
 // adaptBitrate follows the slowest viewer (one encoder feeds all).
 func (l *loop) adaptBitrate(target int) {
