@@ -15,21 +15,13 @@ import (
 // packet (which comes before the send returns), not the one before the
 // press.
 func TestBreakdownMatchesTheFrameThatCarriedTheClick(t *testing.T) {
-	t0 := time.UnixMicro(1_000_000_000)
-	us := func(ms float64) string { return itoa(t0.UnixMicro() + int64(ms*1000)) }
+	us := atMs
 	log := strings.Join([]string{
 		`time=x level=DEBUG msg=peer state=connected`,
 		`time=x level=DEBUG msg=frame press=0 damage=` + us(-50) + ` grab=` + us(-49) + ` grabbed=` + us(-48) + ` convert_us=100 code_us=900 encoded=` + us(-47) + ` sent=` + us(-46) + ` bytes=10 blocks=1 key=false refine=false`,
 		`time=x level=DEBUG msg=frame press=` + us(1) + ` damage=` + us(3) + ` grab=` + us(3.5) + ` grabbed=` + us(4) + ` convert_us=200 code_us=1800 encoded=` + us(6) + ` sent=` + us(7.2) + ` bytes=10 blocks=4 key=false refine=false`,
 	}, "\n")
-	var a agentFrames
-	a.read(strings.NewReader(log))
-	c := click{sent: t0, seen: hit{at: t0.Add(10 * time.Millisecond), view: remote.FrameTiming{
-		Received: t0.Add(7 * time.Millisecond), Assembled: t0.Add(7500 * time.Microsecond), Decoded: t0.Add(9 * time.Millisecond)}}}
-	stages, n := a.breakdown([]click{c})
-	if n != 1 {
-		t.Fatalf("%d clicks matched, want 1", n)
-	}
+	stages := breakdownOfOne(t, log, 7, 7.5, 9, 10)
 	want := map[string]float64{"inject": 1, "x_and_damage": 2, "wait": 0.5, "grab": 0.5, "convert": 0.2, "encode": 1.8,
 		"packetize_send": 1, "receive_assemble": 0.5, "decode": 1.5, "display": 1}
 	total := 0.0
@@ -48,18 +40,9 @@ func TestBreakdownMatchesTheFrameThatCarriedTheClick(t *testing.T) {
 // heard before the press (a window moving) counts no negative X-and-damage
 // step: the time from the injection to the grab is all wait.
 func TestBreakdownWhileOtherThingsChange(t *testing.T) {
-	t0 := time.UnixMicro(1_000_000_000)
-	us := func(ms float64) string { return itoa(t0.UnixMicro() + int64(ms*1000)) }
-	log := `time=x level=DEBUG msg=frame press=` + us(1) + ` damage=` + us(-5) + ` grab=` + us(9) + ` grabbed=` + us(10) +
-		` convert_us=200 code_us=1800 encoded=` + us(12) + ` sent=` + us(12.5) + ` bytes=10 blocks=40 key=false refine=false q=56`
-	var a agentFrames
-	a.read(strings.NewReader(log))
-	c := click{sent: t0, seen: hit{at: t0.Add(16 * time.Millisecond), view: remote.FrameTiming{
-		Received: t0.Add(13 * time.Millisecond), Assembled: t0.Add(13500 * time.Microsecond), Decoded: t0.Add(15 * time.Millisecond)}}}
-	stages, n := a.breakdown([]click{c})
-	if n != 1 {
-		t.Fatalf("%d clicks matched, want 1", n)
-	}
+	log := `time=x level=DEBUG msg=frame press=` + atMs(1) + ` damage=` + atMs(-5) + ` grab=` + atMs(9) + ` grabbed=` + atMs(10) +
+		` convert_us=200 code_us=1800 encoded=` + atMs(12) + ` sent=` + atMs(12.5) + ` bytes=10 blocks=40 key=false refine=false q=56`
+	stages := breakdownOfOne(t, log, 13, 13.5, 15, 16)
 	for _, st := range stages {
 		want := map[string]float64{"inject": 1, "x_and_damage": 0, "wait": 8}[st.Stage]
 		if (st.Stage == "inject" || st.Stage == "x_and_damage" || st.Stage == "wait") && st.P50 != want {
@@ -69,6 +52,29 @@ func TestBreakdownWhileOtherThingsChange(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// clickT0 is when the tests' click is sent.
+var clickT0 = time.UnixMicro(1_000_000_000)
+
+// atMs is ms after clickT0 in Unix microseconds, as the agent logs times.
+func atMs(ms float64) string { return itoa(clickT0.UnixMicro() + int64(ms*1000)) }
+
+// breakdownOfOne reads the agent's log and breaks down the click sent at
+// clickT0 whose frame the viewer received, assembled and decoded at those
+// milliseconds after it, and the probe saw at seen; the click must match a
+// frame.
+func breakdownOfOne(t *testing.T, log string, received, assembled, decoded, seen float64) []stage {
+	t.Helper()
+	var a agentFrames
+	a.read(strings.NewReader(log))
+	at := func(ms float64) time.Time { return clickT0.Add(time.Duration(ms * float64(time.Millisecond))) }
+	c := click{sent: clickT0, seen: hit{at: at(seen), view: remote.FrameTiming{Received: at(received), Assembled: at(assembled), Decoded: at(decoded)}}}
+	stages, n := a.breakdown([]click{c})
+	if n != 1 {
+		t.Fatalf("%d clicks matched, want 1", n)
+	}
+	return stages
+}
 
 // TestMeanQuantizerCountsNormalFrames averages the quantizer of the frames
 // of normal quality in the window: not keyframes, not refines, not frames
