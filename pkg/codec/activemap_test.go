@@ -96,11 +96,11 @@ func keyframe(t *testing.T, enc *VP8Encoder, dec *VP8Decoder, f *Frame, q Qualit
 	return cloneRGBA(img), len(data)
 }
 
-// codeChange encodes src at Normal quality (changed: the macroblocks that
+// codeChange encodes src at quality q (changed: the macroblocks that
 // differ from the frame before) and decodes the frame into into.
-func codeChange(t *testing.T, enc *VP8Encoder, dec *VP8Decoder, src *image.RGBA, changed *Blocks, key bool, into *image.RGBA) ([]byte, *image.RGBA) {
+func codeChange(t *testing.T, enc *VP8Encoder, dec *VP8Decoder, src *image.RGBA, changed *Blocks, key bool, q Quality, into *image.RGBA) ([]byte, *image.RGBA) {
 	t.Helper()
-	data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, key, Normal)
+	data, _, err := enc.EncodeChanged(FrameFromRGBA(src), changed, key, q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestDecodeConvertsOnlyChangedRows(t *testing.T) {
 			changed.Add(r)
 		}
 		var data []byte
-		data, out = codeChange(t, enc, dec, src, changed, i == 0, out)
+		data, out = codeChange(t, enc, dec, src, changed, i == 0, Normal, out)
 		ref, err := whole.Decode(data, nil) // a new image: converted whole
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +315,7 @@ func TestSkippedMacroblocksStayBitIdentical(t *testing.T) {
 		}
 		changed := NewBlocks(w, h)
 		changed.Add(r)
-		_, after := codeChange(t, enc, dec, src, changed, false, cloneRGBA(prev))
+		_, after := codeChange(t, enc, dec, src, changed, false, Normal, cloneRGBA(prev))
 		if differ := skippedThatDiffer(prev, after, changed); len(differ) != 0 {
 			t.Fatalf("frame %d: %d skipped macroblocks decode differently than before (the first at %v)", i, len(differ), differ[0])
 		}
@@ -368,13 +368,7 @@ func TestFrameRatePlansTheQuantizer(t *testing.T) {
 		prev, _ := keyframe(t, enc, dec, FrameFromRGBA(src), Normal)
 		all := NewBlocks(w, h)
 		all.AddAll()
-		data, _, err := enc.EncodeChanged(FrameFromRGBA(src), all, false, Refine)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if prev, err = dec.Decode(data, prev); err != nil || prev == nil {
-			t.Fatalf("decode the refine: %v", err)
-		}
+		_, prev = codeChange(t, enc, dec, src, all, false, Refine, prev)
 		for i := range n {
 			r := image.Rect(96+16*i, 304, 96+16*i+10, 320) // a character, in a macroblock of its own
 			p := pattern(r.Dx(), r.Dy(), 5*i+3)
@@ -383,7 +377,7 @@ func TestFrameRatePlansTheQuantizer(t *testing.T) {
 			}
 			changed := NewBlocks(w, h)
 			changed.Add(r)
-			data, after := codeChange(t, enc, dec, src, changed, false, prev)
+			data, after := codeChange(t, enc, dec, src, changed, false, Normal, prev)
 			got.q += float64(enc.Quantizer()) / n
 			got.diff += meanIn(src, after, r) / n
 			got.bytes += len(data)
